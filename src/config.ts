@@ -1,0 +1,83 @@
+import { availableParallelism } from 'node:os';
+import { UserError } from './errors.js';
+import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
+
+/** Everything a training run needs to know, validated once at the edge and frozen. */
+export interface TrainConfig {
+  readonly corpus: string | undefined; // undefined: the bundled State of the Union corpus
+  readonly hidden: number;
+  readonly seqLength: number;
+  readonly streams: number;
+  readonly threads: number;
+  readonly epochs: number;
+  readonly steps: number | undefined; // when set, bounds the run instead of epochs
+  readonly eta: number;
+  readonly eps: number;
+  readonly clip: number;
+  readonly seed: number;
+  readonly valFrac: number;
+  readonly evalEvery: number; // 0: only at the end
+  readonly sampleEvery: number; // 0: never during training
+  readonly sampleLength: number;
+}
+
+export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'corpus', kind: 'string', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
+  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
+  { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T (BPTT length)' },
+  { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'contiguous streams B trained side by side; the gradient is their mean' },
+  { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
+  { name: 'epochs', kind: 'int', default: 1, min: 1, help: 'passes over the training text' },
+  { name: 'steps', kind: 'int', min: 1, help: 'stop after this many steps instead (one step = one sequence per stream)' },
+  { name: 'eta', kind: 'number', default: 0.1, min: 0, minExclusive: true, help: 'AdaGrad learning rate' },
+  { name: 'eps', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'AdaGrad epsilon' },
+  { name: 'clip', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
+  { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
+  { name: 'val-frac', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
+  { name: 'eval-every', kind: 'int', default: 1000, min: 0, help: 'steps between validation losses (0: only at the end)' },
+  { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
+  { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
+];
+
+export function parseTrainConfig(argv: readonly string[]): TrainConfig {
+  const v = parseOptions('train', TRAIN_OPTIONS, argv);
+  if (v.steps !== undefined && argv.some((arg) => arg === '--epochs' || arg.startsWith('--epochs='))) {
+    throw new UserError('give --epochs or --steps, not both');
+  }
+  const streams = v.streams as number;
+  return makeTrainConfig({
+    corpus: v.corpus as string | undefined,
+    hidden: v.hidden as number,
+    seqLength: v['seq-length'] as number,
+    streams,
+    threads: (v.threads as number | undefined) ?? Math.min(availableParallelism(), streams),
+    epochs: v.epochs as number,
+    steps: v.steps as number | undefined,
+    eta: v.eta as number,
+    eps: v.eps as number,
+    clip: v.clip as number,
+    seed: v.seed as number,
+    valFrac: v['val-frac'] as number,
+    evalEvery: v['eval-every'] as number,
+    sampleEvery: v['sample-every'] as number,
+    sampleLength: v['sample-length'] as number,
+  });
+}
+
+/** Defaults for everything not given; for library callers and tests. Threads beyond streams would idle. */
+export function makeTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+  const defaults = Object.fromEntries(
+    TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
+  ) as Partial<TrainConfig>;
+  const merged = { corpus: undefined, steps: undefined, ...defaults, ...partial } as TrainConfig & { threads?: number };
+  const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
+  return Object.freeze({ ...merged, threads });
+}
+
+export function trainHelp(): string {
+  return `usage: char-rnn train [options]\n\n${optionsHelp(TRAIN_OPTIONS)}`;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}

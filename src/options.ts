@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { UserError } from './errors.js';
+
+/** One command-line flag: its type, default, bounds and help text, declared once. */
+export type OptionSpec =
+  | { readonly name: string; readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max?: number; readonly help: string }
+  | { readonly name: string; readonly kind: 'number'; readonly default?: number; readonly min: number; readonly minExclusive?: boolean; readonly max?: number; readonly help: string }
+  | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly help: string }
+  | { readonly name: string; readonly kind: 'flag'; readonly help: string };
+
+export type OptionValues = Readonly<Record<string, number | string | boolean | undefined>>;
+
+/** Parses argv against the table; every problem is a UserError naming the flag. */
+export function parseOptions(command: string, specs: readonly OptionSpec[], argv: readonly string[]): OptionValues {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'flag' ? 'boolean' : 'string' }] as const)),
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split('\n')[0]} (see 'char-rnn ${command} --help')`);
+  }
+  const values: Record<string, number | string | boolean | undefined> = {};
+  for (const spec of specs) {
+    const raw = parsed.values[spec.name];
+    if (spec.kind === 'flag') values[spec.name] = raw === true;
+    else if (raw === undefined) values[spec.name] = spec.default;
+    else if (spec.kind === 'string') values[spec.name] = raw as string;
+    else values[spec.name] = parseNumber(spec, raw as string);
+  }
+  return values;
+}
+
+function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw: string): number {
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  const integer = spec.kind === 'int';
+  const what = integer ? 'an integer' : 'a number';
+  if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
+    throw new UserError(`--${spec.name} must be ${what}, got '${raw}'`);
+  }
+  const exclusive = spec.kind === 'number' && spec.minExclusive === true;
+  if (exclusive ? value <= spec.min : value < spec.min) {
+    throw new UserError(`--${spec.name} must be ${exclusive ? 'greater than' : 'at least'} ${spec.min}, got ${raw}`);
+  }
+  if (spec.max !== undefined && value > spec.max) throw new UserError(`--${spec.name} must be at most ${spec.max}, got ${raw}`);
+  return value;
+}
+
+export function optionsHelp(specs: readonly OptionSpec[]): string {
+  return specs
+    .map((spec) => {
+      const flag = spec.kind === 'flag' ? `--${spec.name}` : `--${spec.name} ${spec.kind === 'string' ? 'TEXT' : 'N'}`;
+      const fallback = spec.kind !== 'flag' && spec.default !== undefined ? ` (default ${spec.default})` : '';
+      return `  ${flag.padEnd(24)} ${spec.help}${fallback}`;
+    })
+    .join('\n');
+}
