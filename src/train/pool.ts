@@ -4,12 +4,14 @@ import type { Task, WorkerSetup } from './messages.js';
 
 export const DEFAULT_WORKER_URL = new URL('../../workers/train-worker.js', import.meta.url);
 
-/** The worker threads of one training run: each call fans a range out over the threads and waits. */
+/** The worker threads of one training run: each call fans tasks out over the threads and waits. */
 export interface TrainPool {
   /** Starts every thread and loads the worker module, so the first step is not slowed by it. */
   warmUp(): Promise<void>;
+  /** BPTT on every stream, one contiguous range of streams per thread. */
   step(position: number): Promise<void>;
-  evaluate(): Promise<void>;
+  /** Scores every evaluation segment, one task each; false if the signal stopped it first. */
+  evaluate(signal?: AbortSignal): Promise<boolean>;
   destroy(): Promise<void>;
 }
 
@@ -26,20 +28,25 @@ export function createTrainPool(setup: WorkerSetup, threads: number, workerUrl: 
     failure = error;
   });
 
-  const fanOut = async (count: number, task: (first: number, end: number) => Task): Promise<void> => {
+  const runAll = async (tasks: Task[], signal?: AbortSignal): Promise<boolean> => {
     if (failure) throw asTrainingError(failure);
-    const parts = splitRange(count, threads);
     try {
-      await Promise.all(parts.map(([first, end]) => pool.run(task(first, end))));
+      await Promise.all(tasks.map((task) => pool.run(task, { signal: signal ?? null })));
+      return true;
     } catch (error) {
+      if (signal?.aborted) return false;
       throw asTrainingError(error);
     }
   };
 
   return {
-    warmUp: () => fanOut(threads, () => ({ kind: 'eval', first: 0, end: 0 })),
-    step: (position) => fanOut(setup.streams, (first, end) => ({ kind: 'step', first, end, position })),
-    evaluate: () => fanOut(setup.evalSegments.length, (first, end) => ({ kind: 'eval', first, end })),
+    warmUp: async () => {
+      await runAll(Array.from({ length: threads }, () => ({ kind: 'eval', first: 0, end: 0 })));
+    },
+    step: async (position) => {
+      await runAll(splitRange(setup.streams, threads).map(([first, end]) => ({ kind: 'step', first, end, position })));
+    },
+    evaluate: (signal) => runAll(setup.evalSegments.map((_, e) => ({ kind: 'eval', first: e, end: e + 1 })), signal),
     destroy: () => pool.destroy(),
   };
 }

@@ -1,66 +1,50 @@
+import { join } from 'node:path';
+import { corpusFingerprint, saveCheckpoint, type CheckpointData, type CheckpointOptions, type LossPoint } from '../checkpoint/index.js';
 import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
-import { TrainingError, UserError } from '../errors.js';
+import { TrainingError } from '../errors.js';
 import { adagradStep, averageSlots } from '../model/adagrad.js';
 import { initParams } from '../model/init.js';
 import { paramLayout, viewsOf } from '../model/layout.js';
 import { Prng } from '../model/prng.js';
 import { sampleIds } from '../model/sample.js';
 import type { Reporter } from '../progress.js';
-import type { EvalSegment, WorkerSetup } from './messages.js';
+import { planStreams } from './plan.js';
 import { createTrainPool } from './pool.js';
 
-/** Held-out text is scored in segments of this many predictions, each from a zero hidden state. */
-export const EVAL_SEGMENT_LENGTH = 16384;
+/** The smooth loss is recorded in the checkpoint's history every this many steps. */
+const HISTORY_EVERY = 10;
 
-export interface TrainResult {
-  readonly steps: number;
-  readonly epoch: number;
-  readonly charsSeen: number;
-  readonly smoothLoss: number; // nats per sequence of T characters (the seed's figure)
-  readonly bestSmoothLoss: number;
-  readonly bestStep: number;
-  readonly valLoss: number | undefined; // nats per character, after the last step
-  readonly params: Float64Array;
-  readonly bestParams: Float64Array; // the weights at the lowest smooth loss, kept for sampling
-  readonly adagradMemory: Float64Array;
-  readonly prngState: Uint32Array;
-  readonly seconds: number;
-}
+/** Where a run begins: from scratch, from another run's weights, or exactly where a checkpoint stopped. */
+export type TrainStart =
+  | { readonly kind: 'fresh' }
+  | { readonly kind: 'init-from'; readonly params: Float64Array }
+  | { readonly kind: 'resume'; readonly checkpoint: CheckpointData };
 
 export interface TrainOptions {
+  readonly start?: TrainStart;
+  /** Aborting stops the run after the current step (an evaluation is abandoned) and saves last.ckpt. */
+  readonly signal?: AbortSignal;
+  readonly packageVersion?: string;
   /** Replaces the worker module; tests use it to make a worker fail. */
   readonly workerUrl?: URL;
 }
 
-/** How the corpus is cut: B training streams of L characters each, then the held-out text. */
-export interface StreamPlan {
-  readonly trainLength: number;
-  readonly streamLength: number; // L
-  readonly stepsPerEpoch: number;
-  readonly evalSegments: readonly EvalSegment[];
-}
-
-export function planStreams(idCount: number, { streams, seqLength, valFrac }: Pick<TrainConfig, 'streams' | 'seqLength' | 'valFrac'>): StreamPlan {
-  const valLength = Math.floor(idCount * valFrac);
-  const trainLength = idCount - valLength;
-  const streamLength = Math.floor(trainLength / streams);
-  if (streamLength < seqLength + 1) {
-    throw new UserError(
-      `the corpus is too short: ${trainLength} training characters give ${streamLength} per stream, and each of the ${streams} streams needs at least ${seqLength + 1} (use fewer --streams, a shorter --seq-length or a longer text)`,
-    );
-  }
-  const evalSegments: EvalSegment[] = [];
-  for (let start = trainLength; start < idCount - 1; start += EVAL_SEGMENT_LENGTH) {
-    evalSegments.push({ start, count: Math.min(EVAL_SEGMENT_LENGTH, idCount - 1 - start) });
-  }
-  return { trainLength, streamLength, stepsPerEpoch: Math.floor((streamLength - 1) / seqLength), evalSegments };
+export interface TrainResult {
+  readonly interrupted: boolean;
+  /** The state after the last step, as saved in lastPath. */
+  readonly last: CheckpointData;
+  readonly lastPath: string;
+  /** Where the state with the lowest tracked loss was saved (validation loss, or smooth loss without a validation split). */
+  readonly bestPath: string;
+  readonly seconds: number;
+  readonly charsPerSec: number;
 }
 
 /**
  * The training loop. Workers compute each stream's loss and gradient into shared slots; this
  * thread averages the slots in stream order, clips, applies AdaGrad, and decides when to
- * evaluate, sample and stop. Nothing here depends on the thread count.
+ * evaluate, sample, checkpoint and stop. Nothing here depends on the thread count.
  */
 export async function train(config: TrainConfig, corpus: Corpus, reporter: Reporter, options: TrainOptions = {}): Promise<TrainResult> {
   const { seqLength: T, streams: B, hidden: H } = config;
@@ -70,6 +54,10 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const P = layout.size;
   const plan = planStreams(corpus.ids.length, config);
   const totalSteps = config.steps ?? config.epochs * plan.stepsPerEpoch;
+  const trackVal = plan.evalSegments.length > 0;
+  const fingerprint = corpusFingerprint(corpus);
+  const start = options.start ?? { kind: 'fresh' };
+  const signal = options.signal;
 
   const shared = {
     params: new SharedArrayBuffer(P * 8),
@@ -78,33 +66,73 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     losses: new SharedArrayBuffer(B * 8),
     evalLosses: new SharedArrayBuffer(plan.evalSegments.length * 8),
   };
-  const params = new Float64Array(shared.params);
+  const params = new Float64Array(shared.params); // (P)
   const hidden = new Float64Array(shared.hidden); // (B, H)
   const gradSlots = new Float64Array(shared.gradSlots); // (B, P)
   const losses = new Float64Array(shared.losses); // (B)
   const evalLosses = new Float64Array(shared.evalLosses);
   const grad = new Float64Array(P);
   const adagradMemory = new Float64Array(P);
-  const bestParams = new Float64Array(P);
-  const prng = Prng.fromSeed(config.seed);
-  initParams(params, layout, prng);
-  bestParams.set(params);
 
-  const setup: WorkerSetup = {
+  let prng = Prng.fromSeed(config.seed);
+  let step = 0;
+  let epoch = 1;
+  let position = 0;
+  let smoothLoss = Number.NaN;
+  let bestLoss = Infinity;
+  let bestStep = 0;
+  let valLoss: number | undefined;
+  const smoothHistory: LossPoint[] = [];
+  const valHistory: LossPoint[] = [];
+  initParams(params, layout, prng);
+  if (start.kind === 'init-from') params.set(start.params);
+  if (start.kind === 'resume') {
+    const s = start.checkpoint.state;
+    params.set(s.params);
+    adagradMemory.set(s.adagradMemory);
+    hidden.set(s.hidden);
+    prng = Prng.fromState(s.prngState);
+    ({ step, epoch, position, smoothLoss, bestLoss, bestStep, valLoss } = s);
+    smoothHistory.push(...s.smoothHistory);
+    valHistory.push(...s.valHistory);
+  }
+
+  const snapshot = (): CheckpointData => ({
+    packageVersion: options.packageVersion ?? 'unknown',
+    createdAt: new Date().toISOString(),
+    model: { cell: 'rnn', H, K, vocab: corpus.vocab },
+    options: checkpointOptions(config),
+    corpus: fingerprint,
+    state: {
+      step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T,
+      params: params.slice(), adagradMemory: adagradMemory.slice(), hidden: hidden.slice(), prngState: prng.state(),
+      smoothLoss, bestLoss, bestStep, bestMetric: trackVal ? 'val' : 'smooth', valLoss,
+      smoothHistory: smoothHistory.slice(), valHistory: valHistory.slice(),
+    },
+  });
+  const lastPath = join(config.out, 'last.ckpt');
+  const bestPath = join(config.out, 'best.ckpt');
+  const recordBest = async (loss: number): Promise<void> => {
+    if (!(loss < bestLoss)) return;
+    bestLoss = loss;
+    bestStep = step;
+    await saveCheckpoint(bestPath, snapshot());
+  };
+
+  reporter.begin(`starting ${config.threads} worker thread${config.threads === 1 ? '' : 's'}`);
+  const pool = createTrainPool({
     H, K, T, streams: B, streamLength: plan.streamLength,
-    ids: corpus.ids.buffer as SharedArrayBuffer, bytesPerId: corpus.ids.BYTES_PER_ELEMENT as 1 | 2 | 4, idCount: corpus.ids.length,
+    ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
     params: shared.params, hidden: shared.hidden, gradSlots: shared.gradSlots, losses: shared.losses,
     evalSegments: plan.evalSegments, evalLosses: shared.evalLosses,
-  };
-  reporter.begin(`starting ${config.threads} worker thread${config.threads === 1 ? '' : 's'}`);
-  const pool = createTrainPool(setup, config.threads, options.workerUrl);
+  }, config.threads, options.workerUrl);
   try {
     await pool.warmUp();
     reporter.done(`${config.threads} worker thread${config.threads === 1 ? '' : 's'} ready: ${B} streams of ${plan.streamLength} characters, ${plan.stepsPerEpoch} steps per epoch`);
 
+    /** Validation loss in nats per character, or undefined when the run was stopped meanwhile. */
     const validate = async (): Promise<number | undefined> => {
-      if (plan.evalSegments.length === 0) return undefined;
-      await pool.evaluate();
+      if (!(await pool.evaluate(signal))) return undefined;
       let total = 0;
       let count = 0;
       plan.evalSegments.forEach((segment, e) => {
@@ -113,29 +141,41 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       });
       return total / count;
     };
-    const sample = (streamPosition: number): string => {
+    const sample = (): string => {
       const h = hidden.slice(0, H); // stream 0's state, as the seed sampled from its hprev
-      const ids = sampleIds(viewsOf(params, layout), dims, h, corpus.ids[streamPosition], config.sampleLength, prng);
+      const ids = sampleIds(viewsOf(params, layout), dims, h, corpus.ids[position], config.sampleLength, prng);
       return String.fromCodePoint(...Array.from(ids, (id) => corpus.vocab[id]));
+    };
+    /** Evaluation and checkpoints due after `step` steps; safe to repeat for the same step. */
+    const bookkeeping = async (final: boolean): Promise<void> => {
+      const evalDue = final || (config.evalEvery > 0 && step % config.evalEvery === 0);
+      if (trackVal && step > 0 && evalDue && valHistory.at(-1)?.step !== step && !signal?.aborted) {
+        const loss = await validate();
+        if (loss !== undefined) {
+          valLoss = loss;
+          valHistory.push({ step, loss });
+          reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
+          await recordBest(loss);
+        }
+      }
+      if (final || (step > 0 && config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) {
+        if (!trackVal && step > 0) await recordBest(smoothLoss);
+        await saveCheckpoint(lastPath, snapshot());
+      }
     };
 
     const started = performance.now();
-    let step = 0;
-    let epoch = 1;
-    let position = 0;
-    let smoothLoss = Number.NaN;
-    let bestSmoothLoss = Infinity;
-    let bestStep = 0;
-    let valLoss: number | undefined;
-    reporter.startTraining(totalSteps, 0);
-    while (step < totalSteps) {
+    const firstStep = step;
+    reporter.startTraining(totalSteps, step);
+    await bookkeeping(false);
+    while (step < totalSteps && !signal?.aborted) {
       if (position + T + 1 > plan.streamLength) {
         epoch++;
         position = 0;
         hidden.fill(0);
       }
       if (config.sampleEvery > 0 && step % config.sampleEvery === 0) {
-        reporter.log(`----- sample at step ${step} -----\n${sample(position)}\n-----`);
+        reporter.log(`----- sample at step ${step} -----\n${sample()}\n-----`);
       }
 
       await pool.step(position);
@@ -145,30 +185,22 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       if (!Number.isFinite(loss)) {
         throw new TrainingError(`the loss became ${loss} at step ${step + 1}: training diverged (try a smaller --eta or --clip)`);
       }
-      smoothLoss = step === 0 ? loss : 0.999 * smoothLoss + 0.001 * loss;
-      if (smoothLoss < bestSmoothLoss) {
-        bestSmoothLoss = smoothLoss;
-        bestStep = step;
-        bestParams.set(params); // the weights that produced this loss, before the update
-      }
+      smoothLoss = Number.isNaN(smoothLoss) ? loss : 0.999 * smoothLoss + 0.001 * loss;
       averageSlots(gradSlots, B, grad);
       adagradStep(params, grad, adagradMemory, config);
       position += T;
       step++;
+      if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
 
-      if (config.evalEvery > 0 && step % config.evalEvery === 0 && step < totalSteps) {
-        valLoss = await validate();
-        if (valLoss !== undefined) reporter.log(`step ${step}: validation ${formatPerChar(valLoss)}`);
-      }
       const seconds = (performance.now() - started) / 1000;
-      reporter.update({ step, totalSteps, epoch, epochs: Math.ceil(totalSteps / plan.stepsPerEpoch), smoothLoss, valLoss, charsPerSec: (step * B * T) / seconds });
+      reporter.update({ step, totalSteps, epoch, epochs: Math.ceil(totalSteps / plan.stepsPerEpoch), smoothLoss, valLoss, charsPerSec: ((step - firstStep) * B * T) / seconds });
+      if (step < totalSteps) await bookkeeping(false);
     }
-    valLoss = await validate();
+    const interrupted = step < totalSteps;
+    await bookkeeping(true);
     reporter.finish();
-    return {
-      steps: step, epoch, charsSeen: step * B * T, smoothLoss, bestSmoothLoss, bestStep, valLoss,
-      params: params.slice(), bestParams, adagradMemory, prngState: prng.state(), seconds: (performance.now() - started) / 1000,
-    };
+    const seconds = (performance.now() - started) / 1000;
+    return { interrupted, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: ((step - firstStep) * B * T) / seconds };
   } catch (error) {
     reporter.fail('training stopped');
     throw error;
@@ -179,4 +211,12 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
 
 export function formatPerChar(nats: number): string {
   return `${nats.toFixed(4)} nats/char (${(nats / Math.LN2).toFixed(4)} bits/char)`;
+}
+
+function checkpointOptions(c: TrainConfig): CheckpointOptions {
+  return {
+    seqLength: c.seqLength, streams: c.streams, eta: c.eta, eps: c.eps, clip: c.clip, seed: c.seed, valFrac: c.valFrac,
+    epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
+    checkpointEvery: c.checkpointEvery, threads: c.threads,
+  };
 }

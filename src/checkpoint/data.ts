@@ -1,0 +1,60 @@
+/** A loss measured at a step; the history of these redraws the learning curve. */
+export interface LossPoint {
+  readonly step: number;
+  readonly loss: number;
+}
+
+/** Every option of the run, as given to 'char-rnn train'. */
+export interface CheckpointOptions {
+  readonly seqLength: number; // T
+  readonly streams: number; // B
+  readonly eta: number;
+  readonly eps: number;
+  readonly clip: number;
+  readonly seed: number;
+  readonly valFrac: number;
+  readonly epochs: number;
+  readonly steps: number | undefined; // undefined: the run is bounded by epochs
+  readonly evalEvery: number;
+  readonly sampleEvery: number;
+  readonly sampleLength: number;
+  readonly checkpointEvery: number;
+  readonly threads: number; // informational: results do not depend on it
+}
+
+/** The text a model was trained on, identified without storing it. */
+export interface CorpusFingerprint {
+  readonly source: string;
+  readonly length: number; // symbols
+  readonly sha256: Uint8Array; // 32 bytes, see corpusFingerprint()
+}
+
+/** Where training stands; tensors follow src/model/layout.ts. */
+export interface CheckpointState {
+  readonly step: number;
+  readonly epoch: number; // 1-based
+  readonly position: number; // offset of the next sequence within every stream
+  readonly streamLength: number; // L
+  readonly charsSeen: number;
+  readonly params: Float64Array; // (P)
+  readonly adagradMemory: Float64Array; // (P)
+  readonly hidden: Float64Array; // (B, H)
+  readonly prngState: Uint32Array; // (4)
+  readonly smoothLoss: number; // nats per sequence of T characters; NaN before the first step
+  readonly bestLoss: number; // Infinity before the first
+  readonly bestStep: number;
+  readonly bestMetric: 'val' | 'smooth';
+  readonly valLoss: number | undefined; // nats per character
+  readonly smoothHistory: readonly LossPoint[];
+  readonly valHistory: readonly LossPoint[];
+}
+
+/** Everything a checkpoint file holds, in the form the trainer uses (proto/checkpoint.proto on disk). */
+export interface CheckpointData {
+  readonly packageVersion: string;
+  readonly createdAt: string; // ISO 8601, UTC
+  readonly model: { readonly cell: 'rnn'; readonly H: number; readonly K: number; readonly vocab: Uint32Array };
+  readonly options: CheckpointOptions;
+  readonly corpus: CorpusFingerprint;
+  readonly state: CheckpointState;
+}

@@ -1,0 +1,133 @@
+import { UserError } from '../errors.js';
+import type { CheckpointData, LossPoint } from './data.js';
+import { tensorsSha256 } from './encode.js';
+import { float64FromLittleEndian } from './endian.js';
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint } from './schema.js';
+import { shapeProblem } from './shape.js';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Parses and checks a checkpoint file's bytes; path only names the file in errors. Anything
+ * wrong with the file is a UserError whose one-line message says what to do; the tensors come
+ * back as fresh arrays, never views into bytes.
+ */
+export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointData {
+  if (bytes.length === 0) throw notCheckpoint(path, 'it is empty');
+  const wire = parse(bytes, path);
+  if (wire.magic !== CHECKPOINT_MAGIC) throw notCheckpoint(path, 'it lacks the char-rnn checkpoint marker');
+  const version = wire.formatVersion ?? 0;
+  if (version > CHECKPOINT_FORMAT_VERSION) {
+    throw new UserError(
+      `${path} was written by a newer char-rnn (format ${version}; this one reads up to ${CHECKPOINT_FORMAT_VERSION}): upgrade parallel-char-rnn`,
+    );
+  }
+  if (version === 0) throw damaged(path, 'it has no format version');
+
+  const { model, options, corpus, progress, tensors } = wire;
+  if (model == null) throw damaged(path, 'it has no model section');
+  if (options == null) throw damaged(path, 'it has no options section');
+  if (corpus == null) throw damaged(path, 'it has no corpus section');
+  if (progress == null) throw damaged(path, 'it has no progress section');
+  if (tensors == null) throw damaged(path, 'it has no tensors section');
+
+  const params = tensors.params ?? EMPTY;
+  const adagradMemory = tensors.adagradMemory ?? EMPTY;
+  const hidden = tensors.hidden ?? EMPTY;
+  if (Buffer.compare(tensorsSha256(params, adagradMemory, hidden), tensors.sha256 ?? EMPTY) !== 0) {
+    throw damaged(path, 'its tensors do not match their checksum');
+  }
+
+  const cell = model.cell ?? '';
+  if (cell === '') throw damaged(path, 'it names no model cell');
+  if (cell !== 'rnn') throw new UserError(`${path} holds a '${cell}' model, which this char-rnn cannot run: upgrade parallel-char-rnn`);
+  for (const [name, tensor] of [['params', params], ['AdaGrad memory', adagradMemory], ['hidden states', hidden]] as const) {
+    if (tensor.length % 8 !== 0) throw damaged(path, `its ${name} are ${tensor.length} bytes, not whole float64s`);
+  }
+  const H = model.hidden ?? 0;
+  const K = model.vocabSize ?? 0;
+  const vocab = Uint32Array.from(model.vocab ?? []);
+  const prngState = Uint32Array.from(progress.prngState ?? []);
+  const corpusSha256 = new Uint8Array(corpus.sha256 ?? EMPTY);
+  const problem = shapeProblem({
+    H, K, B: options.streams ?? 0, vocab: vocab.length,
+    params: params.length / 8, adagradMemory: adagradMemory.length / 8, hidden: hidden.length / 8,
+    prngState: prngState.length, corpusSha256: corpusSha256.length,
+  });
+  if (problem !== undefined) throw damaged(path, problem);
+  if (prngState.every((word) => word === 0)) throw damaged(path, 'its PRNG state is all zeros');
+  const bestMetric = progress.bestMetric;
+  if (bestMetric !== 'val' && bestMetric !== 'smooth') throw damaged(path, `its best metric is '${bestMetric}', not 'val' or 'smooth'`);
+
+  // uint64 fields arrive as numbers; past 2^53 they have lost digits, which no writer produces.
+  const count = (name: string, value: number | undefined): number => {
+    const n = value ?? 0;
+    if (!Number.isSafeInteger(n)) throw damaged(path, `its ${name} is ${n}, beyond what it could count to`);
+    return n;
+  };
+  const points = (name: string, history: WireLossPoint[] | undefined): LossPoint[] =>
+    (history ?? []).map((point) => ({ step: count(`${name} history step`, point.step), loss: point.loss ?? 0 }));
+
+  return {
+    packageVersion: wire.packageVersion ?? '',
+    createdAt: wire.createdAt ?? '',
+    model: { cell, H, K, vocab },
+    options: {
+      seqLength: options.seqLength ?? 0,
+      streams: options.streams ?? 0,
+      eta: options.eta ?? 0,
+      eps: options.eps ?? 0,
+      clip: options.clip ?? 0,
+      seed: options.seed ?? 0,
+      valFrac: options.valFrac ?? 0,
+      epochs: options.epochs ?? 0,
+      steps: options.steps === undefined ? undefined : count('steps option', options.steps),
+      evalEvery: count('eval-every option', options.evalEvery),
+      sampleEvery: count('sample-every option', options.sampleEvery),
+      sampleLength: options.sampleLength ?? 0,
+      checkpointEvery: count('checkpoint-every option', options.checkpointEvery),
+      threads: options.threads ?? 0,
+    },
+    corpus: { source: corpus.source ?? '', length: count('corpus length', corpus.length), sha256: corpusSha256 },
+    state: {
+      step: count('step', progress.step),
+      epoch: progress.epoch ?? 0,
+      position: count('position', progress.position),
+      streamLength: count('stream length', progress.streamLength),
+      charsSeen: count('character count', progress.charsSeen),
+      params: float64FromLittleEndian(params),
+      adagradMemory: float64FromLittleEndian(adagradMemory),
+      hidden: float64FromLittleEndian(hidden),
+      prngState,
+      smoothLoss: progress.smoothLoss ?? 0,
+      bestLoss: progress.bestLoss ?? 0,
+      bestStep: count('best step', progress.bestStep),
+      bestMetric,
+      valLoss: progress.valLoss,
+      smoothHistory: points('smooth loss', wire.history?.smooth),
+      valHistory: points('validation loss', wire.history?.val),
+    },
+  };
+}
+
+function parse(bytes: Uint8Array, path: string): WireCheckpoint {
+  const type = checkpointMessageType();
+  let message: ReturnType<typeof type.decode>;
+  try {
+    message = type.decode(bytes);
+  } catch (error) {
+    // decode is a pure parse of the bytes given, so whatever it throws means they are not
+    // a well-formed message (protobufjs throws plain Errors and RangeErrors for that).
+    throw notCheckpoint(path, 'it does not parse as one', error);
+  }
+  // Absent optional fields stay undefined; absent submessages become null.
+  return type.toObject(message, { longs: Number, defaults: true, arrays: true }) as WireCheckpoint;
+}
+
+function notCheckpoint(path: string, why: string, cause?: unknown): UserError {
+  return new UserError(`${path} is not a char-rnn checkpoint (${why}); pass a file written by 'char-rnn train'`, { cause });
+}
+
+function damaged(path: string, what: string): UserError {
+  return new UserError(`${path} is damaged: ${what} (the file was altered or partly written); use another checkpoint`);
+}

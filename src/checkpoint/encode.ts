@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { CheckpointData, LossPoint } from './data.js';
+import { littleEndianBytes } from './endian.js';
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint } from './schema.js';
+import { shapeProblem } from './shape.js';
+
+const UINT32_MAX = 0xffffffff;
+
+/**
+ * The checkpoint as protobuf bytes (proto/checkpoint.proto). Inconsistent data is a bug in the
+ * caller, so it throws a RangeError rather than writing a file no one could load.
+ */
+export function encodeCheckpoint(data: CheckpointData): Uint8Array {
+  checkEncodable(data);
+  const { model, options, corpus, state } = data;
+  const params = littleEndianBytes(state.params);
+  const adagradMemory = littleEndianBytes(state.adagradMemory);
+  const hidden = littleEndianBytes(state.hidden);
+  const wire: WireCheckpoint = {
+    magic: CHECKPOINT_MAGIC,
+    formatVersion: CHECKPOINT_FORMAT_VERSION,
+    packageVersion: data.packageVersion,
+    createdAt: data.createdAt,
+    model: { cell: model.cell, hidden: model.H, vocabSize: model.K, vocab: Array.from(model.vocab) },
+    options, // an undefined steps is left out of the file, as proto3 optional allows
+    corpus: { source: corpus.source, length: corpus.length, sha256: corpus.sha256 },
+    progress: {
+      step: state.step,
+      epoch: state.epoch,
+      position: state.position,
+      streamLength: state.streamLength,
+      charsSeen: state.charsSeen,
+      prngState: Array.from(state.prngState),
+      smoothLoss: state.smoothLoss,
+      bestLoss: state.bestLoss,
+      bestStep: state.bestStep,
+      bestMetric: state.bestMetric,
+      valLoss: state.valLoss,
+    },
+    tensors: { params, adagradMemory, hidden, sha256: tensorsSha256(params, adagradMemory, hidden) },
+    history: { smooth: state.smoothHistory.map(wirePoint), val: state.valHistory.map(wirePoint) },
+  };
+  return checkpointMessageType().encode(wire).finish();
+}
+
+/** SHA-256 over the stored tensor bytes, in field order; the decoder recomputes it. */
+export function tensorsSha256(...tensors: Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256');
+  for (const bytes of tensors) hash.update(bytes);
+  return new Uint8Array(hash.digest());
+}
+
+function wirePoint(point: LossPoint): WireLossPoint {
+  return { step: point.step, loss: point.loss };
+}
+
+function checkEncodable(data: CheckpointData): void {
+  const { model, options, corpus, state } = data;
+  if (model.cell !== 'rnn') throw new RangeError(`checkpoint model.cell is '${String(model.cell)}', not 'rnn'`);
+  const problem = shapeProblem({
+    H: model.H, K: model.K, B: options.streams, vocab: model.vocab.length,
+    params: state.params.length, adagradMemory: state.adagradMemory.length, hidden: state.hidden.length,
+    prngState: state.prngState.length, corpusSha256: corpus.sha256.length,
+  });
+  if (problem !== undefined) throw new RangeError(`cannot encode the checkpoint: ${problem}`);
+  if (state.bestMetric !== 'val' && state.bestMetric !== 'smooth') {
+    throw new RangeError(`checkpoint state.bestMetric is '${String(state.bestMetric)}', not 'val' or 'smooth'`);
+  }
+  const { uint32, uint64 } = { uint32: UINT32_MAX, uint64: Number.MAX_SAFE_INTEGER };
+  const integers: [string, number, number][] = [
+    ['model.H', model.H, uint32], ['model.K', model.K, uint32],
+    ['options.seqLength', options.seqLength, uint32], ['options.streams', options.streams, uint32],
+    ['options.seed', options.seed, uint32], ['options.epochs', options.epochs, uint32],
+    ['options.steps', options.steps ?? 0, uint64], ['options.evalEvery', options.evalEvery, uint64],
+    ['options.sampleEvery', options.sampleEvery, uint64], ['options.sampleLength', options.sampleLength, uint32],
+    ['options.checkpointEvery', options.checkpointEvery, uint64], ['options.threads', options.threads, uint32],
+    ['corpus.length', corpus.length, uint64], ['state.step', state.step, uint64], ['state.epoch', state.epoch, uint32],
+    ['state.position', state.position, uint64], ['state.streamLength', state.streamLength, uint64],
+    ['state.charsSeen', state.charsSeen, uint64], ['state.bestStep', state.bestStep, uint64],
+  ];
+  for (const [name, history] of [['smoothHistory', state.smoothHistory], ['valHistory', state.valHistory]] as const) {
+    history.forEach((point, i) => integers.push([`state.${name}[${i}].step`, point.step, uint64]));
+  }
+  for (const [name, value, max] of integers) {
+    if (!(Number.isInteger(value) && value >= 0 && value <= max)) {
+      throw new RangeError(`checkpoint ${name} is ${value}, not an integer in 0..${max}`);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { CheckpointData, CheckpointOptions } from './data.js';
+import { littleEndianBytes } from './endian.js';
+
+/** A few lines for 'char-rnn inspect': what the model is, where training stands, what it came from. */
+export function describeCheckpoint(data: CheckpointData, path: string, fileBytes: number): string {
+  const { model, options, corpus, state } = data;
+  const T = options.seqLength;
+  const smooth = Number.isFinite(state.smoothLoss)
+    ? `smooth ${state.smoothLoss.toFixed(4)} nats per ${T}-character sequence (${(state.smoothLoss / T).toFixed(4)} per character)`
+    : 'smooth not measured yet';
+  const best = !Number.isFinite(state.bestLoss)
+    ? 'none yet'
+    : state.bestMetric === 'val'
+      ? `validation ${perChar(state.bestLoss)} at step ${group(state.bestStep)}`
+      : `smooth ${state.bestLoss.toFixed(4)} at step ${group(state.bestStep)}`;
+  const val = state.valLoss === undefined ? 'not measured yet' : perChar(state.valLoss);
+  return [
+    `checkpoint ${path}: ${formatBytes(fileBytes)}, written ${data.createdAt} by parallel-char-rnn ${data.packageVersion}`,
+    `model:      ${model.cell}, H=${model.H} hidden units, K=${model.K} symbols, ${group(state.params.length)} parameters`,
+    `progress:   step ${group(state.step)}, epoch ${state.epoch}, ${group(state.charsSeen)} characters seen, position ${group(state.position)} of ${group(state.streamLength)} in each of ${options.streams} streams`,
+    `losses:     ${smooth}; validation ${val}; best ${best}`,
+    `options:    ${optionFlags(options)}`,
+    `corpus:     ${corpus.source}, ${group(corpus.length)} symbols, sha256 ${hex(corpus.sha256).slice(0, 16)}`,
+  ].join('\n');
+}
+
+/** The same facts as plain JSON for 'char-rnn inspect --json'; tensors summarized, not dumped. NaN and Infinity become null. */
+export function checkpointJson(data: CheckpointData, fileBytes: number): object {
+  const { model, options, corpus, state } = data;
+  const tensor = (values: Float64Array) => ({ length: values.length, sha256: hex(createHash('sha256').update(littleEndianBytes(values)).digest()) });
+  return {
+    fileBytes,
+    packageVersion: data.packageVersion,
+    createdAt: data.createdAt,
+    model: { cell: model.cell, H: model.H, K: model.K, parameters: state.params.length, vocab: Array.from(model.vocab, (cp) => String.fromCodePoint(cp)).join('') },
+    options: { ...options, steps: options.steps ?? null },
+    corpus: { source: corpus.source, length: corpus.length, sha256: hex(corpus.sha256) },
+    state: {
+      step: state.step,
+      epoch: state.epoch,
+      position: state.position,
+      streamLength: state.streamLength,
+      charsSeen: state.charsSeen,
+      smoothLoss: state.smoothLoss,
+      bestLoss: state.bestLoss,
+      bestStep: state.bestStep,
+      bestMetric: state.bestMetric,
+      valLoss: state.valLoss ?? null,
+      prngState: Array.from(state.prngState),
+      params: tensor(state.params),
+      adagradMemory: tensor(state.adagradMemory),
+      hidden: tensor(state.hidden),
+    },
+    history: { smooth: state.smoothHistory, val: state.valHistory },
+  };
+}
+
+function optionFlags(options: CheckpointOptions): string {
+  const flags: [string, number | undefined][] = [
+    ['seq-length', options.seqLength], ['streams', options.streams], ['threads', options.threads],
+    options.steps === undefined ? ['epochs', options.epochs] : ['steps', options.steps],
+    ['eta', options.eta], ['eps', options.eps], ['clip', options.clip], ['seed', options.seed], ['val-frac', options.valFrac],
+    ['eval-every', options.evalEvery], ['sample-every', options.sampleEvery], ['sample-length', options.sampleLength],
+    ['checkpoint-every', options.checkpointEvery],
+  ];
+  return flags.map(([name, value]) => `--${name} ${value}`).join(' ');
+}
+
+function perChar(nats: number): string {
+  return `${nats.toFixed(4)} nats/char (${(nats / Math.LN2).toFixed(4)} bits/char)`;
+}
+
+function group(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]} (${group(n)} bytes)`;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}

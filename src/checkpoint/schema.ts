@@ -1,0 +1,98 @@
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+/** What every checkpoint's magic field holds. */
+export const CHECKPOINT_MAGIC = 'char-rnn checkpoint';
+
+/** The format this code writes, and the newest it reads. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+/** proto/checkpoint.proto at the package root; this module compiles to dist/src/checkpoint/. */
+export const PROTO_PATH = fileURLToPath(new URL('../../../proto/checkpoint.proto', import.meta.url));
+
+/**
+ * The Checkpoint message as plain data, field names camel-cased as protobufjs loads them. Every
+ * field is optional because a decoded file may lack any of them; uint64 fields are numbers
+ * (decoded with longs: Number; the codec keeps them below 2^53).
+ */
+export interface WireCheckpoint {
+  magic?: string;
+  formatVersion?: number;
+  packageVersion?: string;
+  createdAt?: string;
+  model?: WireModel | null;
+  options?: WireOptions | null;
+  corpus?: WireCorpus | null;
+  progress?: WireProgress | null;
+  tensors?: WireTensors | null;
+  history?: WireHistory | null;
+}
+
+export interface WireModel {
+  cell?: string;
+  hidden?: number;
+  vocabSize?: number;
+  vocab?: number[];
+}
+
+export interface WireOptions {
+  seqLength?: number;
+  streams?: number;
+  eta?: number;
+  eps?: number;
+  clip?: number;
+  seed?: number;
+  valFrac?: number;
+  epochs?: number;
+  steps?: number;
+  evalEvery?: number;
+  sampleEvery?: number;
+  sampleLength?: number;
+  checkpointEvery?: number;
+  threads?: number;
+}
+
+export interface WireCorpus {
+  source?: string;
+  length?: number;
+  sha256?: Uint8Array;
+}
+
+export interface WireProgress {
+  step?: number;
+  epoch?: number;
+  position?: number;
+  streamLength?: number;
+  charsSeen?: number;
+  prngState?: number[];
+  smoothLoss?: number;
+  bestLoss?: number;
+  bestStep?: number;
+  bestMetric?: string;
+  valLoss?: number;
+}
+
+export interface WireTensors {
+  params?: Uint8Array;
+  adagradMemory?: Uint8Array;
+  hidden?: Uint8Array;
+  sha256?: Uint8Array;
+}
+
+export interface WireLossPoint {
+  step?: number;
+  loss?: number;
+}
+
+export interface WireHistory {
+  smooth?: WireLossPoint[];
+  val?: WireLossPoint[];
+}
+
+let checkpointType: protobuf.Type | undefined;
+
+/** The charrnn.Checkpoint type, parsed from the .proto on first use. */
+export function checkpointMessageType(): protobuf.Type {
+  checkpointType ??= protobuf.loadSync(PROTO_PATH).lookupType('charrnn.Checkpoint');
+  return checkpointType;
+}

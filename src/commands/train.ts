@@ -1,0 +1,144 @@
+import { dirname } from 'node:path';
+import { loadCheckpoint, sameCorpus, corpusFingerprint, type CheckpointData } from '../checkpoint/index.js';
+import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
+import { DEFAULT_CORPUS_SOURCE, decodeIds, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
+import { UserError } from '../errors.js';
+import { paramLayout, viewsOf } from '../model/layout.js';
+import { Prng } from '../model/prng.js';
+import { sampleIds } from '../model/sample.js';
+import { createReporter, type Reporter } from '../progress.js';
+import { planStreams } from '../train/plan.js';
+import { formatPerChar, train, type TrainStart } from '../train/train.js';
+import { withVocabulary } from '../vocab.js';
+import { packageVersion } from '../version.js';
+
+const EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+export async function runTrain(request: TrainRequest): Promise<number> {
+  const reporter = createReporter();
+  const { config, corpus, start } = await prepare(request, reporter);
+  checkThereIsWorkLeft(config, corpus, start);
+
+  const controller = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stoppedBy !== undefined) {
+      reporter.finish(); // a second signal: leave now; every checkpoint on disk is whole (atomic renames)
+      process.stderr.write(`char-rnn: stopped at once by a second ${signal}; the last saved checkpoint is intact\n`);
+      process.exit(EXIT_CODES[signal] ?? 1);
+    }
+    stoppedBy = signal;
+    controller.abort();
+    reporter.log(`${signal}: stopping after this step and saving ${config.out}/last.ckpt (press Ctrl-C again to quit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await train(config, corpus, reporter, { start, signal: controller.signal, packageVersion: packageVersion() });
+    const { state } = result.last;
+    if (result.interrupted) {
+      process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: char-rnn train --resume ${result.lastPath}\n`);
+      return EXIT_CODES[stoppedBy ?? 'SIGINT'];
+    }
+    const best = await loadCheckpoint(result.bestPath).catch(() => result.last);
+    const lines = [
+      `done: ${state.step} steps, epoch ${state.epoch}, ${state.charsSeen} characters; ${result.charsPerSec.toFixed(0)} chars/s over ${result.seconds.toFixed(1)} s with ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
+      `smooth loss ${state.smoothLoss.toFixed(3)} per ${config.seqLength} characters (${formatPerChar(state.smoothLoss / config.seqLength)})`,
+      state.valLoss === undefined ? 'no validation text (--val-frac 0)' : `validation loss ${formatPerChar(state.valLoss)}`,
+      `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
+      `----- sample from ${result.bestPath} -----`,
+      sampleText(best, config.sampleLength),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The config, corpus and starting point of the run: fresh, fine-tuned, or resumed. */
+async function prepare(request: TrainRequest, reporter: Reporter): Promise<{ config: TrainConfig; corpus: Corpus; start: TrainStart }> {
+  if (request.resume !== undefined) {
+    const checkpoint = await loadCheckpoint(request.resume);
+    const config = resumedConfig(checkpoint, request, request.resume);
+    const source = config.corpus ?? (checkpoint.corpus.source === DEFAULT_CORPUS_SOURCE ? undefined : checkpoint.corpus.source);
+    const corpus = await loadWithSpinner(source, reporter);
+    if (!sameCorpus(corpusFingerprint(corpus), checkpoint.corpus)) {
+      throw new UserError(
+        `${corpus.source} is not the text ${request.resume} was trained on (${corpus.ids.length} characters, the checkpoint's had ${checkpoint.corpus.length} and another SHA-256); pass --corpus with the original text`,
+      );
+    }
+    return { config: { ...config, corpus: source }, corpus, start: { kind: 'resume', checkpoint } };
+  }
+  if (request.initFrom !== undefined) {
+    const checkpoint = await loadCheckpoint(request.initFrom);
+    if (request.given.has('hidden') && request.config.hidden !== checkpoint.model.H) {
+      throw new UserError(`--hidden ${request.config.hidden} does not match ${request.initFrom}, which has H = ${checkpoint.model.H} (drop --hidden)`);
+    }
+    const config = { ...request.config, hidden: checkpoint.model.H };
+    const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
+    return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
+  }
+  return { config: request.config, corpus: await loadWithSpinner(request.config.corpus, reporter), start: { kind: 'fresh' } };
+}
+
+/**
+ * A resumed run keeps every option that shapes the numbers; speed and bookkeeping options may
+ * change, and default to the original run's (the thread count defaults to this machine's cores).
+ */
+function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: string): TrainConfig {
+  const saved = { ...checkpoint.options, hidden: checkpoint.model.H };
+  const differing = MATH_OPTIONS.filter((field) => request.given.has(field) && request.config[field] !== saved[field]);
+  if (differing.length > 0) {
+    const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (the run used ${saved[field]})`).join(', ');
+    throw new UserError(`cannot resume ${path} with ${list}: that would change the math; drop the flag or start a new run`);
+  }
+  const pick = <F extends keyof TrainConfig>(field: F, fallback: TrainConfig[F]): TrainConfig[F] =>
+    request.given.has(field) ? request.config[field] : fallback;
+  const byEpochs = request.given.has('epochs');
+  return Object.freeze({
+    ...request.config,
+    ...Object.fromEntries(MATH_OPTIONS.map((field) => [field, saved[field]])),
+    epochs: pick('epochs', saved.epochs),
+    steps: byEpochs ? undefined : pick('steps', saved.steps),
+    evalEvery: pick('evalEvery', saved.evalEvery),
+    sampleEvery: pick('sampleEvery', saved.sampleEvery),
+    sampleLength: pick('sampleLength', saved.sampleLength),
+    checkpointEvery: pick('checkpointEvery', saved.checkpointEvery),
+    out: pick('out', dirname(path)),
+    threads: Math.min(request.config.threads, saved.streams),
+  } as TrainConfig);
+}
+
+function checkThereIsWorkLeft(config: TrainConfig, corpus: Corpus, start: TrainStart): void {
+  if (start.kind !== 'resume') return;
+  const step = start.checkpoint.state.step;
+  const total = config.steps ?? config.epochs * planStreams(corpus.ids.length, config).stepsPerEpoch;
+  if (total <= step) {
+    throw new UserError(
+      `the checkpoint is at step ${step} and this run ends at step ${total}: nothing to do (pass a larger --steps or --epochs; both count from the start of the run)`,
+    );
+  }
+}
+
+async function loadWithSpinner(path: string | undefined, reporter: Reporter): Promise<Corpus> {
+  const what = path ?? 'the State of the Union corpus';
+  reporter.begin(`loading ${what}`);
+  try {
+    const corpus = path === undefined ? await loadDefaultCorpus() : await loadCorpusFile(path);
+    reporter.done(`loaded ${corpus.source}: ${corpus.ids.length} characters, ${corpus.vocab.length} distinct symbols`);
+    return corpus;
+  } catch (error) {
+    reporter.fail(`could not load ${what}`);
+    throw error;
+  }
+}
+
+function sampleText(checkpoint: CheckpointData, length: number): string {
+  const { H, K, vocab } = checkpoint.model;
+  const params = viewsOf(checkpoint.state.params, paramLayout({ H, K }));
+  const first = Math.max(0, vocab.indexOf(10)); // start after a newline, as a fresh paragraph
+  const ids = sampleIds(params, { H, K }, new Float64Array(H), first, length, Prng.fromState(checkpoint.state.prngState));
+  return decodeIds(ids, vocab);
+}

@@ -1,0 +1,30 @@
+import type { TrainConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { EvalSegment } from './messages.js';
+
+/** Held-out text is scored in segments of this many predictions, each from a zero hidden state. */
+export const EVAL_SEGMENT_LENGTH = 16384;
+
+/** How the corpus is cut: B training streams of L characters each, then the held-out text. */
+export interface StreamPlan {
+  readonly trainLength: number;
+  readonly streamLength: number; // L: stream s reads ids[s * L, (s + 1) * L)
+  readonly stepsPerEpoch: number;
+  readonly evalSegments: readonly EvalSegment[];
+}
+
+export function planStreams(idCount: number, { streams, seqLength, valFrac }: Pick<TrainConfig, 'streams' | 'seqLength' | 'valFrac'>): StreamPlan {
+  const valLength = Math.floor(idCount * valFrac);
+  const trainLength = idCount - valLength;
+  const streamLength = Math.floor(trainLength / streams);
+  if (streamLength < seqLength + 1) {
+    throw new UserError(
+      `the corpus is too short: ${trainLength} training characters give ${streamLength} per stream, and each of the ${streams} streams needs at least ${seqLength + 1} (use fewer --streams, a shorter --seq-length or a longer text)`,
+    );
+  }
+  const evalSegments: EvalSegment[] = [];
+  for (let start = trainLength; start < idCount - 1; start += EVAL_SEGMENT_LENGTH) {
+    evalSegments.push({ start, count: Math.min(EVAL_SEGMENT_LENGTH, idCount - 1 - start) });
+  }
+  return { trainLength, streamLength, stepsPerEpoch: Math.floor((streamLength - 1) / seqLength), evalSegments };
+}
