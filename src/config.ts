@@ -27,9 +27,9 @@ export interface TrainConfig {
 export const MATH_OPTIONS = ['hidden', 'seqLength', 'streams', 'eta', 'eps', 'clip', 'seed', 'valFrac'] as const;
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
-  { name: 'corpus', kind: 'string', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
-  { name: 'resume', kind: 'string', help: 'continue the run saved in this checkpoint exactly where it stopped' },
-  { name: 'init-from', kind: 'string', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
+  { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
+  { name: 'resume', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
+  { name: 'init-from', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T (BPTT length)' },
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'contiguous streams B trained side by side; the gradient is their mean' },
@@ -41,11 +41,11 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'clip', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
   { name: 'val-frac', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
-  { name: 'eval-every', kind: 'int', default: 1000, min: 0, help: 'steps between validation losses (0: only at the end)' },
+  { name: 'eval-every', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
   { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
   { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
   { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
-  { name: 'out', kind: 'string', default: 'checkpoints', help: 'folder for last.ckpt and best.ckpt (with --resume: the checkpoint\'s folder)' },
+  { name: 'out', kind: 'string', metavar: 'DIR', default: 'checkpoints', help: 'folder for last.ckpt and best.ckpt (with --resume: the checkpoint\'s folder)' },
 ];
 
 /** What the user asked for: the options, which of them were typed, and where to start from. */

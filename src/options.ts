@@ -5,7 +5,7 @@ import { UserError } from './errors.js';
 export type OptionSpec =
   | { readonly name: string; readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max?: number; readonly help: string }
   | { readonly name: string; readonly kind: 'number'; readonly default?: number; readonly min: number; readonly minExclusive?: boolean; readonly max?: number; readonly help: string }
-  | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly help: string }
+  | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly metavar?: string; readonly help: string }
   | { readonly name: string; readonly kind: 'flag'; readonly help: string };
 
 export interface ParsedOptions {
@@ -56,7 +56,7 @@ function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw:
 export function optionsHelp(specs: readonly OptionSpec[]): string {
   return specs
     .map((spec) => {
-      const flag = spec.kind === 'flag' ? `--${spec.name}` : `--${spec.name} ${spec.kind === 'string' ? 'TEXT' : 'N'}`;
+      const flag = spec.kind === 'flag' ? `--${spec.name}` : `--${spec.name} ${spec.kind === 'string' ? (spec.metavar ?? 'TEXT') : 'N'}`;
       const fallback = spec.kind !== 'flag' && spec.default !== undefined ? ` (default ${spec.default})` : '';
       return `  ${flag.padEnd(24)} ${spec.help}${fallback}`;
     })

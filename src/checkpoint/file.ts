@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -22,6 +22,7 @@ export async function saveCheckpoint(path: string, data: CheckpointData): Promis
     await mkdir(folder, { recursive: true });
     const handle = await open(temp, 'wx');
     created = true;
+    unfinished.add(temp);
     try {
       await handle.writeFile(bytes);
       await handle.sync();
@@ -32,38 +33,28 @@ export async function saveCheckpoint(path: string, data: CheckpointData): Promis
   } catch (error) {
     if (created) await unlink(temp).catch((cleanupError: unknown) => rethrowUnlessMissing(cleanupError, error, temp));
     throw saveError(error, path);
+  } finally {
+    unfinished.delete(temp);
   }
   await syncFolder(folder);
 }
 
-/** saveCheckpoint, synchronously: for the last write from a signal handler. */
-export function saveCheckpointSync(path: string, data: CheckpointData): void {
-  const bytes = encodeCheckpoint(data);
-  const folder = dirname(path);
-  const temp = tempPathFor(path);
-  let created = false;
-  try {
-    mkdirSync(folder, { recursive: true });
-    const fd = openSync(temp, 'wx');
-    created = true;
+/** Temporary files of saves under way, so that a process leaving at once can remove them. */
+const unfinished = new Set<string>();
+
+/**
+ * Removes the temporary files of saves still under way, for a process about to exit at once
+ * (a second Ctrl-C): their targets keep their previous content, and no debris is left beside them.
+ */
+export function removeUnfinishedSaves(): void {
+  for (const temp of unfinished) {
     try {
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      unlinkSync(temp);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
     }
-    renameSync(temp, path);
-  } catch (error) {
-    if (created) {
-      try {
-        unlinkSync(temp);
-      } catch (cleanupError) {
-        rethrowUnlessMissing(cleanupError, error, temp);
-      }
-    }
-    throw saveError(error, path);
   }
-  syncFolderSync(folder);
+  unfinished.clear();
 }
 
 export async function loadCheckpoint(path: string): Promise<CheckpointData> {
@@ -93,18 +84,6 @@ async function syncFolder(folder: string): Promise<void> {
     await handle.sync().catch(ignoreUnsupportedSync);
   } finally {
     await handle.close();
-  }
-}
-
-function syncFolderSync(folder: string): void {
-  if (process.platform === 'win32') return;
-  const fd = openSync(folder, 'r');
-  try {
-    fsyncSync(fd);
-  } catch (error) {
-    ignoreUnsupportedSync(error);
-  } finally {
-    closeSync(fd);
   }
 }
 

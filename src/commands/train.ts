@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { loadCheckpoint, sameCorpus, corpusFingerprint, type CheckpointData } from '../checkpoint/index.js';
+import { corpusFingerprint, loadCheckpoint, removeUnfinishedSaves, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
 import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, decodeIds, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { UserError } from '../errors.js';
@@ -23,7 +23,8 @@ export async function runTrain(request: TrainRequest): Promise<number> {
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppedBy !== undefined) {
-      reporter.finish(); // a second signal: leave now; every checkpoint on disk is whole (atomic renames)
+      reporter.finish(); // a second signal: leave now; saves are renames, so every checkpoint on disk is whole
+      removeUnfinishedSaves();
       process.stderr.write(`char-rnn: stopped at once by a second ${signal}; the last saved checkpoint is intact\n`);
       process.exit(EXIT_CODES[signal] ?? 1);
     }
