@@ -1,0 +1,90 @@
+/**
+ * One benchmark measurement, alone in its process so that its peak RSS is its own. Trains for
+ * --steps steps and prints one JSON line (a RunResult); bench.ts spawns it once per run.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTrainConfig } from '../src/config.js';
+import { loadCorpusFile, loadDefaultCorpus } from '../src/corpus.js';
+import { parseOptions, type OptionSpec } from '../src/options.js';
+import type { Reporter } from '../src/progress.js';
+import { train } from '../src/train/train.js';
+
+/** What one run prints; bench.ts parses it. */
+export interface RunResult {
+  readonly threads: number;
+  readonly streams: number;
+  readonly steps: number;
+  readonly hidden: number; // H
+  readonly vocab: number; // K
+  readonly chars: number;
+  readonly seconds: number; // the training loop (and its final checkpoint save), after the worker warm-up
+  readonly charsPerSec: number;
+  readonly loadedRssMB: number; // RSS right after the corpus is loaded, before any thread starts
+  readonly peakRssMB: number;
+}
+
+const RUN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'threads', kind: 'int', default: 1, min: 1, max: 1024, help: 'worker threads' },
+  { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B' },
+  { name: 'steps', kind: 'int', default: 100, min: 1, help: 'training steps' },
+  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
+  { name: 'corpus', kind: 'string', help: 'UTF-8 text file (default: the bundled corpus)' },
+];
+
+const silentReporter: Reporter = {
+  begin: () => {},
+  done: () => {},
+  fail: () => {},
+  startTraining: () => {},
+  update: () => {},
+  log: () => {},
+  finish: () => {},
+};
+
+const MB = 1024 * 1024;
+
+async function main(argv: readonly string[]): Promise<void> {
+  const { values: v } = parseOptions('bench run-one', RUN_OPTIONS, argv);
+  const path = v.corpus as string | undefined;
+  const corpus = path === undefined ? await loadDefaultCorpus() : await loadCorpusFile(path);
+  const loadedRssMB = process.memoryUsage().rss / MB;
+  // train() saves last.ckpt and best.ckpt at the end; keep them out of the user's checkpoints/.
+  const out = await mkdtemp(join(tmpdir(), 'char-rnn-bench-'));
+  try {
+    const config = makeTrainConfig({
+      corpus: path,
+      threads: v.threads as number,
+      streams: v.streams as number,
+      steps: v.steps as number,
+      hidden: v.hidden as number,
+      valFrac: 0,
+      evalEvery: 0,
+      sampleEvery: 0,
+      checkpointEvery: 0,
+      out,
+    });
+    const result = await train(config, corpus, silentReporter);
+    const line: RunResult = {
+      threads: config.threads,
+      streams: config.streams,
+      steps: result.last.state.step,
+      hidden: config.hidden,
+      vocab: corpus.vocab.length,
+      chars: result.last.state.charsSeen,
+      seconds: result.seconds,
+      charsPerSec: result.charsPerSec,
+      loadedRssMB,
+      peakRssMB: process.resourceUsage().maxRSS / 1024, // maxRSS is in kilobytes
+    };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
