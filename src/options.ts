@@ -25,7 +25,7 @@ export function parseOptions(command: string, specs: readonly OptionSpec[], argv
       strict: true,
     });
   } catch (error) {
-    throw new UserError(`${(error as Error).message.split('\n')[0]} (see 'char-rnn ${command} --help')`);
+    throw new UserError(`${(error as Error).message.split('\n').join(' ')} (see 'char-rnn ${command} --help')`);
   }
   const values: Record<string, number | string | boolean | undefined> = {};
   for (const spec of specs) {

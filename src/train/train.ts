@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { corpusFingerprint, saveCheckpoint, type CheckpointData, type CheckpointOptions, type LossPoint } from '../checkpoint/index.js';
 import type { TrainConfig } from '../config.js';
-import type { Corpus } from '../corpus.js';
+import { decodeIds, type Corpus } from '../corpus.js';
 import { TrainingError } from '../errors.js';
 import { adagradStep, averageSlots } from '../model/adagrad.js';
 import { initParams } from '../model/init.js';
@@ -144,7 +144,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     const sample = (): string => {
       const h = hidden.slice(0, H); // stream 0's state, as the seed sampled from its hprev
       const ids = sampleIds(viewsOf(params, layout), dims, h, corpus.ids[position], config.sampleLength, prng);
-      return String.fromCodePoint(...Array.from(ids, (id) => corpus.vocab[id]));
+      return decodeIds(ids, corpus.vocab);
     };
     /** Evaluation and checkpoints due after `step` steps; safe to repeat for the same step. */
     const bookkeeping = async (final: boolean): Promise<void> => {
