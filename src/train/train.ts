@@ -82,8 +82,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   let bestLoss = Infinity;
   let bestStep = 0;
   let valLoss: number | undefined;
-  const smoothHistory: LossPoint[] = [];
-  const valHistory: LossPoint[] = [];
+  let smoothHistory: LossPoint[] = [];
+  let valHistory: LossPoint[] = [];
   initParams(params, layout, prng);
   if (start.kind === 'init-from') params.set(start.params);
   if (start.kind === 'resume') {
@@ -93,8 +93,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     hidden.set(s.hidden);
     prng = Prng.fromState(s.prngState);
     ({ step, epoch, position, smoothLoss, bestLoss, bestStep, valLoss } = s);
-    smoothHistory.push(...s.smoothHistory);
-    valHistory.push(...s.valHistory);
+    smoothHistory = [...s.smoothHistory];
+    valHistory = [...s.valHistory];
   }
 
   const snapshot = (): CheckpointData => ({
@@ -166,6 +166,11 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
 
     const started = performance.now();
     const firstStep = step;
+    const report = (): void => {
+      const seconds = (performance.now() - started) / 1000;
+      const epochs = Math.ceil(totalSteps / plan.stepsPerEpoch);
+      reporter.update({ step, totalSteps, epoch, epochs, smoothLoss, valLoss, charsPerSec: ((step - firstStep) * B * T) / seconds });
+    };
     reporter.startTraining(totalSteps, step);
     await bookkeeping(false);
     while (step < totalSteps && !signal?.aborted) {
@@ -192,12 +197,12 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       step++;
       if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
 
-      const seconds = (performance.now() - started) / 1000;
-      reporter.update({ step, totalSteps, epoch, epochs: Math.ceil(totalSteps / plan.stepsPerEpoch), smoothLoss, valLoss, charsPerSec: ((step - firstStep) * B * T) / seconds });
+      report();
       if (step < totalSteps) await bookkeeping(false);
     }
     const interrupted = step < totalSteps;
     await bookkeeping(true);
+    report(); // the final validation loss
     reporter.finish();
     const seconds = (performance.now() - started) / 1000;
     return { interrupted, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: ((step - firstStep) * B * T) / seconds };
