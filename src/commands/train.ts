@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { corpusFingerprint, loadCheckpoint, removeUnfinishedSaves, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
 import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
@@ -41,14 +42,17 @@ export async function runTrain(request: TrainRequest): Promise<number> {
       process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: char-rnn train --resume ${result.lastPath}\n`);
       return EXIT_CODES[stoppedBy ?? 'SIGINT'];
     }
-    const best = await loadCheckpoint(result.bestPath).catch(() => result.last);
+    const best = existsSync(result.bestPath) ? await loadCheckpoint(result.bestPath) : undefined;
+    const sampled = best ?? result.last;
     const lines = [
       `done: ${state.step} steps, epoch ${state.epoch}, ${state.charsSeen} characters; ${result.charsPerSec.toFixed(0)} chars/s over ${result.seconds.toFixed(1)} s with ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
       `smooth loss ${state.smoothLoss.toFixed(3)} per ${config.seqLength} characters (${formatPerChar(state.smoothLoss / config.seqLength)})`,
       state.valLoss === undefined ? 'no validation text (--val-frac 0)' : `validation loss ${formatPerChar(state.valLoss)}`,
-      `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
-      `----- sample from ${result.bestPath} -----`,
-      sampleText(best, config.sampleLength),
+      best === undefined
+        ? `saved ${result.lastPath}; no new lowest loss since the resume, so ${result.bestPath} was not written (the run's best.ckpt is where it started)`
+        : `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
+      `----- sample from ${best === undefined ? result.lastPath : result.bestPath} -----`,
+      sampleText(sampled, config.sampleLength),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
@@ -65,7 +69,8 @@ async function prepare(request: TrainRequest, reporter: Reporter): Promise<{ con
     const config = resumedConfig(checkpoint, request, request.resume);
     const source = config.corpus ?? (checkpoint.corpus.source === DEFAULT_CORPUS_SOURCE ? undefined : checkpoint.corpus.source);
     const corpus = await loadWithSpinner(source, reporter);
-    if (!sameCorpus(corpusFingerprint(corpus), checkpoint.corpus)) {
+    const sameVocabulary = corpus.vocab.length === checkpoint.model.vocab.length && corpus.vocab.every((cp, k) => cp === checkpoint.model.vocab[k]);
+    if (!sameVocabulary || !sameCorpus(corpusFingerprint(corpus), checkpoint.corpus)) {
       throw new UserError(
         `${corpus.source} is not the text ${request.resume} was trained on (${corpus.ids.length} characters, the checkpoint's had ${checkpoint.corpus.length} and another SHA-256); pass --corpus with the original text`,
       );
