@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { loadCheckpoint } from '../checkpoint/index.js';
+import { UserError } from '../errors.js';
+import { encodePrime, generate, randomSeed, unknownCharacters } from '../generate.js';
+import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
+
+const SAMPLE_OPTIONS: readonly OptionSpec[] = [
+  { name: 'checkpoint', kind: 'string', default: 'checkpoints/best.ckpt', help: 'checkpoint file to sample from' },
+  { name: 'length', kind: 'int', default: 1000, min: 0, help: 'characters to generate after the prime' },
+  { name: 'temperature', kind: 'number', default: 1, min: 0, help: 'divides the scores before the softmax: lower is safer, 0 always takes the likeliest' },
+  { name: 'top-k', kind: 'int', min: 1, help: 'draw only among the N likeliest characters' },
+  { name: 'top-p', kind: 'number', min: 0, minExclusive: true, max: 1, help: 'draw only among the likeliest characters whose probabilities add up to N (nucleus)' },
+  { name: 'prime', kind: 'string', help: 'text to start from: the model reads it first, and it is printed first' },
+  { name: 'prime-file', kind: 'string', help: 'a UTF-8 file whose text is the prime' },
+  { name: 'skip-unknown', kind: 'flag', help: 'drop prime characters the checkpoint does not know (with a warning) instead of stopping' },
+  { name: 'seed', kind: 'int', min: 0, max: 0xffffffff, help: 'seed of the draws: the same seed gives the same text (default: random, shown on stderr)' },
+];
+
+export function sampleHelp(): string {
+  return `usage: char-rnn sample [options]\n\nWrites text drawn from a trained model to stdout.\n\n${optionsHelp(SAMPLE_OPTIONS)}`;
+}
+
+export async function runSample(argv: readonly string[]): Promise<number> {
+  const v = parseOptions('sample', SAMPLE_OPTIONS, argv).values;
+  const skipUnknown = v['skip-unknown'] === true;
+  const prime = await readPrime(v.prime as string | undefined, v['prime-file'] as string | undefined);
+  const checkpoint = await loadCheckpoint(v.checkpoint as string);
+
+  const { unknown } = encodePrime(prime, checkpoint.model.vocab);
+  if (unknown.length > 0) {
+    if (!skipUnknown) throw new UserError(`${unknownCharacters(unknown)} (use only characters the model was trained on, or pass --skip-unknown to drop them)`);
+    process.stderr.write(`char-rnn: warning: ${unknownCharacters(unknown)}; dropped them (--skip-unknown)\n`);
+  }
+  let seed = v.seed as number | undefined;
+  if (seed === undefined) {
+    seed = randomSeed();
+    // At temperature 0 nothing is drawn: the text is the same whatever the seed.
+    if (v.temperature !== 0) process.stderr.write(`seed: ${seed} (pass --seed ${seed} to reproduce)\n`);
+  }
+  const chunks = generate(checkpoint, {
+    length: v.length as number,
+    temperature: v.temperature as number,
+    topK: v['top-k'] as number | undefined,
+    topP: v['top-p'] as number | undefined,
+    prime,
+    seed,
+    skipUnknown,
+  });
+  const finished = await writeChunks(process.stdout, chunks);
+  if (finished && process.stdout.isTTY) process.stdout.write('\n'); // keep the prompt off the text's last line
+  return 0;
+}
+
+async function readPrime(prime: string | undefined, primeFile: string | undefined): Promise<string> {
+  if (primeFile === undefined) return prime ?? '';
+  if (prime !== undefined) throw new UserError(`pass --prime or --prime-file, not both`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(primeFile);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (code === undefined) throw error;
+    throw new UserError(`cannot read prime file ${primeFile}: ${code} (pass a readable UTF-8 text file)`, { cause: error });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new UserError(`prime file ${primeFile} is not valid UTF-8 (save it as UTF-8 text)`, { cause: error });
+  }
+}
+
+/**
+ * Writes each chunk once the one before it is handed to the system, so memory stays flat however
+ * slow the reader. Returns false when the reader went away (EPIPE: '| head' has all it wants),
+ * which is a normal end; any other write error is thrown.
+ */
+async function writeChunks(out: NodeJS.WriteStream, chunks: Iterable<string>): Promise<boolean> {
+  let failure: NodeJS.ErrnoException | undefined;
+  const onError = (error: NodeJS.ErrnoException): void => {
+    failure ??= error;
+  };
+  // Stays attached once a write failed: the stream emits 'error' after the write's callback.
+  out.on('error', onError);
+  for (const chunk of chunks) {
+    await new Promise<void>((resolve) => {
+      out.write(chunk, (error) => {
+        if (error) failure ??= error;
+        resolve();
+      });
+    });
+    if (failure !== undefined) break;
+  }
+  if (failure === undefined) {
+    out.off('error', onError);
+    return true;
+  }
+  if (failure.code === 'EPIPE') return false;
+  throw failure;
+}

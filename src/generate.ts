@@ -1,0 +1,162 @@
+import { randomInt } from 'node:crypto';
+import type { CheckpointData } from './checkpoint/index.js';
+import { describeCodePoint } from './corpus.js';
+import { UserError } from './errors.js';
+import { paramLayout, viewsOf, type Dims, type ParamViews } from './model/layout.js';
+import { Prng } from './model/prng.js';
+import { checkSamplingRule, createSampleWorkspace, drawSymbol, feedSymbol, type SamplingRule } from './model/sample.js';
+
+/** Options of sample() and generate(); every one has a default. */
+export interface SampleOptions {
+  /** Characters (code points) to generate after the prime; an integer >= 0. Default 1000. */
+  readonly length?: number;
+  /** Finite, >= 0: the scores are divided by it before the softmax; 0 is greedy argmax. Default 1. */
+  readonly temperature?: number;
+  /** Draw only among the k most probable symbols (ties: the lower id); an integer >= 1. */
+  readonly topK?: number;
+  /** Nucleus sampling: draw only among the fewest most probable symbols whose probability reaches p; in (0, 1]. */
+  readonly topP?: number;
+  /** Text the hidden state is warmed up on before drawing; it starts the output. Default ''. */
+  readonly prime?: string;
+  /** A uint32; the same seed, checkpoint and options give the same text. Default: randomSeed(). */
+  readonly seed?: number;
+  /** Drop prime characters missing from the vocabulary instead of throwing. Default false. */
+  readonly skipUnknown?: boolean;
+}
+
+/** Code points per chunk that generate() yields. */
+const CHUNK_CODE_POINTS = 256;
+const NEWLINE = 0x0a;
+const MAX_SEED = 0xffffffff;
+
+/** A random uint32 seed, from the operating system's generator. */
+export function randomSeed(): number {
+  return randomInt(0, MAX_SEED + 1);
+}
+
+/**
+ * Samples text from the model in a checkpoint: the prime (if any) and then `length` drawn
+ * characters, as one string. See generate() for the chunks of the same text.
+ */
+export function sample(checkpoint: CheckpointData, options: SampleOptions = {}): string {
+  const chunks: string[] = [];
+  for (const chunk of generate(checkpoint, options)) chunks.push(chunk);
+  return chunks.join('');
+}
+
+/**
+ * The text of sample() in chunks of whole code points (a surrogate pair is never split), each
+ * made as it is asked for, to stream a long text. Options are checked here, before the first chunk.
+ *
+ * Start: the hidden state is zero, then takes in the prime symbol by symbol. Without a prime it
+ * takes in a newline when the vocabulary has one (so the text starts as after a line break),
+ * which is not output; otherwise the first symbol is drawn from softmax(c), the scores at h = 0.
+ */
+export function generate(checkpoint: CheckpointData, options: SampleOptions = {}): Generator<string, void, undefined> {
+  const { H, K, vocab } = checkpoint.model;
+  const dims = { H, K };
+  const layout = paramLayout(dims);
+  if (checkpoint.state.params.length !== layout.size) {
+    throw new RangeError(`the checkpoint has ${checkpoint.state.params.length} parameters, but H=${H} and K=${K} need ${layout.size}`);
+  }
+  if (vocab.length !== K) throw new RangeError(`the checkpoint's vocabulary lists ${vocab.length} symbols, but K is ${K}`);
+  const length = options.length ?? 1000;
+  if (!(Number.isSafeInteger(length) && length >= 0)) throw new RangeError(`length must be an integer >= 0, got ${length}`);
+  const rule = checkSamplingRule({ temperature: options.temperature ?? 1, topK: options.topK, topP: options.topP });
+  const seed = options.seed ?? randomSeed();
+  if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED)) throw new RangeError(`seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
+  const prime = encodePrime(options.prime ?? '', vocab);
+  if (prime.unknown.length > 0 && options.skipUnknown !== true) {
+    throw new UserError(`${unknownCharacters(prime.unknown)} (use only characters the model was trained on, or set skipUnknown to drop them)`);
+  }
+  return symbolChunks(viewsOf(checkpoint.state.params, layout), dims, vocab, prime.ids, length, rule, Prng.fromSeed(seed));
+}
+
+/** A prime as symbol ids, and the distinct code points it has that the vocabulary lacks (dropped from ids). */
+export interface EncodedPrime {
+  readonly ids: Uint32Array;
+  readonly unknown: readonly number[]; // in order of first appearance
+}
+
+export function encodePrime(text: string, vocab: Uint32Array): EncodedPrime {
+  const index = new Map<number, number>();
+  vocab.forEach((codePoint, id) => index.set(codePoint, id));
+  const ids: number[] = [];
+  const unknown = new Set<number>();
+  for (const ch of text) {
+    const codePoint = ch.codePointAt(0) as number;
+    const id = index.get(codePoint);
+    if (id === undefined) unknown.add(codePoint);
+    else ids.push(id);
+  }
+  return { ids: Uint32Array.from(ids), unknown: [...unknown] };
+}
+
+/** 'the prime has 2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)' */
+export function unknownCharacters(unknown: readonly number[]): string {
+  const noun = unknown.length === 1 ? 'character' : 'characters';
+  return `the prime has ${unknown.length} ${noun} not in the checkpoint's vocabulary: ${unknown.map(describeCodePoint).join(', ')}`;
+}
+
+function* symbolChunks(
+  p: ParamViews,
+  dims: Dims,
+  vocab: Uint32Array,
+  prime: Uint32Array,
+  length: number,
+  rule: SamplingRule,
+  prng: Prng,
+): Generator<string, void, undefined> {
+  const ws = createSampleWorkspace(p, dims);
+  const text = new TextChunks(vocab);
+  for (const id of prime) {
+    feedSymbol(p, dims, ws, id);
+    if (text.push(id)) yield text.take();
+  }
+  if (prime.length === 0) {
+    const newline = vocab.indexOf(NEWLINE);
+    if (newline >= 0) feedSymbol(p, dims, ws, newline);
+  }
+  for (let n = 0; n < length; n++) {
+    const id = drawSymbol(p, dims.K, ws, rule, prng);
+    if (text.push(id)) yield text.take();
+    if (n + 1 < length) feedSymbol(p, dims, ws, id);
+  }
+  if (text.size > 0) yield text.take();
+}
+
+/** Collects symbols as UTF-16 code units, a whole code point each, into one reused buffer. */
+class TextChunks {
+  private readonly units: Uint16Array; // (2K): symbol k is units[2k], then units[2k+1] if wide[k]
+  private readonly wide: Uint8Array; // (K): 1 where the symbol is a surrogate pair
+  private readonly buffer = new Uint16Array(2 * CHUNK_CODE_POINTS);
+  private length = 0; // code units in buffer
+  size = 0; // code points in buffer
+
+  constructor(vocab: Uint32Array) {
+    this.units = new Uint16Array(2 * vocab.length);
+    this.wide = new Uint8Array(vocab.length);
+    vocab.forEach((codePoint, k) => {
+      const s = String.fromCodePoint(codePoint);
+      this.units[2 * k] = s.charCodeAt(0);
+      if (s.length === 2) {
+        this.units[2 * k + 1] = s.charCodeAt(1);
+        this.wide[k] = 1;
+      }
+    });
+  }
+
+  /** Appends symbol id; returns whether the chunk is full. */
+  push(id: number): boolean {
+    this.buffer[this.length++] = this.units[2 * id];
+    if (this.wide[id] === 1) this.buffer[this.length++] = this.units[2 * id + 1];
+    return ++this.size === CHUNK_CODE_POINTS;
+  }
+
+  take(): string {
+    const chunk = String.fromCharCode.apply(null, this.buffer.subarray(0, this.length) as unknown as number[]);
+    this.length = 0;
+    this.size = 0;
+    return chunk;
+  }
+}
