@@ -7,44 +7,45 @@ import { parseTrainRequest, trainHelp } from './config.js';
 import { TrainingError, UserError } from './errors.js';
 import { packageVersion } from './version.js';
 
+interface Command {
+  readonly summary: string;
+  readonly help: () => string;
+  readonly run: (argv: readonly string[]) => Promise<number> | number;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  train: { summary: 'train a character-level RNN on a text, in parallel across cores', help: trainHelp, run: (argv) => runTrain(parseTrainRequest(argv)) },
+  sample: { summary: 'write text drawn from a trained model to stdout', help: sampleHelp, run: runSample },
+  gradcheck: { summary: 'compare analytic gradients with centered finite differences', help: gradcheckHelp, run: runGradcheck },
+  inspect: { summary: 'show what a checkpoint file holds', help: inspectHelp, run: runInspect },
+};
+
 const USAGE = `usage: char-rnn <command> [options]
 
 commands:
-  train       train a character-level RNN on a text, in parallel across cores
-  gradcheck   compare analytic gradients with centered finite differences
-  inspect     show what a checkpoint file holds
-  sample      write text drawn from a trained model to stdout
+${Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(11)} ${command.summary}`).join('\n')}
 
-'char-rnn <command> --help' lists a command's options.`;
+'char-rnn <command> --help' lists a command's options; 'char-rnn --version' prints the version.`;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command === 'train' ? trainHelp() : command === 'gradcheck' ? gradcheckHelp() : command === 'inspect' ? inspectHelp() : command === 'sample' ? sampleHelp() : USAGE}\n`);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  switch (command) {
-    case 'train':
-      return runTrain(parseTrainRequest(rest));
-    case 'gradcheck':
-      return runGradcheck(rest);
-    case 'inspect':
-      return runInspect(rest);
-    case 'sample':
-      return runSample(rest);
-    case '--version':
-    case '-v':
-      process.stdout.write(`${packageVersion()}\n`);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    default:
-      throw new UserError(`unknown command '${command}' (commands: train, gradcheck, inspect, sample; see 'char-rnn --help')`);
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    throw new UserError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see 'char-rnn --help')`);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help()}\n`);
+    return 0;
+  }
+  return command.run(rest);
 }
 
 main(process.argv.slice(2)).then(
