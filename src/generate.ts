@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { CheckpointData } from './checkpoint/index.js';
-import { describeCodePoint } from './corpus.js';
 import { UserError } from './errors.js';
 import { paramLayout, viewsOf, type Dims, type ParamViews } from './model/layout.js';
 import { Prng } from './model/prng.js';
 import { checkSamplingRule, createSampleWorkspace, drawSymbol, feedSymbol, type SamplingRule } from './model/sample.js';
+import { describeCodePoint } from './symbols.js';
 
 /** Options of sample() and generate(); every one has a default. */
 export interface SampleOptions {

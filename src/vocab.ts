@@ -1,5 +1,6 @@
-import { describeCodePoint, newIds, type Corpus } from './corpus.js';
+import type { Corpus } from './corpus.js';
 import { UserError } from './errors.js';
+import { describeCodePoint, newIds } from './symbols.js';
 
 /**
  * The same text re-encoded with another vocabulary (a checkpoint's, for fine-tuning), which

@@ -3,8 +3,9 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { decodeIds, encodeText, idsArrayFor, loadCorpusFile, loadDefaultCorpus } from '../src/corpus.js';
+import { loadCorpusFile, loadDefaultCorpus } from '../src/corpus.js';
 import { UserError } from '../src/errors.js';
+import { decodeIds, encodeText, idsArrayFor } from '../src/symbols.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'corpus-test-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

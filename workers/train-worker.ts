@@ -1,7 +1,7 @@
 import { workerData } from 'node:worker_threads';
-import { idsArrayFor } from '../src/corpus.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { idsArrayFor } from '../src/symbols.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 
 // Attach once: views over the shared buffers and this thread's scratch space.

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { corpusFingerprint, saveCheckpoint, type CheckpointData, type CheckpointOptions, type LossPoint } from '../checkpoint/index.js';
 import type { TrainConfig } from '../config.js';
-import { decodeIds, type Corpus } from '../corpus.js';
+import type { Corpus } from '../corpus.js';
 import { TrainingError } from '../errors.js';
 import { adagradStep, averageSlots } from '../model/adagrad.js';
 import { initParams } from '../model/init.js';
@@ -9,6 +9,7 @@ import { paramLayout, viewsOf } from '../model/layout.js';
 import { Prng } from '../model/prng.js';
 import { sampleIds } from '../model/sample.js';
 import type { Reporter } from '../progress.js';
+import { decodeIds } from '../symbols.js';
 import { planStreams } from './plan.js';
 import { createTrainPool } from './pool.js';
 

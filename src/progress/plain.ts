@@ -1,0 +1,83 @@
+import type { Clock, Reporter, StepStats } from '../progress.js';
+import { EtaClock } from './eta-clock.js';
+import { formatDuration, formatRate } from './format.js';
+
+export class PlainReporter implements Reporter {
+  #eta: EtaClock | undefined;
+  #last: StepStats | undefined;
+  #lastPrintedAt = -Infinity;
+  #unprinted = false;
+  #finished = false;
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream,
+    private readonly now: Clock,
+    private readonly intervalMs: number,
+  ) {}
+
+  begin(text: string): void {
+    this.stream.write(`${text}...\n`);
+  }
+
+  done(text: string): void {
+    this.stream.write(`${text}\n`);
+  }
+
+  fail(_text: string): void {
+    // The caller prints the error itself; a second line saying the same would be noise.
+  }
+
+  startTraining(_totalSteps: number, startStep: number): void {
+    this.#eta = new EtaClock(startStep, this.now());
+    this.#last = undefined;
+    this.#lastPrintedAt = -Infinity;
+    this.#unprinted = false;
+    this.#finished = false;
+  }
+
+  update(stats: StepStats): void {
+    if (this.#finished) return;
+    if (this.#eta === undefined) this.startTraining(stats.totalSteps, stats.step - 1);
+    this.#last = stats;
+    const time = this.now();
+    if (time - this.#lastPrintedAt >= this.intervalMs || stats.step >= stats.totalSteps) {
+      this.#print(stats, time);
+    } else {
+      this.#unprinted = true;
+    }
+  }
+
+  log(text: string): void {
+    this.stream.write(`${text}\n`);
+  }
+
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#unprinted && this.#last !== undefined) this.#print(this.#last, this.now());
+  }
+
+  #print(stats: StepStats, time: number): void {
+    const eta = this.#eta?.remaining(stats.step, stats.totalSteps, time);
+    this.stream.write(`${plainLine(stats, eta)}\n`);
+    this.#lastPrintedAt = time;
+    this.#unprinted = false;
+  }
+}
+
+/** e.g. `step 1200/5000 (24%) | epoch 1/1 | smooth loss 52.311 | val 1.873 nats/char (2.702 bits) | 41.2k chars/s | ETA 1m32s` */
+function plainLine(stats: StepStats, etaSeconds: number | undefined): string {
+  const percent = stats.totalSteps > 0 ? Math.floor((100 * stats.step) / stats.totalSteps) : 100;
+  const val =
+    stats.valLoss === undefined
+      ? 'val -'
+      : `val ${stats.valLoss.toFixed(3)} nats/char (${(stats.valLoss / Math.LN2).toFixed(3)} bits)`;
+  return [
+    `step ${stats.step}/${stats.totalSteps} (${percent}%)`,
+    `epoch ${stats.epoch}/${Math.ceil(stats.epochs)}`,
+    `smooth loss ${stats.smoothLoss.toFixed(3)}`,
+    val,
+    `${formatRate(stats.charsPerSec)} chars/s`,
+    `ETA ${formatDuration(etaSeconds)}`,
+  ].join(' | ');
+}
