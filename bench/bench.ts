@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { UserError } from '../src/errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
 import type { RunResult } from './run-one.js';
+import { measureSampling } from './sample-speed.js';
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B of the multi-thread configurations' },
@@ -106,7 +107,6 @@ async function main(argv: readonly string[]): Promise<void> {
       if (Number.isFinite(rate)) process.stderr.write(`[run ${run}/${runs}] ${label}: ${group(rate)} chars/s\n`);
     }
   }
-  const wallSeconds = (performance.now() - started) / 1000;
 
   const K = ours[0].runs[0].vocab;
   const flopsPerChar = 6 * hidden * hidden + 6 * hidden * K;
@@ -120,7 +120,13 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`numpy trains on its own slice of the text with K=${peer.vocab}, so its GFLOP/s use 6*H*H + 6*H*${peer.vocab}; ours/numpy compares chars/s\n`);
   }
   if (typeof peer !== 'string' && peer.failure !== undefined) process.stdout.write(`numpy reference dropped: ${peer.failure}\n`);
-  process.stdout.write(`benchmark wall time: ${wallSeconds.toFixed(0)} s\n`);
+  const sampleLength = 300_000;
+  const sampling = measureSampling(hidden, K, sampleLength, runs);
+  process.stdout.write(`\nchar-rnn sample, one thread, H=${hidden}, K=${K}, random weights from N(0, 0.1^2), ${group(sampleLength)} characters a run, median of ${runs}:\n`);
+  for (const { label, rates } of sampling) {
+    process.stdout.write(`  ${label.padEnd(24)} ${group(median(rates)).padStart(9)} chars/s   (${range(rates)})\n`);
+  }
+  process.stdout.write(`benchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
 /** One numpy run, or NaN once the reference has failed: a broken reference never stops the benchmark. */
