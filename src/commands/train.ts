@@ -4,11 +4,8 @@ import { corpusFingerprint, loadCheckpoint, removeUnfinishedSaves, sameCorpus, t
 import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { UserError } from '../errors.js';
-import { paramLayout, viewsOf } from '../model/layout.js';
-import { Prng } from '../model/prng.js';
-import { sampleIds } from '../model/sample.js';
+import { sample } from '../generate.js';
 import { createReporter, type Reporter } from '../progress.js';
-import { decodeIds } from '../symbols.js';
 import { planStreams } from '../train/plan.js';
 import { formatPerChar, train, type TrainStart } from '../train/train.js';
 import { withVocabulary } from '../vocab.js';
@@ -53,7 +50,7 @@ export async function runTrain(request: TrainRequest): Promise<number> {
         ? `saved ${result.lastPath}; no new lowest loss since the resume, so ${result.bestPath} was not written (the run's best.ckpt is where it started)`
         : `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
       `----- sample from ${best === undefined ? result.lastPath : result.bestPath} -----`,
-      sampleText(sampled, config.sampleLength),
+      sample(sampled, { length: config.sampleLength, seed: config.seed }),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
@@ -140,12 +137,4 @@ async function loadWithSpinner(path: string | undefined, reporter: Reporter): Pr
     reporter.fail(`could not load ${what}`);
     throw error;
   }
-}
-
-function sampleText(checkpoint: CheckpointData, length: number): string {
-  const { H, K, vocab } = checkpoint.model;
-  const params = viewsOf(checkpoint.state.params, paramLayout({ H, K }));
-  const first = Math.max(0, vocab.indexOf(10)); // start after a newline, as a fresh paragraph
-  const ids = sampleIds(params, { H, K }, new Float64Array(H), first, length, Prng.fromState(checkpoint.state.prngState));
-  return decodeIds(ids, vocab);
 }
