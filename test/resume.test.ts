@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, type CheckpointData } from '../src/checkpoint/index.js';
 import {
@@ -152,6 +152,27 @@ test('SIGTERM stops the run with exit code 143, saving last.ckpt and saying how 
   t.true(result.stdout.includes(`--resume ${last}`), `stdout does not say how to resume: ${result.stdout}`);
   const stopped = await loadCheckpoint(last);
   t.true(stopped.state.step >= periodic.state.step && stopped.state.step < TOTAL, `stopped at step ${stopped.state.step}`);
+});
+
+test('a second Ctrl-C during the last step exits at once with 130: whole checkpoints, no temporary files', async (t) => {
+  const out = join(dir.path, 'by-two-sigints');
+  const last = join(out, 'last.ckpt');
+  // H = 800 makes a step take long enough (tenths of a second) for the second signal to land in it.
+  const args = ['train', '--corpus', CORPUS, '--hidden', '800', '--streams', '2', '--steps', '1000', '--threads', '1', '--sample-every', '0', '--checkpoint-every', '2', '--out', out];
+  const run = startCli(args, { cwd: dir.path, timeoutMs: CHILD_MS });
+  t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
+  let stdout = '';
+  run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 2, { timeoutMs: 30_000, stillUseful: run.running, what: 'a first periodic checkpoint' });
+  run.child.kill('SIGINT');
+  await pollUntil(async () => stdout, (text) => text.includes('SIGINT: stopping after this step'), { timeoutMs: 10_000, stillUseful: run.running, what: 'the first SIGINT acknowledged' });
+  run.child.kill('SIGINT');
+  const result = await settlesWithin(run.result, 30_000);
+  t.is(result.code, 130, `stderr: ${result.stderr}`);
+  t.regex(result.stderr, /^char-rnn: stopped at once by a second SIGINT; the last saved checkpoint is intact\n$/);
+  t.deepEqual(readdirSync(out).filter((name) => !name.endsWith('.ckpt')), [], 'debris beside the checkpoints');
+  const saved = await loadCheckpoint(last); // decodes and passes its checksum: whole
+  t.true(saved.state.step >= 2 && saved.state.step < 1000, `a mid-run checkpoint, at step ${saved.state.step}`);
 });
 
 // ----- what a resumed run may and may not change -----
