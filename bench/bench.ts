@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { UserError } from '../src/errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
 import type { RunResult } from './run-one.js';
+import { measureCheckpoints } from './checkpoint-speed.js';
 import { measureSampling } from './sample-speed.js';
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
@@ -126,6 +127,11 @@ async function main(argv: readonly string[]): Promise<void> {
   for (const { label, rates } of sampling) {
     process.stdout.write(`  ${label.padEnd(24)} ${group(median(rates)).padStart(9)} chars/s   (${range(rates)})\n`);
   }
+  const checkpoints = await measureCheckpoints(runs);
+  process.stdout.write(
+    `\ncheckpoint of ${group(checkpoints.parameters)} parameters (${(checkpoints.fileBytes / 2 ** 20).toFixed(1)} MiB), median of ${runs}: ` +
+      `save ${median(checkpoints.saveMs).toFixed(0)} ms (atomic: temp file, fsync, rename), load ${median(checkpoints.loadMs).toFixed(0)} ms (decode and checksum)\n`,
+  );
   process.stdout.write(`benchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
