@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { corpusFingerprint, saveCheckpoint, type CheckpointData, type CheckpointOptions, type LossPoint } from '../checkpoint/index.js';
 import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
-import { TrainingError } from '../errors.js';
+import { TrainingError, UserError } from '../errors.js';
 import { adagradStep, averageSlots } from '../model/adagrad.js';
 import { initParams } from '../model/init.js';
 import { paramLayout, viewsOf } from '../model/layout.js';
@@ -61,11 +61,11 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const signal = options.signal;
 
   const shared = {
-    params: new SharedArrayBuffer(P * 8),
-    hidden: new SharedArrayBuffer(B * H * 8),
-    gradSlots: new SharedArrayBuffer(B * P * 8),
-    losses: new SharedArrayBuffer(B * 8),
-    evalLosses: new SharedArrayBuffer(plan.evalSegments.length * 8),
+    params: sharedFloats(P, 'the parameters'),
+    hidden: sharedFloats(B * H, 'the hidden states'),
+    gradSlots: sharedFloats(B * P, `one gradient per stream (${B} x ${P} numbers)`),
+    losses: sharedFloats(B, 'the losses'),
+    evalLosses: sharedFloats(plan.evalSegments.length, 'the validation losses'),
   };
   const params = new Float64Array(shared.params); // (P)
   const hidden = new Float64Array(shared.hidden); // (B, H)
@@ -212,6 +212,16 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     throw error;
   } finally {
     await pool.destroy();
+  }
+}
+
+/** A SharedArrayBuffer of `count` float64s; a size this machine cannot hold is the user's to change. */
+function sharedFloats(count: number, what: string): SharedArrayBuffer {
+  try {
+    return new SharedArrayBuffer(count * 8);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UserError(`cannot allocate ${(count * 8 / 2 ** 30).toFixed(1)} GiB for ${what} (use a smaller --hidden or fewer --streams)`, { cause: error });
   }
 }
 
