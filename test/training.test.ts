@@ -210,3 +210,15 @@ test.serial('the CLI exits by itself after training', async (t) => {
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /done: 5 steps/);
 });
+
+test.serial('a run with many validation segments writes nothing to stderr', async (t) => {
+  // 12 x 16,384 held-out characters: twelve evaluation tasks in flight on one abort signal, past
+  // Node's default of ten listeners, which once printed a MaxListenersExceededWarning.
+  const long = dir.file('long.txt', PARAGRAPH.repeat(5400)); // 399,600 characters, half held out
+  const result = await runCli(
+    ['train', '--corpus', long, '--steps', '2', '--hidden', '4', '--seq-length', '10', '--streams', '2', '--val-frac', '0.5', '--eval-every', '1', '--sample-every', '0'],
+    { timeoutMs: 30_000, cwd: dir.path },
+  );
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stderr, '');
+});

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Piscina } from 'piscina';
 import { TrainingError } from '../errors.js';
 import type { Task, WorkerSetup } from './messages.js';
@@ -30,12 +31,21 @@ export function createTrainPool(setup: WorkerSetup, threads: number, workerUrl: 
 
   const runAll = async (tasks: Task[], signal?: AbortSignal): Promise<boolean> => {
     if (failure) throw asTrainingError(failure);
+    // Piscina listens on a task's signal until the task ends: one listener per task, so each
+    // call gets its own signal, sized for its tasks, instead of crowding the caller's.
+    const local = new AbortController();
+    setMaxListeners(tasks.length + 1, local.signal);
+    const stop = (): void => local.abort(signal?.reason);
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
     try {
-      await Promise.all(tasks.map((task) => pool.run(task, { signal: signal ?? null })));
+      await Promise.all(tasks.map((task) => pool.run(task, { signal: signal ? local.signal : null })));
       return true;
     } catch (error) {
       if (signal?.aborted) return false;
       throw asTrainingError(error);
+    } finally {
+      signal?.removeEventListener('abort', stop);
     }
   };
 
