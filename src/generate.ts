@@ -4,7 +4,7 @@ import { UserError } from './errors.js';
 import { paramLayout, viewsOf, type Dims, type ParamViews } from './model/layout.js';
 import { Prng } from './model/prng.js';
 import { checkSamplingRule, createSampleWorkspace, drawSymbol, feedSymbol, type SamplingRule } from './model/sample.js';
-import { describeCodePoint } from './symbols.js';
+import { describeCodePoint, encodeKnown } from './symbols.js';
 
 /** Options of sample() and generate(); every one has a default. */
 export interface SampleOptions {
@@ -65,31 +65,11 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
   const rule = checkSamplingRule({ temperature: options.temperature ?? 1, topK: options.topK, topP: options.topP });
   const seed = options.seed ?? randomSeed();
   if (!(Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED)) throw new RangeError(`seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
-  const prime = encodePrime(options.prime ?? '', vocab);
+  const prime = encodeKnown(options.prime ?? '', vocab);
   if (prime.unknown.length > 0 && options.skipUnknown !== true) {
     throw new UserError(`${unknownCharacters(prime.unknown)} (use only characters the model was trained on, or set skipUnknown to drop them)`);
   }
   return symbolChunks(viewsOf(checkpoint.state.params, layout), dims, vocab, prime.ids, length, rule, Prng.fromSeed(seed));
-}
-
-/** A prime as symbol ids, and the distinct code points it has that the vocabulary lacks (dropped from ids). */
-export interface EncodedPrime {
-  readonly ids: Uint32Array;
-  readonly unknown: readonly number[]; // in order of first appearance
-}
-
-export function encodePrime(text: string, vocab: Uint32Array): EncodedPrime {
-  const index = new Map<number, number>();
-  vocab.forEach((codePoint, id) => index.set(codePoint, id));
-  const ids: number[] = [];
-  const unknown = new Set<number>();
-  for (const ch of text) {
-    const codePoint = ch.codePointAt(0) as number;
-    const id = index.get(codePoint);
-    if (id === undefined) unknown.add(codePoint);
-    else ids.push(id);
-  }
-  return { ids: Uint32Array.from(ids), unknown: [...unknown] };
 }
 
 /** 'the prime has 2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)' */

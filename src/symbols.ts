@@ -29,10 +29,26 @@ export function newIds(K: number, n: number): SymbolIds {
   return idsArrayFor(K, new SharedArrayBuffer(n * bytesPerSymbol(K)), n);
 }
 
-/** Encodes a short text (e.g. a sampling prime) with an existing vocabulary. */
-export function encodeText(text: string, vocab: Uint32Array): SymbolIds {
+/**
+ * A short text (a sampling prime) as ids in an existing vocabulary, and the distinct code points
+ * the vocabulary lacks, in order of first appearance; those are left out of ids.
+ */
+export function encodeKnown(text: string, vocab: Uint32Array): { ids: Uint32Array; unknown: number[] } {
   const lookup = lookupTable(vocab);
-  const unknown = codePointsNotIn(text, lookup);
+  const ids: number[] = [];
+  const unknown = new Set<number>();
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    const id = cp < lookup.length ? lookup[cp] : -1;
+    if (id < 0) unknown.add(cp);
+    else ids.push(id);
+  }
+  return { ids: Uint32Array.from(ids), unknown: [...unknown] };
+}
+
+/** encodeKnown, strict: a text with characters outside the vocabulary is a UserError naming them. */
+export function encodeText(text: string, vocab: Uint32Array): SymbolIds {
+  const { ids, unknown } = encodeKnown(text, vocab);
   if (unknown.length > 0) {
     const listed = unknown.map(describeCodePoint).join(', ');
     const noun = unknown.length === 1 ? 'character' : 'characters';
@@ -40,10 +56,9 @@ export function encodeText(text: string, vocab: Uint32Array): SymbolIds {
       `the text has ${unknown.length} ${noun} not in the vocabulary: ${listed} (use only characters that occur in the corpus)`,
     );
   }
-  const n = countCodePoints(text);
-  const ids = newIds(vocab.length, n);
-  encodeChunk(text, lookup, ids, 0);
-  return ids;
+  const encoded = newIds(vocab.length, ids.length);
+  encoded.set(ids);
+  return encoded;
 }
 
 export function decodeIds(ids: ArrayLike<number>, vocab: Uint32Array): string {
@@ -117,16 +132,6 @@ function markCodePoints(text: string, seen: Uint8Array): number {
   return n;
 }
 
-function countCodePoints(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const cp = text.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdbff && pairCodePoint(text, i, cp) > 0xffff) i++;
-    n++;
-  }
-  return n;
-}
-
 function vocabFromSeen(seen: Uint8Array): Uint32Array {
   let K = 0;
   for (let cp = 0; cp < seen.length; cp++) K += seen[cp];
@@ -136,9 +141,10 @@ function vocabFromSeen(seen: Uint8Array): Uint32Array {
   return vocab;
 }
 
-/** lookup[cp] is the index of cp in vocab, or -1; sized to the largest code point in vocab. */
+/** lookup[cp] is the index of cp in vocab, or -1; sized to the largest code point in vocab (any order). */
 function lookupTable(vocab: Uint32Array): Int32Array {
-  const size = vocab.length === 0 ? 0 : vocab[vocab.length - 1] + 1;
+  let size = 0;
+  for (const cp of vocab) size = Math.max(size, cp + 1);
   const lookup = new Int32Array(size).fill(-1);
   for (let k = 0; k < vocab.length; k++) lookup[vocab[k]] = k;
   return lookup;
@@ -161,16 +167,6 @@ function encodeChunk(text: string, lookup: Int32Array, ids: SymbolIds, pos: numb
     ids[pos++] = id;
   }
   return pos;
-}
-
-/** The distinct code points of text that lookup lacks, in order of first appearance. */
-function codePointsNotIn(text: string, lookup: Int32Array): number[] {
-  const unknown = new Set<number>();
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    if (!(cp < lookup.length && lookup[cp] >= 0)) unknown.add(cp);
-  }
-  return [...unknown];
 }
 
 /** '"é" (U+00E9)'; JSON quoting keeps control characters and lone surrogates on one line. */

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
-import { encodePrime, generate, randomSeed, unknownCharacters } from '../generate.js';
+import { generate, randomSeed, unknownCharacters } from '../generate.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
+import { encodeKnown } from '../symbols.js';
 
 const SAMPLE_OPTIONS: readonly OptionSpec[] = [
   { name: 'checkpoint', kind: 'string', default: 'checkpoints/best.ckpt', help: 'checkpoint file to sample from' },
@@ -26,7 +27,7 @@ export async function runSample(argv: readonly string[]): Promise<number> {
   const prime = await readPrime(v.prime as string | undefined, v['prime-file'] as string | undefined);
   const checkpoint = await loadCheckpoint(v.checkpoint as string);
 
-  const { unknown } = encodePrime(prime, checkpoint.model.vocab);
+  const { unknown } = encodeKnown(prime, checkpoint.model.vocab);
   if (unknown.length > 0) {
     if (!skipUnknown) throw new UserError(`${unknownCharacters(unknown)} (use only characters the model was trained on, or pass --skip-unknown to drop them)`);
     process.stderr.write(`char-rnn: warning: ${unknownCharacters(unknown)}; dropped them (--skip-unknown)\n`);
