@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckpointData, CheckpointOptions } from './data.js';
+import { formatPerChar } from '../progress/format.js';
 import { littleEndianBytes } from './endian.js';
 
 /** A few lines for 'char-rnn inspect': what the model is, where training stands, what it came from. */
@@ -12,9 +13,9 @@ export function describeCheckpoint(data: CheckpointData, path: string, fileBytes
   const best = !Number.isFinite(state.bestLoss)
     ? 'none yet'
     : state.bestMetric === 'val'
-      ? `validation ${perChar(state.bestLoss)} at step ${group(state.bestStep)}`
+      ? `validation ${formatPerChar(state.bestLoss)} at step ${group(state.bestStep)}`
       : `smooth ${state.bestLoss.toFixed(4)} at step ${group(state.bestStep)}`;
-  const val = state.valLoss === undefined ? 'not measured yet' : perChar(state.valLoss);
+  const val = state.valLoss === undefined ? 'not measured yet' : formatPerChar(state.valLoss);
   return [
     `checkpoint ${path}: ${formatBytes(fileBytes)}, written ${data.createdAt} by parallel-char-rnn ${data.packageVersion}`,
     `model:      ${model.cell}, H=${model.H} hidden units, K=${model.K} symbols, ${group(state.params.length)} parameters`,
@@ -65,10 +66,6 @@ function optionFlags(options: CheckpointOptions): string {
     ['checkpoint-every', options.checkpointEvery],
   ];
   return flags.map(([name, value]) => `--${name} ${value}`).join(' ');
-}
-
-function perChar(nats: number): string {
-  return `${nats.toFixed(4)} nats/char (${(nats / Math.LN2).toFixed(4)} bits/char)`;
 }
 
 function group(n: number): string {

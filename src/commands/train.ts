@@ -7,7 +7,8 @@ import { UserError } from '../errors.js';
 import { sample } from '../generate.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { planStreams } from '../train/plan.js';
-import { formatPerChar, train, type TrainStart } from '../train/train.js';
+import { formatPerChar } from '../progress/format.js';
+import { train, type TrainStart } from '../train/train.js';
 import { withVocabulary } from '../vocab.js';
 import { packageVersion } from '../version.js';
 

@@ -19,3 +19,8 @@ export function formatDuration(seconds: number | undefined): string {
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
+
+/** A loss per character in nats, with bits beside it: '1.2345 nats/char (1.7810 bits/char)'. */
+export function formatPerChar(nats: number): string {
+  return `${nats.toFixed(4)} nats/char (${(nats / Math.LN2).toFixed(4)} bits/char)`;
+}

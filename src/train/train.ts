@@ -9,6 +9,7 @@ import { paramLayout, viewsOf } from '../model/layout.js';
 import { Prng } from '../model/prng.js';
 import { sampleIds } from '../model/sample.js';
 import type { Reporter } from '../progress.js';
+import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
 import { planStreams } from './plan.js';
 import { createTrainPool } from './pool.js';
@@ -120,7 +121,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     await saveCheckpoint(bestPath, snapshot());
   };
 
-  reporter.begin(`starting ${config.threads} worker thread${config.threads === 1 ? '' : 's'}`);
+  const workers = `${config.threads} worker thread${config.threads === 1 ? '' : 's'}`;
+  reporter.begin(`starting ${workers}`);
   const pool = createTrainPool({
     H, K, T, streams: B, streamLength: plan.streamLength,
     ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
@@ -129,7 +131,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   }, config.threads, options.workerUrl);
   try {
     await pool.warmUp();
-    reporter.done(`${config.threads} worker thread${config.threads === 1 ? '' : 's'} ready: ${B} streams of ${plan.streamLength} characters, ${plan.stepsPerEpoch} steps per epoch`);
+    reporter.done(`${workers} ready: ${B} streams of ${plan.streamLength} characters, ${plan.stepsPerEpoch} steps per epoch`);
 
     /** Validation loss in nats per character, or undefined when the run was stopped meanwhile. */
     const validate = async (): Promise<number | undefined> => {
@@ -223,10 +225,6 @@ function sharedFloats(count: number, what: string): SharedArrayBuffer {
     if (!(error instanceof RangeError)) throw error;
     throw new UserError(`cannot allocate ${(count * 8 / 2 ** 30).toFixed(1)} GiB for ${what} (use a smaller --hidden or fewer --streams)`, { cause: error });
   }
-}
-
-export function formatPerChar(nats: number): string {
-  return `${nats.toFixed(4)} nats/char (${(nats / Math.LN2).toFixed(4)} bits/char)`;
 }
 
 function checkpointOptions(c: TrainConfig): CheckpointOptions {
