@@ -1,6 +1,7 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CheckpointState } from '../src/checkpoint/index.js';
 import { makeTrainConfig, type TrainConfig } from '../src/config.js';
 import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { TrainingError } from '../src/errors.js';
@@ -136,16 +137,21 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, order: (B: number) => numbe
   return { params: flat, mem, epoch };
 }
 
+/** The trainer's end state equals the reference loop's bit for bit, after crossing an epoch boundary. */
+function assertSameAsReference(t: ExecutionContext, result: CheckpointState, reference: ReturnType<typeof referenceTrain>): void {
+  t.is(reference.epoch, 2, 'the run crosses an epoch boundary');
+  t.is(result.epoch, reference.epoch);
+  t.is(Buffer.compare(bytesOf(result.params), bytesOf(reference.params)), 0, `first difference at ${firstBitDifference(result.params, reference.params)}`);
+  t.is(Buffer.compare(bytesOf(result.adagradMemory), bytesOf(reference.mem)), 0);
+}
+
 test.serial('one stream equals a single-stream reference loop, bit for bit, across epochs', async (t) => {
   const c = await corpus();
   // 4440 - 222 = 4218 training characters: 421 steps per epoch at T = 10, so 500 steps wrap once.
   const cfg = config({ streams: 1, threads: 1, steps: 500, valFrac: 0.05 });
   const result = (await train(cfg, c, silentReporter)).last.state;
   const reference = referenceTrain(c, cfg);
-  t.is(reference.epoch, 2, 'the run crosses an epoch boundary');
-  t.is(result.epoch, reference.epoch);
-  t.is(Buffer.compare(bytesOf(result.params), bytesOf(reference.params)), 0, `first difference at ${firstBitDifference(result.params, reference.params)}`);
-  t.is(Buffer.compare(bytesOf(result.adagradMemory), bytesOf(reference.mem)), 0);
+  assertSameAsReference(t, result, reference);
 });
 
 test.serial('four streams equal the reference with the per-stream gradients summed in stream order', async (t) => {
@@ -154,10 +160,7 @@ test.serial('four streams equal the reference with the per-stream gradients summ
   const cfg = config({ streams: 4, threads: 2, steps: 120, valFrac: 0.1 });
   const result = (await train(cfg, c, silentReporter)).last.state;
   const reference = referenceTrain(c, cfg);
-  t.is(reference.epoch, 2, 'the run crosses an epoch boundary');
-  t.is(result.epoch, reference.epoch);
-  t.is(Buffer.compare(bytesOf(result.params), bytesOf(reference.params)), 0, `first difference at ${firstBitDifference(result.params, reference.params)}`);
-  t.is(Buffer.compare(bytesOf(result.adagradMemory), bytesOf(reference.mem)), 0);
+  assertSameAsReference(t, result, reference);
   // The comparison is sharp enough to see the order: summing the streams backwards changes the bits.
   const reversed = referenceTrain(c, cfg, (B) => [...Array(B).keys()].reverse());
   t.not(Buffer.compare(bytesOf(reversed.params), bytesOf(reference.params)), 0);
