@@ -1,41 +1,75 @@
 import { workerData } from 'node:worker_threads';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
-import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { instantiateKernels } from '../src/model/kernels.js';
 import { idsArrayFor } from '../src/symbols.js';
+import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
+import { EVAL_CHUNK } from '../src/train/shared-memory.js';
+import { splitRange } from '../src/train/split.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 
-// Attach once: views over the shared buffers and this thread's scratch space.
+// Attach once: the shared memory, the corpus and this thread's kernel instance.
 const setup = workerData as WorkerSetup;
-const dims = { H: setup.H, K: setup.K };
-const layout = paramLayout(dims);
-const P = layout.size;
-const ids = idsArrayFor(setup.K, setup.ids, setup.idCount);
-const params = viewsOf(new Float64Array(setup.params), layout);
-const hidden = new Float64Array(setup.hidden);
-const gradSlots = new Float64Array(setup.gradSlots);
-const slotViews = Array.from({ length: setup.streams }, (_, s) => viewsOf(gradSlots.subarray(s * P, (s + 1) * P), layout));
-const losses = new Float64Array(setup.losses);
-const evalLosses = new Float64Array(setup.evalLosses);
-const ws = createWorkspace(dims, setup.T);
-const evalWs = createEvalWorkspace(dims);
-const evalHidden = new Float64Array(setup.H);
+const { shape, plan } = setup;
+const { H, K, T, B, P, threads } = shape;
+const kernels = instantiateKernels(setup.memory, setup.module);
+const corpus = idsArrayFor(K, setup.ids, setup.idCount);
+const ctl = new Int32Array(setup.control);
+const buffer = setup.memory.buffer;
+const streamIds = new Int32Array(buffer, plan.streamIds, B * (T + 1));
+const evalLosses = new Float64Array(buffer, plan.evalLosses, setup.evalSegments.length);
 
-// The coordinator wrote params before posting the task and reads our results after the reply:
-// the message round trip orders those accesses, so no Atomics are needed here.
+/** BPTT on this thread's streams, then, once every thread is done, the update of its parameters. */
+function step(streams: [number, number], params: [number, number], position: number): void {
+  const [first, end] = streams;
+  for (let s = first; s < end; s++) {
+    const from = s * setup.streamLength + position;
+    for (let t = 0; t <= T; t++) streamIds[s * (T + 1) + t] = corpus[from + t];
+  }
+  kernels.trainStreams(
+    H, K, T, plan.params, plan.WT, plan.UT, plan.VT,
+    plan.streamIds + first * (T + 1) * 4, plan.hidden + first * H * 8, plan.gradSlots + first * P * 8,
+    plan.losses + first * 8, plan.streamScratch + first * kernels.trainScratchBytes(H, K, T), end - first,
+  );
+  arrive(ctl, Field.arrived, threads);
+  awaitAll(ctl, Field.arrived, threads);
+  const [lo, hi] = params;
+  kernels.adagradRange(plan.params, plan.adagradMemory, plan.gradSlots, P, B, lo, hi, setup.eta, setup.eps, setup.clip);
+  kernels.transposeRange(H, K, plan.params, plan.WT, plan.UT, plan.VT, lo, hi);
+}
+
+/** Scores validation segments, claimed one at a time, until none is left or the run is stopped. */
+function evaluate(scratch: number): void {
+  const h = scratch + plan.evalState;
+  const ids = scratch + plan.evalIds;
+  const chunk = new Int32Array(buffer, ids, EVAL_CHUNK + 1);
+  const state = new Float64Array(buffer, h, H);
+  for (let e = Atomics.add(ctl, Field.nextSegment, 1); e < setup.evalSegments.length; e = Atomics.add(ctl, Field.nextSegment, 1)) {
+    if (Atomics.load(ctl, Field.abort)) return;
+    const { start, count } = setup.evalSegments[e];
+    state.fill(0);
+    let loss = 0;
+    for (let done = 0; done < count; done += EVAL_CHUNK) {
+      const n = Math.min(EVAL_CHUNK, count - done);
+      for (let t = 0; t <= n; t++) chunk[t] = corpus[start + done + t];
+      loss += kernels.evalSequence(H, K, plan.params, plan.WT, plan.UT, plan.VT, ids, n, h, scratch);
+    }
+    evalLosses[e] = loss;
+  }
+}
+
 export default function run(task: Task): void {
-  const { H, T } = setup;
-  if (task.kind === 'step') {
-    for (let s = task.first; s < task.end; s++) {
-      gradSlots.fill(0, s * P, (s + 1) * P);
-      const h = hidden.subarray(s * H, (s + 1) * H);
-      losses[s] = sequenceLossAndGrad(params, dims, ids, s * setup.streamLength + task.position, h, slotViews[s], ws);
-      h.set(ws.hs.subarray(T * H, (T + 1) * H));
-    }
-  } else {
-    for (let e = task.first; e < task.end; e++) {
-      const { start, count } = setup.evalSegments[e];
-      evalHidden.fill(0);
-      evalLosses[e] = evaluate(params, dims, ids, start, count, evalHidden, evalWs);
-    }
+  if (task.kind !== 'serve') throw new Error(`unknown task ${String(task.kind)}`);
+  const index = Atomics.add(ctl, Field.ready, 1);
+  Atomics.notify(ctl, Field.ready);
+  const streams = splitRange(B, threads)[index];
+  const params = splitRange(P, threads, 2)[index];
+  const scratch = plan.workerScratch + index * plan.workerScratchBytes;
+  for (let generation = 0; ; ) {
+    waitWhileEqual(ctl, Field.generation, generation);
+    generation = Atomics.load(ctl, Field.generation);
+    const command = Atomics.load(ctl, Field.command);
+    if (command === Command.stop) return;
+    if (command === Command.step) step(streams, params, Atomics.load(ctl, Field.position));
+    else evaluate(scratch);
+    arrive(ctl, Field.done, threads);
   }
 }

@@ -1,72 +1,114 @@
-import { setMaxListeners } from 'node:events';
 import { Piscina } from 'piscina';
 import { TrainingError } from '../errors.js';
+import { Command, Field } from './control.js';
 import type { Task, WorkerSetup } from './messages.js';
+
+/** The longest the coordinator blocks before it lets the event loop run. */
+const YIELD_MS = 20;
 
 export const DEFAULT_WORKER_URL = new URL('../../workers/train-worker.js', import.meta.url);
 
-/** The worker threads of one training run: each call fans tasks out over the threads and waits. */
+/** The worker threads of one training run; each call starts one command on all of them and waits. */
 export interface TrainPool {
-  /** Starts every thread and loads the worker module, so the first step is not slowed by it. */
+  /** Starts every thread, so the first step is not slowed by it. */
   warmUp(): Promise<void>;
-  /** BPTT on every stream, one contiguous range of streams per thread. */
+  /** BPTT on every stream, then the averaged, clipped AdaGrad update of every parameter. */
   step(position: number): Promise<void>;
-  /** Scores every evaluation segment, one task each; false if the signal stopped it first. */
+  /** Scores every validation segment; false if the signal stopped it first. */
   evaluate(signal?: AbortSignal): Promise<boolean>;
   destroy(): Promise<void>;
 }
 
-export function createTrainPool(setup: WorkerSetup, threads: number, workerUrl: URL = DEFAULT_WORKER_URL): TrainPool {
+/**
+ * Piscina owns the threads and runs one long task on each, which serves the commands this side
+ * posts through the control block (control.ts): a step costs no message, only a few atomics.
+ */
+export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WORKER_URL): TrainPool {
+  const { threads } = setup.shape;
+  const ctl = new Int32Array(setup.control);
   const pool = new Piscina<Task, void>({
     filename: workerUrl.href,
     minThreads: threads,
     maxThreads: threads,
+    concurrentTasksPerWorker: 1,
     idleTimeout: Number.MAX_SAFE_INTEGER,
     workerData: setup,
   });
-  let failure: Error | undefined;
-  pool.on('error', (error: Error) => {
-    failure = error;
-  });
+  let serving: Promise<void>[] = [];
+  let failure: unknown;
+  const fail = (error: unknown): void => {
+    failure ??= error;
+  };
+  pool.on('error', fail);
 
-  const runAll = async (tasks: Task[], signal?: AbortSignal): Promise<boolean> => {
-    if (failure) throw asTrainingError(failure);
-    // Piscina listens on a task's signal until the task ends: one listener per task, so each
-    // call gets its own signal, sized for its tasks, instead of crowding the caller's.
-    const local = new AbortController();
-    setMaxListeners(tasks.length + 1, local.signal);
-    const stop = (): void => local.abort(signal?.reason);
-    signal?.addEventListener('abort', stop, { once: true });
-    if (signal?.aborted) stop();
-    try {
-      await Promise.all(tasks.map((task) => pool.run(task, { signal: signal ? local.signal : null })));
-      return true;
-    } catch (error) {
-      if (signal?.aborted) return false;
-      throw asTrainingError(error);
-    } finally {
-      signal?.removeEventListener('abort', stop);
+  let lastYield = performance.now();
+  /**
+   * Resolves once `total` threads have counted themselves into ctl[field]; throws if one failed.
+   * This thread sleeps in Atomics.wait, which wakes within microseconds and leaves the cores to
+   * the workers, but it returns to the event loop at least every YIELD_MS, so that worker
+   * errors and signals are seen.
+   */
+  const whenAll = async (field: number, total: number): Promise<void> => {
+    for (;;) {
+      if (failure !== undefined) throw asTrainingError(failure);
+      const seen = Atomics.load(ctl, field);
+      if (seen >= total) break;
+      if (Atomics.wait(ctl, field, seen, YIELD_MS) === 'timed-out') {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
     }
+    if (performance.now() - lastYield > YIELD_MS) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
+  };
+  const run = async (command: number, position = 0): Promise<void> => {
+    if (failure !== undefined) throw asTrainingError(failure);
+    Atomics.store(ctl, Field.command, command);
+    Atomics.store(ctl, Field.position, position);
+    Atomics.store(ctl, Field.arrived, 0);
+    Atomics.store(ctl, Field.done, 0);
+    Atomics.store(ctl, Field.nextSegment, 0);
+    Atomics.store(ctl, Field.abort, 0);
+    Atomics.add(ctl, Field.generation, 1);
+    Atomics.notify(ctl, Field.generation);
+    await whenAll(Field.done, threads);
   };
 
   return {
     warmUp: async () => {
-      await runAll(Array.from({ length: threads }, () => ({ kind: 'eval', first: 0, end: 0 })));
+      serving = Array.from({ length: threads }, () => pool.run({ kind: 'serve' }).catch(fail));
+      await whenAll(Field.ready, threads);
     },
-    step: async (position) => {
-      await runAll(splitRange(setup.streams, threads).map(([first, end]) => ({ kind: 'step', first, end, position })));
+    step: (position) => run(Command.step, position),
+    evaluate: async (signal) => {
+      const stop = (): void => {
+        Atomics.store(ctl, Field.abort, 1);
+      };
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        if (signal?.aborted) return false;
+        await run(Command.evaluate);
+        return !signal?.aborted;
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
     },
-    evaluate: (signal) => runAll(setup.evalSegments.map((_, e) => ({ kind: 'eval', first: e, end: e + 1 })), signal),
-    destroy: () => pool.destroy(),
+    destroy: async () => {
+      if (failure === undefined && serving.length > 0) {
+        Atomics.store(ctl, Field.command, Command.stop);
+        Atomics.add(ctl, Field.generation, 1);
+        Atomics.notify(ctl, Field.generation);
+        await Promise.all(serving);
+      }
+      await pool.destroy(); // a thread stuck waiting for a failed one is terminated here
+    },
   };
 }
 
-/** [0, count) cut into at most `parts` contiguous, non-empty ranges whose sizes differ by at most one. */
-export function splitRange(count: number, parts: number): [number, number][] {
-  const n = Math.max(1, Math.min(parts, count));
-  const ranges: [number, number][] = [];
-  for (let i = 0; i < n; i++) ranges.push([Math.floor((i * count) / n), Math.floor(((i + 1) * count) / n)]);
-  return ranges.filter(([first, end]) => end > first);
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function asTrainingError(error: unknown): TrainingError {

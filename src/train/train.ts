@@ -3,8 +3,8 @@ import { corpusFingerprint, saveCheckpoint, type CheckpointData, type Checkpoint
 import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
 import { TrainingError, UserError } from '../errors.js';
-import { adagradStep, averageSlots } from '../model/adagrad.js';
 import { initParams } from '../model/init.js';
+import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
 import { paramLayout, viewsOf } from '../model/layout.js';
 import { Prng } from '../model/prng.js';
 import { sampleIds } from '../model/sample.js';
@@ -12,7 +12,9 @@ import type { Reporter } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
 import { planStreams } from './plan.js';
+import { createControl } from './control.js';
 import { createTrainPool } from './pool.js';
+import { planMemory, sharedArrays, type MemoryShape } from './shared-memory.js';
 
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
 const HISTORY_EVERY = 10;
@@ -44,9 +46,10 @@ export interface TrainResult {
 }
 
 /**
- * The training loop. Workers compute each stream's loss and gradient into shared slots; this
- * thread averages the slots in stream order, clips, applies AdaGrad, and decides when to
- * evaluate, sample, checkpoint and stop. Nothing here depends on the thread count.
+ * The training loop. In each step the workers compute every stream's loss and gradient into its
+ * own slot, then each averages the slots in stream order, clips and applies AdaGrad to its share
+ * of the parameters; this thread decides when to evaluate, sample, checkpoint and stop. Nothing
+ * here depends on the thread count.
  */
 export async function train(config: TrainConfig, corpus: Corpus, reporter: Reporter, options: TrainOptions = {}): Promise<TrainResult> {
   const { seqLength: T, streams: B, hidden: H } = config;
@@ -61,20 +64,13 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const start = options.start ?? { kind: 'fresh' };
   const signal = options.signal;
 
-  const shared = {
-    params: sharedFloats(P, 'the parameters'),
-    hidden: sharedFloats(B * H, 'the hidden states'),
-    gradSlots: sharedFloats(B * P, `one gradient per stream (${B} x ${P} numbers)`),
-    losses: sharedFloats(B, 'the losses'),
-    evalLosses: sharedFloats(plan.evalSegments.length, 'the validation losses'),
-  };
-  const params = new Float64Array(shared.params); // (P)
-  const hidden = new Float64Array(shared.hidden); // (B, H)
-  const gradSlots = new Float64Array(shared.gradSlots); // (B, P)
-  const losses = new Float64Array(shared.losses); // (B)
-  const evalLosses = new Float64Array(shared.evalLosses);
-  const grad = new Float64Array(P);
-  const adagradMemory = new Float64Array(P);
+  // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
+  const module = kernelModule();
+  const shape: MemoryShape = { H, K, T, B, P, threads: config.threads, segments: plan.evalSegments.length };
+  const memoryPlan = planMemory(shape, instantiateKernels(createKernelMemory(0), module));
+  const memory = allocateMemory(memoryPlan.bytes);
+  const kernels = instantiateKernels(memory, module);
+  const { params, adagradMemory, hidden, losses, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
 
   let prng = Prng.fromSeed(config.seed);
   let step = 0;
@@ -98,6 +94,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     smoothHistory = [...s.smoothHistory];
     valHistory = [...s.valHistory];
   }
+  kernels.transposeRange(H, K, memoryPlan.params, memoryPlan.WT, memoryPlan.UT, memoryPlan.VT, 0, P);
 
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
@@ -124,11 +121,10 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const workers = `${config.threads} worker thread${config.threads === 1 ? '' : 's'}`;
   reporter.begin(`starting ${workers}`);
   const pool = createTrainPool({
-    H, K, T, streams: B, streamLength: plan.streamLength,
-    ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
-    params: shared.params, hidden: shared.hidden, gradSlots: shared.gradSlots, losses: shared.losses,
-    evalSegments: plan.evalSegments, evalLosses: shared.evalLosses,
-  }, config.threads, options.workerUrl);
+    shape, streamLength: plan.streamLength, ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
+    memory, module, plan: memoryPlan, control: createControl().buffer as SharedArrayBuffer,
+    evalSegments: plan.evalSegments, eta: config.eta, eps: config.eps, clip: config.clip,
+  }, options.workerUrl);
   try {
     await pool.warmUp();
     reporter.done(`${workers} ready: ${B} streams of ${plan.streamLength} characters, ${plan.stepsPerEpoch} steps per epoch`);
@@ -186,7 +182,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         reporter.log(`----- sample at step ${step} -----\n${sample()}\n-----`);
       }
 
-      await pool.step(position);
+      await pool.step(position); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
       let loss = 0;
       for (let s = 0; s < B; s++) loss += losses[s];
       loss /= B;
@@ -194,8 +190,6 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         throw new TrainingError(`the loss became ${loss} at step ${step + 1}: training diverged (try a smaller --eta or --clip)`);
       }
       smoothLoss = Number.isNaN(smoothLoss) ? loss : 0.999 * smoothLoss + 0.001 * loss;
-      averageSlots(gradSlots, B, grad);
-      adagradStep(params, grad, adagradMemory, config);
       position += T;
       step++;
       if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
@@ -217,13 +211,13 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   }
 }
 
-/** A SharedArrayBuffer of `count` float64s; a size this machine cannot hold is the user's to change. */
-function sharedFloats(count: number, what: string): SharedArrayBuffer {
+/** The shared memory; a size this machine cannot hold is the user's to change. */
+function allocateMemory(bytes: number): WebAssembly.Memory {
   try {
-    return new SharedArrayBuffer(count * 8);
+    return createKernelMemory(bytes);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new UserError(`cannot allocate ${(count * 8 / 2 ** 30).toFixed(1)} GiB for ${what} (use a smaller --hidden or fewer --streams)`, { cause: error });
+    throw new UserError(`cannot allocate ${(bytes / 2 ** 30).toFixed(1)} GiB of shared memory for training (use a smaller --hidden or fewer --streams)`, { cause: error });
   }
 }
 

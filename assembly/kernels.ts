@@ -1,0 +1,532 @@
+// The training, evaluation and sampling hot loops, compiled to WebAssembly SIMD by AssemblyScript.
+//
+// Every kernel does the same float64 operations in the same order as the reference in
+// src/model/rnn.ts and src/model/adagrad.ts, so the results are bit-identical to it: SIMD lanes
+// run across independent outputs, never across a sum. tanh, exp and log are the host's Math
+// functions, imported, for the same reason. Pointers are byte offsets into the one imported
+// (shared) memory; every array is float64 except `ids`, which are int32. Shapes are row-major.
+// Parameter layout (src/model/layout.ts): W (H,H), U (H,K), V (K,H), b (H), c (K).
+
+@external('env', 'tanh') declare function tanh(x: f64): f64;
+@external('env', 'exp') declare function exp(x: f64): f64;
+@external('env', 'log') declare function log(x: f64): f64;
+
+const F64 = 8;
+
+@inline function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 3);
+}
+
+/** Where AssemblyScript's static data ends: the host places its buffers above this. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/**
+ * out (n) = init (n) + sum over r < R, in order, of M[r * stride + o] * x[r]; init 0 means zeros.
+ * Serves every matrix-vector product: the matrix is read with the output index contiguous.
+ */
+function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize, n: i32, R: i32): void {
+  const rowBytes = <usize>stride << 3;
+  const zero = f64x2.splat(0);
+  let o = 0;
+  for (; o + 16 <= n; o += 16) {
+    const io = at(init, o);
+    let a0 = init ? v128.load(io) : zero;
+    let a1 = init ? v128.load(io, 16) : zero;
+    let a2 = init ? v128.load(io, 32) : zero;
+    let a3 = init ? v128.load(io, 48) : zero;
+    let a4 = init ? v128.load(io, 64) : zero;
+    let a5 = init ? v128.load(io, 80) : zero;
+    let a6 = init ? v128.load(io, 96) : zero;
+    let a7 = init ? v128.load(io, 112) : zero;
+    let m = at(M, o);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const s = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(m), s));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(m, 16), s));
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(m, 32), s));
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(m, 48), s));
+      a4 = f64x2.add(a4, f64x2.mul(v128.load(m, 64), s));
+      a5 = f64x2.add(a5, f64x2.mul(v128.load(m, 80), s));
+      a6 = f64x2.add(a6, f64x2.mul(v128.load(m, 96), s));
+      a7 = f64x2.add(a7, f64x2.mul(v128.load(m, 112), s));
+      m += rowBytes;
+      xp += F64;
+    }
+    const oo = at(out, o);
+    v128.store(oo, a0);
+    v128.store(oo, a1, 16);
+    v128.store(oo, a2, 32);
+    v128.store(oo, a3, 48);
+    v128.store(oo, a4, 64);
+    v128.store(oo, a5, 80);
+    v128.store(oo, a6, 96);
+    v128.store(oo, a7, 112);
+  }
+  for (; o + 4 <= n; o += 4) {
+    const io = at(init, o);
+    let a0 = init ? v128.load(io) : zero;
+    let a1 = init ? v128.load(io, 16) : zero;
+    let m = at(M, o);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const s = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(m), s));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(m, 16), s));
+      m += rowBytes;
+      xp += F64;
+    }
+    v128.store(at(out, o), a0);
+    v128.store(at(out, o), a1, 16);
+  }
+  for (; o < n; o++) {
+    let a = init ? load<f64>(at(init, o)) : 0.0;
+    let m = at(M, o);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      a += load<f64>(m) * load<f64>(xp);
+      m += rowBytes;
+      xp += F64;
+    }
+    store<f64>(at(out, o), a);
+  }
+}
+
+/**
+ * matvec for two streams at once: out0 = init0 + M x0 and out1 = init1 + M x1, each entry summed
+ * exactly as matvec does. Every load of M serves both streams, which doubles the speed.
+ */
+function matvec2(out0: usize, out1: usize, init0: usize, init1: usize, M: usize, stride: i32, x0: usize, x1: usize, n: i32, R: i32): void {
+  const rowBytes = <usize>stride << 3;
+  const zero = f64x2.splat(0);
+  const xGap = x1 - x0;
+  let o = 0;
+  for (; o + 8 <= n; o += 8) {
+    const i0 = at(init0, o);
+    const i1 = at(init1, o);
+    let a0 = init0 ? v128.load(i0) : zero;
+    let a1 = init0 ? v128.load(i0, 16) : zero;
+    let a2 = init0 ? v128.load(i0, 32) : zero;
+    let a3 = init0 ? v128.load(i0, 48) : zero;
+    let b0 = init1 ? v128.load(i1) : zero;
+    let b1 = init1 ? v128.load(i1, 16) : zero;
+    let b2 = init1 ? v128.load(i1, 32) : zero;
+    let b3 = init1 ? v128.load(i1, 48) : zero;
+    let m = at(M, o);
+    let xp = x0;
+    for (let r = 0; r < R; r++) {
+      const s = v128.load64_splat(xp);
+      const u = v128.load64_splat(xp + xGap);
+      const v0 = v128.load(m);
+      const v1 = v128.load(m, 16);
+      const v2 = v128.load(m, 32);
+      const v3 = v128.load(m, 48);
+      a0 = f64x2.add(a0, f64x2.mul(v0, s));
+      a1 = f64x2.add(a1, f64x2.mul(v1, s));
+      a2 = f64x2.add(a2, f64x2.mul(v2, s));
+      a3 = f64x2.add(a3, f64x2.mul(v3, s));
+      b0 = f64x2.add(b0, f64x2.mul(v0, u));
+      b1 = f64x2.add(b1, f64x2.mul(v1, u));
+      b2 = f64x2.add(b2, f64x2.mul(v2, u));
+      b3 = f64x2.add(b3, f64x2.mul(v3, u));
+      m += rowBytes;
+      xp += F64;
+    }
+    const p0 = at(out0, o);
+    const p1 = at(out1, o);
+    v128.store(p0, a0);
+    v128.store(p0, a1, 16);
+    v128.store(p0, a2, 32);
+    v128.store(p0, a3, 48);
+    v128.store(p1, b0);
+    v128.store(p1, b1, 16);
+    v128.store(p1, b2, 32);
+    v128.store(p1, b3, 48);
+  }
+  for (; o + 2 <= n; o += 2) {
+    let a = init0 ? v128.load(at(init0, o)) : zero;
+    let b = init1 ? v128.load(at(init1, o)) : zero;
+    let m = at(M, o);
+    let xp = x0;
+    for (let r = 0; r < R; r++) {
+      const v = v128.load(m);
+      a = f64x2.add(a, f64x2.mul(v, v128.load64_splat(xp)));
+      b = f64x2.add(b, f64x2.mul(v, v128.load64_splat(xp + xGap)));
+      m += rowBytes;
+      xp += F64;
+    }
+    v128.store(at(out0, o), a);
+    v128.store(at(out1, o), b);
+  }
+  if (o < n) {
+    matvec(at(out0, o), init0 ? at(init0, o) : 0, at(M, o), stride, x0, n - o, R);
+    matvec(at(out1, o), init1 ? at(init1, o) : 0, at(M, o), stride, x1, n - o, R);
+  }
+}
+
+/**
+ * out (n, m) = sum over t from T-1 down to 0 of A[t] (n) outer B[t] (m), with A (T, n) and
+ * B (T, m) read at row strides lda and ldb: BPTT's weight gradients, in BPTT's order.
+ */
+function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32): void {
+  const aRow = <usize>lda << 3;
+  const bRow = <usize>ldb << 3;
+  const zero = f64x2.splat(0);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o0 = at(out, i * m);
+    const o1 = at(out, (i + 1) * m);
+    let j = 0;
+    for (; j + 8 <= m; j += 8) {
+      let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+      let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+      let a = at(A, (T - 1) * lda + i);
+      let b = at(B, (T - 1) * ldb + j);
+      for (let t = T - 1; t >= 0; t--) {
+        const s0 = v128.load64_splat(a);
+        const s1 = v128.load64_splat(a, 8);
+        const v0 = v128.load(b);
+        const v1 = v128.load(b, 16);
+        const v2 = v128.load(b, 32);
+        const v3 = v128.load(b, 48);
+        c00 = f64x2.add(c00, f64x2.mul(s0, v0));
+        c01 = f64x2.add(c01, f64x2.mul(s0, v1));
+        c02 = f64x2.add(c02, f64x2.mul(s0, v2));
+        c03 = f64x2.add(c03, f64x2.mul(s0, v3));
+        c10 = f64x2.add(c10, f64x2.mul(s1, v0));
+        c11 = f64x2.add(c11, f64x2.mul(s1, v1));
+        c12 = f64x2.add(c12, f64x2.mul(s1, v2));
+        c13 = f64x2.add(c13, f64x2.mul(s1, v3));
+        a -= aRow;
+        b -= bRow;
+      }
+      const p0 = at(o0, j);
+      const p1 = at(o1, j);
+      v128.store(p0, c00);
+      v128.store(p0, c01, 16);
+      v128.store(p0, c02, 32);
+      v128.store(p0, c03, 48);
+      v128.store(p1, c10);
+      v128.store(p1, c11, 16);
+      v128.store(p1, c12, 32);
+      v128.store(p1, c13, 48);
+    }
+    for (; j < m; j++) {
+      let c0 = 0.0, c1 = 0.0;
+      let a = at(A, (T - 1) * lda + i);
+      let b = at(B, (T - 1) * ldb + j);
+      for (let t = T - 1; t >= 0; t--) {
+        const v = load<f64>(b);
+        c0 += load<f64>(a) * v;
+        c1 += load<f64>(a, 8) * v;
+        a -= aRow;
+        b -= bRow;
+      }
+      store<f64>(at(o0, j), c0);
+      store<f64>(at(o1, j), c1);
+    }
+  }
+  for (; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let c = 0.0;
+      for (let t = T - 1; t >= 0; t--) c += load<f64>(at(A, t * lda + i)) * load<f64>(at(B, t * ldb + j));
+      store<f64>(at(out, i * m + j), c);
+    }
+  }
+}
+
+/** pre (H) = b + U[:, x], reading column x of U as row x of UT (K,H). */
+function inputPlusBias(H: i32, UT: usize, b: usize, x: i32, pre: usize): void {
+  const u = at(UT, x * H);
+  let i = 0;
+  for (; i + 2 <= H; i += 2) v128.store(at(pre, i), f64x2.add(v128.load(at(b, i)), v128.load(at(u, i))));
+  for (; i < H; i++) store<f64>(at(pre, i), load<f64>(at(b, i)) + load<f64>(at(u, i)));
+}
+
+function tanhInPlace(h: usize, H: i32): void {
+  for (let i = 0; i < H; i++) store<f64>(at(h, i), tanh(load<f64>(at(h, i))));
+}
+
+/** hOut (H) = tanh(W hPrev + U[:, x] + b), with WT = W^T (H,H) and UT = U^T (K,H); pre (H) is scratch. */
+function hiddenStep(H: i32, WT: usize, UT: usize, b: usize, x: i32, hPrev: usize, hOut: usize, pre: usize): void {
+  inputPlusBias(H, UT, b, x, pre);
+  matvec(hOut, pre, WT, H, hPrev, H, H);
+  tanhInPlace(hOut, H);
+}
+
+/** The logits out (K) become softmax(out); returns -log of it at y, computed stably. */
+function softmaxLoss(K: i32, out: usize, y: i32): f64 {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const o = load<f64>(at(out, k));
+    if (o > max) max = o;
+  }
+  const logitY = load<f64>(at(out, y));
+  let total = 0.0;
+  for (let k = 0; k < K; k++) {
+    const e = exp(load<f64>(at(out, k)) - max);
+    store<f64>(at(out, k), e);
+    total += e;
+  }
+  const inv = 1 / total;
+  const invs = f64x2.splat(inv);
+  let k = 0;
+  for (; k + 2 <= K; k += 2) v128.store(at(out, k), f64x2.mul(v128.load(at(out, k)), invs));
+  for (; k < K; k++) store<f64>(at(out, k), load<f64>(at(out, k)) * inv);
+  return log(total) - (logitY - max);
+}
+
+/** Bytes of scratch one stream needs in trainStreams: hs (T+1,H), ps (T,K), da (T,H), dh, dhNext, pre (H each). */
+export function trainScratchBytes(H: i32, K: i32, T: i32): i32 {
+  return ((T + 1) * H + T * K + T * H + 3 * H) * F64;
+}
+
+@inline function psOf(scratch: usize, H: i32, T: i32): usize {
+  return at(scratch, (T + 1) * H);
+}
+@inline function daOf(scratch: usize, H: i32, K: i32, T: i32): usize {
+  return at(scratch, (T + 1) * H + T * K);
+}
+@inline function dhOf(scratch: usize, H: i32, K: i32, T: i32): usize {
+  return at(scratch, (T + 1) * H + T * K + T * H);
+}
+@inline function idAt(ids: usize, t: i32): i32 {
+  return load<i32>(ids + (<usize>t << 2));
+}
+
+/**
+ * The gradient of one sequence from its activations: dc = sum dy, db = sum da, dU[:, x_t] += da_t,
+ * dV = sum dy h^T, dW = sum da h_prev^T, every sum over t from T-1 down to 0, as BPTT adds them.
+ * Overwrites grad (P).
+ */
+function writeGradient(H: i32, K: i32, T: i32, ids: usize, grad: usize, scratch: usize): void {
+  const dU = at(grad, H * H);
+  const dV = at(grad, H * H + H * K);
+  const db = at(grad, H * H + 2 * H * K);
+  const dc = at(db, H);
+  const hs = scratch;
+  const ps = psOf(scratch, H, T);
+  const da = daOf(scratch, H, K, T);
+  for (let k = 0; k < K; k++) {
+    let s = 0.0;
+    for (let t = T - 1; t >= 0; t--) s += load<f64>(at(ps, t * K + k));
+    store<f64>(at(dc, k), s);
+  }
+  for (let i = 0; i < H; i++) {
+    let s = 0.0;
+    for (let t = T - 1; t >= 0; t--) s += load<f64>(at(da, t * H + i));
+    store<f64>(at(db, i), s);
+  }
+  memory.fill(dU, 0, <usize>(H * K) << 3);
+  for (let t = T - 1; t >= 0; t--) {
+    const x = idAt(ids, t);
+    for (let i = 0; i < H; i++) {
+      const p = at(dU, i * K + x);
+      store<f64>(p, load<f64>(p) + load<f64>(at(da, t * H + i)));
+    }
+  }
+  outerSum(dV, ps, K, at(hs, H), H, K, H, T);
+  outerSum(grad, da, H, hs, H, H, H, T);
+}
+
+/**
+ * Forward and BPTT over one sequence of each of two streams, side by side so that matvec2 reads
+ * each weight once for both (src/model/rnn.ts sequenceLossAndGrad, per stream). With two false,
+ * stream 1's pointers equal stream 0's and only stream 0 is computed.
+ */
+function trainPair(
+  H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  ids0: usize, ids1: usize, h0: usize, h1: usize, grad0: usize, grad1: usize, s0: usize, s1: usize,
+  loss0: usize, loss1: usize, two: bool,
+): void {
+  const W = params;
+  const V = at(params, H * H + H * K);
+  const b = at(params, H * H + 2 * H * K);
+  const c = at(b, H);
+  const ps0 = psOf(s0, H, T);
+  const ps1 = psOf(s1, H, T);
+  const da0 = daOf(s0, H, K, T);
+  const da1 = daOf(s1, H, K, T);
+  const dh0 = dhOf(s0, H, K, T);
+  const dh1 = dhOf(s1, H, K, T);
+  const dhNext0 = at(dh0, H);
+  const dhNext1 = at(dh1, H);
+  const pre0 = at(dhNext0, H);
+  const pre1 = at(dhNext1, H);
+  const hBytes = <usize>H << 3;
+
+  // forward: hs row t+1 = h_t, ps row t = p_t
+  memory.copy(s0, h0, hBytes);
+  memory.copy(s1, h1, hBytes);
+  let l0 = 0.0;
+  let l1 = 0.0;
+  for (let t = 0; t < T; t++) {
+    inputPlusBias(H, UT, b, idAt(ids0, t), pre0);
+    if (two) inputPlusBias(H, UT, b, idAt(ids1, t), pre1);
+    const hOut0 = at(s0, (t + 1) * H);
+    const hOut1 = at(s1, (t + 1) * H);
+    matvec2(hOut0, hOut1, pre0, pre1, WT, H, at(s0, t * H), at(s1, t * H), H, H);
+    tanhInPlace(hOut0, H);
+    if (two) tanhInPlace(hOut1, H);
+    matvec2(at(ps0, t * K), at(ps1, t * K), c, c, VT, K, hOut0, hOut1, K, H);
+    l0 += softmaxLoss(K, at(ps0, t * K), idAt(ids0, t + 1));
+    if (two) l1 += softmaxLoss(K, at(ps1, t * K), idAt(ids1, t + 1));
+  }
+  memory.copy(h0, at(s0, T * H), hBytes);
+  if (two) memory.copy(h1, at(s1, T * H), hBytes);
+
+  // backward
+  memory.fill(dhNext0, 0, hBytes);
+  memory.fill(dhNext1, 0, hBytes);
+  for (let t = T - 1; t >= 0; t--) {
+    const dy0 = at(ps0, t * K); // dL/do = p - onehot(y)
+    const dy1 = at(ps1, t * K);
+    const y0 = at(dy0, idAt(ids0, t + 1));
+    store<f64>(y0, load<f64>(y0) - 1);
+    if (two) {
+      const y1 = at(dy1, idAt(ids1, t + 1));
+      store<f64>(y1, load<f64>(y1) - 1);
+    }
+    matvec2(dh0, dh1, dhNext0, dhNext1, V, H, dy0, dy1, H, K); // dh = dhNext + V^T dy
+    const hRow0 = at(s0, (t + 1) * H);
+    const hRow1 = at(s1, (t + 1) * H);
+    const daRow0 = at(da0, t * H);
+    const daRow1 = at(da1, t * H);
+    for (let i = 0; i < H; i++) { // da = (1 - h^2) dh
+      const u = load<f64>(at(hRow0, i));
+      store<f64>(at(daRow0, i), load<f64>(at(dh0, i)) * (1 - u * u));
+      const v = load<f64>(at(hRow1, i));
+      store<f64>(at(daRow1, i), load<f64>(at(dh1, i)) * (1 - v * v));
+    }
+    matvec2(dhNext0, dhNext1, 0, 0, W, H, daRow0, daRow1, H, H); // dhNext = W^T da
+  }
+  writeGradient(H, K, T, ids0, grad0, s0);
+  store<f64>(loss0, l0);
+  if (two) {
+    writeGradient(H, K, T, ids1, grad1, s1);
+    store<f64>(loss1, l1);
+  }
+}
+
+/**
+ * One training step's forward and BPTT for G consecutive streams, two at a time. Stream g reads
+ * its T + 1 ids at ids (G, T+1), carries its state in hidden (G, H), OVERWRITES its gradient slot
+ * in grads (G, P) and its summed loss in losses (G), and works in its own part of scratch.
+ */
+export function trainStreams(
+  H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  ids: usize, hidden: usize, grads: usize, losses: usize, scratch: usize, G: i32,
+): void {
+  const idBytes = <usize>(T + 1) << 2;
+  const hBytes = <usize>H << 3;
+  const gBytes = <usize>(H * H + 2 * H * K + H + K) << 3;
+  const sBytes = <usize>trainScratchBytes(H, K, T);
+  for (let g = 0; g < G; g += 2) {
+    const two = g + 1 < G;
+    const g1 = <usize>(two ? g + 1 : g);
+    const g0 = <usize>g;
+    trainPair(
+      H, K, T, params, WT, UT, VT,
+      ids + g0 * idBytes, ids + g1 * idBytes, hidden + g0 * hBytes, hidden + g1 * hBytes,
+      grads + g0 * gBytes, grads + g1 * gBytes, scratch + g0 * sBytes, scratch + g1 * sBytes,
+      losses + (g0 << 3), losses + (g1 << 3), two,
+    );
+  }
+}
+
+/** Bytes of scratch evalSequence needs: two hidden rows, one output row, pre (H). */
+export function evalScratchBytes(H: i32, K: i32): i32 {
+  return (3 * H + K) * F64;
+}
+
+/**
+ * Forward only over `count` predictions ids[t] -> ids[t+1] from the state h (H), which is
+ * updated in place (src/model/rnn.ts evaluate). Returns the summed loss in nats.
+ */
+export function evalSequence(
+  H: i32, K: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  ids: usize, count: i32, h: usize, scratch: usize,
+): f64 {
+  const b = at(params, H * H + 2 * H * K);
+  const c = at(b, H);
+  const out = at(scratch, 2 * H);
+  const pre = at(out, K);
+  memory.copy(scratch, h, <usize>H << 3);
+  let cur = scratch;
+  let next = at(scratch, H);
+  let loss = 0.0;
+  for (let t = 0; t < count; t++) {
+    hiddenStep(H, WT, UT, b, idAt(ids, t), cur, next, pre);
+    matvec(out, c, VT, K, next, K, H);
+    loss += softmaxLoss(K, out, idAt(ids, t + 1));
+    const swap = cur;
+    cur = next;
+    next = swap;
+  }
+  memory.copy(h, cur, <usize>H << 3);
+  return loss;
+}
+
+/**
+ * For parameters [lo, hi): the mean of B gradient slots (B, P) summed in slot order, clipped to
+ * [-clip, clip], then AdaGrad (src/model/adagrad.ts): mem += g^2; param -= eta g / sqrt(mem + eps).
+ */
+export function adagradRange(
+  params: usize, mem: usize, slots: usize, P: i32, B: i32, lo: i32, hi: i32, eta: f64, eps: f64, clip: f64,
+): void {
+  const slotBytes = <usize>P << 3;
+  const count = f64x2.splat(<f64>B);
+  const upper = f64x2.splat(clip);
+  const lower = f64x2.splat(-clip);
+  const etas = f64x2.splat(eta);
+  const epss = f64x2.splat(eps);
+  let p = lo;
+  for (; p + 2 <= hi; p += 2) {
+    let s = at(slots, p);
+    let g = v128.load(s);
+    for (let k = 1; k < B; k++) {
+      s += slotBytes;
+      g = f64x2.add(g, v128.load(s));
+    }
+    if (B > 1) g = f64x2.div(g, count);
+    g = f64x2.min(f64x2.max(g, lower), upper);
+    const m = f64x2.add(v128.load(at(mem, p)), f64x2.mul(g, g));
+    v128.store(at(mem, p), m);
+    v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), f64x2.div(f64x2.mul(etas, g), f64x2.sqrt(f64x2.add(m, epss)))));
+  }
+  for (; p < hi; p++) {
+    let g = load<f64>(at(slots, p));
+    for (let k = 1; k < B; k++) g += load<f64>(at(slots, k * P + p));
+    if (B > 1) g /= <f64>B;
+    if (g > clip) g = clip;
+    else if (g < -clip) g = -clip;
+    const m = load<f64>(at(mem, p)) + g * g;
+    store<f64>(at(mem, p), m);
+    store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * g) / Math.sqrt(m + eps));
+  }
+}
+
+/** dst (cols, rows) = the transpose of the entries [lo, hi) of src (rows, cols) that fall in it. */
+function transposePart(src: usize, dst: usize, rows: i32, cols: i32, first: i32, lo: i32, hi: i32): void {
+  const from = max(lo, first);
+  const to = min(hi, first + rows * cols);
+  if (from >= to) return;
+  let r = (from - first) / cols;
+  let col = (from - first) % cols;
+  for (let p = from; p < to; p++) {
+    store<f64>(at(dst, col * rows + r), load<f64>(at(src, p - first)));
+    if (++col === cols) {
+      col = 0;
+      r++;
+    }
+  }
+}
+
+/** Refreshes WT, UT and VT (the forward pass's transposed copies) for the parameters [lo, hi). */
+export function transposeRange(H: i32, K: i32, params: usize, WT: usize, UT: usize, VT: usize, lo: i32, hi: i32): void {
+  transposePart(params, WT, H, H, 0, lo, hi);
+  transposePart(at(params, H * H), UT, H, K, H * H, lo, hi);
+  transposePart(at(params, H * H + H * K), VT, K, H, H * H + H * K, lo, hi);
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The WebAssembly SIMD kernels built from assembly/kernels.ts (see there for what each computes).
+ * They work on one shared WebAssembly.Memory; every pointer is a byte offset into it.
+ */
+export interface Kernels {
+  /** Where the module's own static data ends; host buffers go above it. */
+  heapBase(): number;
+  trainScratchBytes(H: number, K: number, T: number): number;
+  evalScratchBytes(H: number, K: number): number;
+  trainStreams(H: number, K: number, T: number, params: number, WT: number, UT: number, VT: number,
+    ids: number, hidden: number, grads: number, losses: number, scratch: number, G: number): void;
+  evalSequence(H: number, K: number, params: number, WT: number, UT: number, VT: number,
+    ids: number, count: number, h: number, scratch: number): number;
+  adagradRange(params: number, mem: number, slots: number, P: number, B: number, lo: number, hi: number,
+    eta: number, eps: number, clip: number): void;
+  transposeRange(H: number, K: number, params: number, WT: number, UT: number, VT: number, lo: number, hi: number): void;
+}
+
+const WASM_URL = new URL('../../assembly/kernels.wasm', import.meta.url); // built by npm run build
+const PAGE_BYTES = 65536;
+/** wasm32 addresses 4 GiB; the module declares that as its memory's maximum. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The compiled module, cached per thread; a WebAssembly.Module can also be posted to workers. */
+export function kernelModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
+  return compiled;
+}
+
+/** A shared memory of at least `bytes` bytes, which every thread's kernel instance can import. */
+export function createKernelMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** The kernels bound to `memory`; tanh, exp and log are this thread's Math, as in the reference. */
+export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelModule()): Kernels {
+  const instance = new WebAssembly.Instance(module, { env: { memory, tanh: Math.tanh, exp: Math.exp, log: Math.log } });
+  return instance.exports as unknown as Kernels;
+}

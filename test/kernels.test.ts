@@ -1,0 +1,182 @@
+import test from 'ava';
+import { adagradStep, averageSlots } from '../src/model/adagrad.js';
+import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
+import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { Prng } from '../src/model/prng.js';
+import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { splitRange } from '../src/train/split.js';
+
+// The WebAssembly kernels against the TypeScript reference (src/model/rnn.ts, adagrad.ts):
+// they promise the same operations in the same order, so every number must match bit for bit.
+
+/** A kernel instance over a fresh shared memory, and a bump allocator in it. */
+function workspace(bytes = 64 << 20): { kernels: Kernels; f64: (count: number) => [number, Float64Array]; i32: (count: number) => [number, Int32Array] } {
+  const memory = createKernelMemory(bytes);
+  const kernels = instantiateKernels(memory);
+  let end = kernels.heapBase();
+  const take = (size: number): number => {
+    const start = Math.ceil(end / 16) * 16;
+    end = start + size;
+    return start;
+  };
+  return {
+    kernels,
+    f64: (count) => {
+      const at = take(count * 8);
+      return [at, new Float64Array(memory.buffer, at, count)];
+    },
+    i32: (count) => {
+      const at = take(count * 4);
+      return [at, new Int32Array(memory.buffer, at, count)];
+    },
+  };
+}
+
+/** Indices where two arrays differ in any bit (Object.is also tells 0 from -0). */
+function differences(actual: ArrayLike<number>, expected: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < expected.length; i++) if (!Object.is(actual[i], expected[i])) out.push(i);
+  return out;
+}
+
+const SHAPES: [number, number, number, number][] = [
+  // H, K, T, G (streams side by side): the default model, odd sizes, and the smallest
+  [100, 98, 25, 4],
+  [100, 98, 25, 3],
+  [37, 11, 7, 5],
+  [9, 5, 3, 1],
+  [1, 2, 1, 2],
+  [18, 17, 4, 2],
+];
+
+for (const [H, K, T, G] of SHAPES) {
+  test(`trainStreams equals sequenceLossAndGrad per stream, bit for bit: H=${H} K=${K} T=${T}, ${G} streams`, (t) => {
+    const layout = paramLayout({ H, K });
+    const P = layout.size;
+    const prng = Prng.fromSeed(H * 1000 + G);
+    const { kernels, f64, i32 } = workspace();
+    const [paramsAt, params] = f64(P);
+    const [WT] = f64(H * H);
+    const [UT] = f64(K * H);
+    const [VT] = f64(H * K);
+    const [idsAt, ids] = i32(G * (T + 1));
+    const [hiddenAt, hidden] = f64(G * H);
+    const [gradsAt, grads] = f64(G * P);
+    const [lossesAt, losses] = f64(G);
+    const [scratchAt] = f64((G * kernels.trainScratchBytes(H, K, T)) / 8);
+    for (let i = 0; i < P; i++) params[i] = 0.3 * prng.nextGaussian(); // large enough to leave tanh's linear part
+    for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(prng.nextDouble() * K);
+    for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(prng.nextGaussian());
+    grads.fill(Number.NaN); // the kernel overwrites its slots: stale values must not leak in
+    const h0 = hidden.slice();
+    kernels.transposeRange(H, K, paramsAt, WT, UT, VT, 0, P);
+
+    kernels.trainStreams(H, K, T, paramsAt, WT, UT, VT, idsAt, hiddenAt, gradsAt, lossesAt, scratchAt, G);
+
+    const views = viewsOf(Float64Array.from(params), layout);
+    for (let g = 0; g < G; g++) {
+      const grad = new Float64Array(P);
+      const ws = createWorkspace({ H, K }, T);
+      const seq = Array.from(ids.subarray(g * (T + 1), (g + 1) * (T + 1)));
+      const loss = sequenceLossAndGrad(views, { H, K }, seq, 0, h0.subarray(g * H, (g + 1) * H), viewsOf(grad, layout), ws);
+      t.true(Object.is(losses[g], loss), `stream ${g}: loss ${losses[g]} vs ${loss}`);
+      t.deepEqual(differences(grads.subarray(g * P, (g + 1) * P), grad), [], `stream ${g}: gradient entries that differ`);
+      t.deepEqual(differences(hidden.subarray(g * H, (g + 1) * H), ws.hs.subarray(T * H, (T + 1) * H)), [], `stream ${g}: carried state`);
+    }
+  });
+}
+
+test('evalSequence equals the reference evaluate(), loss and carried state, bit for bit', (t) => {
+  const H = 23;
+  const K = 13;
+  const count = 500;
+  const layout = paramLayout({ H, K });
+  const P = layout.size;
+  const prng = Prng.fromSeed(11);
+  const { kernels, f64, i32 } = workspace();
+  const [paramsAt, params] = f64(P);
+  const [WT] = f64(H * H);
+  const [UT] = f64(K * H);
+  const [VT] = f64(H * K);
+  const [idsAt, ids] = i32(count + 1);
+  const [hAt, h] = f64(H);
+  const [scratchAt] = f64(kernels.evalScratchBytes(H, K) / 8);
+  for (let i = 0; i < P; i++) params[i] = 0.3 * prng.nextGaussian();
+  for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(prng.nextDouble() * K);
+  kernels.transposeRange(H, K, paramsAt, WT, UT, VT, 0, P);
+
+  // Two calls carrying the state, as a worker scores a long segment chunk by chunk.
+  const first = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt, 200, hAt, scratchAt);
+  const second = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt + 200 * 4, count - 200, hAt, scratchAt);
+
+  const views = viewsOf(Float64Array.from(params), layout);
+  const state = new Float64Array(H);
+  const ws = createEvalWorkspace({ H, K });
+  const expectedFirst = evaluate(views, { H, K }, ids, 0, 200, state, ws);
+  const expectedSecond = evaluate(views, { H, K }, ids, 200, count - 200, state, ws);
+  t.true(Object.is(first, expectedFirst), `${first} vs ${expectedFirst}`);
+  t.true(Object.is(second, expectedSecond), `${second} vs ${expectedSecond}`);
+  t.deepEqual(differences(h, state), []);
+});
+
+test('adagradRange over any split of the parameters equals averageSlots + adagradStep, bit for bit', (t) => {
+  const P = 1001; // odd, so the SIMD loop's scalar tail runs
+  const B = 5;
+  const options = { eta: 0.1, eps: 1e-8, clip: 5 };
+  const prng = Prng.fromSeed(2);
+  const { kernels, f64 } = workspace();
+  const [paramsAt, params] = f64(P);
+  const [memAt, mem] = f64(P);
+  const [slotsAt, slots] = f64(B * P);
+  for (let i = 0; i < P; i++) {
+    params[i] = prng.nextGaussian();
+    mem[i] = prng.nextDouble();
+  }
+  for (let i = 0; i < slots.length; i++) slots[i] = 8 * prng.nextGaussian(); // some means pass the clip
+  const expectedParams = params.slice();
+  const expectedMem = mem.slice();
+  const mean = new Float64Array(P);
+  averageSlots(slots, B, mean);
+  adagradStep(expectedParams, mean, expectedMem, options);
+
+  for (const [lo, hi] of [[0, 2], [2, 3], [3, 640], [640, 1001]]) {
+    kernels.adagradRange(paramsAt, memAt, slotsAt, P, B, lo, hi, options.eta, options.eps, options.clip);
+  }
+  t.deepEqual(differences(params, expectedParams), []);
+  t.deepEqual(differences(mem, expectedMem), []);
+  t.true(mean.some((g) => g === 5 || g === -5), 'the test reaches the clip');
+});
+
+test('transposeRange fills W^T, U^T and V^T, whatever ranges it is given', (t) => {
+  const H = 5;
+  const K = 3;
+  const layout = paramLayout({ H, K });
+  const P = layout.size;
+  const { kernels, f64 } = workspace(1 << 20);
+  const [paramsAt, params] = f64(P);
+  const [WTAt, WT] = f64(H * H);
+  const [UTAt, UT] = f64(K * H);
+  const [VTAt, VT] = f64(H * K);
+  for (let i = 0; i < P; i++) params[i] = i + 1;
+  for (const [lo, hi] of splitRange(P, 4, 2)) kernels.transposeRange(H, K, paramsAt, WTAt, UTAt, VTAt, lo, hi);
+  const { W, U, V } = viewsOf(params, layout);
+  for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) t.is(WT[j * H + i], W[i * H + j]);
+  for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) t.is(UT[k * H + i], U[i * K + k]);
+  for (let k = 0; k < K; k++) for (let j = 0; j < H; j++) t.is(VT[j * K + k], V[k * H + j]);
+});
+
+test('splitRange: exactly `parts` contiguous ranges covering [0, count), boundaries on the multiple', (t) => {
+  t.deepEqual(splitRange(10, 3), [[0, 3], [3, 6], [6, 10]]);
+  t.deepEqual(splitRange(2, 4), [[0, 0], [0, 1], [1, 1], [1, 2]]);
+  for (const [count, parts, multiple] of [[29798, 16, 2], [5, 3, 2], [7, 7, 1], [1, 2, 2]]) {
+    const ranges = splitRange(count, parts, multiple);
+    t.is(ranges.length, parts);
+    t.is(ranges[0][0], 0);
+    t.is(ranges[parts - 1][1], count);
+    for (let i = 1; i < parts; i++) t.is(ranges[i][0], ranges[i - 1][1]);
+    for (const [lo, hi] of ranges.slice(0, -1)) {
+      t.is(lo % multiple, 0);
+      t.is(hi % multiple, 0);
+    }
+  }
+});
