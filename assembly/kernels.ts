@@ -94,6 +94,11 @@ function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize, n: i32
   }
 }
 
+/** matvec for the host (sampling): out = init + M x, M read with the output index contiguous. */
+export function matVec(out: usize, init: usize, M: usize, stride: i32, x: usize, n: i32, R: i32): void {
+  matvec(out, init, M, stride, x, n, R);
+}
+
 /**
  * matvec for two streams at once: out0 = init0 + M x0 and out1 = init1 + M x1, each entry summed
  * exactly as matvec does. Every load of M serves both streams, which doubles the speed.
