@@ -3,6 +3,7 @@ import { adagradStep, averageSlots } from '../src/model/adagrad.js';
 import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { Prng } from '../src/model/prng.js';
+import { createScorer } from '../src/model/scorer.js';
 import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
 import { splitRange } from '../src/train/split.js';
 
@@ -179,4 +180,18 @@ test('splitRange: exactly `parts` contiguous ranges covering [0, count), boundar
       t.is(hi % multiple, 0);
     }
   }
+});
+
+test('createScorer scores a long text as one stream exactly as evaluate() does', (t) => {
+  const dims = { H: 16, K: 7 };
+  const layout = paramLayout(dims);
+  const prng = Prng.fromSeed(4);
+  const params = Float64Array.from({ length: layout.size }, () => 0.3 * prng.nextGaussian());
+  const ids = Array.from({ length: 10_001 }, () => Math.floor(prng.nextDouble() * dims.K)); // crosses chunks
+  const h = new Float64Array(dims.H);
+  const loss = createScorer(params, dims).score(ids, 0, 10_000, h);
+  const expectedH = new Float64Array(dims.H);
+  const expected = evaluate(viewsOf(params, layout), dims, ids, 0, 10_000, expectedH, createEvalWorkspace(dims));
+  t.true(Object.is(loss, expected), `${loss} vs ${expected}`);
+  t.deepEqual(differences(h, expectedH), []);
 });
