@@ -2,16 +2,32 @@
 //
 // Every kernel does the same float64 operations in the same order as the reference in
 // src/model/rnn.ts and src/model/adagrad.ts, so the results are bit-identical to it: SIMD lanes
-// run across independent outputs, never across a sum. tanh, exp and log are the host's Math
-// functions, imported, for the same reason. Pointers are byte offsets into the one imported
-// (shared) memory; every array is float64 except `ids`, which are int32. Shapes are row-major.
+// run across independent outputs, never across a sum. exp and log are the host's Math functions,
+// imported, for the same reason, and tanh is src/model/tanh.ts operation for operation (an
+// imported Math.tanh is slow). Pointers are byte offsets into the one imported (shared) memory;
+// every array is float64 except `ids`, which are int32. Shapes are row-major.
 // Parameter layout (src/model/layout.ts): W (H,H), U (H,K), V (K,H), b (H), c (K).
 
-@external('env', 'tanh') declare function tanh(x: f64): f64;
 @external('env', 'exp') declare function exp(x: f64): f64;
 @external('env', 'log') declare function log(x: f64): f64;
 
 const F64 = 8;
+
+/** src/model/tanh.ts: Cephes' form, within 2 ulp of Math.tanh, with the same bits as the reference. */
+function tanh(x: f64): f64 {
+  const z = Math.abs(x);
+  if (z >= 0.625) {
+    if (z > 354) return x > 0 ? 1 : -1;
+    const t = 1 - 2 / (exp(2 * z) + 1);
+    return x < 0 ? -t : t;
+  }
+  if (x == 0) return x;
+  const s = x * x;
+  const r =
+    ((-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3) /
+    (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
+  return x + x * s * r;
+}
 
 @inline function at(base: usize, index: i32): usize {
   return base + (<usize>index << 3);
@@ -448,11 +464,12 @@ export function evalScratchBytes(H: i32, K: i32): i32 {
 
 /**
  * Forward only over `count` predictions ids[t] -> ids[t+1] from the state h (H), which is
- * updated in place (src/model/rnn.ts evaluate). Returns the summed loss in nats.
+ * updated in place (src/model/rnn.ts evaluate). Returns `loss` plus their losses in nats, added
+ * one by one, so that a long text scored in chunks sums exactly as in one piece.
  */
 export function evalSequence(
   H: i32, K: i32, params: usize, WT: usize, UT: usize, VT: usize,
-  ids: usize, count: i32, h: usize, scratch: usize,
+  ids: usize, count: i32, h: usize, scratch: usize, loss: f64,
 ): f64 {
   const b = at(params, H * H + 2 * H * K);
   const c = at(b, H);
@@ -461,7 +478,6 @@ export function evalSequence(
   memory.copy(scratch, h, <usize>H << 3);
   let cur = scratch;
   let next = at(scratch, H);
-  let loss = 0.0;
   for (let t = 0; t < count; t++) {
     hiddenStep(H, WT, UT, b, idAt(ids, t), cur, next, pre);
     matvec(out, c, VT, K, next, K, H);

@@ -106,17 +106,17 @@ test('evalSequence equals the reference evaluate(), loss and carried state, bit 
   for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(prng.nextDouble() * K);
   kernels.transposeRange(H, K, paramsAt, WT, UT, VT, 0, P);
 
-  // Two calls carrying the state, as a worker scores a long segment chunk by chunk.
-  const first = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt, 200, hAt, scratchAt);
-  const second = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt + 200 * 4, count - 200, hAt, scratchAt);
+  // Two calls carrying the state and the sum, as a worker scores a long segment chunk by chunk.
+  const first = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt, 200, hAt, scratchAt, 0);
+  const both = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt + 200 * 4, count - 200, hAt, scratchAt, first);
 
   const views = viewsOf(Float64Array.from(params), layout);
   const state = new Float64Array(H);
   const ws = createEvalWorkspace({ H, K });
-  const expectedFirst = evaluate(views, { H, K }, ids, 0, 200, state, ws);
-  const expectedSecond = evaluate(views, { H, K }, ids, 200, count - 200, state, ws);
+  const expectedFirst = evaluate(views, { H, K }, ids, 0, 200, state.slice(), ws);
+  const expectedBoth = evaluate(views, { H, K }, ids, 0, count, state, ws);
   t.true(Object.is(first, expectedFirst), `${first} vs ${expectedFirst}`);
-  t.true(Object.is(second, expectedSecond), `${second} vs ${expectedSecond}`);
+  t.true(Object.is(both, expectedBoth), `${both} vs ${expectedBoth}`);
   t.deepEqual(differences(h, state), []);
 });
 

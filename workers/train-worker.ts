@@ -50,7 +50,7 @@ function evaluate(scratch: number): void {
     for (let done = 0; done < count; done += EVAL_CHUNK) {
       const n = Math.min(EVAL_CHUNK, count - done);
       for (let t = 0; t <= n; t++) chunk[t] = corpus[start + done + t];
-      loss += kernels.evalSequence(H, K, plan.params, plan.WT, plan.UT, plan.VT, ids, n, h, scratch);
+      loss = kernels.evalSequence(H, K, plan.params, plan.WT, plan.UT, plan.VT, ids, n, h, scratch, loss);
     }
     evalLosses[e] = loss;
   }

@@ -12,7 +12,7 @@ export interface Kernels {
   trainStreams(H: number, K: number, T: number, params: number, WT: number, UT: number, VT: number,
     ids: number, hidden: number, grads: number, losses: number, scratch: number, G: number): void;
   evalSequence(H: number, K: number, params: number, WT: number, UT: number, VT: number,
-    ids: number, count: number, h: number, scratch: number): number;
+    ids: number, count: number, h: number, scratch: number, loss: number): number;
   adagradRange(params: number, mem: number, slots: number, P: number, B: number, lo: number, hi: number,
     eta: number, eps: number, clip: number): void;
   matVec(out: number, init: number, M: number, stride: number, x: number, n: number, R: number): void;
@@ -38,8 +38,8 @@ export function createKernelMemory(bytes: number): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
-/** The kernels bound to `memory`; tanh, exp and log are this thread's Math, as in the reference. */
+/** The kernels bound to `memory`; exp and log are this thread's Math, as in the reference. */
 export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelModule()): Kernels {
-  const instance = new WebAssembly.Instance(module, { env: { memory, tanh: Math.tanh, exp: Math.exp, log: Math.log } });
+  const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
   return instance.exports as unknown as Kernels;
 }

@@ -1,4 +1,5 @@
 import type { Dims, ParamViews } from './layout.js';
+import { tanh } from './tanh.js';
 
 /**
  * Vanilla RNN, the seed's equations:
@@ -33,7 +34,7 @@ export function hiddenStep(p: ParamViews, H: number, K: number, x: number, hs: F
     const row = i * H;
     let sum = b[i] + U[i * K + x];
     for (let j = 0; j < H; j++) sum += W[row + j] * hs[hPrev + j];
-    hs[hOut + i] = Math.tanh(sum);
+    hs[hOut + i] = tanh(sum);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Dims, ParamViews } from './layout.js';
+import { tanh } from './tanh.js';
 import type { Prng } from './prng.js';
 import { createMatVecKernel, type MatVecKernel } from './simd.js';
 
@@ -56,7 +57,7 @@ export function feedSymbol(p: ParamViews, { H, K }: Dims, ws: SampleWorkspace, x
   const { h, a } = ws;
   for (let i = 0; i < H; i++) a[i] = b[i] + U[i * K + x];
   ws.kernel.addWh();
-  for (let i = 0; i < H; i++) h[i] = Math.tanh(a[i]);
+  for (let i = 0; i < H; i++) h[i] = tanh(a[i]);
 }
 
 /**

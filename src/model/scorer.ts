@@ -49,7 +49,7 @@ export function createScorer(params: Float64Array, dims: Dims): Scorer {
       for (let done = 0; done < count; done += CHUNK) {
         const n = Math.min(CHUNK, count - done);
         for (let t = 0; t <= n; t++) chunk[t] = ids[start + done + t];
-        loss += kernels.evalSequence(H, K, at.params, at.WT, at.UT, at.VT, at.ids, n, at.h, at.scratch);
+        loss = kernels.evalSequence(H, K, at.params, at.WT, at.UT, at.VT, at.ids, n, at.h, at.scratch, loss);
       }
       h.set(state);
       return loss;
