@@ -2,23 +2,90 @@
 //
 // Every kernel does the same float64 operations in the same order as the reference in
 // src/model/rnn.ts and src/model/adagrad.ts, so the results are bit-identical to it: SIMD lanes
-// run across independent outputs, never across a sum. exp and log are the host's Math functions,
-// imported, for the same reason, and tanh is src/model/tanh.ts operation for operation (an
-// imported Math.tanh is slow). Pointers are byte offsets into the one imported (shared) memory;
-// every array is float64 except `ids`, which are int32. Shapes are row-major.
+// run across independent outputs, never across a sum. exp and tanh are src/model/exp.ts and
+// tanh.ts operation for operation, also two lanes at a time; log is the host's Math.log, imported.
+// Pointers are byte offsets into the one imported (shared) memory; every array is float64 except
+// `ids`, which are int32. Shapes are row-major.
 // Parameter layout (src/model/layout.ts): W (H,H), U (H,K), V (K,H), b (H), c (K).
 
-@external('env', 'exp') declare function exp(x: f64): f64;
 @external('env', 'log') declare function log(x: f64): f64;
 
 const F64 = 8;
 
-/** src/model/tanh.ts: Cephes' form, within 2 ulp of Math.tanh, with the same bits as the reference. */
+const LOG2E = 1.4426950408889634;
+const ROUND = 6755399441055744.0; // 1.5 * 2^52
+const LN2_HI = 6.9314718036912382e-1;
+const LN2_LO = 1.9082149292705877e-10;
+
+/** src/model/exp.ts: within 1 ulp of Math.exp, 0 below -708. */
+function exp(x: f64): f64 {
+  if (!(x <= 709.782712893384)) return x > 0 ? Infinity : x;
+  if (x < -708) return 0;
+  const k = x * LOG2E + ROUND - ROUND;
+  const r = x - k * LN2_HI - k * LN2_LO;
+  const p = expPolynomial(r);
+  return k <= 1022 ? p * pow2(k) : p * pow2(k - 1) * 2;
+}
+
+@inline function pow2(k: f64): f64 {
+  return reinterpret<f64>((<i64>k + 1023) << 52);
+}
+
+@inline function expPolynomial(r: f64): f64 {
+  let p = 1.6059043836821613e-10;
+  p = 2.08767569878681e-9 + r * p;
+  p = 2.505210838544172e-8 + r * p;
+  p = 2.755731922398589e-7 + r * p;
+  p = 0.0000027557319223985893 + r * p;
+  p = 0.0000248015873015873 + r * p;
+  p = 0.0001984126984126984 + r * p;
+  p = 0.001388888888888889 + r * p;
+  p = 0.008333333333333333 + r * p;
+  p = 0.041666666666666664 + r * p;
+  p = 0.16666666666666666 + r * p;
+  p = 0.5 + r * p;
+  p = 1 + r * p;
+  return 1 + r * p;
+}
+
+@inline function splat(x: f64): v128 {
+  return f64x2.splat(x);
+}
+
+@inline function muladd(c: f64, r: v128, p: v128): v128 {
+  return f64x2.add(splat(c), f64x2.mul(r, p));
+}
+
+/** exp of both lanes, each exactly as exp() above, for x <= 708 (the kernels never pass more). */
+function exp2(x: v128): v128 {
+  const low = splat(-708);
+  const xc = f64x2.max(x, low); // NaN stays NaN
+  const t = f64x2.add(f64x2.mul(xc, splat(LOG2E)), splat(ROUND)); // its low bits hold k
+  const k = f64x2.sub(t, splat(ROUND));
+  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(k, splat(LN2_HI))), f64x2.mul(k, splat(LN2_LO)));
+  let p = splat(1.6059043836821613e-10);
+  p = muladd(2.08767569878681e-9, r, p);
+  p = muladd(2.505210838544172e-8, r, p);
+  p = muladd(2.755731922398589e-7, r, p);
+  p = muladd(0.0000027557319223985893, r, p);
+  p = muladd(0.0000248015873015873, r, p);
+  p = muladd(0.0001984126984126984, r, p);
+  p = muladd(0.001388888888888889, r, p);
+  p = muladd(0.008333333333333333, r, p);
+  p = muladd(0.041666666666666664, r, p);
+  p = muladd(0.16666666666666666, r, p);
+  p = muladd(0.5, r, p);
+  p = muladd(1, r, p);
+  p = muladd(1, r, p);
+  const scale = i64x2.add(i64x2.shl(t, 52), i64x2.splat(0x3ff0000000000000)); // 2^k
+  return v128.bitselect(splat(0), f64x2.mul(p, scale), f64x2.lt(x, low));
+}
+
+/** src/model/tanh.ts: Cephes' form, within 2 ulp of Math.tanh. */
 function tanh(x: f64): f64 {
   const z = Math.abs(x);
   if (z >= 0.625) {
-    if (z > 354) return x > 0 ? 1 : -1;
-    const t = 1 - 2 / (exp(2 * z) + 1);
+    const t = 1 - 2 / (exp(2 * min(z, 354.0)) + 1);
     return x < 0 ? -t : t;
   }
   if (x == 0) return x;
@@ -27,6 +94,20 @@ function tanh(x: f64): f64 {
     ((-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3) /
     (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
   return x + x * s * r;
+}
+
+/** tanh of both lanes, each exactly as tanh() above: both forms are computed, then one is chosen. */
+function tanh2(x: v128): v128 {
+  const z = f64x2.abs(x);
+  const e = exp2(f64x2.mul(splat(2), f64x2.min(z, splat(354))));
+  const t = f64x2.sub(splat(1), f64x2.div(splat(2), f64x2.add(e, splat(1))));
+  const outer = v128.bitselect(f64x2.neg(t), t, f64x2.lt(x, splat(0)));
+  const s = f64x2.mul(x, x);
+  const num = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.mul(splat(-9.64399179425052238628e-1), s), splat(9.92877231001918586564e1)), s), splat(1.61468768441708447952e3));
+  const den = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(s, splat(1.12811678491632931402e2)), s), splat(2.23548839060100448583e3)), s), splat(4.84406305325125486048e3));
+  const inner = f64x2.add(x, f64x2.mul(f64x2.mul(x, s), f64x2.div(num, den)));
+  const innerOrZero = v128.bitselect(x, inner, f64x2.eq(x, splat(0)));
+  return v128.bitselect(outer, innerOrZero, f64x2.ge(z, splat(0.625)));
 }
 
 @inline function at(base: usize, index: i32): usize {
@@ -267,7 +348,9 @@ function inputPlusBias(H: i32, UT: usize, b: usize, x: i32, pre: usize): void {
 }
 
 function tanhInPlace(h: usize, H: i32): void {
-  for (let i = 0; i < H; i++) store<f64>(at(h, i), tanh(load<f64>(at(h, i))));
+  let i = 0;
+  for (; i + 2 <= H; i += 2) v128.store(at(h, i), tanh2(v128.load(at(h, i))));
+  for (; i < H; i++) store<f64>(at(h, i), tanh(load<f64>(at(h, i))));
 }
 
 /** hOut (H) = tanh(W hPrev + U[:, x] + b), with WT = W^T (H,H) and UT = U^T (K,H); pre (H) is scratch. */
@@ -286,14 +369,22 @@ function softmaxLoss(K: i32, out: usize, y: i32): f64 {
   }
   const logitY = load<f64>(at(out, y));
   let total = 0.0;
-  for (let k = 0; k < K; k++) {
+  const maxs = splat(max);
+  let k = 0;
+  for (; k + 2 <= K; k += 2) {
+    const e = exp2(f64x2.sub(v128.load(at(out, k)), maxs));
+    v128.store(at(out, k), e);
+    total += f64x2.extract_lane(e, 0);
+    total += f64x2.extract_lane(e, 1);
+  }
+  for (; k < K; k++) {
     const e = exp(load<f64>(at(out, k)) - max);
     store<f64>(at(out, k), e);
     total += e;
   }
   const inv = 1 / total;
   const invs = f64x2.splat(inv);
-  let k = 0;
+  k = 0;
   for (; k + 2 <= K; k += 2) v128.store(at(out, k), f64x2.mul(v128.load(at(out, k)), invs));
   for (; k < K; k++) store<f64>(at(out, k), load<f64>(at(out, k)) * inv);
   return log(total) - (logitY - max);

@@ -38,8 +38,8 @@ export function createKernelMemory(bytes: number): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }
 
-/** The kernels bound to `memory`; exp and log are this thread's Math, as in the reference. */
+/** The kernels bound to `memory`; log is this thread's Math.log, as in the reference. */
 export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelModule()): Kernels {
-  const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
+  const instance = new WebAssembly.Instance(module, { env: { memory, log: Math.log } });
   return instance.exports as unknown as Kernels;
 }

@@ -1,4 +1,5 @@
 import type { Dims, ParamViews } from './layout.js';
+import { exp } from './exp.js';
 import { tanh } from './tanh.js';
 
 /**
@@ -58,7 +59,7 @@ function softmaxLoss(p: ParamViews, H: number, K: number, hs: Float64Array, h: n
   const logitY = out[outOff + y];
   let total = 0;
   for (let k = 0; k < K; k++) {
-    const e = Math.exp(out[outOff + k] - max);
+    const e = exp(out[outOff + k] - max);
     out[outOff + k] = e;
     total += e;
   }

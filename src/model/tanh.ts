@@ -1,15 +1,16 @@
+import { exp } from './exp.js';
+
 /**
  * The model's tanh, in the form of Cephes' tanh.c: a rational function of x^2 below 0.625, and
- * 1 - 2 / (exp(2|x|) + 1) above. It stays within 2 ulp of Math.tanh. It exists because the
- * WebAssembly kernels (assembly/kernels.ts) need a tanh whose bits the reference shares: calling
- * Math.tanh from there costs about 40 ns (Math.exp has a fast path), a third of a training
- * step's time, so they compute this same function, with the same operations, instead.
+ * 1 - 2 / (exp(2|x|) + 1) above, with the model's exp (exp.ts). Within 2 ulp of Math.tanh.
+ * The WebAssembly kernels compute the same operations, two lanes at a time, so the reference
+ * and the kernels agree bit for bit (and Math.tanh, called from WebAssembly, is slow).
  */
 export function tanh(x: number): number {
   const z = Math.abs(x);
   if (z >= 0.625) {
-    if (z > 354) return x > 0 ? 1 : -1; // exp(2z) would overflow; tanh is 1 to the last bit long before
-    const t = 1 - 2 / (Math.exp(2 * z) + 1);
+    // Beyond 354, exp(2z) would overflow; the formula at 354 already gives 1 exactly.
+    const t = 1 - 2 / (exp(2 * Math.min(z, 354)) + 1);
     return x < 0 ? -t : t;
   }
   if (x === 0) return x; // keeps -0
