@@ -408,6 +408,35 @@ export function trainScratchBytes(H: i32, K: i32, T: i32): i32 {
   return load<i32>(ids + (<usize>t << 2));
 }
 
+/** out (n) = the sum of the T rows of A (T, n), from the last row to the first. */
+function sumRows(out: usize, A: usize, n: i32, T: i32): void {
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    let s = splat(0);
+    for (let t = T - 1; t >= 0; t--) s = f64x2.add(s, v128.load(at(A, t * n + j)));
+    v128.store(at(out, j), s);
+  }
+  for (; j < n; j++) {
+    let s = 0.0;
+    for (let t = T - 1; t >= 0; t--) s += load<f64>(at(A, t * n + j));
+    store<f64>(at(out, j), s);
+  }
+}
+
+/** da (H) = dh * (1 - h^2): back through h = tanh(a). */
+function tanhBackward(da: usize, dh: usize, h: usize, H: i32): void {
+  const one = splat(1);
+  let i = 0;
+  for (; i + 2 <= H; i += 2) {
+    const u = v128.load(at(h, i));
+    v128.store(at(da, i), f64x2.mul(v128.load(at(dh, i)), f64x2.sub(one, f64x2.mul(u, u))));
+  }
+  for (; i < H; i++) {
+    const u = load<f64>(at(h, i));
+    store<f64>(at(da, i), load<f64>(at(dh, i)) * (1 - u * u));
+  }
+}
+
 /**
  * The gradient of one sequence from its activations: dc = sum dy, db = sum da, dU[:, x_t] += da_t,
  * dV = sum dy h^T, dW = sum da h_prev^T, every sum over t from T-1 down to 0, as BPTT adds them.
@@ -421,16 +450,8 @@ function writeGradient(H: i32, K: i32, T: i32, ids: usize, grad: usize, scratch:
   const hs = scratch;
   const ps = psOf(scratch, H, T);
   const da = daOf(scratch, H, K, T);
-  for (let k = 0; k < K; k++) {
-    let s = 0.0;
-    for (let t = T - 1; t >= 0; t--) s += load<f64>(at(ps, t * K + k));
-    store<f64>(at(dc, k), s);
-  }
-  for (let i = 0; i < H; i++) {
-    let s = 0.0;
-    for (let t = T - 1; t >= 0; t--) s += load<f64>(at(da, t * H + i));
-    store<f64>(at(db, i), s);
-  }
+  sumRows(dc, ps, K, T);
+  sumRows(db, da, H, T);
   memory.fill(dU, 0, <usize>(H * K) << 3);
   for (let t = T - 1; t >= 0; t--) {
     const x = idAt(ids, t);
@@ -506,12 +527,8 @@ function trainPair(
     const hRow1 = at(s1, (t + 1) * H);
     const daRow0 = at(da0, t * H);
     const daRow1 = at(da1, t * H);
-    for (let i = 0; i < H; i++) { // da = (1 - h^2) dh
-      const u = load<f64>(at(hRow0, i));
-      store<f64>(at(daRow0, i), load<f64>(at(dh0, i)) * (1 - u * u));
-      const v = load<f64>(at(hRow1, i));
-      store<f64>(at(daRow1, i), load<f64>(at(dh1, i)) * (1 - v * v));
-    }
+    tanhBackward(daRow0, dh0, hRow0, H); // da = (1 - h^2) dh
+    if (two) tanhBackward(daRow1, dh1, hRow1, H);
     matvec2(dhNext0, dhNext1, 0, 0, W, H, daRow0, daRow1, H, H); // dhNext = W^T da
   }
   writeGradient(H, K, T, ids0, grad0, s0);
