@@ -3,6 +3,7 @@ import { corpusFingerprint, saveCheckpoint, type CheckpointData, type Checkpoint
 import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
 import { TrainingError, UserError } from '../errors.js';
+import { HistoryLog } from '../history/index.js';
 import { initParams } from '../model/init.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
 import { paramLayout, viewsOf } from '../model/layout.js';
@@ -30,6 +31,8 @@ export interface TrainOptions {
   /** Aborting stops the run after the current step (an evaluation is abandoned) and saves last.ckpt. */
   readonly signal?: AbortSignal;
   readonly packageVersion?: string;
+  /** The folder whose history.csv and samples.jsonl a resumed run continues (default config.out). */
+  readonly historyFrom?: string;
   /** Replaces the worker module; tests use it to make a worker fail. */
   readonly workerUrl?: URL;
 }
@@ -95,6 +98,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     valHistory = [...s.valHistory];
   }
   kernels.transposeRange(H, K, memoryPlan.params, memoryPlan.WT, memoryPlan.UT, memoryPlan.VT, 0, P);
+  const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T });
 
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
@@ -153,11 +157,14 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         if (loss !== undefined) {
           valLoss = loss;
           valHistory.push({ step, loss });
+          history.validation(step, loss);
+          await history.flush();
           reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
           await recordBest(loss);
         }
       }
       if (final || (step > 0 && config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) {
+        await history.flush(); // before any checkpoint of this step: a resume from it finds every row up to it
         if (!trackVal && step > 0) await recordBest(smoothLoss);
         await saveCheckpoint(lastPath, snapshot());
       }
@@ -179,7 +186,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         hidden.fill(0);
       }
       if (config.sampleEvery > 0 && step % config.sampleEvery === 0) {
-        reporter.log(`----- sample at step ${step} -----\n${sample()}\n-----`);
+        const text = sample();
+        history.sample(step, epoch, text);
+        reporter.log(`----- sample at step ${step} -----\n${text}\n-----`);
       }
 
       await pool.step(position); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
@@ -195,6 +204,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
 
       report();
+      history.record(step, epoch, loss, smoothLoss, (performance.now() - started) / 1000);
       if (step < totalSteps) await bookkeeping(false);
     }
     const interrupted = step < totalSteps;
@@ -205,6 +215,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     return { interrupted, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: ((step - firstStep) * B * T) / seconds };
   } catch (error) {
     reporter.fail('training stopped');
+    // The rows up to the failure are what the user needs to see what went wrong.
+    await history.flush().catch((writeError: unknown) => reporter.log(`could not write the last history rows: ${String(writeError)}`));
     throw error;
   } finally {
     await pool.destroy();
