@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runGradcheck, gradcheckHelp } from './commands/gradcheck.js';
 import { inspectHelp, runInspect } from './commands/inspect.js';
+import { reportHelp, runReport } from './commands/report.js';
 import { runSample, sampleHelp } from './commands/sample.js';
 import { runTrain } from './commands/train.js';
 import { parseTrainRequest, trainHelp } from './config.js';
@@ -18,6 +19,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   sample: { summary: 'write text drawn from a trained model to stdout', help: sampleHelp, run: runSample },
   gradcheck: { summary: 'compare analytic gradients with centered finite differences', help: gradcheckHelp, run: runGradcheck },
   inspect: { summary: 'show what a checkpoint file holds', help: inspectHelp, run: runInspect },
+  report: { summary: 'write report.html with the learning curve and samples of a training run', help: reportHelp, run: runReport },
 };
 
 const USAGE = `usage: char-rnn <command> [options]

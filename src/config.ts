@@ -46,6 +46,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
   { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
   { name: 'out', kind: 'string', metavar: 'DIR', default: 'checkpoints', help: 'folder for last.ckpt and best.ckpt (with --resume: the checkpoint\'s folder)' },
+  { name: 'no-report', kind: 'flag', help: 'do not write <out>/report.html, loss.svg and loss.png at the end' },
+  { name: 'gradcheck', kind: 'flag', help: 'check the gradients on a problem of the run\'s size and put the figures in the report' },
 ];
 
 /** What the user asked for: the options, which of them were typed, and where to start from. */
@@ -54,12 +56,17 @@ export interface TrainRequest {
   readonly given: ReadonlySet<keyof TrainConfig>;
   readonly resume: string | undefined;
   readonly initFrom: string | undefined;
+  /** Write the run's report at the end (not with --no-report). */
+  readonly report: boolean;
+  /** Put a gradient check in the report. */
+  readonly gradcheck: boolean;
 }
 
 export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const { values: v, given } = parseOptions('train', TRAIN_OPTIONS, argv);
   if (given.has('steps') && given.has('epochs')) throw new UserError('give --epochs or --steps, not both');
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
+  if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
   const config = makeTrainConfig({
     corpus: v.corpus as string | undefined,
     hidden: v.hidden as number,
@@ -84,6 +91,8 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     given: new Set([...given].map((name) => camel(name) as keyof TrainConfig)),
     resume: v.resume as string | undefined,
     initFrom: v['init-from'] as string | undefined,
+    report: v['no-report'] !== true,
+    gradcheck: v.gradcheck === true,
   };
 }
 

@@ -5,9 +5,12 @@ import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { UserError } from '../errors.js';
 import { sample } from '../generate.js';
+import { readHistory, removeUnfinishedHistoryWrites, terminalChart } from '../history/index.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { planStreams } from '../train/plan.js';
 import { formatPerChar } from '../progress/format.js';
+import { writeReport } from '../report/index.js';
+import { reportLine } from './report.js';
 import { train, type TrainStart } from '../train/train.js';
 import { withVocabulary } from '../vocab.js';
 import { packageVersion } from '../version.js';
@@ -25,6 +28,7 @@ export async function runTrain(request: TrainRequest): Promise<number> {
     if (stoppedBy !== undefined) {
       reporter.finish(); // a second signal: leave now; saves are renames, so every checkpoint on disk is whole
       removeUnfinishedSaves();
+      removeUnfinishedHistoryWrites();
       process.stderr.write(`char-rnn: stopped at once by a second ${signal}; the last saved checkpoint is intact\n`);
       process.exit(EXIT_CODES[signal] ?? 1);
     }
@@ -35,12 +39,16 @@ export async function runTrain(request: TrainRequest): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await train(config, corpus, reporter, { start, signal: controller.signal, packageVersion: packageVersion() });
+    const historyFrom = request.resume === undefined ? undefined : dirname(request.resume);
+    const result = await train(config, corpus, reporter, { start, signal: controller.signal, packageVersion: packageVersion(), historyFrom });
     const { state } = result.last;
+    await printLossChart(config);
     if (result.interrupted) {
       process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: char-rnn train --resume ${result.lastPath}\n`);
+      if (request.report) process.stdout.write(`${reportLine(await writeReport(config.out, { gradcheck: request.gradcheck }))}\n`);
       return EXIT_CODES[stoppedBy ?? 'SIGINT'];
     }
+    const report = request.report ? await writeReport(config.out, { gradcheck: request.gradcheck }) : undefined;
     const best = existsSync(result.bestPath) ? await loadCheckpoint(result.bestPath) : undefined;
     const sampled = best ?? result.last;
     const lines = [
@@ -50,15 +58,24 @@ export async function runTrain(request: TrainRequest): Promise<number> {
       best === undefined
         ? `saved ${result.lastPath}; no new lowest loss since the resume, so ${result.bestPath} was not written (the run's best.ckpt is where it started)`
         : `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
+      ...(report === undefined ? [] : [reportLine(report)]),
       `----- sample from ${best === undefined ? result.lastPath : result.bestPath} -----`,
       sample(sampled, { length: config.sampleLength, seed: config.seed }),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return report?.gradcheckPassed === false ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The smooth and validation losses of the whole run (resumed sessions included), under the progress bar's last line. */
+async function printLossChart(config: TrainConfig): Promise<void> {
+  const history = await readHistory(config.out);
+  if (history === undefined || history.rows.length < 2) return;
+  const color = process.stdout.isTTY === true && !process.env.CI && process.env.TERM !== 'dumb';
+  process.stdout.write(`${terminalChart(history.rows, { seqLength: config.seqLength, color })}\n`);
 }
 
 /** The config, corpus and starting point of the run: fresh, fine-tuned, or resumed. */

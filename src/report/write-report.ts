@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../checkpoint/index.js';
+import { UserError } from '../errors.js';
+import { sample } from '../generate.js';
+import { ABS_TOLERANCE, gradcheck } from '../gradcheck.js';
+import { HISTORY_FILE, readHistory, readSamples } from '../history/index.js';
+import { gradcheckChartSpec, lossChartSpec, throughputChartSpec } from './chart-specs.js';
+import { readGradcheck, saveGradcheck } from './gradcheck-file.js';
+import { renderPng, renderSvg } from './render.js';
+import { reportHtml } from './report-html.js';
+
+export const REPORT_FILE = 'report.html';
+export const LOSS_SVG_FILE = 'loss.svg';
+export const LOSS_PNG_FILE = 'loss.png';
+const LONG_SAMPLE_LENGTH = 1000;
+/** Entries checked per matrix by --gradcheck, as 'char-rnn gradcheck' does by default. */
+const GRADCHECK_SAMPLES = 2500;
+
+export interface ReportOptions {
+  /** Run the gradient check on a problem of the run's size and keep it in gradcheck.json. */
+  readonly gradcheck?: boolean;
+}
+
+/** The files written, and the gradient check's verdict when there is one. */
+export interface ReportFiles {
+  readonly html: string;
+  readonly svg: string;
+  readonly png: string;
+  readonly gradcheckPassed: boolean | undefined;
+}
+
+/**
+ * Writes report.html (self-contained), loss.svg and loss.png into the folder of a training run,
+ * from its history.csv, samples.jsonl, last.ckpt and best.ckpt. A folder that is not a run, or
+ * whose files are damaged, is a UserError naming what is wrong.
+ */
+export async function writeReport(folder: string, options: ReportOptions = {}): Promise<ReportFiles> {
+  await checkFolder(folder);
+  const history = await readHistory(folder);
+  if (history === undefined) {
+    throw new UserError(`${folder} holds no training history (${HISTORY_FILE} not found): give the --out folder of a 'char-rnn train' run`);
+  }
+  if (history.rows.length === 0) throw new UserError(`${join(folder, HISTORY_FILE)} has no rows yet: train for a few steps first`);
+  const lastPath = join(folder, 'last.ckpt');
+  if (!existsSync(lastPath)) throw new UserError(`${folder} has a history but no last.ckpt: the run stopped before its first checkpoint (train again)`);
+  const last = await loadCheckpoint(lastPath);
+  const bestPath = join(folder, 'best.ckpt');
+  const fellBack = !existsSync(bestPath);
+  const sampled = fellBack ? last : await loadCheckpoint(bestPath);
+  const { samples } = await readSamples(folder);
+
+  const T = last.options.seqLength;
+  let check = await readGradcheck(folder);
+  if (options.gradcheck === true) {
+    const dims = { H: last.model.H, K: last.model.K, T, seed: last.options.seed };
+    check = { ...dims, checks: gradcheck({ ...dims, samplesPerMatrix: GRADCHECK_SAMPLES }) };
+    await saveGradcheck(folder, check);
+  }
+
+  const loss = lossChartSpec(history.rows, T);
+  const lossSvg = await renderSvg(loss.spec);
+  const throughput = throughputChartSpec(history.rows);
+  const html = reportHtml({
+    folder,
+    createdAt: new Date().toISOString(),
+    last,
+    rows: history.rows,
+    lossSvg,
+    lossStride: loss.stride,
+    throughputSvg: throughput === undefined ? undefined : await renderSvg(throughput),
+    samples,
+    longSample: {
+      text: sample(sampled, { length: LONG_SAMPLE_LENGTH, seed: last.options.seed }),
+      from: fellBack ? 'last.ckpt' : 'best.ckpt',
+      fellBack,
+      step: sampled.state.step,
+    },
+    gradcheck: check === undefined ? undefined : { ...check, svg: await renderSvg(gradcheckChartSpec(check.checks, ABS_TOLERANCE)) },
+  });
+  const files = { html: join(folder, REPORT_FILE), svg: join(folder, LOSS_SVG_FILE), png: join(folder, LOSS_PNG_FILE) };
+  await writeFile(files.svg, lossSvg);
+  await writeFile(files.png, await renderPng(lossSvg));
+  await writeFile(files.html, html);
+  return { ...files, gradcheckPassed: check === undefined ? undefined : check.checks.every((c) => c.passed) };
+}
+
+async function checkFolder(folder: string): Promise<void> {
+  try {
+    if (!(await stat(folder)).isDirectory()) throw new UserError(`${folder} is a file: give the --out folder of a 'char-rnn train' run`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${folder} does not exist: give the --out folder of a 'char-rnn train' run`, { cause: error });
+    throw error;
+  }
+}
