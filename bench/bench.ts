@@ -1,65 +1,72 @@
 /**
- * The throughput and memory benchmark: trains a few steps at each thread count, every run in a
- * fresh process (bench/run-one.ts), round-robin over configurations so that the machine's noise
- * hits them all alike, beside the numpy reference when it is there, and prints medians and
- * ratios measured in this one invocation. Figures from different invocations are not comparable.
+ * The throughput benchmark: trains a few steps at each thread count, every run in a fresh process
+ * (bench/run-one.ts), round-robin over configurations so that the machine's noise hits them all
+ * alike, beside the Python peers (numpy, and PyTorch when asked), and prints medians and ratios
+ * measured in this one invocation. Figures from different invocations are not comparable.
+ *
+ *   npm run bench                     the throughput table, sampling and checkpoint speeds
+ *   npm run bench -- --memory ...     peak RSS against the thread count on a 100 MB corpus (memory.ts)
+ *   npm run bench -- --quality ...    time to a validation loss (quality.ts)
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, platform, arch } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { UserError } from '../src/errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
-import type { RunResult } from './run-one.js';
 import { measureCheckpoints } from './checkpoint-speed.js';
+import {
+  firstLine, fixed, formatTable, gflops, group, isPositiveInt, median, parseJsonLine, parseList, range, ratio, runMain, spawnOutput, trainFlopsPerChar,
+} from './format.js';
+import { runMemory } from './memory.js';
+import {
+  findPeer, numpyConfig, numpyScript, runPeerTurn, SEQ_LENGTH, torchConfig, torchScript, type PeerConfig, type PythonPeer,
+} from './peers.js';
+import { runQuality } from './quality.js';
+import type { RunResult } from './run-one.js';
 import { measureSampling } from './sample-speed.js';
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B of the multi-thread configurations' },
-  // ~4 s at one thread for 16 streams on a 2-core cloud VM (about 9,700 chars/s = 400 chars per step).
+  // ~4 s at one thread for 16 streams on a 2-core cloud VM with the plain-TypeScript kernels (about 9,700 chars/s = 400 chars per step).
   { name: 'steps', kind: 'int', default: 100, min: 1, help: 'steps per run; the 1-stream run takes --streams times as many (same characters)' },
+  { name: 'scale-steps', kind: 'flag', help: 'multiply the steps by the thread count, so that every run lasts about as long as the 1-thread one' },
   { name: 'runs', kind: 'int', default: 3, min: 1, help: 'runs of each configuration' },
   { name: 'threads-list', kind: 'string', help: 'comma-separated thread counts (default: 1, powers of two, and the core count)' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'corpus', kind: 'string', help: 'UTF-8 text file (default: the bundled corpus)' },
+  { name: 'numpy', kind: 'string', metavar: 'FILE', help: 'numpy_rnn.py (default: $NUMPY_PEER, else ../shared/peers/numpy_rnn.py)' },
+  { name: 'numpy-threads', kind: 'string', default: '1', help: 'comma-separated OPENBLAS_NUM_THREADS for the numpy runs; the table\'s numpy column uses the first' },
+  { name: 'torch', kind: 'string', metavar: 'FILE', help: 'bench/peers/torch_rnn.py, to add PyTorch rows (default: $TORCH_PEER, else none)' },
+  { name: 'torch-threads', kind: 'string', default: '1', help: 'comma-separated torch.set_num_threads values' },
+  { name: 'torch-dtypes', kind: 'string', default: 'float64,float32', help: 'comma-separated torch dtypes' },
+  { name: 'peer-chars', kind: 'int', default: 480_000, min: 1, help: 'characters per multi-stream peer run; the 1-stream numpy run trains a quarter of this, at least 100,000' },
+  { name: 'training-only', kind: 'flag', help: 'skip the sampling and checkpoint sections' },
   { name: 'help', kind: 'flag', help: 'print this help' },
 ];
 
-/** numpy_rnn.py --updates for each of its two configurations: about 2 s each at ~200k and ~55k chars/s. */
-const NUMPY_UPDATES = { streams16: 1200, streams1: 4000 } as const;
-const SEQ_LENGTH = 25; // T: the trainer's default, and numpy_rnn.py's fixed SEQ
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url)); // this file runs as dist/bench/bench.js
 const runOneScript = fileURLToPath(new URL('./run-one.js', import.meta.url));
-const execFileAsync = promisify(execFile);
 
 interface OurConfig {
   readonly streams: number;
   readonly threads: number;
   readonly steps: number;
   readonly runs: RunResult[];
+  failure: string | undefined; // set when a run failed: this configuration is dropped, the rest go on
 }
 
-interface NumpyConfig {
-  readonly streams: number;
-  readonly updates: number;
-  readonly rates: number[]; // chars/s, one per run
-}
-
-interface NumpyPeer {
-  readonly script: string;
-  readonly versions: string; // "python 3.x, numpy 2.y"
-  readonly vocab: number | undefined; // K of its training slice, when readable
-  readonly configs: readonly NumpyConfig[];
-  failure: string | undefined; // set when a run failed: the reference is dropped, ours goes on
+interface Turn {
+  readonly label: string;
+  readonly once: () => Promise<number>;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  const without = (flag: string): string[] => argv.filter((arg) => arg !== flag);
+  if (argv.includes('--memory')) return runMemory(without('--memory'));
+  if (argv.includes('--quality')) return runQuality(without('--quality'));
   const { values: v } = parseOptions('bench', BENCH_OPTIONS, argv);
   if (v.help === true) {
-    process.stdout.write(`usage: npm run bench -- [options]\n\n${optionsHelp(BENCH_OPTIONS)}\n`);
+    process.stdout.write(
+      `usage: npm run bench -- [options]\n       npm run bench -- --memory [options]   (--memory --help)\n       npm run bench -- --quality [options]  (--quality --help)\n\n${optionsHelp(BENCH_OPTIONS)}\n`,
+    );
     return;
   }
   const streams = v.streams as number;
@@ -67,40 +74,64 @@ async function main(argv: readonly string[]): Promise<void> {
   const runs = v.runs as number;
   const hidden = v.hidden as number;
   const corpus = v.corpus as string | undefined;
+  const peerChars = v['peer-chars'] as number;
   const threadCounts = parseThreadsList(v['threads-list'] as string | undefined) ?? defaultThreadCounts(Math.min(availableParallelism(), streams));
-
   if (threadCounts.some((t) => t > streams)) {
     throw new UserError(`--threads-list goes above --streams ${streams}: threads beyond the streams would idle`);
   }
-  const ours: OurConfig[] = threadCounts.map((threads) => ({ streams, threads, steps, runs: [] }));
-  const single: OurConfig = { streams: 1, threads: 1, steps: steps * streams, runs: [] };
-  ours.push(single);
-  const peer = await findNumpyPeer();
+  const stepsFor = (threads: number): number => (v['scale-steps'] === true ? steps * threads : steps);
+  const ours: OurConfig[] = threadCounts.map((threads) => ({ streams, threads, steps: stepsFor(threads), runs: [], failure: undefined }));
+  const single: OurConfig | undefined = streams === 1 ? undefined : { streams: 1, threads: 1, steps: steps * streams, runs: [], failure: undefined };
+  if (single !== undefined) ours.push(single);
+
+  const numpy = await findPeer('numpy', numpyScript(v.numpy as string | undefined));
+  const torchPath = torchScript(v.torch as string | undefined);
+  const torch = torchPath === undefined ? 'not asked for (--torch FILE or TORCH_PEER)' : await findPeer('torch', torchPath);
+  const numpyThreads = parseList('numpy-threads', v['numpy-threads'] as string, isPositiveInt, 'positive integers');
+  const torchThreads = parseList('torch-threads', v['torch-threads'] as string, isPositiveInt, 'positive integers');
+  const torchDtypes = (v['torch-dtypes'] as string).split(',').map((d) => d.trim());
+  if (torchDtypes.some((d) => d !== 'float64' && d !== 'float32')) throw new UserError(`--torch-dtypes takes float64 and float32, got '${v['torch-dtypes']}'`);
+
+  // Peers for the multi-stream rows, then for the 1-stream row (numpy only, one BLAS thread).
+  const multiPeers: PeerConfig[] = [];
+  if (typeof numpy !== 'string') multiPeers.push(...numpyThreads.map((t) => numpyConfig(numpy, streams, t, peerChars)));
+  if (typeof torch !== 'string') multiPeers.push(...torchDtypes.flatMap((d) => torchThreads.map((t) => torchConfig(torch, streams, t, d, peerChars))));
+  const singlePeers: PeerConfig[] = typeof numpy !== 'string' && single !== undefined ? [numpyConfig(numpy, 1, numpyThreads[0], Math.max(100_000, peerChars / 4))] : [];
+  const peers = [...multiPeers, ...singlePeers];
 
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  process.stdout.write(`parallel-char-rnn benchmark, ${new Date().toISOString()}\n`);
-  process.stdout.write(`machine: ${cpu}, ${availableParallelism()} cores, node ${process.version}, ${platform()} ${arch()}\n`);
-  process.stdout.write(
-    `work per run: H=${hidden}, T=${SEQ_LENGTH}, ${streams} streams x ${steps} steps (streams 1: ${single.steps} steps); ` +
-      `${runs} runs of each configuration, interleaved; every run a fresh process\n`,
+  const out = (text: string): boolean => process.stdout.write(text);
+  out(`parallel-char-rnn benchmark, ${new Date().toISOString()}\n`);
+  out(`machine: ${cpu}, ${availableParallelism()} cores, node ${process.version}, ${platform()} ${arch()}\n`);
+  out(
+    `work per run: H=${hidden}, T=${SEQ_LENGTH}, ${streams} streams x ${steps} steps${v['scale-steps'] === true ? ' x the thread count' : ''}` +
+      `${single === undefined ? '' : ` (streams 1: ${single.steps} steps)`}; ${runs} runs of each configuration, interleaved; every run a fresh process\n`,
   );
-  if (typeof peer === 'string') process.stdout.write(`numpy reference skipped: ${peer}\n`);
-  else process.stdout.write(`numpy reference: ${peer.script} (${peer.versions}, OPENBLAS_NUM_THREADS=1)\n`);
+  out(describePeer(numpy, `OPENBLAS_NUM_THREADS=${numpyThreads.join(', ')}`));
+  out(describePeer(torch, `${torchDtypes.join(', ')}; torch.set_num_threads ${torchThreads.join(', ')}`));
 
-  // One round runs every configuration once; each numpy figure follows our matching row.
-  const round: Array<{ label: string; once: () => Promise<number> }> = ours.map((config) => ({
+  const ourTurn = (config: OurConfig): Turn => ({
     label: ourLabel(config),
     once: async () => {
-      const result = await runOurs(config, hidden, corpus);
-      config.runs.push(result);
-      return result.charsPerSec;
+      if (config.failure !== undefined) return Number.NaN;
+      try {
+        const result = await runOurs(config, hidden, corpus);
+        config.runs.push(result);
+        return result.charsPerSec;
+      } catch (error) {
+        config.failure = firstLine(error);
+        process.stderr.write(`${ourLabel(config)} dropped: ${config.failure}\n`);
+        return Number.NaN;
+      }
     },
-  }));
-  if (typeof peer !== 'string') {
-    const turn = (config: NumpyConfig) => ({ label: `numpy, streams ${config.streams}`, once: () => runNumpyTurn(peer, config) });
-    round.splice(threadCounts.length, 0, turn(peer.configs[0]));
-    round.push(turn(peer.configs[1]));
-  }
+  });
+  const peerTurn = (config: PeerConfig): Turn => ({ label: `${config.label}, streams ${config.streams}`, once: () => runPeerTurn(config) });
+  const round: Turn[] = [
+    ...ours.filter((c) => c !== single).map(ourTurn),
+    ...multiPeers.map(peerTurn),
+    ...(single === undefined ? [] : [ourTurn(single)]),
+    ...singlePeers.map(peerTurn),
+  ];
   const started = performance.now();
   for (let run = 1; run <= runs; run++) {
     for (const { label, once } of round) {
@@ -109,44 +140,48 @@ async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
-  const K = ours[0].runs[0].vocab;
-  const flopsPerChar = 6 * hidden * hidden + 6 * hidden * K;
-  process.stdout.write(`\n${formatTable(ours, typeof peer === 'string' ? undefined : peer, hidden, flopsPerChar)}\n\n`);
-  process.stdout.write(
+  const K = ours.find((c) => c.runs.length > 0)?.runs[0].vocab;
+  if (K === undefined) throw new Error(`every configuration failed; the first: ${ours[0].failure}`);
+  const flopsPerChar = trainFlopsPerChar(hidden, K);
+  const numpyColumn = numpyThreads[0];
+  out(`\n${ourTable(ours, peers, flopsPerChar, runs, numpyColumn)}\n\n`);
+  if (peers.some((p) => p.rates.length > 0)) out(`${peerTable(peers, ours, hidden, runs)}\n\n`);
+  out(
     `GFLOP/s = chars/s x FLOPs per character; FLOPs per character = 6*H*H + 6*H*K = 6*${hidden}*${hidden} + 6*${hidden}*${K} = ${group(flopsPerChar)}\n` +
       '  (forward W h and V h, backward dV, V^T dy, dW, W^T da: six matrix-vector-sized products, a multiply-add counted as 2; O(H+K) terms ignored)\n' +
-      'speedup and peak RSS growth: against the 1-thread row with the same streams; RSS after load: right after the corpus is read, before any worker starts\n',
+      'speedup: against the 1-thread row with the same streams; peak RSS: the whole process (process.resourceUsage().maxRSS)\n',
   );
-  if (typeof peer !== 'string' && peer.vocab !== undefined && peer.vocab !== K) {
-    process.stdout.write(`numpy trains on its own slice of the text with K=${peer.vocab}, so its GFLOP/s use 6*H*H + 6*H*${peer.vocab}; ours/numpy compares chars/s\n`);
+  const peerK = typeof numpy !== 'string' ? numpy.vocab : typeof torch !== 'string' ? torch.vocab : undefined;
+  if (peerK !== undefined && peerK !== K) {
+    out(`the peers train on their own slice of the text with K=${peerK}, so their GFLOP/s use 6*H*H + 6*H*${peerK}; ours/numpy compares chars/s (ours does ${((100 * trainFlopsPerChar(hidden, K)) / trainFlopsPerChar(hidden, peerK) - 100).toFixed(0)}% more work per character)\n`);
   }
-  if (typeof peer !== 'string' && peer.failure !== undefined) process.stdout.write(`numpy reference dropped: ${peer.failure}\n`);
-  const sampleLength = 300_000;
-  const sampling = measureSampling(hidden, K, sampleLength, runs);
-  process.stdout.write(`\nchar-rnn sample, one thread, H=${hidden}, K=${K}, random weights from N(0, 0.1^2), ${group(sampleLength)} characters a run, median of ${runs}:\n`);
-  for (const { label, rates } of sampling) {
-    process.stdout.write(`  ${label.padEnd(24)} ${group(median(rates)).padStart(9)} chars/s   (${range(rates)})\n`);
+  for (const c of ours) if (c.failure !== undefined) out(`${ourLabel(c)} dropped: ${c.failure}\n`);
+  for (const p of peers) if (p.failure !== undefined) out(`${p.label}, streams ${p.streams} dropped: ${p.failure}\n`);
+  out(`\nevery run, chars/s in order (ours: and the RSS right after the corpus is read, before any worker starts):\n`);
+  const detail = [
+    ...ours.map((c) => [ourLabel(c), c.runs.map((r) => group(r.charsPerSec)).join(', '), `${fixed(median(c.runs.map((r) => r.loadedRssMB)), 0)} MB`]),
+    ...peers.filter((p) => p.rates.length > 0).map((p) => [`${p.label}, streams ${p.streams}`, p.rates.map(group).join(', '), '-']),
+  ];
+  out(`${formatTable(['configuration', 'chars/s', 'RSS after load'], detail)}\n`);
+
+  if (v['training-only'] !== true) {
+    const sampleLength = 300_000;
+    const sampling = measureSampling(hidden, K, sampleLength, runs);
+    out(`\nchar-rnn sample, one thread, H=${hidden}, K=${K}, random weights from N(0, 0.1^2), ${group(sampleLength)} characters a run, median of ${runs}:\n`);
+    for (const { label, rates } of sampling) {
+      out(`  ${label.padEnd(24)} ${group(median(rates)).padStart(9)} chars/s   (${range(rates)})\n`);
+    }
+    const checkpoints = await measureCheckpoints(runs);
+    out(
+      `\ncheckpoint of ${group(checkpoints.parameters)} parameters (${(checkpoints.fileBytes / 2 ** 20).toFixed(1)} MiB), median of ${runs}: ` +
+        `save ${median(checkpoints.saveMs).toFixed(0)} ms (atomic: temp file, fsync, rename), load ${median(checkpoints.loadMs).toFixed(0)} ms (decode and checksum)\n`,
+    );
   }
-  const checkpoints = await measureCheckpoints(runs);
-  process.stdout.write(
-    `\ncheckpoint of ${group(checkpoints.parameters)} parameters (${(checkpoints.fileBytes / 2 ** 20).toFixed(1)} MiB), median of ${runs}: ` +
-      `save ${median(checkpoints.saveMs).toFixed(0)} ms (atomic: temp file, fsync, rename), load ${median(checkpoints.loadMs).toFixed(0)} ms (decode and checksum)\n`,
-  );
-  process.stdout.write(`benchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  out(`benchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 }
 
-/** One numpy run, or NaN once the reference has failed: a broken reference never stops the benchmark. */
-async function runNumpyTurn(peer: NumpyPeer, config: NumpyConfig): Promise<number> {
-  if (peer.failure !== undefined) return Number.NaN;
-  try {
-    const rate = await runNumpy(peer.script, config);
-    config.rates.push(rate);
-    return rate;
-  } catch (error) {
-    peer.failure = firstLine(error);
-    process.stderr.write(`numpy reference dropped: ${peer.failure}\n`);
-    return Number.NaN;
-  }
+function describePeer(peer: PythonPeer | string, settings: string): string {
+  return typeof peer === 'string' ? `peer skipped: ${peer}\n` : `${peer.name} peer: ${peer.script} (${peer.versions}; ${settings})\n`;
 }
 
 async function runOurs(config: OurConfig, hidden: number, corpus: string | undefined): Promise<RunResult> {
@@ -157,128 +192,50 @@ async function runOurs(config: OurConfig, hidden: number, corpus: string | undef
   return result;
 }
 
-async function runNumpy(script: string, config: NumpyConfig): Promise<number> {
-  const out = await spawnOutput('python3', [script, '--streams', String(config.streams), '--updates', String(config.updates)], {
-    ...process.env,
-    OPENBLAS_NUM_THREADS: '1',
-  });
-  const match = /chars\/s=(\d+(?:\.\d+)?)/.exec(out);
-  if (match === null) throw new Error(`numpy_rnn.py printed no chars/s=: ${out.trim()}`);
-  return Number(match[1]);
-}
-
-/** The reference, or why it is skipped. Never throws: the benchmark runs without it. */
-async function findNumpyPeer(): Promise<NumpyPeer | string> {
-  const script = process.env.NUMPY_PEER ?? resolve(repoRoot, '../shared/peers/numpy_rnn.py');
-  if (!existsSync(script)) return `${script} does not exist (set NUMPY_PEER to the path of numpy_rnn.py)`;
-  let versions: string;
-  try {
-    const out = await spawnOutput('python3', ['-c', 'import platform, numpy; print(platform.python_version(), numpy.__version__)']);
-    const [python, numpy] = out.trim().split(' ');
-    versions = `python ${python}, numpy ${numpy}`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'python3 is not on the PATH' : `python3 cannot import numpy: ${firstLine(error)}`;
-  }
-  return {
-    script,
-    versions,
-    vocab: vocabOf(join(dirname(script), 'data/sotu_train.txt')),
-    configs: [
-      { streams: 16, updates: NUMPY_UPDATES.streams16, rates: [] },
-      { streams: 1, updates: NUMPY_UPDATES.streams1, rates: [] },
-    ],
-    failure: undefined,
-  };
-}
-
-/** Distinct code points of the numpy script's default training text (its K), or undefined if unreadable. */
-function vocabOf(path: string): number | undefined {
-  if (!existsSync(path)) return undefined;
-  return new Set(readFileSync(path, 'utf8')).size;
-}
-
-async function spawnOutput(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const { stdout } = await execFileAsync(command, args, { env, maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
-
-/** The last non-empty line of a child's stdout, parsed as JSON. */
-function parseJsonLine<T>(stdout: string): T {
-  const line = stdout.trim().split('\n').at(-1);
-  if (line === undefined || line === '') throw new Error('run-one printed nothing');
-  return JSON.parse(line) as T;
-}
-
-function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function formatTable(ours: readonly OurConfig[], peer: NumpyPeer | undefined, hidden: number, flopsPerChar: number): string {
-  const numpyRate = (streams: number): number | undefined => {
-    const rates = peer?.configs.find((c) => c.streams === streams)?.rates ?? [];
-    return rates.length > 0 ? median(rates) : undefined;
-  };
-  const header = ['configuration', 'chars/s (median)', 'min-max', 'speedup', 'GFLOP/s', 'RSS after load MB', 'peak RSS MB', 'peak vs 1 thread', 'ours/numpy'];
+/** The table of "Done means": one row per configuration of ours, with numpy's figure for the same streams. */
+function ourTable(ours: readonly OurConfig[], peers: readonly PeerConfig[], flopsPerChar: number, runs: number, numpyThreads: number): string {
+  const numpyLabel = `numpy f64, ${numpyThreads} BLAS thread${numpyThreads === 1 ? '' : 's'}`;
+  const header = ['configuration', `chars/s (median of ${runs})`, 'GFLOP/s', 'speedup vs 1 thread', 'peak RSS MB', `numpy chars/s (${numpyThreads} BLAS thr.)`, 'ours/numpy'];
   const rows = ours.map((config) => {
     const rate = median(config.runs.map((r) => r.charsPerSec));
-    const peak = median(config.runs.map((r) => r.peakRssMB));
     const base = ours.find((c) => c.streams === config.streams && c.threads === 1);
     const baseRate = base === undefined ? Number.NaN : median(base.runs.map((r) => r.charsPerSec));
-    const basePeak = base === undefined ? Number.NaN : median(base.runs.map((r) => r.peakRssMB));
-    const numpy = numpyRate(config.streams);
+    const numpyRates = peers.find((p) => p.label === numpyLabel && p.streams === config.streams)?.rates ?? [];
+    const numpy = median(numpyRates);
     return [
       ourLabel(config),
       group(rate),
-      range(config.runs.map((r) => r.charsPerSec)),
-      `${(rate / baseRate).toFixed(2)}x`,
       gflops(rate * flopsPerChar),
-      median(config.runs.map((r) => r.loadedRssMB)).toFixed(0),
-      peak.toFixed(0),
-      config === base ? '-' : signed(peak - basePeak),
-      numpy === undefined ? '-' : `${(rate / numpy).toFixed(3)}x`,
+      `${fixed(rate / baseRate, 2)}x`,
+      fixed(median(config.runs.map((r) => r.peakRssMB)), 0),
+      group(numpy),
+      ratio(rate / numpy),
     ];
   });
-  for (const config of peer?.configs ?? []) {
-    if (config.rates.length === 0) continue;
-    const rate = median(config.rates);
-    const numpyFlops = 6 * hidden * hidden + 6 * hidden * (peer?.vocab ?? Number.NaN);
-    rows.push([`numpy, streams ${config.streams}`, group(rate), range(config.rates), '-', gflops(rate * numpyFlops), '-', '-', '-', '-']);
-  }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  return formatTable(header, rows);
+}
+
+/** Every peer configuration, and how the best of ours with the same streams compares with it. */
+function peerTable(peers: readonly PeerConfig[], ours: readonly OurConfig[], hidden: number, runs: number): string {
+  const header = ['peer, same rounds', 'streams', `chars/s (median of ${runs})`, 'min-max', 'GFLOP/s', 'best of ours', 'ours/peer'];
+  const rows = peers.filter((p) => p.rates.length > 0).map((p) => {
+    const rate = median(p.rates);
+    const best = Math.max(...ours.filter((c) => c.streams === p.streams && c.runs.length > 0).map((c) => median(c.runs.map((r) => r.charsPerSec))));
+    return [
+      p.label,
+      String(p.streams),
+      group(rate),
+      range(p.rates),
+      p.vocab === undefined ? '-' : gflops(rate * trainFlopsPerChar(hidden, p.vocab)),
+      group(best),
+      ratio(best / rate),
+    ];
+  });
+  return formatTable(header, rows);
 }
 
 function ourLabel(config: OurConfig): string {
   return `streams ${config.streams}, threads ${config.threads}`;
-}
-
-function range(values: readonly number[]): string {
-  return `${group(Math.min(...values))}-${group(Math.max(...values))}`;
-}
-
-function group(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-';
-}
-
-function gflops(flopsPerSec: number): string {
-  return Number.isFinite(flopsPerSec) ? (flopsPerSec / 1e9).toFixed(3) : '-';
-}
-
-function signed(mb: number): string {
-  if (!Number.isFinite(mb)) return '-';
-  const rounded = Math.round(mb);
-  return rounded > 0 ? `+${rounded}` : String(rounded);
-}
-
-function firstLine(error: unknown): string {
-  const { stderr } = error as { stderr?: string };
-  const text = stderr !== undefined && stderr.trim() !== '' ? stderr : error instanceof Error ? error.message : String(error);
-  return text.trim().split('\n').at(-1) ?? '';
 }
 
 /** 1, the powers of two below the maximum, and the maximum; every count up to 4. */
@@ -291,16 +248,9 @@ function defaultThreadCounts(max: number): number[] {
 
 function parseThreadsList(text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;
-  const counts = text.split(',').map((part) => Number(part.trim()));
-  if (counts.length === 0 || counts.some((n) => !Number.isSafeInteger(n) || n < 1)) {
-    throw new UserError(`--threads-list must be positive integers separated by commas, got '${text}'`);
-  }
-  const sorted = [...new Set(counts)].sort((a, b) => a - b);
+  const sorted = [...new Set(parseList('threads-list', text, isPositiveInt, 'positive integers'))].sort((a, b) => a - b);
   if (sorted[0] !== 1) sorted.unshift(1); // speedups are against the 1-thread row
   return sorted;
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(error instanceof UserError ? `bench: ${error.message}\n` : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exitCode = error instanceof UserError ? 2 : 1;
-});
+runMain('bench', main, process.argv.slice(2));
