@@ -36,7 +36,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
   { name: 'epochs', kind: 'int', default: 1, min: 1, help: 'passes over the training text' },
   { name: 'steps', kind: 'int', min: 1, help: 'stop after this many steps instead (one step = one sequence per stream)' },
-  { name: 'eta', kind: 'number', default: 0.1, min: 0, minExclusive: true, help: 'AdaGrad learning rate' },
+  { name: 'eta', kind: 'number', default: 0.05, min: 0, minExclusive: true, help: 'AdaGrad learning rate' },
   { name: 'eps', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'AdaGrad epsilon' },
   { name: 'clip', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
