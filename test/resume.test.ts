@@ -232,7 +232,7 @@ const MATH_CHANGES: [string, string][] = [
   ['--hidden', '17'],
   ['--seq-length', '24'],
   ['--streams', '3'],
-  ['--eta', '0.05'],
+  ['--eta', '0.07'],
   ['--eps', '1e-6'],
   ['--clip', '4'],
   ['--seed', '8'],
