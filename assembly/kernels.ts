@@ -270,9 +270,10 @@ function matvec2(out0: usize, out1: usize, init0: usize, init1: usize, M: usize,
 
 /**
  * out (n, m) = sum over t from T-1 down to 0 of A[t] (n) outer B[t] (m), with A (T, n) and
- * B (T, m) read at row strides lda and ldb: BPTT's weight gradients, in BPTT's order.
+ * B (T, m) read at row strides lda and ldb: BPTT's weight gradients, in BPTT's order. With two
+ * sources, the sum goes on over a second A and B, `gap` bytes further on, in the same order.
  */
-function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32): void {
+function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32, gap: usize, sources: i32): void {
   const aRow = <usize>lda << 3;
   const bRow = <usize>ldb << 3;
   const zero = f64x2.splat(0);
@@ -284,8 +285,9 @@ function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m:
     for (; j + 8 <= m; j += 8) {
       let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
       let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
-      let a = at(A, (T - 1) * lda + i);
-      let b = at(B, (T - 1) * ldb + j);
+      for (let src = 0; src < sources; src++) {
+      let a = at(A, (T - 1) * lda + i) + <usize>src * gap;
+      let b = at(B, (T - 1) * ldb + j) + <usize>src * gap;
       for (let t = T - 1; t >= 0; t--) {
         const s0 = v128.load64_splat(a);
         const s1 = v128.load64_splat(a, 8);
@@ -304,6 +306,7 @@ function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m:
         a -= aRow;
         b -= bRow;
       }
+      }
       const p0 = at(o0, j);
       const p1 = at(o1, j);
       v128.store(p0, c00);
@@ -317,14 +320,16 @@ function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m:
     }
     for (; j < m; j++) {
       let c0 = 0.0, c1 = 0.0;
-      let a = at(A, (T - 1) * lda + i);
-      let b = at(B, (T - 1) * ldb + j);
-      for (let t = T - 1; t >= 0; t--) {
-        const v = load<f64>(b);
-        c0 += load<f64>(a) * v;
-        c1 += load<f64>(a, 8) * v;
-        a -= aRow;
-        b -= bRow;
+      for (let src = 0; src < sources; src++) {
+        let a = at(A, (T - 1) * lda + i) + <usize>src * gap;
+        let b = at(B, (T - 1) * ldb + j) + <usize>src * gap;
+        for (let t = T - 1; t >= 0; t--) {
+          const v = load<f64>(b);
+          c0 += load<f64>(a) * v;
+          c1 += load<f64>(a, 8) * v;
+          a -= aRow;
+          b -= bRow;
+        }
       }
       store<f64>(at(o0, j), c0);
       store<f64>(at(o1, j), c1);
@@ -333,7 +338,10 @@ function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m:
   for (; i < n; i++) {
     for (let j = 0; j < m; j++) {
       let c = 0.0;
-      for (let t = T - 1; t >= 0; t--) c += load<f64>(at(A, t * lda + i)) * load<f64>(at(B, t * ldb + j));
+      for (let src = 0; src < sources; src++) {
+        const g = <usize>src * gap;
+        for (let t = T - 1; t >= 0; t--) c += load<f64>(at(A, t * lda + i) + g) * load<f64>(at(B, t * ldb + j) + g);
+      }
       store<f64>(at(out, i * m + j), c);
     }
   }
@@ -408,17 +416,21 @@ export function trainScratchBytes(H: i32, K: i32, T: i32): i32 {
   return load<i32>(ids + (<usize>t << 2));
 }
 
-/** out (n) = the sum of the T rows of A (T, n), from the last row to the first. */
-function sumRows(out: usize, A: usize, n: i32, T: i32): void {
+/** out (n) = the sum of the T rows of A (T, n), from the last row to the first; then of a second A `gap` bytes on. */
+function sumRows(out: usize, A: usize, n: i32, T: i32, gap: usize, sources: i32): void {
   let j = 0;
   for (; j + 2 <= n; j += 2) {
     let s = splat(0);
-    for (let t = T - 1; t >= 0; t--) s = f64x2.add(s, v128.load(at(A, t * n + j)));
+    for (let src = 0; src < sources; src++) {
+      for (let t = T - 1; t >= 0; t--) s = f64x2.add(s, v128.load(at(A, t * n + j) + <usize>src * gap));
+    }
     v128.store(at(out, j), s);
   }
   for (; j < n; j++) {
     let s = 0.0;
-    for (let t = T - 1; t >= 0; t--) s += load<f64>(at(A, t * n + j));
+    for (let src = 0; src < sources; src++) {
+      for (let t = T - 1; t >= 0; t--) s += load<f64>(at(A, t * n + j) + <usize>src * gap);
+    }
     store<f64>(at(out, j), s);
   }
 }
@@ -438,30 +450,36 @@ function tanhBackward(da: usize, dh: usize, h: usize, H: i32): void {
 }
 
 /**
- * The gradient of one sequence from its activations: dc = sum dy, db = sum da, dU[:, x_t] += da_t,
- * dV = sum dy h^T, dW = sum da h_prev^T, every sum over t from T-1 down to 0, as BPTT adds them.
- * Overwrites grad (P).
+ * The gradient of a pair of sequences (of one, when two is false) from their activations, as the
+ * reference adds them into one buffer, stream 0 first: dc = sum dy, db = sum da,
+ * dU[:, x_t] += da_t, dV = sum dy h^T, dW = sum da h_prev^T, each stream's terms from t = T-1
+ * down to 0. Overwrites grad (P). Stream 1's scratch lies `s1 - s0` bytes after stream 0's.
  */
-function writeGradient(H: i32, K: i32, T: i32, ids: usize, grad: usize, scratch: usize): void {
+function writeGradient(H: i32, K: i32, T: i32, ids0: usize, ids1: usize, grad: usize, s0: usize, s1: usize, two: bool): void {
   const dU = at(grad, H * H);
   const dV = at(grad, H * H + H * K);
   const db = at(grad, H * H + 2 * H * K);
   const dc = at(db, H);
-  const hs = scratch;
-  const ps = psOf(scratch, H, T);
-  const da = daOf(scratch, H, K, T);
-  sumRows(dc, ps, K, T);
-  sumRows(db, da, H, T);
+  const gap = s1 - s0;
+  const sources = two ? 2 : 1;
+  const ps = psOf(s0, H, T);
+  const da = daOf(s0, H, K, T);
+  sumRows(dc, ps, K, T, gap, sources);
+  sumRows(db, da, H, T, gap, sources);
   memory.fill(dU, 0, <usize>(H * K) << 3);
-  for (let t = T - 1; t >= 0; t--) {
-    const x = idAt(ids, t);
-    for (let i = 0; i < H; i++) {
-      const p = at(dU, i * K + x);
-      store<f64>(p, load<f64>(p) + load<f64>(at(da, t * H + i)));
+  for (let src = 0; src < sources; src++) {
+    const ids = src ? ids1 : ids0;
+    const daSrc = da + <usize>src * gap;
+    for (let t = T - 1; t >= 0; t--) {
+      const x = idAt(ids, t);
+      for (let i = 0; i < H; i++) {
+        const p = at(dU, i * K + x);
+        store<f64>(p, load<f64>(p) + load<f64>(at(daSrc, t * H + i)));
+      }
     }
   }
-  outerSum(dV, ps, K, at(hs, H), H, K, H, T);
-  outerSum(grad, da, H, hs, H, H, H, T);
+  outerSum(dV, ps, K, at(s0, H), H, K, H, T, gap, sources);
+  outerSum(grad, da, H, s0, H, H, H, T, gap, sources);
 }
 
 /**
@@ -471,7 +489,7 @@ function writeGradient(H: i32, K: i32, T: i32, ids: usize, grad: usize, scratch:
  */
 function trainPair(
   H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
-  ids0: usize, ids1: usize, h0: usize, h1: usize, grad0: usize, grad1: usize, s0: usize, s1: usize,
+  ids0: usize, ids1: usize, h0: usize, h1: usize, grad: usize, s0: usize, s1: usize,
   loss0: usize, loss1: usize, two: bool,
 ): void {
   const W = params;
@@ -531,18 +549,16 @@ function trainPair(
     if (two) tanhBackward(daRow1, dh1, hRow1, H);
     matvec2(dhNext0, dhNext1, 0, 0, W, H, daRow0, daRow1, H, H); // dhNext = W^T da
   }
-  writeGradient(H, K, T, ids0, grad0, s0);
+  writeGradient(H, K, T, ids0, ids1, grad, s0, s1, two);
   store<f64>(loss0, l0);
-  if (two) {
-    writeGradient(H, K, T, ids1, grad1, s1);
-    store<f64>(loss1, l1);
-  }
+  if (two) store<f64>(loss1, l1);
 }
 
 /**
- * One training step's forward and BPTT for G consecutive streams, two at a time. Stream g reads
- * its T + 1 ids at ids (G, T+1), carries its state in hidden (G, H), OVERWRITES its gradient slot
- * in grads (G, P) and its summed loss in losses (G), and works in its own part of scratch.
+ * One training step's forward and BPTT for G consecutive streams, two at a time: streams 2p and
+ * 2p + 1 share the gradient slot p. Stream g reads its T + 1 ids at ids (G, T+1), carries its
+ * state in hidden (G, H), writes its summed loss in losses (G) and works in its own part of
+ * scratch; each pair OVERWRITES its slot in grads (ceil(G/2), P) with the sum of its gradients.
  */
 export function trainStreams(
   H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
@@ -559,7 +575,7 @@ export function trainStreams(
     trainPair(
       H, K, T, params, WT, UT, VT,
       ids + g0 * idBytes, ids + g1 * idBytes, hidden + g0 * hBytes, hidden + g1 * hBytes,
-      grads + g0 * gBytes, grads + g1 * gBytes, scratch + g0 * sBytes, scratch + g1 * sBytes,
+      grads + (g0 >> 1) * gBytes, scratch + g0 * sBytes, scratch + g1 * sBytes,
       losses + (g0 << 3), losses + (g1 << 3), two,
     );
   }
@@ -599,11 +615,12 @@ export function evalSequence(
 }
 
 /**
- * For parameters [lo, hi): the mean of B gradient slots (B, P) summed in slot order, clipped to
- * [-clip, clip], then AdaGrad (src/model/adagrad.ts): mem += g^2; param -= eta g / sqrt(mem + eps).
+ * For parameters [lo, hi): the S gradient slots (S, P) summed in slot order and divided by the B
+ * streams they hold, clipped to [-clip, clip], then AdaGrad (src/model/adagrad.ts):
+ * mem += g^2; param -= eta g / sqrt(mem + eps).
  */
 export function adagradRange(
-  params: usize, mem: usize, slots: usize, P: i32, B: i32, lo: i32, hi: i32, eta: f64, eps: f64, clip: f64,
+  params: usize, mem: usize, slots: usize, P: i32, S: i32, B: i32, lo: i32, hi: i32, eta: f64, eps: f64, clip: f64,
 ): void {
   const slotBytes = <usize>P << 3;
   const count = f64x2.splat(<f64>B);
@@ -615,7 +632,7 @@ export function adagradRange(
   for (; p + 2 <= hi; p += 2) {
     let s = at(slots, p);
     let g = v128.load(s);
-    for (let k = 1; k < B; k++) {
+    for (let k = 1; k < S; k++) {
       s += slotBytes;
       g = f64x2.add(g, v128.load(s));
     }
@@ -627,7 +644,7 @@ export function adagradRange(
   }
   for (; p < hi; p++) {
     let g = load<f64>(at(slots, p));
-    for (let k = 1; k < B; k++) g += load<f64>(at(slots, k * P + p));
+    for (let k = 1; k < S; k++) g += load<f64>(at(slots, k * P + p));
     if (B > 1) g /= <f64>B;
     if (g > clip) g = clip;
     else if (g < -clip) g = -clip;

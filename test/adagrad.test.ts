@@ -51,15 +51,22 @@ test('averageSlots: the mean of three slots, by hand', (t) => {
   // Three slots of four entries stored back to back; sums are exact, so the means are too.
   const slots = Float64Array.of(1, 2, 3, 0.5, 4, -2, 6, 0.25, 7, 3, 0, 0.25);
   const out = new Float64Array(4).fill(99); // stale content must not leak in
-  averageSlots(slots, 3, out);
+  averageSlots(slots, 3, 3, out);
   t.deepEqual([...out], [(1 + 4 + 7) / 3, (2 - 2 + 3) / 3, (3 + 6 + 0) / 3, 1 / 3]);
   t.deepEqual([...out], [4, 1, 3, 1 / 3]);
+});
+
+test('averageSlots: slots holding pairs of streams are divided by the streams, not the slots', (t) => {
+  const slots = Float64Array.of(1, 2, 3, 6); // two slots of two entries: five streams, say
+  const out = new Float64Array(2);
+  averageSlots(slots, 2, 5, out);
+  t.deepEqual([...out], [4 / 5, 8 / 5]);
 });
 
 test('averageSlots: with one slot the result is that slot bit for bit', (t) => {
   const slot = [0.1, -0, 1e-310, -7.25, Math.PI];
   const slots = Float64Array.from([...slot, 123, 456]); // trailing data belongs to no slot in use
   const out = new Float64Array(slot.length).fill(99);
-  averageSlots(slots, 1, out);
+  averageSlots(slots, 1, 1, out);
   for (let i = 0; i < slot.length; i++) t.true(Object.is(out[i], slot[i]), `entry ${i}: ${out[i]} vs ${slot[i]}`);
 });

@@ -51,7 +51,7 @@ const SHAPES: [number, number, number, number][] = [
 ];
 
 for (const [H, K, T, G] of SHAPES) {
-  test(`trainStreams equals sequenceLossAndGrad per stream, bit for bit: H=${H} K=${K} T=${T}, ${G} streams`, (t) => {
+  test(`trainStreams equals sequenceLossAndGrad per stream, a pair's added into one slot, bit for bit: H=${H} K=${K} T=${T}, ${G} streams`, (t) => {
     const layout = paramLayout({ H, K });
     const P = layout.size;
     const prng = Prng.fromSeed(H * 1000 + G);
@@ -62,7 +62,8 @@ for (const [H, K, T, G] of SHAPES) {
     const [VT] = f64(H * K);
     const [idsAt, ids] = i32(G * (T + 1));
     const [hiddenAt, hidden] = f64(G * H);
-    const [gradsAt, grads] = f64(G * P);
+    const slots = Math.ceil(G / 2);
+    const [gradsAt, grads] = f64(slots * P);
     const [lossesAt, losses] = f64(G);
     const [scratchAt] = f64((G * kernels.trainScratchBytes(H, K, T)) / 8);
     for (let i = 0; i < P; i++) params[i] = 0.3 * prng.nextGaussian(); // large enough to leave tanh's linear part
@@ -75,14 +76,17 @@ for (const [H, K, T, G] of SHAPES) {
     kernels.trainStreams(H, K, T, paramsAt, WT, UT, VT, idsAt, hiddenAt, gradsAt, lossesAt, scratchAt, G);
 
     const views = viewsOf(Float64Array.from(params), layout);
+    const expected = Array.from({ length: slots }, () => new Float64Array(P));
     for (let g = 0; g < G; g++) {
-      const grad = new Float64Array(P);
       const ws = createWorkspace({ H, K }, T);
       const seq = Array.from(ids.subarray(g * (T + 1), (g + 1) * (T + 1)));
-      const loss = sequenceLossAndGrad(views, { H, K }, seq, 0, h0.subarray(g * H, (g + 1) * H), viewsOf(grad, layout), ws);
+      // sequenceLossAndGrad adds: streams 2p and 2p + 1 go into slot p, in that order
+      const loss = sequenceLossAndGrad(views, { H, K }, seq, 0, h0.subarray(g * H, (g + 1) * H), viewsOf(expected[g >> 1], layout), ws);
       t.true(Object.is(losses[g], loss), `stream ${g}: loss ${losses[g]} vs ${loss}`);
-      t.deepEqual(differences(grads.subarray(g * P, (g + 1) * P), grad), [], `stream ${g}: gradient entries that differ`);
       t.deepEqual(differences(hidden.subarray(g * H, (g + 1) * H), ws.hs.subarray(T * H, (T + 1) * H)), [], `stream ${g}: carried state`);
+    }
+    for (let p = 0; p < slots; p++) {
+      t.deepEqual(differences(grads.subarray(p * P, (p + 1) * P), expected[p]), [], `slot ${p}: gradient entries that differ`);
     }
   });
 }
@@ -122,13 +126,14 @@ test('evalSequence equals the reference evaluate(), loss and carried state, bit 
 
 test('adagradRange over any split of the parameters equals averageSlots + adagradStep, bit for bit', (t) => {
   const P = 1001; // odd, so the SIMD loop's scalar tail runs
-  const B = 5;
+  const B = 9; // streams, in 5 slots of pairs
+  const S = 5;
   const options = { eta: 0.1, eps: 1e-8, clip: 5 };
   const prng = Prng.fromSeed(2);
   const { kernels, f64 } = workspace();
   const [paramsAt, params] = f64(P);
   const [memAt, mem] = f64(P);
-  const [slotsAt, slots] = f64(B * P);
+  const [slotsAt, slots] = f64(S * P);
   for (let i = 0; i < P; i++) {
     params[i] = prng.nextGaussian();
     mem[i] = prng.nextDouble();
@@ -137,11 +142,11 @@ test('adagradRange over any split of the parameters equals averageSlots + adagra
   const expectedParams = params.slice();
   const expectedMem = mem.slice();
   const mean = new Float64Array(P);
-  averageSlots(slots, B, mean);
+  averageSlots(slots, S, B, mean);
   adagradStep(expectedParams, mean, expectedMem, options);
 
   for (const [lo, hi] of [[0, 2], [2, 3], [3, 640], [640, 1001]]) {
-    kernels.adagradRange(paramsAt, memAt, slotsAt, P, B, lo, hi, options.eta, options.eps, options.clip);
+    kernels.adagradRange(paramsAt, memAt, slotsAt, P, S, B, lo, hi, options.eta, options.eps, options.clip);
   }
   t.deepEqual(differences(params, expectedParams), []);
   t.deepEqual(differences(mem, expectedMem), []);

@@ -21,15 +21,16 @@ export function adagradStep(params: Float64Array, grad: Float64Array, mem: Float
 }
 
 /**
- * out = the mean of `count` gradient slots of length out.length stored back to back in slots,
- * summed in slot order so that the result never depends on which thread filled which slot.
+ * out = the sum of `count` gradient slots of length out.length stored back to back in slots,
+ * in slot order so that the result never depends on which thread filled which slot, divided by
+ * the number of streams they hold (a slot holds a pair of streams' gradients).
  */
-export function averageSlots(slots: Float64Array, count: number, out: Float64Array): void {
+export function averageSlots(slots: Float64Array, count: number, streams: number, out: Float64Array): void {
   const n = out.length;
   out.set(slots.subarray(0, n));
   for (let s = 1; s < count; s++) {
     const base = s * n;
     for (let i = 0; i < n; i++) out[i] += slots[base + i];
   }
-  if (count > 1) for (let i = 0; i < n; i++) out[i] /= count;
+  if (streams > 1) for (let i = 0; i < n; i++) out[i] /= streams;
 }

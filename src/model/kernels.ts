@@ -13,7 +13,7 @@ export interface Kernels {
     ids: number, hidden: number, grads: number, losses: number, scratch: number, G: number): void;
   evalSequence(H: number, K: number, params: number, WT: number, UT: number, VT: number,
     ids: number, count: number, h: number, scratch: number, loss: number): number;
-  adagradRange(params: number, mem: number, slots: number, P: number, B: number, lo: number, hi: number,
+  adagradRange(params: number, mem: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
     eta: number, eps: number, clip: number): void;
   matVec(out: number, init: number, M: number, stride: number, x: number, n: number, R: number): void;
   transposeRange(H: number, K: number, params: number, WT: number, UT: number, VT: number, lo: number, hi: number): void;

@@ -22,8 +22,12 @@ export const Field = {
   nextSegment: 6,
   /** Set to stop claiming validation segments (Ctrl-C during an evaluation). */
   abort: 7,
+  /** The next pair of streams to claim for BPTT. */
+  nextPair: 8,
+  /** The next chunk of parameters to claim for the update. */
+  nextChunk: 9,
 } as const;
-const FIELDS = 8;
+const FIELDS = 10;
 
 export const Command = { step: 1, evaluate: 2, stop: 3 } as const;
 

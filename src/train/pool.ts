@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { TrainingError } from '../errors.js';
 import { Command, Field } from './control.js';
@@ -42,18 +43,20 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
   pool.on('error', fail);
 
   let lastYield = performance.now();
+  // With a core to spare this thread polls, which costs nothing the workers need; otherwise it
+  // sleeps, leaving every core to them (a wake-up from Atomics.wait takes 50-100 us).
+  const spare = threads < availableParallelism();
   /**
    * Resolves once `total` threads have counted themselves into ctl[field]; throws if one failed.
-   * This thread sleeps in Atomics.wait, which wakes within microseconds and leaves the cores to
-   * the workers, but it returns to the event loop at least every YIELD_MS, so that worker
-   * errors and signals are seen.
+   * Returns to the event loop at least every YIELD_MS, so that worker errors and signals are seen.
    */
   const whenAll = async (field: number, total: number): Promise<void> => {
     for (;;) {
       if (failure !== undefined) throw asTrainingError(failure);
       const seen = Atomics.load(ctl, field);
       if (seen >= total) break;
-      if (Atomics.wait(ctl, field, seen, YIELD_MS) === 'timed-out') {
+      const timedOut = spare ? pollWhileEqual(ctl, field, seen, YIELD_MS) : Atomics.wait(ctl, field, seen, YIELD_MS) === 'timed-out';
+      if (timedOut) {
         await yieldToEventLoop();
         lastYield = performance.now();
       }
@@ -71,6 +74,8 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
     Atomics.store(ctl, Field.done, 0);
     Atomics.store(ctl, Field.nextSegment, 0);
     Atomics.store(ctl, Field.abort, 0);
+    Atomics.store(ctl, Field.nextPair, 0);
+    Atomics.store(ctl, Field.nextChunk, 0);
     Atomics.add(ctl, Field.generation, 1);
     Atomics.notify(ctl, Field.generation);
     await whenAll(Field.done, threads);
@@ -105,6 +110,13 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       await pool.destroy(); // a thread stuck waiting for a failed one is terminated here
     },
   };
+}
+
+/** Polls until ctl[field] is no longer `value`; true if `ms` passed first. */
+function pollWhileEqual(ctl: Int32Array, field: number, value: number, ms: number): boolean {
+  const until = performance.now() + ms;
+  while (Atomics.load(ctl, field) === value) if (performance.now() > until) return true;
+  return false;
 }
 
 function yieldToEventLoop(): Promise<void> {

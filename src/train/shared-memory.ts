@@ -18,7 +18,7 @@ export interface MemoryPlan {
   readonly hidden: number; // (B, H) each stream's carried state
   readonly losses: number; // (B) each stream's summed loss of the step
   readonly evalLosses: number; // (segments) each validation segment's summed loss
-  readonly gradSlots: number; // (B, P) one gradient per stream
+  readonly gradSlots: number; // (ceil(B/2), P) one gradient per pair of streams
   readonly streamIds: number; // (B, T+1) int32, this step's ids of each stream
   readonly streamScratch: number; // (B, trainScratchBytes) each stream's activations
   readonly workerScratch: number; // (threads, workerScratchBytes): evaluation scratch, state and ids
@@ -58,7 +58,7 @@ export function planMemory({ H, K, T, B, P, threads, segments }: MemoryShape, ke
     hidden: take(B * H * 8),
     losses: take(B * 8),
     evalLosses: take(segments * 8),
-    gradSlots: take(B * P * 8),
+    gradSlots: take(Math.ceil(B / 2) * P * 8),
     streamIds: take(B * (T + 1) * 4),
     streamScratch: take(B * kernels.trainScratchBytes(H, K, T)),
     workerScratch: take(threads * workerScratchBytes),
