@@ -110,7 +110,7 @@ export function sequenceLossAndGrad(
     const hPrevRow = t * H;
     ps[pRow + ids[start + t + 1]] -= 1;
     // o = V h + c  =>  dc += dy, dV += dy h^T, dh = V^T dy + dhNext
-    for (let j = 0; j < H; j++) dh[j] = dhNext[j];
+    dh.fill(0);
     for (let k = 0; k < K; k++) {
       const d = ps[pRow + k];
       dc[k] += d;
@@ -123,7 +123,7 @@ export function sequenceLossAndGrad(
     // h = tanh(a)  =>  da = (1 - h^2) dh   (dh now holds da)
     for (let i = 0; i < H; i++) {
       const h = hs[hRow + i];
-      dh[i] *= 1 - h * h;
+      dh[i] = (dh[i] + dhNext[i]) * (1 - h * h);
     }
     // a = W h_prev + U[:, x] + b  =>  db += da, dU[:, x] += da, dW += da h_prev^T, dhNext = W^T da
     dhNext.fill(0);
