@@ -26,7 +26,6 @@ export interface SampleOptions {
 
 /** Code points per chunk that generate() yields. */
 const CHUNK_CODE_POINTS = 256;
-const NEWLINE = 0x0a;
 const MAX_SEED = 0xffffffff;
 
 /** A random uint32 seed, from the operating system's generator. */
@@ -48,9 +47,10 @@ export function sample(checkpoint: CheckpointData, options: SampleOptions = {}):
  * The text of sample() in chunks of whole code points (a surrogate pair is never split), each
  * made as it is asked for, to stream a long text. Options are checked here, before the first chunk.
  *
- * Start: the hidden state is zero, then takes in the prime symbol by symbol. Without a prime it
- * takes in a newline when the vocabulary has one (so the text starts as after a line break),
- * which is not output; otherwise the first symbol is drawn from softmax(c), the scores at h = 0.
+ * Start: with a prime, the hidden state is zero, then takes in the prime symbol by symbol.
+ * Without one, generation goes on from the state training left stream 0 in, as the seed sampled
+ * from its hprev: a model rarely sees a zero state in training (only where a stream starts), and
+ * from there it can fall into a run of rare symbols before it finds its way back to text.
  */
 export function generate(checkpoint: CheckpointData, options: SampleOptions = {}): Generator<string, void, undefined> {
   const { H, K, vocab } = checkpoint.model;
@@ -69,7 +69,8 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
   if (prime.unknown.length > 0 && options.skipUnknown !== true) {
     throw new UserError(`${unknownCharacters(prime.unknown)} (use only characters the model was trained on, or set skipUnknown to drop them)`);
   }
-  return symbolChunks(viewsOf(checkpoint.state.params, layout), dims, vocab, prime.ids, length, rule, Prng.fromSeed(seed));
+  const start = prime.ids.length === 0 ? checkpoint.state.hidden.subarray(0, H) : new Float64Array(H);
+  return symbolChunks(viewsOf(checkpoint.state.params, layout), dims, vocab, start, prime.ids, length, rule, Prng.fromSeed(seed));
 }
 
 /** 'the prime has 2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)' */
@@ -82,20 +83,18 @@ function* symbolChunks(
   p: ParamViews,
   dims: Dims,
   vocab: Uint32Array,
+  start: Float64Array,
   prime: Uint32Array,
   length: number,
   rule: SamplingRule,
   prng: Prng,
 ): Generator<string, void, undefined> {
   const ws = createSampleWorkspace(p, dims);
+  ws.h.set(start);
   const text = new TextChunks(vocab);
   for (const id of prime) {
     feedSymbol(p, dims, ws, id);
     if (text.push(id)) yield text.take();
-  }
-  if (prime.length === 0) {
-    const newline = vocab.indexOf(NEWLINE);
-    if (newline >= 0) feedSymbol(p, dims, ws, newline);
   }
   for (let n = 0; n < length; n++) {
     const id = drawSymbol(p, dims.K, ws, rule, prng);
