@@ -36,7 +36,7 @@ export function lossChartSpec(rows: readonly HistoryRow[], seqLength: number): L
   const hasVal = points.some((p) => p.series === VAL_SERIES);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Learning curve', subtitle: stride === 1 ? 'every step' : `every ${stride}th step` },
+    title: { text: 'Learning curve', subtitle: stride === 1 ? 'every step' : `one step in ${stride}` },
     width: WIDTH,
     height: 340,
     config: CONFIG,

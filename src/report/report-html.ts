@@ -59,7 +59,7 @@ export function reportHtml(c: ReportContent): string {
   const samples = c.samples.length === 0
     ? '<p class="note">No samples were taken during training (--sample-every 0).</p>'
     : c.samples.map((s) => `<h3>step ${s.step.toLocaleString('en-US')} <span class="note">(epoch ${s.epoch})</span></h3>\n<pre>${escapeHtml(s.text)}</pre>`).join('\n');
-  const strideNote = c.lossStride === 1 ? '' : ` The curve draws every ${c.lossStride}th step of ${c.rows.length.toLocaleString('en-US')} (and every evaluation).`;
+  const strideNote = c.lossStride === 1 ? '' : ` The curve draws one step in ${c.lossStride} of ${c.rows.length.toLocaleString('en-US')} (and every evaluation).`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
