@@ -286,26 +286,26 @@ function outerSum(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m:
       let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
       let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
       for (let src = 0; src < sources; src++) {
-      let a = at(A, (T - 1) * lda + i) + <usize>src * gap;
-      let b = at(B, (T - 1) * ldb + j) + <usize>src * gap;
-      for (let t = T - 1; t >= 0; t--) {
-        const s0 = v128.load64_splat(a);
-        const s1 = v128.load64_splat(a, 8);
-        const v0 = v128.load(b);
-        const v1 = v128.load(b, 16);
-        const v2 = v128.load(b, 32);
-        const v3 = v128.load(b, 48);
-        c00 = f64x2.add(c00, f64x2.mul(s0, v0));
-        c01 = f64x2.add(c01, f64x2.mul(s0, v1));
-        c02 = f64x2.add(c02, f64x2.mul(s0, v2));
-        c03 = f64x2.add(c03, f64x2.mul(s0, v3));
-        c10 = f64x2.add(c10, f64x2.mul(s1, v0));
-        c11 = f64x2.add(c11, f64x2.mul(s1, v1));
-        c12 = f64x2.add(c12, f64x2.mul(s1, v2));
-        c13 = f64x2.add(c13, f64x2.mul(s1, v3));
-        a -= aRow;
-        b -= bRow;
-      }
+        let a = at(A, (T - 1) * lda + i) + <usize>src * gap;
+        let b = at(B, (T - 1) * ldb + j) + <usize>src * gap;
+        for (let t = T - 1; t >= 0; t--) {
+          const s0 = v128.load64_splat(a);
+          const s1 = v128.load64_splat(a, 8);
+          const v0 = v128.load(b);
+          const v1 = v128.load(b, 16);
+          const v2 = v128.load(b, 32);
+          const v3 = v128.load(b, 48);
+          c00 = f64x2.add(c00, f64x2.mul(s0, v0));
+          c01 = f64x2.add(c01, f64x2.mul(s0, v1));
+          c02 = f64x2.add(c02, f64x2.mul(s0, v2));
+          c03 = f64x2.add(c03, f64x2.mul(s0, v3));
+          c10 = f64x2.add(c10, f64x2.mul(s1, v0));
+          c11 = f64x2.add(c11, f64x2.mul(s1, v1));
+          c12 = f64x2.add(c12, f64x2.mul(s1, v2));
+          c13 = f64x2.add(c13, f64x2.mul(s1, v3));
+          a -= aRow;
+          b -= bRow;
+        }
       }
       const p0 = at(o0, j);
       const p1 = at(o1, j);
