@@ -96,18 +96,25 @@ function tanh(x: f64): f64 {
   return x + x * s * r;
 }
 
-/** tanh of both lanes, each exactly as tanh() above: both forms are computed, then one is chosen. */
+/** tanh of both lanes, each exactly as tanh() above: the form each lane needs, or both and a choice. */
 function tanh2(x: v128): v128 {
   const z = f64x2.abs(x);
+  const far = f64x2.ge(z, splat(0.625));
+  if (!v128.any_true(far)) return tanhNear(x);
   const e = exp2(f64x2.mul(splat(2), f64x2.min(z, splat(354))));
   const t = f64x2.sub(splat(1), f64x2.div(splat(2), f64x2.add(e, splat(1))));
   const outer = v128.bitselect(f64x2.neg(t), t, f64x2.lt(x, splat(0)));
+  if (i64x2.all_true(far)) return outer;
+  return v128.bitselect(outer, tanhNear(x), far);
+}
+
+/** tanh's rational form for |x| < 0.625, both lanes (0 and -0 pass through). */
+function tanhNear(x: v128): v128 {
   const s = f64x2.mul(x, x);
   const num = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.mul(splat(-9.64399179425052238628e-1), s), splat(9.92877231001918586564e1)), s), splat(1.61468768441708447952e3));
   const den = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(s, splat(1.12811678491632931402e2)), s), splat(2.23548839060100448583e3)), s), splat(4.84406305325125486048e3));
   const inner = f64x2.add(x, f64x2.mul(f64x2.mul(x, s), f64x2.div(num, den)));
-  const innerOrZero = v128.bitselect(x, inner, f64x2.eq(x, splat(0)));
-  return v128.bitselect(outer, innerOrZero, f64x2.ge(z, splat(0.625)));
+  return v128.bitselect(x, inner, f64x2.eq(x, splat(0)));
 }
 
 @inline function at(base: usize, index: i32): usize {
