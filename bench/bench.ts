@@ -26,8 +26,10 @@ import { measureSampling } from './sample-speed.js';
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B of the multi-thread configurations' },
-  // ~4 s at one thread for 16 streams on a 2-core cloud VM with the plain-TypeScript kernels (about 9,700 chars/s = 400 chars per step).
-  { name: 'steps', kind: 'int', default: 100, min: 1, help: 'steps per run; the 1-stream run takes --streams times as many (same characters)' },
+  // About 2.6 s at one thread for 16 streams on a 2-core cloud VM. WebAssembly starts on V8's
+  // baseline tier and is recompiled optimized in the background once hot: runs of 100 steps
+  // measured mostly that warm-up (64k vs 92k chars/s at one thread); 600 steps measure training.
+  { name: 'steps', kind: 'int', default: 600, min: 1, help: 'steps per run; the 1-stream run takes --streams times as many (same characters)' },
   { name: 'scale-steps', kind: 'flag', help: 'multiply the steps by the thread count, so that every run lasts about as long as the 1-thread one' },
   { name: 'runs', kind: 'int', default: 3, min: 1, help: 'runs of each configuration' },
   { name: 'threads-list', kind: 'string', help: 'comma-separated thread counts (default: 1, powers of two, and the core count)' },
