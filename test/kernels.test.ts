@@ -5,7 +5,6 @@ import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { Prng } from '../src/model/prng.js';
 import { createScorer } from '../src/model/scorer.js';
 import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
-import { splitRange } from '../src/train/split.js';
 
 // The WebAssembly kernels against the TypeScript reference (src/model/rnn.ts, adagrad.ts):
 // they promise the same operations in the same order, so every number must match bit for bit.
@@ -164,27 +163,11 @@ test('transposeRange fills W^T, U^T and V^T, whatever ranges it is given', (t) =
   const [UTAt, UT] = f64(K * H);
   const [VTAt, VT] = f64(H * K);
   for (let i = 0; i < P; i++) params[i] = i + 1;
-  for (const [lo, hi] of splitRange(P, 4, 2)) kernels.transposeRange(H, K, paramsAt, WTAt, UTAt, VTAt, lo, hi);
+  for (const [lo, hi] of [[0, 7], [7, 30], [30, 41], [41, P]]) kernels.transposeRange(H, K, paramsAt, WTAt, UTAt, VTAt, lo, hi);
   const { W, U, V } = viewsOf(params, layout);
   for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) t.is(WT[j * H + i], W[i * H + j]);
   for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) t.is(UT[k * H + i], U[i * K + k]);
   for (let k = 0; k < K; k++) for (let j = 0; j < H; j++) t.is(VT[j * K + k], V[k * H + j]);
-});
-
-test('splitRange: exactly `parts` contiguous ranges covering [0, count), boundaries on the multiple', (t) => {
-  t.deepEqual(splitRange(10, 3), [[0, 3], [3, 6], [6, 10]]);
-  t.deepEqual(splitRange(2, 4), [[0, 0], [0, 1], [1, 1], [1, 2]]);
-  for (const [count, parts, multiple] of [[29798, 16, 2], [5, 3, 2], [7, 7, 1], [1, 2, 2]]) {
-    const ranges = splitRange(count, parts, multiple);
-    t.is(ranges.length, parts);
-    t.is(ranges[0][0], 0);
-    t.is(ranges[parts - 1][1], count);
-    for (let i = 1; i < parts; i++) t.is(ranges[i][0], ranges[i - 1][1]);
-    for (const [lo, hi] of ranges.slice(0, -1)) {
-      t.is(lo % multiple, 0);
-      t.is(hi % multiple, 0);
-    }
-  }
 });
 
 test('createScorer scores a long text as one stream exactly as evaluate() does', (t) => {
