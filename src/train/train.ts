@@ -49,10 +49,10 @@ export interface TrainResult {
 }
 
 /**
- * The training loop. In each step the workers compute every stream's loss and gradient into its
- * own slot, then each averages the slots in stream order, clips and applies AdaGrad to its share
- * of the parameters; this thread decides when to evaluate, sample, checkpoint and stop. Nothing
- * here depends on the thread count.
+ * The training loop. In each step the workers compute every stream's loss, and each pair of
+ * streams' gradient into the pair's own slot, then average the slots in order, clip and apply
+ * AdaGrad, a chunk of parameters at a time; this thread decides when to evaluate, sample,
+ * checkpoint and stop. Nothing here depends on the thread count.
  */
 export async function train(config: TrainConfig, corpus: Corpus, reporter: Reporter, options: TrainOptions = {}): Promise<TrainResult> {
   const { seqLength: T, streams: B, hidden: H } = config;
