@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { corpusFingerprint, loadCheckpoint, removeUnfinishedSaves, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
+import { removeUnfinishedWrites } from '../atomic-file.js';
+import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
 import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { UserError } from '../errors.js';
 import { sample } from '../generate.js';
-import { readHistory, removeUnfinishedHistoryWrites, terminalChart } from '../history/index.js';
+import { readHistory, terminalChart } from '../history/index.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { planStreams } from '../train/plan.js';
 import { formatPerChar } from '../progress/format.js';
@@ -27,8 +28,7 @@ export async function runTrain(request: TrainRequest): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppedBy !== undefined) {
       reporter.finish(); // a second signal: leave now; saves are renames, so every checkpoint on disk is whole
-      removeUnfinishedSaves();
-      removeUnfinishedHistoryWrites();
+      removeUnfinishedWrites();
       process.stderr.write(`char-rnn: stopped at once by a second ${signal}; the last saved checkpoint is intact\n`);
       process.exit(EXIT_CODES[signal] ?? 1);
     }

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { appendFile, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { appendFile } from 'node:fs/promises';
+import { errorCode, replaceFileAtomically } from '../atomic-file.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -26,7 +24,7 @@ export class BackgroundFile {
   write(text: string): void {
     const kept = this.#kept;
     this.#kept = undefined;
-    const job = kept === undefined ? () => appendFile(this.path, text) : () => replaceFile(this.path, kept + text);
+    const job = kept === undefined ? () => appendFile(this.path, text) : () => replaceFileAtomically(this.path, kept + text);
     this.#chain = this.#chain.then(job).catch((error: unknown) => {
       this.#error ??= writeError(error, this.path);
     });
@@ -49,46 +47,8 @@ export class BackgroundFile {
   }
 }
 
-/** Temporary files of replacements under way, for a process about to exit at once. */
-const unfinished = new Set<string>();
-
-/** Removes the temporary files of replacements under way (the targets keep their previous content). */
-export function removeUnfinishedHistoryWrites(): void {
-  for (const temp of unfinished) {
-    try {
-      unlinkSync(temp);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  unfinished.clear();
-}
-
-async function replaceFile(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  unfinished.add(temp);
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch((cleanupError: unknown) => {
-      if ((cleanupError as NodeJS.ErrnoException).code !== 'ENOENT') throw new AggregateError([error, cleanupError], `could not remove ${temp}`);
-    });
-    throw error;
-  } finally {
-    unfinished.delete(temp);
-  }
-}
-
 function writeError(error: unknown, path: string): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
+  const code = errorCode(error);
   switch (code) {
     case 'EACCES':
     case 'EPERM':
