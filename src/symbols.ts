@@ -141,12 +141,16 @@ function vocabFromSeen(seen: Uint8Array): Uint32Array {
   return vocab;
 }
 
-/** lookup[cp] is the index of cp in vocab, or -1; sized to the largest code point in vocab (any order). */
+/**
+ * lookup[cp] is the index of cp in vocab, or -1; sized to the largest code point in vocab (any
+ * order), and never past U+10FFFF: no string holds a code point above it, so entries beyond (a
+ * checkpoint's vocabulary is read from a file) could never be looked up.
+ */
 function lookupTable(vocab: Uint32Array): Int32Array {
   let size = 0;
-  for (const cp of vocab) size = Math.max(size, cp + 1);
+  for (const cp of vocab) if (cp <= MAX_CODE_POINT) size = Math.max(size, cp + 1);
   const lookup = new Int32Array(size).fill(-1);
-  for (let k = 0; k < vocab.length; k++) lookup[vocab[k]] = k;
+  for (let k = 0; k < vocab.length; k++) if (vocab[k] < size) lookup[vocab[k]] = k;
   return lookup;
 }
 

@@ -1,8 +1,9 @@
 import test, { type ExecutionContext } from 'ava';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { loadCheckpoint, PROTO_PATH, type CheckpointData } from '../src/checkpoint/index.js';
+import { CHECKPOINT_FORMAT_VERSION, loadCheckpoint, PROTO_PATH, type CheckpointData } from '../src/checkpoint/index.js';
 import { folderSnapshot, pseudoEnglish, runCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it.
@@ -194,15 +195,20 @@ function flipParamBit(bytes: Buffer, params: Float64Array): Buffer {
   return copy;
 }
 
-/** The file with format_version (field 2, a varint right after the magic string, field 1) set to version. */
+/**
+ * The file with format_version (field 2, a varint right after the magic string, field 1) set to
+ * version, and signed again: its last 34 bytes, the SHA-256 field (0x5a 0x20 and the digest of
+ * everything before them), recomputed here.
+ */
 function withFormatVersion(bytes: Buffer, version: number): Buffer {
   const magic = Buffer.from('char-rnn checkpoint');
   // 0x0a: field 1, length-delimited; 0x10: field 2, varint.
   if (bytes[0] !== 0x0a || bytes[1] !== magic.length || !bytes.subarray(2, 2 + magic.length).equals(magic)) throw new Error('no magic field first');
   const at = 2 + magic.length;
-  if (bytes[at] !== 0x10 || bytes[at + 1] !== 0x01) throw new Error('no format_version 1 after the magic');
-  const copy = Buffer.from(bytes);
-  copy[at + 1] = version;
+  if (bytes[at] !== 0x10 || bytes[at + 1] !== CHECKPOINT_FORMAT_VERSION) throw new Error(`no format_version ${CHECKPOINT_FORMAT_VERSION} after the magic`);
+  const message = Buffer.from(bytes.subarray(0, bytes.length - 34));
+  message[at + 1] = version;
+  const copy = Buffer.concat([message, Buffer.from([0x5a, 0x20]), createHash('sha256').update(message).digest()]);
   const decoded = checkpointType().toObject(checkpointType().decode(copy)) as { formatVersion: number; magic: string };
   if (decoded.formatVersion !== version || decoded.magic !== magic.toString()) throw new Error(`patched file decodes to format ${decoded.formatVersion}`);
   return copy;
@@ -238,7 +244,7 @@ badInput('random bytes are refused', 'random.ckpt', /not a char-rnn checkpoint/)
 badInput('a checkpoint with one bit flipped in its params fails the integrity check', 'flipped-bit.ckpt', /checksum/);
 badInput('a checkpoint of a newer format asks for an upgrade', 'newer-format.ckpt', /newer.*\b7\b.*upgrade/);
 badInput('a path that does not exist is refused', 'no-such.ckpt', /not found/);
-badInput('a folder is refused', 'a-folder', /is a folder/);
+badInput('a folder is refused', 'a-folder', /is a folder|holds no checkpoint/);
 
 test('the untouched checkpoint in the same folder still loads: the bad files above are bad for their own reasons', async (t) => {
   await badFolder();

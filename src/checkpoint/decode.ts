@@ -1,21 +1,32 @@
 import { UserError } from '../errors.js';
+import { checksumProblem, tensorsSha256 } from './checksum.js';
 import type { CheckpointData, LossPoint } from './data.js';
-import { tensorsSha256 } from './encode.js';
 import { float64FromLittleEndian } from './endian.js';
 import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint } from './schema.js';
 import { shapeProblem } from './shape.js';
+import { valueProblem } from './values.js';
+
+/** The first format whose files must end with their SHA-256. */
+const FIRST_SIGNED_FORMAT = 2;
 
 const EMPTY = new Uint8Array(0);
 
 /**
  * Parses and checks a checkpoint file's bytes; path only names the file in errors. Anything
  * wrong with the file is a UserError whose one-line message says what to do; the tensors come
- * back as fresh arrays, never views into bytes.
+ * back as fresh arrays, never views into bytes. Every value is checked as well as every size,
+ * so that what comes back is safe to sample from and to resume, whoever wrote the file.
  */
 export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointData {
   if (bytes.length === 0) throw notCheckpoint(path, 'it is empty');
   const wire = parse(bytes, path);
   if (wire.magic !== CHECKPOINT_MAGIC) throw notCheckpoint(path, 'it lacks the char-rnn checkpoint marker');
+  // Checked before the version is read: a flipped bit there is damage, not a newer format.
+  const fileSha256 = wire.sha256 ?? EMPTY;
+  if (fileSha256.length > 0) {
+    const problem = checksumProblem(bytes, fileSha256);
+    if (problem !== undefined) throw damaged(path, problem);
+  }
   const version = wire.formatVersion ?? 0;
   if (version > CHECKPOINT_FORMAT_VERSION) {
     throw new UserError(
@@ -23,6 +34,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
     );
   }
   if (version === 0) throw damaged(path, 'it has no format version');
+  if (version >= FIRST_SIGNED_FORMAT && fileSha256.length === 0) throw damaged(path, `it lacks the checksum that format ${version} files end with`);
 
   const { model, options, corpus, progress, tensors } = wire;
   if (model == null) throw damaged(path, 'it has no model section');
@@ -68,7 +80,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   const points = (name: string, history: WireLossPoint[] | undefined): LossPoint[] =>
     (history ?? []).map((point) => ({ step: count(`${name} history step`, point.step), loss: point.loss ?? 0 }));
 
-  return {
+  const data: CheckpointData = {
     packageVersion: wire.packageVersion ?? '',
     createdAt: wire.createdAt ?? '',
     model: { cell, H, K, vocab },
@@ -108,6 +120,9 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       valHistory: points('validation loss', wire.history?.val),
     },
   };
+  const values = valueProblem(data);
+  if (values !== undefined) throw damaged(path, values);
+  return data;
 }
 
 function parse(bytes: Uint8Array, path: string): WireCheckpoint {

@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto';
+import { appendChecksum, tensorsSha256 } from './checksum.js';
 import type { CheckpointData, LossPoint } from './data.js';
 import { littleEndianBytes } from './endian.js';
 import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint } from './schema.js';
 import { shapeProblem } from './shape.js';
+import { valueProblem } from './values.js';
 
 const UINT32_MAX = 0xffffffff;
 
 /**
- * The checkpoint as protobuf bytes (proto/checkpoint.proto). Inconsistent data is a bug in the
- * caller, so it throws a RangeError rather than writing a file no one could load.
+ * The checkpoint as protobuf bytes (proto/checkpoint.proto), ending with the SHA-256 of all the
+ * rest. Inconsistent data is a bug in the caller, so it throws a RangeError rather than writing
+ * a file no one could load: the encoder holds the data to the rules the decoder does.
  */
 export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   checkEncodable(data);
@@ -40,14 +42,8 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
     tensors: { params, adagradMemory, hidden, sha256: tensorsSha256(params, adagradMemory, hidden) },
     history: { smooth: state.smoothHistory.map(wirePoint), val: state.valHistory.map(wirePoint) },
   };
-  return checkpointMessageType().encode(wire).finish();
-}
-
-/** SHA-256 over the stored tensor bytes, in field order; the decoder recomputes it. */
-export function tensorsSha256(...tensors: Uint8Array[]): Uint8Array {
-  const hash = createHash('sha256');
-  for (const bytes of tensors) hash.update(bytes);
-  return new Uint8Array(hash.digest());
+  // Everything but sha256 (field 11), which follows the rest and covers it.
+  return appendChecksum(checkpointMessageType().encode(wire).finish());
 }
 
 function wirePoint(point: LossPoint): WireLossPoint {
@@ -86,4 +82,6 @@ function checkEncodable(data: CheckpointData): void {
       throw new RangeError(`checkpoint ${name} is ${value}, not an integer in 0..${max}`);
     }
   }
+  const values = valueProblem(data);
+  if (values !== undefined) throw new RangeError(`cannot encode the checkpoint: ${values}`);
 }

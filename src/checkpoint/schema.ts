@@ -4,8 +4,11 @@ import protobuf from 'protobufjs';
 /** What every checkpoint's magic field holds. */
 export const CHECKPOINT_MAGIC = 'char-rnn checkpoint';
 
-/** The format this code writes, and the newest it reads. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+/**
+ * The format this code writes, and the newest it reads. 2 added the whole-file SHA-256
+ * (Checkpoint.sha256), which a version-2 file must end with; version-1 files have none.
+ */
+export const CHECKPOINT_FORMAT_VERSION = 2;
 
 /** proto/checkpoint.proto at the package root; this module compiles to dist/src/checkpoint/. */
 export const PROTO_PATH = fileURLToPath(new URL('../../../proto/checkpoint.proto', import.meta.url));
@@ -26,6 +29,7 @@ export interface WireCheckpoint {
   progress?: WireProgress | null;
   tensors?: WireTensors | null;
   history?: WireHistory | null;
+  sha256?: Uint8Array; // of every byte before it; see checksum.ts
 }
 
 export interface WireModel {
