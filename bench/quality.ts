@@ -23,7 +23,7 @@ import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { UserError } from '../src/errors.js';
 import { paramLayout } from '../src/model/layout.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
-import type { Reporter } from '../src/progress.js';
+import { silentReporter } from '../src/progress.js';
 import { encodeKnown } from '../src/symbols.js';
 import { train } from '../src/train/train.js';
 import { fixed, formatTable, group, isPositive, isPositiveInt, parseList, runMain, spawnOutput } from './format.js';
@@ -53,9 +53,6 @@ const QUALITY_OPTIONS: readonly OptionSpec[] = [
   { name: 'help', kind: 'flag', help: 'print this help' },
 ];
 
-const silentReporter: Reporter = {
-  begin: () => {}, done: () => {}, fail: () => {}, startTraining: () => {}, update: () => {}, log: () => {}, finish: () => {},
-};
 
 /** A training run advanced segment by segment; seconds count only train()'s loops. */
 interface Run {

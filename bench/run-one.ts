@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { makeTrainConfig } from '../src/config.js';
 import { loadCorpusFile, loadDefaultCorpus } from '../src/corpus.js';
 import { parseOptions, type OptionSpec } from '../src/options.js';
-import type { Reporter } from '../src/progress.js';
+import { silentReporter } from '../src/progress.js';
 import { train } from '../src/train/train.js';
 
 /** What one run prints; bench.ts parses it. */
@@ -33,15 +33,6 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'corpus', kind: 'string', help: 'UTF-8 text file (default: the bundled corpus)' },
 ];
 
-const silentReporter: Reporter = {
-  begin: () => {},
-  done: () => {},
-  fail: () => {},
-  startTraining: () => {},
-  update: () => {},
-  log: () => {},
-  finish: () => {},
-};
 
 const MB = 1024 * 1024;
 

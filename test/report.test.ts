@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, cpSync } fr
 import { join } from 'node:path';
 import { loadCheckpoint } from '../src/checkpoint/index.js';
 import { sample } from '../src/generate.js';
-import { readHistory, readSamples } from '../src/history/index.js';
-import { escapeHtml } from '../src/report/index.js';
+import { HISTORY_HEADER_PER_SEQUENCE, readHistory, readSamples } from '../src/history/index.js';
+import { escapeHtml, lossChartSpec, renderSvg, reportHtml, throughputChartSpec } from '../src/report/index.js';
+import { RECENT_SERIES, REPORT_COLUMN_PX } from '../src/report/chart-specs.js';
 import { pollUntil, pseudoEnglish, runCli, settlesWithin, startCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it.
@@ -68,7 +69,8 @@ function assertWellFormed(t: ExecutionContext, html: string): void {
 
 /** The vertices of the line drawn for a series: vega writes one 'M' or 'L' per data point. */
 function lineVertices(svg: string, series: string): number {
-  const path = new RegExp(`<path [^>]*aria-label="[^"]*series: ${series}"[^>]*aria-roledescription="line mark"[^>]* d="([^"]*)"`).exec(svg);
+  const name = series.replace(/[()]/g, '\\$&');
+  const path = new RegExp(`<path [^>]*aria-label="[^"]*series: ${name}"[^>]*aria-roledescription="line mark"[^>]* d="([^"]*)"`).exec(svg);
   if (path === null) return 0;
   return (path[1].match(/[ML]/g) ?? []).length;
 }
@@ -94,6 +96,7 @@ test('train writes a well-formed, self-contained report whose learning curve has
   const svg = readFileSync(join(out, 'loss.svg'), 'utf8');
   t.true(html.includes(svg), 'the inline chart is loss.svg');
   t.is(lineVertices(svg, 'smooth training loss'), rows.length, 'one point per logged step');
+  t.is(lineVertices(svg, RECENT_SERIES), rows.length, 'and of the recent loss');
   t.is(lineVertices(svg, 'validation loss'), rows.filter((r) => r.valLoss !== undefined).length);
   t.is(rows.filter((r) => r.valLoss !== undefined).length, 3); // steps 40, 80, 120
   t.true(html.includes('id="throughput"'), 'a throughput chart');
@@ -102,13 +105,17 @@ test('train writes a well-formed, self-contained report whose learning curve has
   t.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
   const svgWidth = Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1]);
   t.is(png.readUInt32BE(16), 2 * svgWidth, 'the PNG is the SVG at twice its size');
+  // Every chart fits report.html's column (60rem), so that none needs a scrollbar.
+  t.is(html.match(/<svg /g)!.length, 2);
+  for (const [, width] of html.matchAll(/<svg[^>]* width="([\d.]+)"/g)) t.true(Number(width) <= REPORT_COLUMN_PX, `a chart ${width} px wide`);
+  t.true(html.includes('max-width: 60rem;'), 'the column');
 
   // The run's configuration and corpus.
   t.true(html.includes(`<tr><th>source</th><td>${escapeHtml(CORPUS)}</td></tr>`));
   t.true(html.includes('<tr><th>hidden units H</th><td>16</td></tr>'));
   // The samples taken during training, step by step, as written in samples.jsonl.
   const { samples } = await readSamples(out);
-  t.deepEqual(samples.map((s) => s.step), [0, 50, 100]);
+  t.deepEqual(samples.map((s) => s.step), [50, 100], 'none at step 0, before training');
   let at = 0;
   for (const s of samples) {
     const found = html.indexOf(`<h3>step ${s.step} <span class="note">(epoch ${s.epoch})</span></h3>\n<pre>${escapeHtml(s.text)}</pre>`, at);
@@ -125,7 +132,7 @@ test('train writes a well-formed, self-contained report whose learning curve has
 
 test('train prints a terminal chart of the losses under its last progress line', async (t) => {
   const { result } = await trainedRun();
-  const legend = result.stdout.indexOf('── smooth training loss   ── validation loss   (nats/char)');
+  const legend = result.stdout.indexOf('── training loss (last 100 steps)   ── smooth training loss   ── validation loss   (nats/char)');
   t.true(legend > 0, result.stdout);
   t.true(legend < result.stdout.indexOf('done: 120 steps'), 'before the summary');
   t.regex(result.stdout, /┼/);
@@ -193,7 +200,7 @@ test('report on a missing or damaged folder fails with one line and exit code 2'
   };
   oneLineError(t, await report(damaged('bad-row', 'history.csv', (b) => b.toString('utf8').replace(/\n50,[^\n]*\n/, '\n50,1,oops\n'))), /history\.csv is damaged: line 51 is not a history row/);
   oneLineError(t, await report(damaged('not-history', 'history.csv', () => 'name,age\nbob,3\n')), /history\.csv is not a history file/);
-  oneLineError(t, await report(damaged('bad-samples', 'samples.jsonl', (b) => `${b.toString('utf8')}{"step":\n`)), /samples\.jsonl is damaged: line 4/);
+  oneLineError(t, await report(damaged('bad-samples', 'samples.jsonl', (b) => `{"step":\n${b.toString('utf8')}`)), /samples\.jsonl is damaged: line 1 is not a sample/);
   oneLineError(t, await report(damaged('bad-ckpt', 'last.ckpt', (b) => b.subarray(0, b.length >> 1))), /last\.ckpt/);
   const noCheckpoint = damaged('no-ckpt', 'history.csv', (b) => b);
   rmSync(join(noCheckpoint, 'last.ckpt'));
@@ -226,4 +233,60 @@ test('Ctrl-C: the chart and the report cover every step done; the resumed run co
   t.is(lineVertices(html, 'smooth training loss'), at + 150);
   const steps = (await readSamples(out)).samples.map((s) => s.step);
   t.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), 'samples in order, each once');
+});
+
+test('report.html shows control characters in samples as marked escapes; newlines and tabs stay', async (t) => {
+  const { out } = await trainedRun();
+  const last = await loadCheckpoint(join(out, 'last.ckpt'));
+  const rows = (await readHistory(out))!.rows;
+  const text = 'a\u0002b\tc\nd\u001b[31m<e>\u007f\u0085';
+  const html = reportHtml({
+    folder: out, createdAt: 'now', last, rows, lossSvg: '<svg></svg>', lossStride: 1, throughputSvg: undefined,
+    samples: [{ step: 50, epoch: 1, text }],
+    longSample: { text, from: 'best.ckpt', fellBack: false, step: 120 },
+    gradcheck: undefined,
+  });
+  const expected = 'a<span class="ctl">\\x02</span>b\tc\nd<span class="ctl">\\x1b</span>[31m&#60;e&#62;<span class="ctl">\\x7f</span><span class="ctl">\\x85</span>';
+  t.is(html.split(`<pre>${expected}</pre>`).length, 3, 'the sample during training and the long sample');
+  assertWellFormed(t, html);
+  // The summary gives the mean of the last 100 steps' losses per character.
+  const recent = rows.slice(-100).reduce((sum, r) => sum + r.loss, 0) / 100;
+  t.true(html.includes(`<tr><th>training loss, last 100 steps</th><td>${recent.toFixed(4)} nats/char`), 'the recent loss');
+});
+
+test('torn last lines in history.csv and samples.jsonl are left out with a warning; a history of the first format is read with the checkpoint\'s T', async (t) => {
+  const { out } = await trainedRun();
+  const copy = join(dir.path, 'torn');
+  cpSync(out, copy, { recursive: true });
+  const rows = (await readHistory(out))!.rows;
+  // The first format: losses per sequence of T = 20, as an older char-rnn wrote them (multiples of 1/4, so that / 20 is what the new format would hold).
+  const lines = rows.map((r, i) => `${r.step},${r.epoch},${r.charsSeen},${40 + i / 4},${50 - i / 4},${r.valLoss ?? ''},${r.charsPerSec},${r.wallSeconds.toFixed(3)}\n`);
+  writeFileSync(join(copy, 'history.csv'), `${HISTORY_HEADER_PER_SEQUENCE}\n${lines.join('')}121,1,9680,3`);
+  writeFileSync(join(copy, 'samples.jsonl'), `${readFileSync(join(out, 'samples.jsonl'), 'utf8')}{"step":150,"ep`);
+  const result = await runCli(['report', '--out', copy], { cwd: dir.path, timeoutMs: CHILD_MS });
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stderr, /history\.csv: its last line, line 122, has no end/);
+  t.regex(result.stderr, /samples\.jsonl: its last line, line 3, has no end/);
+  const html = readFileSync(join(copy, 'report.html'), 'utf8');
+  assertWellFormed(t, html);
+  const recent = rows.slice(-100).reduce((sum, _r, i) => sum + (40 + (i + 20) / 4) / 20, 0) / 100;
+  t.true(html.includes(`<tr><th>training loss, last 100 steps</th><td>${recent.toFixed(4)} nats/char`), `the recent loss per character, ${recent}`);
+  t.is(lineVertices(readFileSync(join(copy, 'loss.svg'), 'utf8'), 'smooth training loss'), 120);
+});
+
+test('chart axes read 0, 500, 1k, 1.5k ... and every chart fits the column, however many steps', async (t) => {
+  for (const steps of [2500, 60_000]) {
+    const rows = Array.from({ length: steps }, (_, i) => ({
+      step: i + 1, epoch: 1, charsSeen: (i + 1) * 100, loss: 3 - i / steps, smoothLoss: 3.5 - i / steps,
+      valLoss: (i + 1) % 500 === 0 ? 2.5 : undefined, charsPerSec: 40_000, wallSeconds: (i + 1) * 0.0025,
+    }));
+    for (const spec of [lossChartSpec(rows).spec, throughputChartSpec(rows)!]) {
+      const svg = await renderSvg(spec);
+      t.true(Number(/<svg[^>]* width="([\d.]+)"/.exec(svg)![1]) <= REPORT_COLUMN_PX);
+      const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+      t.false(labels.some((l) => /^0(\.\d+)?k$/.test(l)), labels.join(' '));
+      const ticks = steps === 2500 ? ['0', '500', '1k', '1.5k', '2k', '2.5k'] : ['0', '10k', '20k', '50k', '60k'];
+      for (const tick of ticks) t.true(labels.includes(tick), `${tick} among ${labels.slice(0, 40).join(' ')}`);
+    }
+  }
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { BackgroundFile } from './background-file.js';
 import { formatHistoryRow, HISTORY_HEADER, type HistoryRow } from './history-row.js';
+import { RECENT_STEPS } from './recent-loss.js';
 import { HISTORY_FILE, readHistory, readSamples, SAMPLES_FILE } from './run-files.js';
 import { formatSample } from './samples.js';
 
@@ -17,6 +18,20 @@ export interface HistoryStart {
   readonly step: number;
   /** B * T: characters one step reads. */
   readonly charsPerStep: number;
+  /** T: a history file of the first format, with losses per sequence, is rewritten per character. */
+  readonly seqLength: number;
+}
+
+/** One step as the loop saw it; losses in nats per character. */
+export interface StepRecord {
+  readonly step: number;
+  readonly epoch: number;
+  readonly loss: number;
+  readonly smoothLoss: number;
+  /** Seconds since this session started training, evaluations included. */
+  readonly seconds: number;
+  /** Characters per second of this session's training time (inside the steps). */
+  readonly charsPerSec: number;
 }
 
 type MutableRow = { -readonly [F in keyof HistoryRow]: HistoryRow[F] };
@@ -29,6 +44,7 @@ type MutableRow = { -readonly [F in keyof HistoryRow]: HistoryRow[F] };
  *
  * A resumed run keeps the rows up to the checkpoint's step and the samples drawn before it, and
  * drops what was written after that checkpoint, so that the curve has no gap and no step twice.
+ * The kept rows are written again in the current format, without a torn last line.
  */
 export class HistoryLog {
   #pending: MutableRow[] = [];
@@ -37,21 +53,26 @@ export class HistoryLog {
   private constructor(
     private readonly rows: BackgroundFile,
     private readonly samples: BackgroundFile,
-    private readonly firstStep: number,
     private readonly charsPerStep: number,
-    /** Training seconds of the sessions before this one. */
+    /** Seconds of the sessions before this one. */
     private readonly earlierSeconds: number,
     kept: MutableRow | undefined,
+    /** The kept rows' last RECENT_STEPS losses, oldest first: the recent loss goes on from them. */
+    readonly recentLosses: readonly number[],
+    /** What a resume left out of the files it continues (a torn last line), for the loop to show. */
+    readonly warnings: readonly string[],
   ) {
     if (kept !== undefined) this.#pending.push(kept);
   }
 
-  static async open({ out, from = out, step, charsPerStep }: HistoryStart): Promise<HistoryLog> {
-    const history = step > 0 ? await readHistory(from) : undefined;
-    const keptRows = history === undefined ? 0 : countWhile(history.rows, (row) => row.step <= step);
-    const keptText = history !== undefined && keptRows > 1 ? history.text.slice(history.text.indexOf('\n') + 1, history.ends[keptRows - 2]) : '';
+  static async open({ out, from = out, step, charsPerStep, seqLength }: HistoryStart): Promise<HistoryLog> {
+    const history = step > 0 ? await readHistory(from, { seqLength }) : undefined;
+    const rows = history?.rows ?? [];
+    const keptRows = countWhile(rows, (row) => row.step <= step);
+    let keptText = '';
+    for (let i = 0; i < keptRows - 1; i++) keptText += formatHistoryRow(rows[i]);
     // The last kept row stays pending: an evaluation at the resumed step may still fill its val_loss.
-    const last = keptRows > 0 && history !== undefined ? { ...history.rows[keptRows - 1] } : undefined;
+    const last = keptRows > 0 ? { ...rows[keptRows - 1] } : undefined;
 
     const samples = step > 0 ? await readSamples(from) : undefined;
     // A sample "at step s" is drawn after the checkpoint at step s: the resumed run draws it again.
@@ -61,23 +82,23 @@ export class HistoryLog {
     return new HistoryLog(
       new BackgroundFile(join(out, HISTORY_FILE), `${HISTORY_HEADER}\n${keptText}`),
       new BackgroundFile(join(out, SAMPLES_FILE), samplesText),
-      step,
       charsPerStep,
       last?.wallSeconds ?? 0,
       last,
+      rows.slice(Math.max(0, keptRows - RECENT_STEPS), keptRows).map((row) => row.loss),
+      [...(history?.warnings ?? []), ...(samples?.warnings ?? [])],
     );
   }
 
-  /** The step just done; `seconds`: training time of this session so far. O(1), no I/O on most steps. */
-  record(step: number, epoch: number, loss: number, smoothLoss: number, seconds: number): void {
+  /** The step just done. O(1), no I/O on most steps. */
+  record({ step, epoch, loss, smoothLoss, seconds, charsPerSec }: StepRecord): void {
     if (this.#pending.length >= WRITE_EVERY_ROWS || seconds - this.#lastWriteSeconds >= WRITE_EVERY_SECONDS) {
       this.rows.check();
       this.#writePending();
       this.#lastWriteSeconds = seconds;
     }
     this.#pending.push({
-      step, epoch, charsSeen: step * this.charsPerStep, loss, smoothLoss, valLoss: undefined,
-      charsPerSec: seconds > 0 ? ((step - this.firstStep) * this.charsPerStep) / seconds : 0,
+      step, epoch, charsSeen: step * this.charsPerStep, loss, smoothLoss, valLoss: undefined, charsPerSec,
       wallSeconds: this.earlierSeconds + seconds,
     });
   }

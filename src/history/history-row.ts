@@ -1,9 +1,10 @@
 import { UserError } from '../errors.js';
 
 /**
- * One row of <out>/history.csv: the numbers of one training step, as the loop computed them.
- * loss and smoothLoss are in nats per sequence of T characters (as on the progress bar);
- * valLoss is in nats per character, and only set at the steps where validation ran.
+ * One row of <out>/history.csv: the numbers of one training step. Every loss is in nats per
+ * character: loss is the step's mean over its B * T characters, smoothLoss the seed's smooth loss
+ * (kept per sequence of T characters in the checkpoint) divided by T, valLoss the validation loss,
+ * set only at the steps where validation ran.
  */
 export interface HistoryRow {
   readonly step: number;
@@ -12,13 +13,15 @@ export interface HistoryRow {
   readonly loss: number;
   readonly smoothLoss: number;
   readonly valLoss: number | undefined;
-  /** Characters per second since this session of the run started training, as on the progress bar. */
+  /** Characters per second of training time (time inside the steps, evaluations left out) since this session of the run started. */
   readonly charsPerSec: number;
-  /** Seconds spent training since the run's first step, summed over resumed sessions. */
+  /** Seconds since the run's first step, evaluations and checkpoints included, summed over resumed sessions. */
   readonly wallSeconds: number;
 }
 
-export const HISTORY_HEADER = 'step,epoch,chars_seen,loss,smooth_loss,val_loss,chars_per_sec,wall_seconds';
+export const HISTORY_HEADER = 'step,epoch,chars_seen,loss_nats_per_char,smooth_loss_nats_per_char,val_loss_nats_per_char,chars_per_sec,wall_seconds';
+/** The header of the first format, whose loss and smooth_loss were per sequence of T characters. */
+export const HISTORY_HEADER_PER_SEQUENCE = 'step,epoch,chars_seen,loss,smooth_loss,val_loss,chars_per_sec,wall_seconds';
 
 /** One CSV line with its newline; numbers keep every digit (String round-trips a double). */
 export function formatHistoryRow(row: HistoryRow): string {
@@ -28,40 +31,56 @@ export function formatHistoryRow(row: HistoryRow): string {
 
 export interface ParsedHistory {
   readonly rows: HistoryRow[];
-  /** Offset in the text just past each row's line (ends[i] for rows[i]), to cut the file at a step. */
-  readonly ends: number[];
+  /** What was left out and why (a torn last line), for the caller to show. */
+  readonly warnings: string[];
 }
 
 /**
- * Parses the text of a history file. A last line without its newline is a write that a crash cut
- * short and is left out; any other line that is not a row, or steps that do not increase, mean
- * the file is damaged: a UserError naming the line.
+ * Parses the text of a history file, in either format: the first format's losses per sequence are
+ * divided by `seqLength` (T), which only that format needs. A last line that a crash or a full disk
+ * cut short (no newline, or not a row) is left out with a warning; any other line that is not a
+ * row, or steps that do not increase, mean the file is damaged: a UserError naming the line.
  */
-export function parseHistory(text: string, path: string): ParsedHistory {
-  const rows: HistoryRow[] = [];
-  const ends: number[] = [];
+export function parseHistory(text: string, path: string, seqLength?: number): ParsedHistory {
   const headerEnd = text.indexOf('\n');
-  if (headerEnd < 0 || text.slice(0, headerEnd).replace(/\r$/, '') !== HISTORY_HEADER) {
+  const header = headerEnd < 0 ? undefined : text.slice(0, headerEnd).replace(/\r$/, '');
+  if (header !== HISTORY_HEADER && header !== HISTORY_HEADER_PER_SEQUENCE) {
     throw new UserError(`${path} is not a history file written by 'char-rnn train' (its first line should be '${HISTORY_HEADER}')`);
   }
+  let perChar = 1;
+  if (header === HISTORY_HEADER_PER_SEQUENCE) {
+    if (seqLength === undefined) throw new UserError(`${path} has losses per sequence (an older char-rnn wrote it): reading it needs the run's sequence length`);
+    perChar = seqLength;
+  }
+  const rows: HistoryRow[] = [];
+  const warnings: string[] = [];
   let start = headerEnd + 1;
   for (let lineNumber = 2; start < text.length; lineNumber++) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) break; // a torn last write
-    const row = parseRow(text.slice(start, end).replace(/\r$/, ''));
-    if (row === undefined) throw new UserError(`${path} is damaged: line ${lineNumber} is not a history row (train again, or delete the file)`);
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const row = newline < 0 ? undefined : parseRow(text.slice(start, end).replace(/\r$/, ''), perChar);
+    if (row === undefined) {
+      if (end + 1 < text.length) throw new UserError(`${path} is damaged: line ${lineNumber} is not a history row (train again, or delete the file)`);
+      warnings.push(tornLine(path, lineNumber, newline < 0));
+      break;
+    }
     const previous = rows.at(-1);
     if (previous !== undefined && row.step <= previous.step) {
       throw new UserError(`${path} is damaged: line ${lineNumber} has step ${row.step} after step ${previous.step} (train again, or delete the file)`);
     }
     rows.push(row);
-    ends.push(end + 1);
     start = end + 1;
   }
-  return { rows, ends };
+  return { rows, warnings };
 }
 
-function parseRow(line: string): HistoryRow | undefined {
+/** The warning for a last line left out; a run writes whole lines, so only a cut-short write leaves one. */
+export function tornLine(path: string, lineNumber: number, unterminated: boolean): string {
+  const what = unterminated ? 'has no end (a write cut short by a crash or a full disk)' : 'is damaged';
+  return `${path}: its last line, line ${lineNumber}, ${what} and is left out`;
+}
+
+function parseRow(line: string, perChar: number): HistoryRow | undefined {
   const fields = line.split(',');
   if (fields.length !== 8) return undefined;
   const [step, epoch, charsSeen, loss, smoothLoss, val, charsPerSec, wallSeconds] = fields.map((f) => (f === '' ? Number.NaN : Number(f)));
@@ -69,5 +88,8 @@ function parseRow(line: string): HistoryRow | undefined {
   if (!counts.every((n) => Number.isSafeInteger(n) && n >= 0) || step < 1 || epoch < 1) return undefined;
   if (![loss, smoothLoss, charsPerSec, wallSeconds].every(Number.isFinite)) return undefined;
   if (fields[5] !== '' && !Number.isFinite(val)) return undefined;
-  return { step, epoch, charsSeen, loss, smoothLoss, valLoss: fields[5] === '' ? undefined : val, charsPerSec, wallSeconds };
+  return {
+    step, epoch, charsSeen, loss: loss / perChar, smoothLoss: smoothLoss / perChar,
+    valLoss: fields[5] === '' ? undefined : val, charsPerSec, wallSeconds,
+  };
 }

@@ -1,6 +1,7 @@
 export { BackgroundFile } from './background-file.js';
-export { HistoryLog, type HistoryStart } from './history-log.js';
-export { formatHistoryRow, HISTORY_HEADER, parseHistory, type HistoryRow, type ParsedHistory } from './history-row.js';
-export { HISTORY_FILE, readHistory, readSamples, SAMPLES_FILE } from './run-files.js';
-export { formatSample, parseSamples, type SampleRecord } from './samples.js';
-export { terminalChart, type TerminalChartOptions } from './terminal-chart.js';
+export { HistoryLog, type HistoryStart, type StepRecord } from './history-log.js';
+export { formatHistoryRow, HISTORY_HEADER, HISTORY_HEADER_PER_SEQUENCE, parseHistory, type HistoryRow, type ParsedHistory } from './history-row.js';
+export { RECENT_LABEL, RECENT_STEPS, trailingMeans, TrailingMean } from './recent-loss.js';
+export { HISTORY_FILE, readHistory, readSamples, SAMPLES_FILE, type ReadHistoryOptions } from './run-files.js';
+export { formatSample, parseSamples, type ParsedSamples, type SampleRecord } from './samples.js';
+export { terminalChart, terminalColors, type TerminalChartOptions } from './terminal-chart.js';

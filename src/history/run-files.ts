@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { errorCode, fileError } from '../file-errors.js';
 import { parseHistory, type ParsedHistory } from './history-row.js';
 import { parseSamples, type ParsedSamples } from './samples.js';
 
@@ -8,14 +8,22 @@ import { parseSamples, type ParsedSamples } from './samples.js';
 export const HISTORY_FILE = 'history.csv';
 export const SAMPLES_FILE = 'samples.jsonl';
 
-/** The parsed history of the run in `folder`, or undefined when it has none. */
-export async function readHistory(folder: string): Promise<(ParsedHistory & { readonly text: string }) | undefined> {
-  const path = join(folder, HISTORY_FILE);
-  const text = await readOptional(path);
-  return text === undefined ? undefined : { ...parseHistory(text, path), text };
+export interface ReadHistoryOptions {
+  /** The run's T (its checkpoint's seqLength): a history file of the first format, with losses per sequence, needs it. */
+  readonly seqLength?: number;
 }
 
-/** The samples kept by the run in `folder` (none when it has no samples file). */
+/**
+ * The parsed history of the run in `folder` (losses per character), or undefined when it has
+ * none; `warnings` says what was left out (a torn last line), for the caller to show.
+ */
+export async function readHistory(folder: string, { seqLength }: ReadHistoryOptions = {}): Promise<ParsedHistory | undefined> {
+  const path = join(folder, HISTORY_FILE);
+  const text = await readOptional(path);
+  return text === undefined ? undefined : parseHistory(text, path, seqLength);
+}
+
+/** The samples kept by the run in `folder` (none when it has no samples file), with warnings as readHistory's. */
 export async function readSamples(folder: string): Promise<ParsedSamples & { readonly text: string }> {
   const path = join(folder, SAMPLES_FILE);
   const text = (await readOptional(path)) ?? '';
@@ -26,11 +34,7 @@ async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR' || code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR') {
-      throw new UserError(`cannot read ${path}: ${code} (it should be a file written by 'char-rnn train')`, { cause: error });
-    }
-    throw error;
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw fileError(error, `cannot read ${path}`, "it should be a file written by 'char-rnn train'");
   }
 }

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { tornLine } from './history-row.js';
 
 /** A sample printed during training, as kept in <out>/samples.jsonl (one JSON object a line). */
 export interface SampleRecord {
@@ -16,23 +17,33 @@ export interface ParsedSamples {
   readonly samples: SampleRecord[];
   /** Offset just past each sample's line. */
   readonly ends: number[];
+  /** What was left out and why (a torn last line), for the caller to show. */
+  readonly warnings: string[];
 }
 
-/** Parses samples.jsonl; a last line without its newline is a torn write and left out. */
+/**
+ * Parses samples.jsonl. A last line that a crash or a full disk cut short (no newline, or not a
+ * sample) is left out with a warning; any other line that is not a sample is a UserError.
+ */
 export function parseSamples(text: string, path: string): ParsedSamples {
   const samples: SampleRecord[] = [];
   const ends: number[] = [];
+  const warnings: string[] = [];
   let start = 0;
   for (let lineNumber = 1; start < text.length; lineNumber++) {
-    const end = text.indexOf('\n', start);
-    if (end < 0) break;
-    const sample = parseLine(text.slice(start, end));
-    if (sample === undefined) throw new UserError(`${path} is damaged: line ${lineNumber} is not a sample (train again, or delete the file)`);
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const sample = newline < 0 ? undefined : parseLine(text.slice(start, end));
+    if (sample === undefined) {
+      if (end + 1 < text.length) throw new UserError(`${path} is damaged: line ${lineNumber} is not a sample (train again, or delete the file)`);
+      warnings.push(tornLine(path, lineNumber, newline < 0));
+      break;
+    }
     samples.push(sample);
     ends.push(end + 1);
     start = end + 1;
   }
-  return { samples, ends };
+  return { samples, ends, warnings };
 }
 
 function parseLine(line: string): SampleRecord | undefined {

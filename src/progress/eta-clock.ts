@@ -1,15 +1,15 @@
-/** Remaining time from the average step rate since training (re)started. */
+/** Remaining time from the average step rate since training (re)started, in training time only. */
 export class EtaClock {
-  constructor(
-    private readonly startStep: number,
-    private readonly startTime: number,
-  ) {}
+  constructor(private readonly startStep: number) {}
 
-  /** Seconds left, or undefined while no step has been timed yet. */
-  remaining(step: number, totalSteps: number, time: number): number | undefined {
+  /**
+   * Seconds left, or undefined while no step has been timed yet. trainingSeconds: the time spent in
+   * the steps since startStep; evaluations and checkpoints are left out, so that one evaluation
+   * does not make the rest of the run look slower.
+   */
+  remaining(step: number, totalSteps: number, trainingSeconds: number): number | undefined {
     const steps = step - this.startStep;
-    const seconds = (time - this.startTime) / 1000;
-    if (steps <= 0 || seconds <= 0) return undefined;
-    return (Math.max(0, totalSteps - step) * seconds) / steps;
+    if (steps <= 0 || !(trainingSeconds > 0)) return undefined;
+    return (Math.max(0, totalSteps - step) * trainingSeconds) / steps;
   }
 }

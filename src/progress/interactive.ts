@@ -1,33 +1,40 @@
 import cliProgress from 'cli-progress';
 import ora, { type Ora } from 'ora';
 import type { Clock, Reporter, StepStats } from '../progress.js';
+import { barLine } from './bar-line.js';
+import { streamHasColors } from './colors.js';
 import { EtaClock } from './eta-clock.js';
 import { formatDuration, formatRate } from './format.js';
 
-/** cli-progress redraws on its own 10 fps timer; pushing stats more often only costs formatting. */
-const BAR_PUSH_INTERVAL_MS = 100;
-const BAR_FORMAT =
-  '{bar} {percentage}% | step {value}/{total} | epoch {epoch}/{epochs} | loss {smooth} | val {val}' +
-  ' | {speed} chars/s | ETA {remaining}';
+const GREEN = '\x1b[32m';
+const RED = '\x1b[31m';
+const DEFAULT_COLOR = '\x1b[39m';
 
+/**
+ * A spinner for each phase before training, then one progress bar. cli-progress redraws the bar
+ * on its own 10 fps timer, from the last stats update() kept, fitted to the terminal's width at
+ * that moment (so a resize takes effect at the next redraw).
+ */
 export class InteractiveReporter implements Reporter {
   #spinner: Ora | undefined;
   #bars: cliProgress.MultiBar | undefined;
-  #bar: cliProgress.SingleBar | undefined;
   #eta: EtaClock | undefined;
+  #start: { readonly step: number; readonly totalSteps: number } | undefined;
   #last: StepStats | undefined;
-  #lastPushAt = -Infinity;
+  #evaluatingSince: number | undefined;
   #finished = false;
 
   constructor(
-    private readonly stream: NodeJS.WritableStream,
+    private readonly stream: NodeJS.WriteStream,
     private readonly now: Clock,
   ) {}
 
   begin(text: string): void {
     this.#settleSpinner();
     // discardStdin puts stdin in raw mode, which delays Ctrl+C while corpus loading blocks the loop.
-    this.#spinner = ora({ text, stream: this.stream, isEnabled: true, discardStdin: false }).start();
+    // chalk, which colors ora's spinner, ignores NO_COLOR: the stream decides.
+    const color = streamHasColors(this.stream) ? 'cyan' : false;
+    this.#spinner = ora({ text, stream: this.stream, isEnabled: true, discardStdin: false, color }).start();
   }
 
   done(text: string): void {
@@ -35,12 +42,12 @@ export class InteractiveReporter implements Reporter {
       this.log(text);
       return;
     }
-    this.#spinner.succeed(text);
+    this.#spinner.stopAndPersist({ symbol: this.#paint('✔', GREEN), text });
     this.#spinner = undefined;
   }
 
   fail(text: string): void {
-    this.#spinner?.fail(text);
+    this.#spinner?.stopAndPersist({ symbol: this.#paint('✖', RED), text });
     this.#spinner = undefined;
     if (this.#bars === undefined) return;
     // The caller prints the error next; it must not land on the bar's line or be drawn over.
@@ -53,12 +60,12 @@ export class InteractiveReporter implements Reporter {
     this.#stopBar();
     this.#finished = false;
     this.#last = undefined;
-    this.#lastPushAt = -Infinity;
-    this.#eta = new EtaClock(startStep, this.now());
+    this.#evaluatingSince = undefined;
+    this.#start = { step: startStep, totalSteps };
+    this.#eta = new EtaClock(startStep);
     this.#bars = new cliProgress.MultiBar({
       stream: this.stream,
-      format: BAR_FORMAT,
-      barsize: 20,
+      format: (_options, params) => this.#line(params.maxWidth),
       hideCursor: true,
       clearOnComplete: false,
       // Keep terminal line wrapping on so long samples printed by log() are not cut off.
@@ -66,17 +73,22 @@ export class InteractiveReporter implements Reporter {
       // After log() the bar line is blank although its text is unchanged; redraw regardless.
       forceRedraw: true,
     });
-    this.#bar = this.#bars.create(totalSteps, startStep, placeholderPayload());
+    this.#bars.create(totalSteps, startStep);
   }
 
   update(stats: StepStats): void {
     if (this.#finished) return;
-    if (this.#bar === undefined) this.startTraining(stats.totalSteps, stats.step - 1);
+    if (this.#bars === undefined) this.startTraining(stats.totalSteps, stats.step - 1);
+    // Only kept: the next redraw formats it.
     this.#last = stats;
-    const time = this.now();
-    if (time - this.#lastPushAt >= BAR_PUSH_INTERVAL_MS || stats.step >= stats.totalSteps) {
-      this.#push(stats, time);
-    }
+  }
+
+  startEvaluation(_step: number): void {
+    this.#evaluatingSince = this.now();
+  }
+
+  endEvaluation(): void {
+    this.#evaluatingSince = undefined;
   }
 
   log(text: string): void {
@@ -97,24 +109,35 @@ export class InteractiveReporter implements Reporter {
     this.#stopBar();
   }
 
-  #push(stats: StepStats, time: number): void {
-    const bar = this.#bar;
-    if (bar === undefined) return;
-    if (bar.getTotal() !== stats.totalSteps) bar.setTotal(stats.totalSteps);
-    const eta = this.#eta?.remaining(stats.step, stats.totalSteps, time);
-    bar.update(stats.step, barPayload(stats, eta));
-    this.#lastPushAt = time;
+  /** The bar's line for a terminal `columns` wide; one column is left free, where some terminals would wrap. */
+  #line(columns: number): string {
+    const stats = this.#last;
+    const start = this.#start;
+    let speed = stats === undefined ? '-' : `${formatRate(stats.charsPerSec)} chars/s`;
+    if (this.#evaluatingSince !== undefined) {
+      const seconds = (this.now() - this.#evaluatingSince) / 1000;
+      speed = seconds < 1 ? 'evaluating…' : `evaluating… ${formatDuration(seconds)}`;
+    }
+    return barLine({
+      step: stats?.step ?? start?.step ?? 0,
+      totalSteps: stats?.totalSteps ?? start?.totalSteps ?? 0,
+      epoch: stats?.epoch,
+      epochs: stats?.epochs,
+      recentLoss: stats?.recentLoss,
+      recentSteps: stats?.recentSteps ?? 0,
+      valLoss: stats?.valLoss,
+      speed,
+      eta: formatDuration(stats === undefined ? undefined : this.#eta?.remaining(stats.step, stats.totalSteps, stats.trainingSeconds)),
+    }, columns - 1);
   }
 
   #stopBar(): void {
     const bars = this.#bars;
     if (bars === undefined) return;
-    if (this.#last !== undefined) this.#push(this.#last, this.now());
-    // stop() renders the bars but does not flush pending log() text; update() does both.
+    // update() renders the bars with the last stats and flushes pending log() text; stop() does not flush.
     bars.update();
     bars.stop();
     this.#bars = undefined;
-    this.#bar = undefined;
   }
 
   /** Leave an unfinished phase's text on screen and stop its timer. */
@@ -122,28 +145,8 @@ export class InteractiveReporter implements Reporter {
     this.#spinner?.stopAndPersist();
     this.#spinner = undefined;
   }
-}
 
-interface BarPayload {
-  readonly epoch: string;
-  readonly epochs: string;
-  readonly smooth: string;
-  readonly val: string;
-  readonly speed: string;
-  readonly remaining: string;
-}
-
-function placeholderPayload(): BarPayload {
-  return { epoch: '-', epochs: '-', smooth: '-', val: '-', speed: '-', remaining: '-' };
-}
-
-function barPayload(stats: StepStats, etaSeconds: number | undefined): BarPayload {
-  return {
-    epoch: String(stats.epoch),
-    epochs: String(Math.ceil(stats.epochs)),
-    smooth: stats.smoothLoss.toFixed(3),
-    val: stats.valLoss === undefined ? '-' : stats.valLoss.toFixed(3),
-    speed: formatRate(stats.charsPerSec),
-    remaining: formatDuration(etaSeconds),
-  };
+  #paint(text: string, color: string): string {
+    return streamHasColors(this.stream) ? `${color}${text}${DEFAULT_COLOR}` : text;
+  }
 }

@@ -28,7 +28,7 @@ export class PlainReporter implements Reporter {
   }
 
   startTraining(_totalSteps: number, startStep: number): void {
-    this.#eta = new EtaClock(startStep, this.now());
+    this.#eta = new EtaClock(startStep);
     this.#last = undefined;
     this.#lastPrintedAt = -Infinity;
     this.#unprinted = false;
@@ -47,6 +47,14 @@ export class PlainReporter implements Reporter {
     }
   }
 
+  startEvaluation(step: number): void {
+    if (!this.#finished) this.stream.write(`step ${step}: evaluating on the validation text...\n`);
+  }
+
+  endEvaluation(): void {
+    // The loop prints the validation loss itself.
+  }
+
   log(text: string): void {
     this.stream.write(`${text}\n`);
   }
@@ -58,25 +66,24 @@ export class PlainReporter implements Reporter {
   }
 
   #print(stats: StepStats, time: number): void {
-    const eta = this.#eta?.remaining(stats.step, stats.totalSteps, time);
+    const eta = this.#eta?.remaining(stats.step, stats.totalSteps, stats.trainingSeconds);
     this.stream.write(`${plainLine(stats, eta)}\n`);
     this.#lastPrintedAt = time;
     this.#unprinted = false;
   }
 }
 
-/** e.g. `step 1200/5000 (24%) | epoch 1/1 | smooth loss 52.311 | val 1.873 nats/char (2.702 bits) | 41.2k chars/s | ETA 1m32s` */
+/**
+ * e.g. `step 1200/5000 (24%) | epoch 1/1 | nats/char: loss 2.093 (last 100 steps), smooth 2.214, val 1.873 (2.703 bits) | 41.2k chars/s | ETA 1m32s`
+ */
 function plainLine(stats: StepStats, etaSeconds: number | undefined): string {
   const percent = stats.totalSteps > 0 ? Math.floor((100 * stats.step) / stats.totalSteps) : 100;
-  const val =
-    stats.valLoss === undefined
-      ? 'val -'
-      : `val ${stats.valLoss.toFixed(3)} nats/char (${(stats.valLoss / Math.LN2).toFixed(3)} bits)`;
+  const val = stats.valLoss === undefined ? 'val -' : `val ${stats.valLoss.toFixed(3)} (${(stats.valLoss / Math.LN2).toFixed(3)} bits)`;
+  const recent = `loss ${stats.recentLoss.toFixed(3)} (last ${stats.recentSteps} step${stats.recentSteps === 1 ? '' : 's'})`;
   return [
     `step ${stats.step}/${stats.totalSteps} (${percent}%)`,
     `epoch ${stats.epoch}/${Math.ceil(stats.epochs)}`,
-    `smooth loss ${stats.smoothLoss.toFixed(3)}`,
-    val,
+    `nats/char: ${recent}, smooth ${stats.smoothLoss.toFixed(3)}, ${val}`,
     `${formatRate(stats.charsPerSec)} chars/s`,
     `ETA ${formatDuration(etaSeconds)}`,
   ].join(' | ');

@@ -1,18 +1,25 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ParamCheck } from '../gradcheck.js';
-import type { HistoryRow } from '../history/index.js';
+import { RECENT_LABEL, trailingMeans, type HistoryRow } from '../history/index.js';
 
 /** Above this many rows the learning curve draws every n-th step (and every evaluation), so the page stays light. */
 export const MAX_CURVE_POINTS = 20_000;
 /** Groups of steps over which the throughput chart averages. */
 const THROUGHPUT_BINS = 100;
 
+export const RECENT_SERIES = `training loss (${RECENT_LABEL})`;
 export const SMOOTH_SERIES = 'smooth training loss';
 export const VAL_SERIES = 'validation loss';
 /** Browsers and the PNG renderer both take the first family they have. */
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 const CONFIG = { font: FONT, view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, title: { fontSize: 14, anchor: 'start' } } as const;
-const WIDTH = 720;
+/** The width of report.html's text column (60rem at 16 px): no chart may be wider. */
+export const REPORT_COLUMN_PX = 960;
+/** Each wide chart's whole width, axes and legend included (autosize 'fit'), a little inside the column. */
+const WIDTH = 920;
+const FIT = { type: 'fit', contains: 'padding' } as const;
+/** Step numbers as 0, 500, 1k, 1.5k ... 10k, 20k: a plain '~s' axis format takes the largest tick's prefix for every tick ('0k', '0.5k'). */
+const SI_LABELS = "format(datum.value, '~s')";
 
 export interface LossChart {
   readonly spec: TopLevelSpec;
@@ -21,24 +28,28 @@ export interface LossChart {
 }
 
 /**
- * The learning curve: the smooth training loss at every logged step and the validation loss at
- * every evaluation, both in nats per character, against steps, with a dashed rule where each
- * epoch after the first begins.
+ * The learning curve, in nats per character against steps: the training loss averaged over the
+ * last RECENT_STEPS steps and the seed's smooth loss at every logged step, the validation loss at
+ * every evaluation, and a dashed rule where each epoch after the first begins.
  */
-export function lossChartSpec(rows: readonly HistoryRow[], seqLength: number): LossChart {
+export function lossChartSpec(rows: readonly HistoryRow[]): LossChart {
   const stride = Math.max(1, Math.ceil(rows.length / MAX_CURVE_POINTS));
+  const recent = trailingMeans(rows.map((row) => row.loss));
   const points: { step: number; loss: number; series: string }[] = [];
   rows.forEach((row, i) => {
-    if (i % stride === stride - 1 || i === rows.length - 1) points.push({ step: row.step, loss: row.smoothLoss / seqLength, series: SMOOTH_SERIES });
+    if (i % stride === stride - 1 || i === rows.length - 1) {
+      points.push({ step: row.step, loss: recent[i], series: RECENT_SERIES }, { step: row.step, loss: row.smoothLoss, series: SMOOTH_SERIES });
+    }
   });
   for (const row of rows) if (row.valLoss !== undefined) points.push({ step: row.step, loss: row.valLoss, series: VAL_SERIES });
   const epochs = epochStarts(rows);
   const hasVal = points.some((p) => p.series === VAL_SERIES);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Learning curve', subtitle: stride === 1 ? 'every step' : `one step in ${stride}` },
+    title: { text: 'Learning curve', subtitle: `nats per character; ${stride === 1 ? 'every step' : `one step in ${stride}`}` },
     width: WIDTH,
     height: 340,
+    autosize: FIT,
     config: CONFIG,
     layer: [
       {
@@ -55,11 +66,14 @@ export function lossChartSpec(rows: readonly HistoryRow[], seqLength: number): L
         data: { values: points },
         mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear' },
         encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'step', axis: { format: '~s' } },
+          x: { field: 'step', type: 'quantitative', title: 'step', axis: { labelExpr: SI_LABELS, tickMinStep: 1 } },
           y: { field: 'loss', type: 'quantitative', title: 'loss (nats per character)', scale: { zero: false } },
           color: {
             field: 'series', type: 'nominal',
-            scale: { domain: hasVal ? [SMOOTH_SERIES, VAL_SERIES] : [SMOOTH_SERIES], range: ['#4c78a8', '#e45756'] },
+            scale: {
+              domain: [RECENT_SERIES, SMOOTH_SERIES, ...(hasVal ? [VAL_SERIES] : [])],
+              range: ['#4c78a8', '#b4b4b4', '#e45756'],
+            },
             legend: { orient: 'top', title: null, labelLimit: 400 },
           },
         },
@@ -87,15 +101,16 @@ export function throughputChartSpec(rows: readonly HistoryRow[]): TopLevelSpec |
   if (values.length === 0) return undefined;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Throughput', subtitle: `characters per second over groups of ${size} step${size === 1 ? '' : 's'}; evaluations take time too, so the groups with one dip` },
+    title: { text: 'Throughput', subtitle: `characters per second of wall time over groups of ${size} step${size === 1 ? '' : 's'}; a group with an evaluation in it dips` },
     width: WIDTH,
     height: 160,
+    autosize: FIT,
     config: CONFIG,
     data: { values },
     mark: { type: 'line', point: values.length < 50, color: '#54a24b' },
     encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step', axis: { format: '~s' } },
-      y: { field: 'rate', type: 'quantitative', title: 'chars/s', axis: { format: '~s' } },
+      x: { field: 'step', type: 'quantitative', title: 'step', axis: { labelExpr: SI_LABELS, tickMinStep: 1 } },
+      y: { field: 'rate', type: 'quantitative', title: 'chars/s', axis: { labelExpr: SI_LABELS } },
     },
   };
 }

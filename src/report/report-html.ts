@@ -1,7 +1,9 @@
 import type { CheckpointData } from '../checkpoint/index.js';
 import type { ParamCheck } from '../gradcheck.js';
-import type { HistoryRow, SampleRecord } from '../history/index.js';
+import { RECENT_LABEL, RECENT_STEPS, type HistoryRow, type SampleRecord } from '../history/index.js';
 import { formatDuration, formatPerChar, formatRate } from '../progress/format.js';
+import { visibleText } from '../visible-text.js';
+import { REPORT_COLUMN_PX } from './chart-specs.js';
 
 /** Everything report.html shows, already computed and rendered. */
 export interface ReportContent {
@@ -26,11 +28,14 @@ export function reportHtml(c: ReportContent): string {
   const last = c.rows[c.rows.length - 1];
   const first = c.rows[0];
   const evaluations = c.rows.filter((row) => row.valLoss !== undefined);
+  const recent = c.rows.slice(-RECENT_STEPS);
+  const recentLoss = recent.reduce((sum, row) => sum + row.loss, 0) / recent.length;
   const summary: [string, string][] = [
     ['steps', `${state.step.toLocaleString('en-US')} (history rows ${first.step.toLocaleString('en-US')}-${last.step.toLocaleString('en-US')}: ${c.rows.length.toLocaleString('en-US')})`],
     ['epoch', String(state.epoch)],
     ['characters seen', state.charsSeen.toLocaleString('en-US')],
-    ['smooth training loss', `${state.smoothLoss.toFixed(3)} per ${T} characters: ${formatPerChar(state.smoothLoss / T)}`],
+    [`training loss, ${recent.length < RECENT_STEPS ? `all ${recent.length} steps` : RECENT_LABEL}`, formatPerChar(recentLoss)],
+    ['smooth training loss', `${formatPerChar(state.smoothLoss / T)} (the seed's smooth loss, ${state.smoothLoss.toFixed(3)} per ${T} characters)`],
     ['validation loss', state.valLoss === undefined ? 'none (no validation text)' : formatPerChar(state.valLoss)],
     ['best', state.bestStep > 0 ? `${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss ${state.bestMetric === 'val' ? formatPerChar(state.bestLoss) : formatPerChar(state.bestLoss / T)} at step ${state.bestStep}` : '-'],
     ['evaluations', String(evaluations.length)],
@@ -58,7 +63,7 @@ export function reportHtml(c: ReportContent): string {
   ];
   const samples = c.samples.length === 0
     ? '<p class="note">No samples were taken during training (--sample-every 0).</p>'
-    : c.samples.map((s) => `<h3>step ${s.step.toLocaleString('en-US')} <span class="note">(epoch ${s.epoch})</span></h3>\n<pre>${escapeHtml(s.text)}</pre>`).join('\n');
+    : c.samples.map((s) => `<h3>step ${s.step.toLocaleString('en-US')} <span class="note">(epoch ${s.epoch})</span></h3>\n<pre>${sampleHtml(s.text)}</pre>`).join('\n');
   const strideNote = c.lossStride === 1 ? '' : ` The curve draws one step in ${c.lossStride} of ${c.rows.length.toLocaleString('en-US')} (and every evaluation).`;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -67,7 +72,7 @@ export function reportHtml(c: ReportContent): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>char-rnn report: ${escapeHtml(c.folder)}</title>
 <style>
-body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; max-width: ${REPORT_COLUMN_PX / 16}rem; margin: 2rem auto; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
 h3 { font-size: 1rem; margin: 1.2rem 0 0.3rem; }
@@ -78,6 +83,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f4; border: 1px solid #e4e4e0; padding: 0.6rem 0.8rem; font-size: 0.85rem; }
 .note { color: #666; font-size: 0.9rem; font-weight: normal; }
 figure { margin: 0.8rem 0; overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; }
+.ctl { color: #b22; background: #fbeaea; }
 .pass { color: #2a7a2a; } .fail { color: #b22; font-weight: 600; }
 </style>
 </head>
@@ -94,7 +101,7 @@ ${table(configuration)}
 ${table(corpusRows)}
 
 <h2>Learning curve</h2>
-<p class="note">Smooth training loss (per character: the printed smooth loss divided by T = ${T}) at every logged step and validation loss at each evaluation, in nats per character; dashed lines mark the start of each epoch.${strideNote} The same chart is in loss.svg and loss.png beside this file.</p>
+<p class="note">In nats per character: the training loss averaged over the ${RECENT_LABEL} (what the model does now) and the seed's smooth loss (0.999 of itself and 0.001 of each step's loss, from the first step's loss, so it lags far behind early on) at every logged step, and the validation loss at each evaluation; dashed lines mark the start of each epoch.${strideNote} The same chart is in loss.svg and loss.png beside this file.</p>
 <figure id="learning-curve">
 ${c.lossSvg}
 </figure>
@@ -107,7 +114,7 @@ ${samples}
 
 <h2>A long sample</h2>
 <p class="note">1,000 characters from ${escapeHtml(c.longSample.from)} (step ${c.longSample.step}), temperature 1, seed ${options.seed}.${c.longSample.fellBack ? ' There is no best.ckpt in this folder, so this sample comes from last.ckpt.' : ''}</p>
-<pre>${escapeHtml(c.longSample.text)}</pre>
+<pre>${sampleHtml(c.longSample.text)}</pre>
 ${c.gradcheck === undefined ? '' : gradcheckSection(c.gradcheck)}
 </body>
 </html>
@@ -130,6 +137,11 @@ ${g.svg}
 
 function table(rows: readonly [string, string][]): string {
   return `<table>\n${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}\n</table>`;
+}
+
+/** A sample's text for a <pre>: control characters shown as marked escapes (\x02), newlines and tabs kept. */
+export function sampleHtml(text: string): string {
+  return visibleText(escapeHtml(text), (escape) => `<span class="ctl">${escape}</span>`);
 }
 
 export function escapeHtml(text: string): string {

@@ -3,7 +3,7 @@ import { corpusFingerprint, saveCheckpoint, type CheckpointData, type Checkpoint
 import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
 import { TrainingError, UserError } from '../errors.js';
-import { HistoryLog } from '../history/index.js';
+import { HistoryLog, RECENT_STEPS, TrailingMean } from '../history/index.js';
 import { initParams } from '../model/init.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
 import { paramLayout, viewsOf } from '../model/layout.js';
@@ -12,6 +12,7 @@ import { sampleIds } from '../model/sample.js';
 import type { Reporter } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
+import { visibleText } from '../visible-text.js';
 import { planStreams } from './plan.js';
 import { createControl } from './control.js';
 import { createTrainPool } from './pool.js';
@@ -98,7 +99,10 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     valHistory = [...s.valHistory];
   }
   kernels.transposeRange(H, K, memoryPlan.params, memoryPlan.WT, memoryPlan.UT, memoryPlan.VT, 0, P);
-  const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T });
+  const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T, seqLength: T });
+  for (const warning of history.warnings) reporter.log(`warning: ${warning}`);
+  // The training loss per character over the last steps, for display only: nothing computed from it.
+  const recent = new TrailingMean(RECENT_STEPS, history.recentLosses);
 
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
@@ -135,7 +139,12 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
 
     /** Validation loss in nats per character, or undefined when the run was stopped meanwhile. */
     const validate = async (): Promise<number | undefined> => {
-      if (!(await pool.evaluate(signal))) return undefined;
+      reporter.startEvaluation(step);
+      try {
+        if (!(await pool.evaluate(signal))) return undefined;
+      } finally {
+        reporter.endEvaluation();
+      }
       let total = 0;
       let count = 0;
       plan.evalSegments.forEach((segment, e) => {
@@ -172,10 +181,15 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
 
     const started = performance.now();
     const firstStep = step;
+    /** Seconds inside pool.step this session: the rate and the ETA leave evaluations, samples and saves out. */
+    let trainingSeconds = 0;
+    const charsPerSec = (): number => (trainingSeconds > 0 ? ((step - firstStep) * B * T) / trainingSeconds : 0);
     const report = (): void => {
-      const seconds = (performance.now() - started) / 1000;
       const epochs = Math.ceil(totalSteps / plan.stepsPerEpoch);
-      reporter.update({ step, totalSteps, epoch, epochs, smoothLoss, valLoss, charsPerSec: ((step - firstStep) * B * T) / seconds });
+      reporter.update({
+        step, totalSteps, epoch, epochs, recentLoss: recent.mean(), recentSteps: recent.count(), smoothLoss: smoothLoss / T, valLoss,
+        trainingSeconds, charsPerSec: charsPerSec(),
+      });
     };
     reporter.startTraining(totalSteps, step);
     await bookkeeping(false);
@@ -185,13 +199,16 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         position = 0;
         hidden.fill(0);
       }
-      if (config.sampleEvery > 0 && step % config.sampleEvery === 0) {
+      // Samples show what training did; at step 0 a new model's is noise.
+      if (config.sampleEvery > 0 && step > 0 && step % config.sampleEvery === 0) {
         const text = sample();
         history.sample(step, epoch, text);
-        reporter.log(`----- sample at step ${step} -----\n${text}\n-----`);
+        reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
       }
 
+      const stepStarted = performance.now();
       await pool.step(position); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
+      trainingSeconds += (performance.now() - stepStarted) / 1000;
       let loss = 0;
       for (let s = 0; s < B; s++) loss += losses[s];
       loss /= B;
@@ -203,8 +220,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       step++;
       if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
 
+      recent.add(loss / T);
       report();
-      history.record(step, epoch, loss, smoothLoss, (performance.now() - started) / 1000);
+      history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (performance.now() - started) / 1000, charsPerSec: charsPerSec() });
       if (step < totalSteps) await bookkeeping(false);
     }
     const interrupted = step < totalSteps;
