@@ -5,7 +5,8 @@ import { reportHelp, runReport } from './commands/report.js';
 import { runSample, sampleHelp } from './commands/sample.js';
 import { runTrain } from './commands/train.js';
 import { parseTrainRequest, trainHelp } from './config.js';
-import { TrainingError, UserError } from './errors.js';
+import { MachineError, TrainingError, UserError } from './errors.js';
+import { fileError } from './file-errors.js';
 import { packageVersion } from './version.js';
 
 interface Command {
@@ -35,7 +36,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (name === '--version' || name === '-v' || name === '-V' || name === 'version') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
@@ -50,6 +51,14 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(rest);
 }
 
+// A full disk or a closed pipe on stdout arrives as an 'error' event, not from write(): say it in one line.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); // '| head' has all it wants
+  const failure = fileError(error, 'cannot write to standard output', 'write it somewhere with free space');
+  process.stderr.write(`char-rnn: ${failure instanceof Error ? failure.message : String(error)}\n`);
+  process.exit(1);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -58,7 +67,7 @@ main(process.argv.slice(2)).then(
     if (error instanceof UserError) {
       process.stderr.write(`char-rnn: ${error.message}\n`);
       process.exitCode = 2;
-    } else if (error instanceof TrainingError) {
+    } else if (error instanceof TrainingError || error instanceof MachineError) {
       process.stderr.write(`char-rnn: ${error.message}\n`);
       process.exitCode = 1;
     } else {

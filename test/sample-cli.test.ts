@@ -135,9 +135,9 @@ test('bad flag values exit 2 with one line naming the flag', async (t) => {
     [['--top-k', '0'], /--top-k must be at least 1/],
     [['--top-k', '2.5'], /--top-k must be an integer/],
     [['--top-p', '0'], /--top-p must be greater than 0/],
-    [['--top-p', '1.5'], /--top-p must be at most 1/],
+    [['--top-p', '1.5'], /--top-p must be greater than 0 and at most 1, got 1\.5/],
     [['--length', '-3'], /--length/],
-    [['--seed', '4294967296'], /--seed must be at most/],
+    [['--seed', '4294967296'], /--seed must be at least 0 and at most 4294967295/],
     [['--bogus'], /bogus/],
   ];
   const results = await Promise.all(cases.map(([flags]) => runCli(['sample', '--checkpoint', uniform, ...flags])));
@@ -152,12 +152,12 @@ test('a missing checkpoint exits 2 with one line naming it', async (t) => {
   const missing = join(dir.path, 'nope.ckpt');
   const [named, byDefault] = await Promise.all([
     runCli(['sample', '--checkpoint', missing]),
-    runCli(['sample'], { cwd: dir.path }), // checkpoints/best.ckpt does not exist there
+    runCli(['sample'], { cwd: dir.path }), // no run under checkpoints/ there
   ]);
   t.is(named.code, 2);
   assertOneLineError(t, named.stderr, /checkpoint not found: .*nope\.ckpt/);
   t.is(byDefault.code, 2);
-  assertOneLineError(t, byDefault.stderr, /checkpoints\/best\.ckpt/);
+  assertOneLineError(t, byDefault.stderr, /no training run found in checkpoints\/.*npx char-rnn train/);
 });
 
 test('sample --help lists the flags', async (t) => {

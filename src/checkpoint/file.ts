@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { errorCode, replaceFileAtomically } from '../atomic-file.js';
+import { replaceFileAtomically } from '../atomic-file.js';
+import { errorCode, fileError } from '../file-errors.js';
 import { UserError } from '../errors.js';
 import type { CheckpointData } from './data.js';
 import { decodeCheckpoint } from './decode.js';
@@ -30,49 +31,14 @@ export async function loadCheckpointFile(path: string): Promise<{ data: Checkpoi
   return { data: decodeCheckpoint(bytes, path), fileBytes: bytes.length };
 }
 
-/** `.NAME.PID.RANDOM.tmp` beside the target: same file system, so the rename is atomic. */
-
-/** Some file systems cannot sync a folder (EINVAL); the rename is done, so the save stands. */
-
-/** A temporary file already gone needs no removal; one that cannot be removed is reported with the first error. */
-
-/** File-system errors the user can fix become UserErrors; anything else (a bug) passes through. */
 function saveError(error: unknown, path: string): unknown {
-  const code = errorCode(error);
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return new UserError(`cannot write checkpoint ${path}: ${code} (check the folder's permissions, or save elsewhere)`, { cause: error });
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new UserError(`cannot write checkpoint ${path}: ${code} (free some disk space, or save elsewhere)`, { cause: error });
-    case 'EISDIR':
-      return new UserError(`cannot write checkpoint ${path}: it is a folder (give a file path)`, { cause: error });
-    case 'ENOTDIR':
-    case 'EEXIST':
-      return new UserError(`cannot write checkpoint ${path}: ${code} (part of the path is a file, not a folder; save elsewhere)`, { cause: error });
-    default:
-      return error;
-  }
+  return fileError(error, `cannot write checkpoint ${path}`, 'free some space, fix the folder\'s permissions, or save elsewhere');
 }
 
 function loadError(error: unknown, path: string): unknown {
-  const code = errorCode(error);
-  switch (code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return new UserError(`checkpoint not found: ${path} (pass a file written by 'char-rnn train')`, { cause: error });
-    case 'EISDIR':
-      return new UserError(`${path} is a folder, not a checkpoint file (pass a file written by 'char-rnn train')`, { cause: error });
-    case 'EACCES':
-    case 'EPERM':
-    case 'EIO':
-    case 'ELOOP':
-    case 'ENAMETOOLONG':
-      return new UserError(`cannot read checkpoint ${path}: ${code} (check its permissions, or pass another file)`, { cause: error });
-    default:
-      return error;
+  if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') {
+    return new UserError(`checkpoint not found: ${path} (pass a file written by 'char-rnn train')`, { cause: error });
   }
+  if (errorCode(error) === 'EISDIR') return new UserError(`${path} is a folder, not a checkpoint file (pass a file written by 'char-rnn train')`, { cause: error });
+  return fileError(error, `cannot read checkpoint ${path}`, 'check its permissions, or pass another file');
 }
-

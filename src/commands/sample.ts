@@ -3,16 +3,19 @@ import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
 import { generate, randomSeed, unknownCharacters } from '../generate.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
+import { fileError } from '../file-errors.js';
+import { BEST_CHECKPOINT, checkpointIn, requireNewestRun } from '../run-folder.js';
 import { encodeKnown } from '../symbols.js';
+import { visibleText } from '../visible-text.js';
 
 const SAMPLE_OPTIONS: readonly OptionSpec[] = [
-  { name: 'checkpoint', kind: 'string', default: 'checkpoints/best.ckpt', help: 'checkpoint file to sample from' },
+  { name: 'checkpoint', kind: 'string', metavar: 'FILE', help: 'checkpoint file, or run folder (its best.ckpt), to sample from (default: the newest run under checkpoints/)' },
   { name: 'length', kind: 'int', default: 1000, min: 0, help: 'characters to generate after the prime' },
   { name: 'temperature', kind: 'number', default: 1, min: 0, help: 'divides the scores before the softmax: lower is safer, 0 always takes the likeliest' },
   { name: 'top-k', kind: 'int', min: 1, help: 'draw only among the N likeliest characters' },
   { name: 'top-p', kind: 'number', min: 0, minExclusive: true, max: 1, help: 'draw only among the likeliest characters whose probabilities add up to N (nucleus)' },
   { name: 'prime', kind: 'string', help: 'text to start from: the model reads it first, and it is printed first' },
-  { name: 'prime-file', kind: 'string', help: 'a UTF-8 file whose text is the prime' },
+  { name: 'prime-file', kind: 'string', metavar: 'FILE', help: 'a UTF-8 file whose text is the prime' },
   { name: 'skip-unknown', kind: 'flag', help: 'drop prime characters the checkpoint does not know (with a warning) instead of stopping' },
   { name: 'seed', kind: 'int', min: 0, max: 0xffffffff, help: 'seed of the draws: the same seed gives the same text (default: random, shown on stderr)' },
 ];
@@ -25,7 +28,9 @@ export async function runSample(argv: readonly string[]): Promise<number> {
   const v = parseOptions('sample', SAMPLE_OPTIONS, argv).values;
   const skipUnknown = v['skip-unknown'] === true;
   const prime = await readPrime(v.prime as string | undefined, v['prime-file'] as string | undefined);
-  const checkpoint = await loadCheckpoint(v.checkpoint as string);
+  const path = checkpointIn((v.checkpoint as string | undefined) ?? requireNewestRun(), BEST_CHECKPOINT);
+  const checkpoint = await loadCheckpoint(path);
+  if (v.checkpoint === undefined) process.stderr.write(`sampling from ${path}\n`);
 
   const { unknown } = encodeKnown(prime, checkpoint.model.vocab);
   if (unknown.length > 0) {
@@ -47,7 +52,9 @@ export async function runSample(argv: readonly string[]): Promise<number> {
     seed,
     skipUnknown,
   });
-  const finished = await writeChunks(process.stdout, chunks);
+  // On a terminal, control characters from the corpus would move the cursor or vanish; a pipe gets the exact text.
+  const shown = process.stdout.isTTY ? map(chunks, (chunk) => visibleText(chunk)) : chunks;
+  const finished = await writeChunks(process.stdout, shown);
   if (finished && process.stdout.isTTY) process.stdout.write('\n'); // keep the prompt off the text's last line
   return 0;
 }
@@ -59,9 +66,7 @@ async function readPrime(prime: string | undefined, primeFile: string | undefine
   try {
     bytes = await readFile(primeFile);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException | null)?.code;
-    if (code === undefined) throw error;
-    throw new UserError(`cannot read prime file ${primeFile}: ${code} (pass a readable UTF-8 text file)`, { cause: error });
+    throw fileError(error, `cannot read prime file ${primeFile}`, 'pass a readable UTF-8 text file');
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -96,5 +101,9 @@ async function writeChunks(out: NodeJS.WriteStream, chunks: Iterable<string>): P
     return true;
   }
   if (failure.code === 'EPIPE') return false;
-  throw failure;
+  throw fileError(failure, 'cannot write the sample to standard output', 'write it somewhere with free space');
+}
+
+function* map<T, U>(items: Iterable<T>, f: (item: T) => U): Iterable<U> {
+  for (const item of items) yield f(item);
 }

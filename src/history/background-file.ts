@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
-import { errorCode, replaceFileAtomically } from '../atomic-file.js';
-import { UserError } from '../errors.js';
+import { replaceFileAtomically } from '../atomic-file.js';
+import { fileError } from '../file-errors.js';
 
 /**
  * A file the training loop writes without waiting: write() queues text and returns at once, the
@@ -48,17 +48,5 @@ export class BackgroundFile {
 }
 
 function writeError(error: unknown, path: string): unknown {
-  const code = errorCode(error);
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-    case 'ENOSPC':
-    case 'EDQUOT':
-    case 'EISDIR':
-    case 'ENOTDIR':
-      return new UserError(`cannot write ${path}: ${code} (check the folder's permissions and free space, or pass another --out)`, { cause: error });
-    default:
-      return error;
-  }
+  return fileError(error, `cannot write ${path}`, 'free some space or fix the folder\'s permissions, then resume from the last checkpoint');
 }

@@ -1,6 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFileAtomically } from '../atomic-file.js';
 import { UserError } from '../errors.js';
+import { errorCode, fileError } from '../file-errors.js';
 import type { ParamCheck } from '../gradcheck.js';
 
 export const GRADCHECK_FILE = 'gradcheck.json';
@@ -16,7 +18,12 @@ export interface SavedGradcheck {
 
 export async function saveGradcheck(folder: string, saved: SavedGradcheck): Promise<void> {
   // JSON has no NaN: a missing relative error is written as null.
-  await writeFile(join(folder, GRADCHECK_FILE), `${JSON.stringify(saved, (_, v: unknown) => (Number.isNaN(v) ? null : v), 2)}\n`);
+  const path = join(folder, GRADCHECK_FILE);
+  try {
+    await replaceFileAtomically(path, `${JSON.stringify(saved, (_, v: unknown) => (Number.isNaN(v) ? null : v), 2)}\n`);
+  } catch (error) {
+    throw fileError(error, `cannot write ${path}`, 'free some space or fix the folder\'s permissions');
+  }
 }
 
 /** The saved check, or undefined when the run has none. */
@@ -26,8 +33,8 @@ export async function readGradcheck(folder: string): Promise<SavedGradcheck | un
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw fileError(error, `cannot read ${path}`, 'delete it, or pass --gradcheck to run the check again');
   }
   const damaged = (): UserError => new UserError(`${path} is damaged (delete it, or pass --gradcheck to run the check again)`);
   let value: unknown;

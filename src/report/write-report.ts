@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFileAtomically } from '../atomic-file.js';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
+import { errorCode, fileError } from '../file-errors.js';
 import { sample } from '../generate.js';
 import { ABS_TOLERANCE, gradcheck } from '../gradcheck.js';
 import { HISTORY_FILE, readHistory, readSamples } from '../history/index.js';
@@ -21,46 +23,54 @@ const GRADCHECK_SAMPLES = 2500;
 export interface ReportOptions {
   /** Run the gradient check on a problem of the run's size and keep it in gradcheck.json. */
   readonly gradcheck?: boolean;
+  /** Aborting stops the report between its stages with an AbortError; files already replaced stay whole. */
+  readonly signal?: AbortSignal;
 }
 
-/** The files written, and the gradient check's verdict when there is one. */
+/** The files written, the gradient check's verdict when there is one, and what was left out of damaged history files. */
 export interface ReportFiles {
   readonly html: string;
   readonly svg: string;
   readonly png: string;
   readonly gradcheckPassed: boolean | undefined;
+  readonly warnings: readonly string[];
 }
 
 /**
  * Writes report.html (self-contained), loss.svg and loss.png into the folder of a training run,
- * from its history.csv, samples.jsonl, last.ckpt and best.ckpt. A folder that is not a run, or
- * whose files are damaged, is a UserError naming what is wrong.
+ * from its history.csv, samples.jsonl, last.ckpt and best.ckpt. Each file is replaced atomically,
+ * so a full disk or a Ctrl-C leaves the previous file whole. A folder that is not a run, or whose
+ * files are damaged, is a UserError naming what is wrong; a full disk is a MachineError.
  */
 export async function writeReport(folder: string, options: ReportOptions = {}): Promise<ReportFiles> {
+  const { signal } = options;
   await checkFolder(folder);
-  const history = await readHistory(folder);
-  if (history === undefined) {
+  if (!existsSync(join(folder, HISTORY_FILE))) {
     throw new UserError(`${folder} holds no training history (${HISTORY_FILE} not found): give the --out folder of a 'char-rnn train' run`);
   }
-  if (history.rows.length === 0) throw new UserError(`${join(folder, HISTORY_FILE)} has no rows yet: train for a few steps first`);
   const lastPath = join(folder, 'last.ckpt');
   if (!existsSync(lastPath)) throw new UserError(`${folder} has a history but no last.ckpt: the run stopped before its first checkpoint (train again)`);
   const last = await loadCheckpoint(lastPath);
+  const T = last.options.seqLength;
+  const history = await readHistory(folder, { seqLength: T });
+  if (history === undefined || history.rows.length === 0) throw new UserError(`${join(folder, HISTORY_FILE)} has no rows yet: train for a few steps first`);
   const bestPath = join(folder, 'best.ckpt');
   const fellBack = !existsSync(bestPath);
   const sampled = fellBack ? last : await loadCheckpoint(bestPath);
-  const { samples } = await readSamples(folder);
+  const { samples, warnings: sampleWarnings } = await readSamples(folder);
 
-  const T = last.options.seqLength;
   let check = await readGradcheck(folder);
   if (options.gradcheck === true) {
     const dims = { H: last.model.H, K: last.model.K, T, seed: last.options.seed };
     check = { ...dims, checks: gradcheck({ ...dims, samplesPerMatrix: GRADCHECK_SAMPLES }) };
+    signal?.throwIfAborted();
     await saveGradcheck(folder, check);
   }
 
-  const loss = lossChartSpec(history.rows, T);
+  signal?.throwIfAborted();
+  const loss = lossChartSpec(history.rows);
   const lossSvg = await renderSvg(loss.spec);
+  signal?.throwIfAborted();
   const throughput = throughputChartSpec(history.rows);
   const html = reportHtml({
     folder,
@@ -79,19 +89,33 @@ export async function writeReport(folder: string, options: ReportOptions = {}): 
     },
     gradcheck: check === undefined ? undefined : { ...check, svg: await renderSvg(gradcheckChartSpec(check.checks, ABS_TOLERANCE)) },
   });
+  signal?.throwIfAborted();
+  const png = await renderPng(lossSvg);
   const files = { html: join(folder, REPORT_FILE), svg: join(folder, LOSS_SVG_FILE), png: join(folder, LOSS_PNG_FILE) };
-  await writeFile(files.svg, lossSvg);
-  await writeFile(files.png, await renderPng(lossSvg));
-  await writeFile(files.html, html);
-  return { ...files, gradcheckPassed: check === undefined ? undefined : check.checks.every((c) => c.passed) };
+  for (const [path, data] of [[files.svg, lossSvg], [files.png, png], [files.html, html]] as const) {
+    signal?.throwIfAborted();
+    await writeReportFile(path, data);
+  }
+  const warnings = [...history.warnings, ...sampleWarnings];
+  return { ...files, warnings, gradcheckPassed: check === undefined ? undefined : check.checks.every((c) => c.passed) };
+}
+
+async function writeReportFile(path: string, data: string | Uint8Array): Promise<void> {
+  try {
+    await replaceFileAtomically(path, data);
+  } catch (error) {
+    throw fileError(error, `cannot write the report file ${path}`, 'free some space or fix the folder\'s permissions, then run \'npx char-rnn report\' again');
+  }
 }
 
 async function checkFolder(folder: string): Promise<void> {
+  let isFolder: boolean;
   try {
-    if (!(await stat(folder)).isDirectory()) throw new UserError(`${folder} is a file: give the --out folder of a 'char-rnn train' run`);
+    isFolder = (await stat(folder)).isDirectory();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${folder} does not exist: give the --out folder of a 'char-rnn train' run`, { cause: error });
-    throw error;
+    throw fileError(error, `cannot read ${folder}`, "give the --out folder of a 'char-rnn train' run");
   }
+  if (!isFolder) throw new UserError(`${folder} is a file: give the --out folder of a 'char-rnn train' run`);
 }
