@@ -1,20 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { errorCode } from './file-errors.js';
 
 /**
  * Replaces `path` atomically: the data goes to a temporary file beside it, is synced, and is
  * renamed over it, then the folder is synced so that the rename survives a crash. A reader sees
  * the old file or the new one, never a part; on failure the old file is untouched and the
  * temporary file removed. Creates the folder if needed. Errors are the file system's, unmapped.
+ * The temporary file is named `.NAME.PID.RANDOM.tmp`, which removeStaleTemporaryFiles() knows.
  */
 export async function replaceFileAtomically(path: string, data: Uint8Array | string): Promise<void> {
   const folder = dirname(path);
   const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let created = false;
   try {
-    await mkdir(folder, { recursive: true });
+    makeFolder(folder);
     const handle = await open(temp, 'wx');
     created = true;
     unfinished.add(temp);
@@ -56,8 +58,71 @@ export function removeUnfinishedWrites(): void {
   unfinished.clear();
 }
 
-export function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
+/** `.NAME.PID.RANDOM.tmp`, as replaceFileAtomically names its temporary files. */
+const TEMPORARY_FILE = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Removes the temporary files that a process killed in the middle of a save (SIGKILL, a power
+ * cut) left in `folder`: those whose process is gone. Returns their names.
+ */
+export function removeStaleTemporaryFiles(folder: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(folder)) {
+    const match = TEMPORARY_FILE.exec(name);
+    if (match === null || processIsAlive(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(folder, name));
+      removed.push(name);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    }
+  }
+  return removed;
+}
+
+/** Whether a process with this pid exists on this machine (EPERM: it does, and is another user's). */
+export function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM';
+  }
+}
+
+/**
+ * Creates `folder` and its missing parents one level at a time. Node's recursive mkdir never
+ * settles on some paths (under /proc it loops on ENOENT); this walk ends after at most one
+ * mkdir per path component, with the file system's error unmapped. Returns the folders it
+ * created, outermost first.
+ */
+export function makeFolder(folder: string): string[] {
+  const missing: string[] = [];
+  let path = resolve(folder);
+  for (;;) {
+    try {
+      if (statSync(path).isDirectory()) break;
+      const code = missing.length === 0 ? 'EEXIST' : 'ENOTDIR'; // the folder itself, or a parent, is a file
+      throw Object.assign(new Error(`${code}: a file is in the way, mkdir '${folder}'`), { code, path });
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    }
+    missing.push(path);
+    const parent = dirname(path);
+    if (parent === path) break;
+    path = parent;
+  }
+  const created: string[] = [];
+  for (const part of missing.reverse()) {
+    try {
+      mkdirSync(part);
+      created.push(part);
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST' || !statSync(part).isDirectory()) throw error;
+    }
+  }
+  return created;
 }
 
 async function syncFolder(folder: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
+import { RUNS_FOLDER } from './run-folder.js';
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
 export interface TrainConfig {
@@ -45,7 +46,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
   { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
   { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
-  { name: 'out', kind: 'string', metavar: 'DIR', default: 'checkpoints', help: 'folder for last.ckpt and best.ckpt (with --resume: the checkpoint\'s folder)' },
+  { name: 'out', kind: 'string', metavar: 'DIR', help: 'folder for this run\'s files (default: a new folder checkpoints/run-N; with --resume: the checkpoint\'s folder)' },
+  { name: 'force', kind: 'flag', help: 'let a new run replace the run already in --out (its checkpoints, history and report)' },
   { name: 'no-report', kind: 'flag', help: 'do not write <out>/report.html, loss.svg and loss.png at the end' },
   { name: 'gradcheck', kind: 'flag', help: 'check the gradients on a problem of the run\'s size and put the figures in the report' },
 ];
@@ -60,12 +62,15 @@ export interface TrainRequest {
   readonly report: boolean;
   /** Put a gradient check in the report. */
   readonly gradcheck: boolean;
+  /** A new run may replace the files of the run already in --out. */
+  readonly force: boolean;
 }
 
 export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const { values: v, given } = parseOptions('train', TRAIN_OPTIONS, argv);
   if (given.has('steps') && given.has('epochs')) throw new UserError('give --epochs or --steps, not both');
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
+  if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
   const config = makeTrainConfig({
     corpus: v.corpus as string | undefined,
@@ -93,6 +98,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     initFrom: v['init-from'] as string | undefined,
     report: v['no-report'] !== true,
     gradcheck: v.gradcheck === true,
+    force: v.force === true,
   };
 }
 
@@ -102,7 +108,7 @@ export function makeTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
     TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
   ) as Partial<TrainConfig>;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
-  const merged = { corpus: undefined, steps: undefined, ...defaults, ...defined } as TrainConfig & { threads?: number };
+  const merged = { corpus: undefined, steps: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
   return Object.freeze({ ...merged, threads });
 }

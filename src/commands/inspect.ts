@@ -1,8 +1,15 @@
 import { checkpointJson, describeCheckpoint, loadCheckpointFile } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
+import { checkpointIn, LAST_CHECKPOINT, requireNewestRun } from '../run-folder.js';
 
 export function inspectHelp(): string {
-  return 'usage: char-rnn inspect FILE [--json]\n\n  --json                   print the checkpoint\'s contents as JSON (tensors summarized)';
+  return [
+    'usage: char-rnn inspect [FILE | RUN-FOLDER] [--json]',
+    '',
+    'Shows what a checkpoint holds. A run folder means its last.ckpt; no path, the newest run\'s under checkpoints/.',
+    '',
+    '  --json                   print the checkpoint\'s contents as JSON (tensors summarized)',
+  ].join('\n');
 }
 
 export async function runInspect(argv: readonly string[]): Promise<number> {
@@ -10,8 +17,8 @@ export async function runInspect(argv: readonly string[]): Promise<number> {
   const rest = argv.filter((arg) => arg !== '--json');
   const unknown = rest.find((arg) => arg.startsWith('-'));
   if (unknown !== undefined) throw new UserError(`unknown option '${unknown}' (see 'char-rnn inspect --help')`);
-  if (rest.length !== 1) throw new UserError(`give one checkpoint file: char-rnn inspect FILE [--json]`);
-  const [path] = rest;
+  if (rest.length > 1) throw new UserError(`give one checkpoint file or run folder: char-rnn inspect [FILE] [--json]`);
+  const path = checkpointIn(rest[0] ?? requireNewestRun(), LAST_CHECKPOINT);
   const { data, fileBytes } = await loadCheckpointFile(path);
   process.stdout.write(json ? `${JSON.stringify(checkpointJson(data, fileBytes), null, 2)}\n` : `${describeCheckpoint(data, path, fileBytes)}\n`);
   return 0;

@@ -4,15 +4,17 @@ import { removeUnfinishedWrites } from '../atomic-file.js';
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
 import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
-import { UserError } from '../errors.js';
+import { MachineError, UserError } from '../errors.js';
 import { sample } from '../generate.js';
-import { readHistory, terminalChart } from '../history/index.js';
+import { readHistory, terminalChart, terminalColors } from '../history/index.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { planStreams } from '../train/plan.js';
 import { formatPerChar } from '../progress/format.js';
-import { writeReport } from '../report/index.js';
-import { reportLine } from './report.js';
+import { writeReport, type ReportFiles } from '../report/index.js';
+import { checkpointIn, claimRunFolder, LAST_CHECKPOINT, newRunFolder, type RunFolder } from '../run-folder.js';
+import { printReportWarnings, reportLine } from './report.js';
 import { train, type TrainStart } from '../train/train.js';
+import { visibleText } from '../visible-text.js';
 import { withVocabulary } from '../vocab.js';
 import { packageVersion } from '../version.js';
 
@@ -20,10 +22,26 @@ const EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143
 
 export async function runTrain(request: TrainRequest): Promise<number> {
   const reporter = createReporter();
-  const { config, corpus, start } = await prepare(request, reporter);
+  // The folder is claimed before the corpus loads, so that a folder that cannot be used fails at once.
+  const resumePath = request.resume === undefined ? undefined : checkpointIn(request.resume, LAST_CHECKPOINT);
+  // A damaged checkpoint is refused before the folder is touched; prepare() reads it again under the lock.
+  if (resumePath !== undefined) await loadCheckpoint(resumePath);
+  const run = claimFolder(request, resumePath);
+  try {
+    if (run.removedDebris.length > 0) reporter.log(`removed ${run.removedDebris.length} unfinished save${run.removedDebris.length === 1 ? '' : 's'} left in ${run.path} by a trainer that was killed`);
+    return await trainIn(run, request, resumePath, reporter);
+  } finally {
+    run.release();
+  }
+}
+
+async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string | undefined, reporter: Reporter): Promise<number> {
+  const { config, corpus, start } = await prepare(request, resumePath, run.path, reporter);
   checkThereIsWorkLeft(config, corpus, start);
 
-  const controller = new AbortController();
+  const trainingStop = new AbortController();
+  const reportStop = new AbortController();
+  let writingReport = false;
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppedBy !== undefined) {
@@ -33,62 +51,101 @@ export async function runTrain(request: TrainRequest): Promise<number> {
       process.exit(EXIT_CODES[signal] ?? 1);
     }
     stoppedBy = signal;
-    controller.abort();
+    if (writingReport) {
+      reportStop.abort();
+      return;
+    }
+    trainingStop.abort();
     reporter.log(`${signal}: stopping after this step and saving ${config.out}/last.ckpt (press Ctrl-C again to quit at once)`);
+  };
+  /** The report, or undefined when it could not be written: the checkpoints are what matters, and they are saved. */
+  const report = async (): Promise<ReportFiles | undefined> => {
+    if (!request.report) return undefined;
+    writingReport = true;
+    try {
+      const files = await writeReport(config.out, { gradcheck: request.gradcheck, signal: reportStop.signal });
+      printReportWarnings(files);
+      return files;
+    } catch (error) {
+      if (reportStop.signal.aborted) return undefined;
+      if (!(error instanceof UserError || error instanceof MachineError)) throw error;
+      process.stderr.write(`char-rnn: warning: the report was not written (${error.message}); the checkpoints are saved and intact\n`);
+      return undefined;
+    } finally {
+      writingReport = false;
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const historyFrom = request.resume === undefined ? undefined : dirname(request.resume);
-    const result = await train(config, corpus, reporter, { start, signal: controller.signal, packageVersion: packageVersion(), historyFrom });
+    const historyFrom = resumePath === undefined ? undefined : dirname(resumePath);
+    const result = await train(config, corpus, reporter, { start, signal: trainingStop.signal, packageVersion: packageVersion(), historyFrom });
     const { state } = result.last;
     await printLossChart(config);
     if (result.interrupted) {
-      process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: char-rnn train --resume ${result.lastPath}\n`);
-      if (request.report) process.stdout.write(`${reportLine(await writeReport(config.out, { gradcheck: request.gradcheck }))}\n`);
+      process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: npx char-rnn train --resume ${result.lastPath}\n`);
+      const files = await report();
+      if (files !== undefined) process.stdout.write(`${reportLine(files)}\n`);
       return EXIT_CODES[stoppedBy ?? 'SIGINT'];
     }
-    const report = request.report ? await writeReport(config.out, { gradcheck: request.gradcheck }) : undefined;
+    const files = await report();
+    if (stoppedBy !== undefined) {
+      process.stderr.write(`char-rnn: ${stoppedBy} while writing the report: stopped; training finished and its checkpoints are saved in ${config.out}\n`);
+      return EXIT_CODES[stoppedBy];
+    }
     const best = existsSync(result.bestPath) ? await loadCheckpoint(result.bestPath) : undefined;
     const sampled = best ?? result.last;
     const lines = [
       `done: ${state.step} steps, epoch ${state.epoch}, ${state.charsSeen} characters; ${result.charsPerSec.toFixed(0)} chars/s over ${result.seconds.toFixed(1)} s with ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
-      `smooth loss ${state.smoothLoss.toFixed(3)} per ${config.seqLength} characters (${formatPerChar(state.smoothLoss / config.seqLength)})`,
+      `smooth loss ${formatPerChar(state.smoothLoss / config.seqLength)} (the seed's smooth loss, ${state.smoothLoss.toFixed(3)} per ${config.seqLength} characters)`,
       state.valLoss === undefined ? 'no validation text (--val-frac 0)' : `validation loss ${formatPerChar(state.valLoss)}`,
       best === undefined
         ? `saved ${result.lastPath}; no new lowest loss since the resume, so ${result.bestPath} was not written (the run's best.ckpt is where it started)`
         : `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
-      ...(report === undefined ? [] : [reportLine(report)]),
+      ...(files === undefined ? [] : [reportLine(files)]),
       `----- sample from ${best === undefined ? result.lastPath : result.bestPath} -----`,
-      sample(sampled, { length: config.sampleLength, seed: config.seed }),
+      visibleText(sample(sampled, { length: config.sampleLength, seed: config.seed })),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    return report?.gradcheckPassed === false ? 1 : 0;
+    return files?.gradcheckPassed === false ? 1 : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
+/**
+ * The run's folder, locked: the resumed checkpoint's own folder, the --out the user named (which
+ * may not hold another run unless --force), or a new numbered folder under checkpoints/.
+ */
+function claimFolder(request: TrainRequest, resumePath: string | undefined): RunFolder {
+  const named = request.given.has('out') ? request.config.out : undefined;
+  if (resumePath !== undefined) {
+    const own = dirname(resumePath);
+    return claimRunFolder(named ?? own, { newRun: named !== undefined && named !== own, force: false });
+  }
+  if (named !== undefined) return claimRunFolder(named, { newRun: true, force: request.force });
+  return claimRunFolder(newRunFolder(), { newRun: true, force: false, created: true });
+}
+
 /** The smooth and validation losses of the whole run (resumed sessions included), under the progress bar's last line. */
 async function printLossChart(config: TrainConfig): Promise<void> {
-  const history = await readHistory(config.out);
+  const history = await readHistory(config.out, { seqLength: config.seqLength });
   if (history === undefined || history.rows.length < 2) return;
-  const color = process.stdout.isTTY === true && !process.env.CI && process.env.TERM !== 'dumb';
-  process.stdout.write(`${terminalChart(history.rows, { seqLength: config.seqLength, color })}\n`);
+  process.stdout.write(`${terminalChart(history.rows, { color: terminalColors(process.stdout) })}\n`);
 }
 
 /** The config, corpus and starting point of the run: fresh, fine-tuned, or resumed. */
-async function prepare(request: TrainRequest, reporter: Reporter): Promise<{ config: TrainConfig; corpus: Corpus; start: TrainStart }> {
-  if (request.resume !== undefined) {
-    const checkpoint = await loadCheckpoint(request.resume);
-    const config = resumedConfig(checkpoint, request, request.resume);
+async function prepare(request: TrainRequest, resumePath: string | undefined, out: string, reporter: Reporter): Promise<{ config: TrainConfig; corpus: Corpus; start: TrainStart }> {
+  if (resumePath !== undefined) {
+    const checkpoint = await loadCheckpoint(resumePath);
+    const config = { ...resumedConfig(checkpoint, request, resumePath), out };
     const source = config.corpus ?? (checkpoint.corpus.source === DEFAULT_CORPUS_SOURCE ? undefined : checkpoint.corpus.source);
     const corpus = await loadWithSpinner(source, reporter);
     const sameVocabulary = corpus.vocab.length === checkpoint.model.vocab.length && corpus.vocab.every((cp, k) => cp === checkpoint.model.vocab[k]);
     if (!sameVocabulary || !sameCorpus(corpusFingerprint(corpus), checkpoint.corpus)) {
       throw new UserError(
-        `${corpus.source} is not the text ${request.resume} was trained on (${corpus.ids.length} characters, the checkpoint's had ${checkpoint.corpus.length} and another SHA-256); pass --corpus with the original text`,
+        `${corpus.source} is not the text ${resumePath} was trained on (${corpus.ids.length} characters, the checkpoint's had ${checkpoint.corpus.length} and another SHA-256); pass --corpus with the original text`,
       );
     }
     return { config: { ...config, corpus: source }, corpus, start: { kind: 'resume', checkpoint } };
@@ -98,11 +155,11 @@ async function prepare(request: TrainRequest, reporter: Reporter): Promise<{ con
     if (request.given.has('hidden') && request.config.hidden !== checkpoint.model.H) {
       throw new UserError(`--hidden ${request.config.hidden} does not match ${request.initFrom}, which has H = ${checkpoint.model.H} (drop --hidden)`);
     }
-    const config = { ...request.config, hidden: checkpoint.model.H };
+    const config = { ...request.config, hidden: checkpoint.model.H, out };
     const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
     return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
   }
-  return { config: request.config, corpus: await loadWithSpinner(request.config.corpus, reporter), start: { kind: 'fresh' } };
+  return { config: { ...request.config, out }, corpus: await loadWithSpinner(request.config.corpus, reporter), start: { kind: 'fresh' } };
 }
 
 /**
@@ -128,7 +185,6 @@ function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: 
     sampleEvery: pick('sampleEvery', saved.sampleEvery),
     sampleLength: pick('sampleLength', saved.sampleLength),
     checkpointEvery: pick('checkpointEvery', saved.checkpointEvery),
-    out: pick('out', dirname(path)),
     threads: Math.min(request.config.threads, saved.streams),
   } as TrainConfig);
 }
