@@ -52,8 +52,13 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 // A full disk or a closed pipe on stdout arrives as an 'error' event, not from write(): say it in one line.
+// A reader that went away ('| head' has all it wants) is no failure: the command goes on, unheard.
+let readerGone = false;
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); // '| head' has all it wants
+  if (error.code === 'EPIPE' || (readerGone && error.code === 'ERR_STREAM_DESTROYED')) {
+    readerGone = true;
+    return;
+  }
   const failure = fileError(error, 'cannot write to standard output', 'write it somewhere with free space');
   process.stderr.write(`char-rnn: ${failure instanceof Error ? failure.message : String(error)}\n`);
   process.exit(1);

