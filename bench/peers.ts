@@ -47,7 +47,11 @@ export function torchScript(given: string | undefined): string | undefined {
 
 /** The peer, or why it is skipped. Never throws. */
 export async function findPeer(name: 'numpy' | 'torch', script: string): Promise<PythonPeer | string> {
-  if (!existsSync(script)) return `${script} does not exist`;
+  if (!existsSync(script)) {
+    const what = name === 'numpy' ? 'numpy_rnn.py, the seed\'s algorithm in numpy,' : 'the PyTorch peer';
+    const where = name === 'numpy' ? '--numpy FILE or NUMPY_PEER' : '--torch FILE or TORCH_PEER';
+    return `${what} is not at ${script}: it is the team's yardstick, kept in shared/peers/ beside a checkout, not in the package; pass its path with ${where} (it needs python3 with ${name})`;
+  }
   const python = pythonCommand();
   const code = `import platform, ${name}; print(platform.python_version(), ${name}.__version__)`;
   try {
