@@ -163,6 +163,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       const evalDue = final || (config.evalEvery > 0 && step % config.evalEvery === 0);
       if (trackVal && step > 0 && evalDue && valHistory.at(-1)?.step !== step && !signal?.aborted) {
         const loss = await validate();
+        if (loss !== undefined && !Number.isFinite(loss)) {
+          throw new TrainingError(`the validation loss became ${loss} at step ${step}: training diverged (try a smaller --eta or --clip)`);
+        }
         if (loss !== undefined) {
           valLoss = loss;
           valHistory.push({ step, loss });
