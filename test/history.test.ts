@@ -283,8 +283,9 @@ test('the terminal chart shows the recent, smooth and validation losses per char
   // The lowest is the last recent loss: the mean of steps 101-200's losses, 1.8 - 0.004 * 149.5 = 1.202 (below the last validation loss, 1.301).
   t.regex(lines.at(-3)!, /^\s+1\.202 [┼┤]/);
   t.regex(lines.at(-2)!, /step 1\s+200$/);
-  t.is(lines.at(-1)!.trim(), '── training loss (last 100 steps)   ── smooth training loss   ── validation loss   (nats/char)');
+  t.is(lines.at(-1)!.trim(), 'nats/char:  ── last 100 steps  ── smooth  ── validation');
+  t.true(lines.at(-1)!.length <= 80, 'the legend fits an 80-column terminal');
   t.false(chart.includes('\x1b'), 'no colors unless asked');
-  t.true(terminalChart(rows, { width: 40, height: 8, color: true }).includes('\x1b[34m── training loss'));
+  t.true(terminalChart(rows, { width: 40, height: 8, color: true }).includes('\x1b[34m── last 100 steps'));
   t.is(terminalChart([]), '');
 });

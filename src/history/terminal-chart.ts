@@ -57,11 +57,12 @@ export function terminalChart(rows: readonly HistoryRow[], { width = 60, height 
   const last = rows[rows.length - 1].step;
   const axis = `${' '.repeat(10)}step ${first}${' '.repeat(Math.max(1, columns - `step ${first}`.length - `${last}`.length))}${last}`;
   const paint = (text: string, tint: string): string => (color ? `${tint}${text}${asciichart.reset}` : text);
+  // Short enough for an 80-column terminal: nats/char, training loss over the last 100 steps, seed's smooth loss, validation.
   const legend = [
-    paint(`── training loss (${RECENT_LABEL})`, asciichart.blue),
-    paint('── smooth training loss', asciichart.darkgray),
-    ...(firstVal >= 0 ? [paint('── validation loss', asciichart.red)] : []),
-    '(nats/char)',
+    'nats/char:',
+    paint(`── ${RECENT_LABEL}`, asciichart.blue),
+    paint('── smooth', asciichart.darkgray),
+    ...(firstVal >= 0 ? [paint('── validation', asciichart.red)] : []),
   ];
-  return `${plot}\n${axis}\n${' '.repeat(10)}${legend.join('   ')}`;
+  return `${plot}\n${axis}\n${' '.repeat(10)}${legend.join('  ')}`;
 }
