@@ -132,7 +132,7 @@ test('train writes a well-formed, self-contained report whose learning curve has
 
 test('train prints a terminal chart of the losses under its last progress line', async (t) => {
   const { result } = await trainedRun();
-  const legend = result.stdout.indexOf('── training loss (last 100 steps)   ── smooth training loss   ── validation loss   (nats/char)');
+  const legend = result.stdout.indexOf('nats/char:  ── last 100 steps  ── smooth  ── validation');
   t.true(legend > 0, result.stdout);
   t.true(legend < result.stdout.indexOf('done: 120 steps'), 'before the summary');
   t.regex(result.stdout, /┼/);
@@ -218,7 +218,7 @@ test('Ctrl-C: the chart and the report cover every step done; the resumed run co
   const stopped = await settlesWithin(run.result, 40_000);
   t.is(stopped.code, 130, stopped.stderr);
   const at = (await loadCheckpoint(last)).state.step;
-  t.true(stopped.stdout.includes('── smooth training loss'), 'the terminal chart');
+  t.true(stopped.stdout.includes('── smooth  ── validation'), 'the terminal chart');
   t.true(stopped.stdout.includes(`report: ${out}/report.html`), stopped.stdout);
   const rows = (await readHistory(out))!.rows;
   t.deepEqual(rows.map((r) => r.step), Array.from({ length: at }, (_, i) => i + 1), 'every step up to the one saved');
