@@ -12,32 +12,55 @@ import { errorCode } from './file-errors.js';
  * The temporary file is named `.NAME.PID.RANDOM.tmp`, which removeStaleTemporaryFiles() knows.
  */
 export async function replaceFileAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const folder = dirname(path);
-  const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let created = false;
+  await replaceFilesAtomically([[path, data]]);
+}
+
+/**
+ * replaceFileAtomically for several files at once, all or none: every new file is written and
+ * synced before the first rename, so a full disk or a failed write leaves every old file as it
+ * was. (A crash between two renames can still leave some replaced and some not.)
+ */
+export async function replaceFilesAtomically(files: readonly (readonly [path: string, data: Uint8Array | string])[]): Promise<void> {
+  const written: [temp: string, path: string][] = [];
   try {
-    makeFolder(folder);
-    const handle = await open(temp, 'wx');
-    created = true;
-    unfinished.add(temp);
+    for (const [path, data] of files) written.push([await writeTemporaryFile(path, data), path]);
+    for (const [temp, path] of written) await rename(temp, path);
+  } catch (error) {
+    await Promise.all(written.map(([temp, path]) => removeTemporaryFile(temp, path, error)));
+    throw error;
+  } finally {
+    for (const [temp] of written) unfinished.delete(temp);
+  }
+  for (const folder of new Set(files.map(([path]) => dirname(path)))) await syncFolder(folder);
+}
+
+/** The data in a synced temporary file beside path; on failure nothing is left behind. */
+async function writeTemporaryFile(path: string, data: Uint8Array | string): Promise<string> {
+  const folder = dirname(path);
+  makeFolder(folder);
+  const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx');
+  unfinished.add(temp);
+  try {
     try {
       await handle.writeFile(data);
       await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
   } catch (error) {
-    if (created) {
-      await unlink(temp).catch((cleanupError: unknown) => {
-        if (errorCode(cleanupError) !== 'ENOENT') throw new AggregateError([error, cleanupError], `writing ${path} failed, and its temporary file ${temp} could not be removed`);
-      });
-    }
-    throw error;
-  } finally {
+    await removeTemporaryFile(temp, path, error);
     unfinished.delete(temp);
+    throw error;
   }
-  await syncFolder(folder);
+  return temp;
+}
+
+/** A temporary file already renamed or gone needs no removal; one that cannot be removed is reported with the first error. */
+async function removeTemporaryFile(temp: string, path: string, error: unknown): Promise<void> {
+  await unlink(temp).catch((cleanupError: unknown) => {
+    if (errorCode(cleanupError) !== 'ENOENT') throw new AggregateError([error, cleanupError], `writing ${path} failed, and its temporary file ${temp} could not be removed`);
+  });
 }
 
 /** Temporary files of replacements under way, so that a process leaving at once can remove them. */

@@ -219,6 +219,8 @@ fullDiskTest('training into a disk with room for the checkpoints but not the rep
   t.is((await loadCheckpoint(join(out, 'last.ckpt'))).state.step, 20);
   t.deepEqual(temporaryFiles(out), []);
   t.false(existsSync(join(out, 'train.lock')), 'train.lock is still there');
+  // The report is written all or none: no loss.svg without its report.html.
+  for (const name of ['report.html', 'loss.svg', 'loss.png']) t.false(existsSync(join(out, name)), `${name} was left from a report that failed`);
 });
 
 test('a cut-off last line in history.csv and samples.jsonl: resume and report succeed, warning about each file', async (t) => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { replaceFileAtomically } from '../atomic-file.js';
+import { dirname, join } from 'node:path';
+import { replaceFilesAtomically } from '../atomic-file.js';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
 import { errorCode, fileError } from '../file-errors.js';
@@ -38,8 +38,8 @@ export interface ReportFiles {
 
 /**
  * Writes report.html (self-contained), loss.svg and loss.png into the folder of a training run,
- * from its history.csv, samples.jsonl, last.ckpt and best.ckpt. Each file is replaced atomically,
- * so a full disk or a Ctrl-C leaves the previous file whole. A folder that is not a run, or whose
+ * from its history.csv, samples.jsonl, last.ckpt and best.ckpt. The files are replaced all or none,
+ * each atomically, so a full disk or a Ctrl-C leaves the previous report whole. A folder that is not a run, or whose
  * files are damaged, is a UserError naming what is wrong; a full disk is a MachineError.
  */
 export async function writeReport(folder: string, options: ReportOptions = {}): Promise<ReportFiles> {
@@ -92,19 +92,19 @@ export async function writeReport(folder: string, options: ReportOptions = {}): 
   signal?.throwIfAborted();
   const png = await renderPng(lossSvg);
   const files = { html: join(folder, REPORT_FILE), svg: join(folder, LOSS_SVG_FILE), png: join(folder, LOSS_PNG_FILE) };
-  for (const [path, data] of [[files.svg, lossSvg], [files.png, png], [files.html, html]] as const) {
-    signal?.throwIfAborted();
-    await writeReportFile(path, data);
-  }
+  signal?.throwIfAborted();
+  await writeReportFiles([[files.svg, lossSvg], [files.png, png], [files.html, html]]);
   const warnings = [...history.warnings, ...sampleWarnings];
   return { ...files, warnings, gradcheckPassed: check === undefined ? undefined : check.checks.every((c) => c.passed) };
 }
 
-async function writeReportFile(path: string, data: string | Uint8Array): Promise<void> {
+/** The three files all or none, so that a report never mixes two runs' files. */
+async function writeReportFiles(files: readonly (readonly [string, string | Uint8Array])[]): Promise<void> {
   try {
-    await replaceFileAtomically(path, data);
+    await replaceFilesAtomically(files);
   } catch (error) {
-    throw fileError(error, `cannot write the report file ${path}`, 'free some space or fix the folder\'s permissions, then run \'npx char-rnn report\' again');
+    const folder = dirname(files[0][0]);
+    throw fileError(error, `cannot write the report into ${folder}`, 'free some space or fix the folder\'s permissions, then run \'npx char-rnn report\' again');
   }
 }
 
