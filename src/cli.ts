@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { evalHelp, runEval } from './commands/eval.js';
 import { runGradcheck, gradcheckHelp } from './commands/gradcheck.js';
 import { inspectHelp, runInspect } from './commands/inspect.js';
 import { reportHelp, runReport } from './commands/report.js';
@@ -18,6 +19,7 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   train: { summary: 'train a character-level RNN on a text, in parallel across cores', help: trainHelp, run: (argv) => runTrain(parseTrainRequest(argv)) },
   sample: { summary: 'write text drawn from a trained model to stdout', help: sampleHelp, run: runSample },
+  eval: { summary: "print a model's loss on a text, in nats and bits per character", help: evalHelp, run: runEval },
   gradcheck: { summary: 'compare analytic gradients with centered finite differences', help: gradcheckHelp, run: runGradcheck },
   inspect: { summary: 'show what a checkpoint file holds', help: inspectHelp, run: runInspect },
   report: { summary: 'write report.html with the learning curve and samples of a training run', help: reportHelp, run: runReport },

@@ -9,5 +9,6 @@
 export { loadCheckpoint, type CheckpointData } from './checkpoint/index.js';
 export { UserError } from './errors.js';
 export { generate, randomSeed, sample, type SampleOptions } from './generate.js';
+export { scoreText, type ScoreTextOptions, type TextScore } from './score-text.js';
 export { readHistory, readSamples, type HistoryRow, type SampleRecord } from './history/index.js';
 export { writeReport, type ReportFiles, type ReportOptions } from './report/index.js';
