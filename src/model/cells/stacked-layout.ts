@@ -1,0 +1,160 @@
+/**
+ * Parameters, state and dropout masks of a stack of L LSTM or GRU layers under one output layer.
+ * The layer tensors are PyTorch's nn.LSTM / nn.GRU parameters, by name, shape and order (gate
+ * rows i, f, g, o or r, z, n; row-major), so that a checkpoint's flat vector can be loaded into
+ * nn.LSTM(K, H, L) / nn.GRU(K, H, L) fed one-hot inputs, with V and c as an nn.Linear(H, K).
+ */
+
+export type CellKind = 'lstm' | 'gru';
+
+/** L layers of H units over a vocabulary of K symbols. */
+export interface StackedDims {
+  readonly cell: CellKind;
+  readonly L: number;
+  readonly H: number;
+  readonly K: number;
+}
+
+/** G: gate rows per unit, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n). */
+export const GATES: Readonly<Record<CellKind, number>> = { lstm: 4, gru: 3 };
+
+/** A tensor's name and its PyTorch shape: [rows, cols] for a matrix, [n] for a vector. */
+export type ShapeEntry = readonly [name: string, shape: readonly number[]];
+
+export interface StackedSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface StackedLayout {
+  readonly dims: StackedDims;
+  readonly specs: readonly StackedSpec[];
+  /** Total number of parameters: the length of every flat buffer with this layout. */
+  readonly size: number;
+}
+
+/** One layer's tensors: (G·H, In), (G·H, H), (G·H), (G·H), with In = K for layer 0, else H. */
+export interface LayerViews {
+  readonly Wih: Float64Array;
+  readonly Whh: Float64Array;
+  readonly bih: Float64Array;
+  readonly bhh: Float64Array;
+}
+
+/** Named views into one flat buffer (parameters, gradients or optimizer state alike). */
+export interface StackedViews {
+  readonly layers: readonly LayerViews[]; // (L)
+  readonly V: Float64Array; // (K, H)
+  readonly c: Float64Array; // (K)
+}
+
+/**
+ * THE table: every view, gradient, optimizer state, checkpoint shape and the Python loader derive
+ * from it. Per layer l, PyTorch's state_dict order; then the output layer.
+ */
+export function stackedShapeTable(dims: StackedDims): readonly ShapeEntry[] {
+  const { L, H, K } = checkDims(dims);
+  const G = GATES[dims.cell];
+  const table: ShapeEntry[] = [];
+  for (let l = 0; l < L; l++) {
+    const In = l === 0 ? K : H; // layer 0 reads the one-hot symbol: W_ih x is a column of weight_ih_l0
+    table.push(
+      [`weight_ih_l${l}`, [G * H, In]],
+      [`weight_hh_l${l}`, [G * H, H]],
+      [`bias_ih_l${l}`, [G * H]],
+      [`bias_hh_l${l}`, [G * H]],
+    );
+  }
+  table.push(['V', [K, H]], ['c', [K]]);
+  return table;
+}
+
+/**
+ * The recurrent state of one stream, carried from one sequence to the next, in PyTorch's
+ * (h_n, c_n) order: the LSTM's h then c, the GRU's h, each (L, H).
+ */
+export function stateShapeTable(dims: StackedDims): readonly ShapeEntry[] {
+  const { L, H } = checkDims(dims);
+  return dims.cell === 'lstm'
+    ? [
+        ['h', [L, H]],
+        ['c', [L, H]],
+      ]
+    : [['h', [L, H]]];
+}
+
+/** Entries of one stream's state: (S, L, H) with S = 2 (LSTM) or 1 (GRU). */
+export function stateSize(dims: StackedDims): number {
+  return stateShapeTable(dims).reduce((sum, [, shape]) => sum + product(shape), 0);
+}
+
+/**
+ * Entries of a sequence's dropout masks: (L, T, H). Row (l, t) multiplies layer l's output h_t on
+ * its way up, as the input of layer l + 1, or of the output layer for l = L - 1; each entry is 0
+ * or 1 / (1 - p). The recurrent h is never dropped.
+ */
+export function maskSize(dims: StackedDims, T: number): number {
+  return dims.L * T * dims.H;
+}
+
+export function stackedLayout(dims: StackedDims): StackedLayout {
+  let offset = 0;
+  const specs = stackedShapeTable(dims).map(([name, shape]) => {
+    const spec = { name, shape, offset, size: product(shape) };
+    offset += spec.size;
+    return spec;
+  });
+  const { cell, L, H, K } = dims;
+  return { dims: { cell, L, H, K }, specs, size: offset };
+}
+
+export function stackedViewsOf(flat: Float64Array, layout: StackedLayout): StackedViews {
+  if (flat.length !== layout.size) {
+    throw new RangeError(`flat buffer has ${flat.length} entries, layout needs ${layout.size}`);
+  }
+  const byName = new Map(layout.specs.map((spec) => [spec.name, flat.subarray(spec.offset, spec.offset + spec.size)]));
+  const view = (name: string): Float64Array => {
+    const found = byName.get(name);
+    if (found === undefined) throw new Error(`the layout table has no tensor named ${name}`);
+    return found;
+  };
+  const layers: LayerViews[] = [];
+  for (let l = 0; l < layout.dims.L; l++) {
+    layers.push({ Wih: view(`weight_ih_l${l}`), Whh: view(`weight_hh_l${l}`), bih: view(`bias_ih_l${l}`), bhh: view(`bias_hh_l${l}`) });
+  }
+  return { layers, V: view('V'), c: view('c') };
+}
+
+function checkDims(dims: StackedDims): StackedDims {
+  if (!(dims.cell in GATES)) throw new RangeError(`cell must be 'lstm' or 'gru', not ${String(dims.cell)}`);
+  for (const key of ['L', 'H', 'K'] as const) {
+    const value = dims[key];
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer, not ${value}`);
+  }
+  return dims;
+}
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Throws a RangeError naming what is wrong when a sequence's arguments do not fit the dims. */
+export function checkSequenceArgs(
+  dims: StackedDims,
+  T: number,
+  ids: ArrayLike<number>,
+  start: number,
+  state: Float64Array,
+  masks: Float64Array | null,
+): void {
+  if (ids.length < start + T + 1) {
+    throw new RangeError(`${T} predictions from position ${start} need ${start + T + 1} symbols, ids has ${ids.length}`);
+  }
+  const S = stateSize(dims);
+  if (state.length !== S) throw new RangeError(`state has ${state.length} entries, a ${dims.cell} stream needs ${S} (S, L, H)`);
+  if (masks !== null && masks.length !== maskSize(dims, T)) {
+    throw new RangeError(`masks have ${masks.length} entries, T = ${T} needs ${maskSize(dims, T)} (L, T, H); pass null for no dropout`);
+  }
+}
