@@ -1,0 +1,440 @@
+// The numerical primitives that the gated cells' kernels share: the model's exp, tanh and sigmoid
+// (src/model/exp.ts, tanh.ts, cells/sigmoid.ts operation for operation, also two lanes at a time),
+// the matrix-vector products and the softmax, each number computed in the reference's order.
+// The vanilla RNN's kernels (assembly/kernels.ts) use them too: one copy for every cell.
+
+@external('env', 'log') declare function log(x: f64): f64;
+
+export const F64 = 8;
+
+const LOG2E = 1.4426950408889634;
+const ROUND = 6755399441055744.0; // 1.5 * 2^52
+const LN2_HI = 6.9314718036912382e-1;
+const LN2_LO = 1.9082149292705877e-10;
+
+/** src/model/exp.ts: within 1 ulp of Math.exp, 0 below -708. */
+export function exp(x: f64): f64 {
+  if (!(x <= 709.782712893384)) return x > 0 ? Infinity : x;
+  if (x < -708) return 0;
+  const k = x * LOG2E + ROUND - ROUND;
+  const r = x - k * LN2_HI - k * LN2_LO;
+  const p = expPolynomial(r);
+  return k <= 1022 ? p * pow2(k) : p * pow2(k - 1) * 2;
+}
+
+@inline function pow2(k: f64): f64 {
+  return reinterpret<f64>((<i64>k + 1023) << 52);
+}
+
+@inline function expPolynomial(r: f64): f64 {
+  let p = 1.6059043836821613e-10;
+  p = 2.08767569878681e-9 + r * p;
+  p = 2.505210838544172e-8 + r * p;
+  p = 2.755731922398589e-7 + r * p;
+  p = 0.0000027557319223985893 + r * p;
+  p = 0.0000248015873015873 + r * p;
+  p = 0.0001984126984126984 + r * p;
+  p = 0.001388888888888889 + r * p;
+  p = 0.008333333333333333 + r * p;
+  p = 0.041666666666666664 + r * p;
+  p = 0.16666666666666666 + r * p;
+  p = 0.5 + r * p;
+  p = 1 + r * p;
+  return 1 + r * p;
+}
+
+@inline export function splat(x: f64): v128 {
+  return f64x2.splat(x);
+}
+
+@inline function muladd(c: f64, r: v128, p: v128): v128 {
+  return f64x2.add(splat(c), f64x2.mul(r, p));
+}
+
+/** exp of both lanes, each exactly as exp() above, for x <= 708 (the kernels never pass more). */
+function exp2(x: v128): v128 {
+  const low = splat(-708);
+  const xc = f64x2.max(x, low); // NaN stays NaN
+  const t = f64x2.add(f64x2.mul(xc, splat(LOG2E)), splat(ROUND)); // its low bits hold k
+  const k = f64x2.sub(t, splat(ROUND));
+  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(k, splat(LN2_HI))), f64x2.mul(k, splat(LN2_LO)));
+  let p = splat(1.6059043836821613e-10);
+  p = muladd(2.08767569878681e-9, r, p);
+  p = muladd(2.505210838544172e-8, r, p);
+  p = muladd(2.755731922398589e-7, r, p);
+  p = muladd(0.0000027557319223985893, r, p);
+  p = muladd(0.0000248015873015873, r, p);
+  p = muladd(0.0001984126984126984, r, p);
+  p = muladd(0.001388888888888889, r, p);
+  p = muladd(0.008333333333333333, r, p);
+  p = muladd(0.041666666666666664, r, p);
+  p = muladd(0.16666666666666666, r, p);
+  p = muladd(0.5, r, p);
+  p = muladd(1, r, p);
+  p = muladd(1, r, p);
+  const scale = i64x2.add(i64x2.shl(t, 52), i64x2.splat(0x3ff0000000000000)); // 2^k
+  return v128.bitselect(splat(0), f64x2.mul(p, scale), f64x2.lt(x, low));
+}
+
+/** src/model/tanh.ts: Cephes' form, within 2 ulp of Math.tanh. */
+export function tanh(x: f64): f64 {
+  const z = Math.abs(x);
+  if (z >= 0.625) {
+    const t = 1 - 2 / (exp(2 * min(z, 354.0)) + 1);
+    return x < 0 ? -t : t;
+  }
+  if (x == 0) return x;
+  const s = x * x;
+  const r =
+    ((-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3) /
+    (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
+  return x + x * s * r;
+}
+
+/** tanh of both lanes, each exactly as tanh() above: the form each lane needs, or both and a choice. */
+function tanh2(x: v128): v128 {
+  const z = f64x2.abs(x);
+  const far = f64x2.ge(z, splat(0.625));
+  if (!v128.any_true(far)) return tanhNear(x);
+  const e = exp2(f64x2.mul(splat(2), f64x2.min(z, splat(354))));
+  const t = f64x2.sub(splat(1), f64x2.div(splat(2), f64x2.add(e, splat(1))));
+  const outer = v128.bitselect(f64x2.neg(t), t, f64x2.lt(x, splat(0)));
+  if (i64x2.all_true(far)) return outer;
+  return v128.bitselect(outer, tanhNear(x), far);
+}
+
+/** tanh's rational form for |x| < 0.625, both lanes (0 and -0 pass through). */
+function tanhNear(x: v128): v128 {
+  const s = f64x2.mul(x, x);
+  const num = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.mul(splat(-9.64399179425052238628e-1), s), splat(9.92877231001918586564e1)), s), splat(1.61468768441708447952e3));
+  const den = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(s, splat(1.12811678491632931402e2)), s), splat(2.23548839060100448583e3)), s), splat(4.84406305325125486048e3));
+  const inner = f64x2.add(x, f64x2.mul(f64x2.mul(x, s), f64x2.div(num, den)));
+  return v128.bitselect(x, inner, f64x2.eq(x, splat(0)));
+}
+
+@inline export function at(base: usize, index: i32): usize {
+  return base + (<usize>index << 3);
+}
+
+/**
+ * out (n) = init (n) + sum over r < R, in order, of M[r * stride + o] * x[r]; init 0 means zeros.
+ * Serves every matrix-vector product: the matrix is read with the output index contiguous.
+ */
+export function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize, n: i32, R: i32): void {
+  const rowBytes = <usize>stride << 3;
+  const zero = f64x2.splat(0);
+  let o = 0;
+  for (; o + 16 <= n; o += 16) {
+    const io = at(init, o);
+    let a0 = init ? v128.load(io) : zero;
+    let a1 = init ? v128.load(io, 16) : zero;
+    let a2 = init ? v128.load(io, 32) : zero;
+    let a3 = init ? v128.load(io, 48) : zero;
+    let a4 = init ? v128.load(io, 64) : zero;
+    let a5 = init ? v128.load(io, 80) : zero;
+    let a6 = init ? v128.load(io, 96) : zero;
+    let a7 = init ? v128.load(io, 112) : zero;
+    let m = at(M, o);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const s = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(m), s));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(m, 16), s));
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(m, 32), s));
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(m, 48), s));
+      a4 = f64x2.add(a4, f64x2.mul(v128.load(m, 64), s));
+      a5 = f64x2.add(a5, f64x2.mul(v128.load(m, 80), s));
+      a6 = f64x2.add(a6, f64x2.mul(v128.load(m, 96), s));
+      a7 = f64x2.add(a7, f64x2.mul(v128.load(m, 112), s));
+      m += rowBytes;
+      xp += F64;
+    }
+    const oo = at(out, o);
+    v128.store(oo, a0);
+    v128.store(oo, a1, 16);
+    v128.store(oo, a2, 32);
+    v128.store(oo, a3, 48);
+    v128.store(oo, a4, 64);
+    v128.store(oo, a5, 80);
+    v128.store(oo, a6, 96);
+    v128.store(oo, a7, 112);
+  }
+  for (; o + 4 <= n; o += 4) {
+    const io = at(init, o);
+    let a0 = init ? v128.load(io) : zero;
+    let a1 = init ? v128.load(io, 16) : zero;
+    let m = at(M, o);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const s = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(m), s));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(m, 16), s));
+      m += rowBytes;
+      xp += F64;
+    }
+    v128.store(at(out, o), a0);
+    v128.store(at(out, o), a1, 16);
+  }
+  for (; o < n; o++) {
+    let a = init ? load<f64>(at(init, o)) : 0.0;
+    let m = at(M, o);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      a += load<f64>(m) * load<f64>(xp);
+      m += rowBytes;
+      xp += F64;
+    }
+    store<f64>(at(out, o), a);
+  }
+}
+
+/**
+ * matvec for two streams at once: out0 = init0 + M x0 and out1 = init1 + M x1, each entry summed
+ * exactly as matvec does. Every load of M serves both streams, which doubles the speed.
+ */
+export function matvec2(out0: usize, out1: usize, init0: usize, init1: usize, M: usize, stride: i32, x0: usize, x1: usize, n: i32, R: i32): void {
+  const rowBytes = <usize>stride << 3;
+  const zero = f64x2.splat(0);
+  const xGap = x1 - x0;
+  let o = 0;
+  for (; o + 8 <= n; o += 8) {
+    const i0 = at(init0, o);
+    const i1 = at(init1, o);
+    let a0 = init0 ? v128.load(i0) : zero;
+    let a1 = init0 ? v128.load(i0, 16) : zero;
+    let a2 = init0 ? v128.load(i0, 32) : zero;
+    let a3 = init0 ? v128.load(i0, 48) : zero;
+    let b0 = init1 ? v128.load(i1) : zero;
+    let b1 = init1 ? v128.load(i1, 16) : zero;
+    let b2 = init1 ? v128.load(i1, 32) : zero;
+    let b3 = init1 ? v128.load(i1, 48) : zero;
+    let m = at(M, o);
+    let xp = x0;
+    for (let r = 0; r < R; r++) {
+      const s = v128.load64_splat(xp);
+      const u = v128.load64_splat(xp + xGap);
+      const v0 = v128.load(m);
+      const v1 = v128.load(m, 16);
+      const v2 = v128.load(m, 32);
+      const v3 = v128.load(m, 48);
+      a0 = f64x2.add(a0, f64x2.mul(v0, s));
+      a1 = f64x2.add(a1, f64x2.mul(v1, s));
+      a2 = f64x2.add(a2, f64x2.mul(v2, s));
+      a3 = f64x2.add(a3, f64x2.mul(v3, s));
+      b0 = f64x2.add(b0, f64x2.mul(v0, u));
+      b1 = f64x2.add(b1, f64x2.mul(v1, u));
+      b2 = f64x2.add(b2, f64x2.mul(v2, u));
+      b3 = f64x2.add(b3, f64x2.mul(v3, u));
+      m += rowBytes;
+      xp += F64;
+    }
+    const p0 = at(out0, o);
+    const p1 = at(out1, o);
+    v128.store(p0, a0);
+    v128.store(p0, a1, 16);
+    v128.store(p0, a2, 32);
+    v128.store(p0, a3, 48);
+    v128.store(p1, b0);
+    v128.store(p1, b1, 16);
+    v128.store(p1, b2, 32);
+    v128.store(p1, b3, 48);
+  }
+  for (; o + 2 <= n; o += 2) {
+    let a = init0 ? v128.load(at(init0, o)) : zero;
+    let b = init1 ? v128.load(at(init1, o)) : zero;
+    let m = at(M, o);
+    let xp = x0;
+    for (let r = 0; r < R; r++) {
+      const v = v128.load(m);
+      a = f64x2.add(a, f64x2.mul(v, v128.load64_splat(xp)));
+      b = f64x2.add(b, f64x2.mul(v, v128.load64_splat(xp + xGap)));
+      m += rowBytes;
+      xp += F64;
+    }
+    v128.store(at(out0, o), a);
+    v128.store(at(out1, o), b);
+  }
+  if (o < n) {
+    matvec(at(out0, o), init0 ? at(init0, o) : 0, at(M, o), stride, x0, n - o, R);
+    matvec(at(out1, o), init1 ? at(init1, o) : 0, at(M, o), stride, x1, n - o, R);
+  }
+}
+
+/** The logits out (K) become softmax(out); returns -log of it at y, computed stably. */
+export function softmaxLoss(K: i32, out: usize, y: i32): f64 {
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) {
+    const o = load<f64>(at(out, k));
+    if (o > max) max = o;
+  }
+  const logitY = load<f64>(at(out, y));
+  let total = 0.0;
+  const maxs = splat(max);
+  let k = 0;
+  for (; k + 2 <= K; k += 2) {
+    const e = exp2(f64x2.sub(v128.load(at(out, k)), maxs));
+    v128.store(at(out, k), e);
+    total += f64x2.extract_lane(e, 0);
+    total += f64x2.extract_lane(e, 1);
+  }
+  for (; k < K; k++) {
+    const e = exp(load<f64>(at(out, k)) - max);
+    store<f64>(at(out, k), e);
+    total += e;
+  }
+  const inv = 1 / total;
+  const invs = f64x2.splat(inv);
+  k = 0;
+  for (; k + 2 <= K; k += 2) v128.store(at(out, k), f64x2.mul(v128.load(at(out, k)), invs));
+  for (; k < K; k++) store<f64>(at(out, k), load<f64>(at(out, k)) * inv);
+  return log(total) - (logitY - max);
+}
+
+@inline export function idAt(ids: usize, t: i32): i32 {
+  return load<i32>(ids + (<usize>t << 2));
+}
+
+/** src/model/cells/sigmoid.ts, both lanes: 1 / (1 + exp(-x)); a lane past exp2's range takes exp(). */
+function sigmoid2(x: v128): v128 {
+  const nx = f64x2.neg(x);
+  const one = splat(1);
+  if (v128.any_true(f64x2.gt(nx, splat(708)))) {
+    const s0 = 1 / (1 + exp(f64x2.extract_lane(nx, 0)));
+    const s1 = 1 / (1 + exp(f64x2.extract_lane(nx, 1)));
+    return f64x2.replace_lane(f64x2.splat(s0), 1, s1);
+  }
+  return f64x2.div(one, f64x2.add(one, exp2(nx)));
+}
+
+/**
+ * Elementwise loops go two entries at a time; an odd last entry runs alone in lane 0 (lane 1
+ * loads 0 and is never stored), so one formula serves both and each entry is computed alike.
+ */
+@inline export function ld(p: usize, two: bool): v128 {
+  return two ? v128.load(p) : v128.load64_zero(p);
+}
+
+@inline export function st(p: usize, v: v128, two: bool): void {
+  if (two) v128.store(p, v);
+  else v128.store64_lane(p, v, 0);
+}
+
+/**
+ * out (n, m) += A[t] (n) outer B[t] (m) for t from T-1 down to 0, with A (T, n) and B (T, m) read
+ * at row strides lda and ldb: each entry starts from its own value and adds one term per step, in
+ * BPTT's order, as the reference's `dW[r, j] += d[r] * x[j]` does step after step.
+ */
+export function outerAdd(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32): void {
+  const aRow = <usize>lda << 3;
+  const bRow = <usize>ldb << 3;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o0 = at(out, i * m);
+    const o1 = at(out, (i + 1) * m);
+    let j = 0;
+    for (; j + 8 <= m; j += 8) {
+      const p0 = at(o0, j);
+      const p1 = at(o1, j);
+      let c00 = v128.load(p0), c01 = v128.load(p0, 16), c02 = v128.load(p0, 32), c03 = v128.load(p0, 48);
+      let c10 = v128.load(p1), c11 = v128.load(p1, 16), c12 = v128.load(p1, 32), c13 = v128.load(p1, 48);
+      let a = at(A, (T - 1) * lda + i);
+      let b = at(B, (T - 1) * ldb + j);
+      for (let t = T - 1; t >= 0; t--) {
+        const s0 = v128.load64_splat(a);
+        const s1 = v128.load64_splat(a, 8);
+        const v0 = v128.load(b);
+        const v1 = v128.load(b, 16);
+        const v2 = v128.load(b, 32);
+        const v3 = v128.load(b, 48);
+        c00 = f64x2.add(c00, f64x2.mul(s0, v0));
+        c01 = f64x2.add(c01, f64x2.mul(s0, v1));
+        c02 = f64x2.add(c02, f64x2.mul(s0, v2));
+        c03 = f64x2.add(c03, f64x2.mul(s0, v3));
+        c10 = f64x2.add(c10, f64x2.mul(s1, v0));
+        c11 = f64x2.add(c11, f64x2.mul(s1, v1));
+        c12 = f64x2.add(c12, f64x2.mul(s1, v2));
+        c13 = f64x2.add(c13, f64x2.mul(s1, v3));
+        a -= aRow;
+        b -= bRow;
+      }
+      v128.store(p0, c00);
+      v128.store(p0, c01, 16);
+      v128.store(p0, c02, 32);
+      v128.store(p0, c03, 48);
+      v128.store(p1, c10);
+      v128.store(p1, c11, 16);
+      v128.store(p1, c12, 32);
+      v128.store(p1, c13, 48);
+    }
+    for (; j < m; j += 2) {
+      const two = j + 2 <= m;
+      const p0 = at(o0, j);
+      const p1 = at(o1, j);
+      let c0 = ld(p0, two);
+      let c1 = ld(p1, two);
+      let a = at(A, (T - 1) * lda + i);
+      let b = at(B, (T - 1) * ldb + j);
+      for (let t = T - 1; t >= 0; t--) {
+        const v = ld(b, two);
+        c0 = f64x2.add(c0, f64x2.mul(v128.load64_splat(a), v));
+        c1 = f64x2.add(c1, f64x2.mul(v128.load64_splat(a, 8), v));
+        a -= aRow;
+        b -= bRow;
+      }
+      st(p0, c0, two);
+      st(p1, c1, two);
+    }
+  }
+  for (; i < n; i++) {
+    const o0 = at(out, i * m);
+    for (let j = 0; j < m; j += 2) {
+      const two = j + 2 <= m;
+      const p0 = at(o0, j);
+      let c0 = ld(p0, two);
+      let a = at(A, (T - 1) * lda + i);
+      let b = at(B, (T - 1) * ldb + j);
+      for (let t = T - 1; t >= 0; t--) {
+        c0 = f64x2.add(c0, f64x2.mul(v128.load64_splat(a), ld(b, two)));
+        a -= aRow;
+        b -= bRow;
+      }
+      st(p0, c0, two);
+    }
+  }
+}
+
+/** out (n) += A[t] (n) for t from T-1 down to 0, A (T, n) at row stride lda: a bias's gradient, in BPTT's order. */
+export function rowsAdd(out: usize, A: usize, lda: i32, n: i32, T: i32): void {
+  for (let j = 0; j < n; j += 2) {
+    const two = j + 2 <= n;
+    let s = ld(at(out, j), two);
+    for (let t = T - 1; t >= 0; t--) s = f64x2.add(s, ld(at(A, t * lda + j), two));
+    st(at(out, j), s, two);
+  }
+}
+
+/** out (n) = a (n) + b (n), entry by entry. */
+export function addVec(out: usize, a: usize, b: usize, n: i32): void {
+  for (let j = 0; j < n; j += 2) {
+    const two = j + 2 <= n;
+    st(at(out, j), f64x2.add(ld(at(a, j), two), ld(at(b, j), two)), two);
+  }
+}
+
+/** dst (cols, rows) = the transpose of src (rows, cols), in 16 x 16 tiles that stay in cache. */
+export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const TILE = 16;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = min(c0 + TILE, cols);
+      for (let r = r0; r < r1; r++) {
+        for (let col = c0; col < c1; col++) store<f64>(at(dst, col * rows + r), load<f64>(at(src, r * cols + col)));
+      }
+    }
+  }
+}
+
+// Listed here rather than marked `export function`: asc warns (AS112) on every exported function
+// that takes a v128, although a module other than the entry exports nothing to the host.
+export { exp2, tanh2, sigmoid2 };
