@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import ora, { type Ora } from 'ora';
-import type { Clock, Reporter, StepStats } from '../progress.js';
+import type { Clock, Reporter, StepStats } from './reporter.js';
 import { barLine } from './bar-line.js';
 import { streamHasColors } from './colors.js';
 import { EtaClock } from './eta-clock.js';

@@ -1,4 +1,4 @@
-import type { Clock, Reporter, StepStats } from '../progress.js';
+import type { Clock, Reporter, StepStats } from './reporter.js';
 import { EtaClock } from './eta-clock.js';
 import { formatDuration, formatRate } from './format.js';
 
