@@ -1,4 +1,17 @@
-import { paramLayout, viewsOf, type ParamName } from './model/layout.js';
+import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from './model/cells/gru.js';
+import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from './model/cells/lstm.js';
+import {
+  maskSize,
+  stackedLayout,
+  stackedViewsOf,
+  stateSize,
+  type CellKind,
+  type StackedDims,
+  type StackedLayout,
+  type StackedViews,
+} from './model/cells/stacked-layout.js';
+import { dropoutMask } from './model/dropout.js';
+import { paramLayout, viewsOf } from './model/layout.js';
 import { Prng } from './model/prng.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from './model/rnn.js';
 
@@ -20,7 +33,8 @@ export interface GradcheckOptions {
 }
 
 export interface ParamCheck {
-  readonly name: ParamName;
+  /** The tensor's name in its layout table: W, U, V, b, c for the RNN; weight_ih_l0, ..., V, c for a stack. */
+  readonly name: string;
   readonly checked: number;
   readonly maxGradient: number;
   readonly maxAbsError: number;
@@ -28,6 +42,14 @@ export interface ParamCheck {
   readonly maxRelError: number;
   readonly judgedRelative: number;
   readonly passed: boolean;
+}
+
+/** A tensor of a flat parameter vector and how many of its entries to check. */
+interface CheckedTensor {
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+  readonly entries: number;
 }
 
 /**
@@ -47,37 +69,171 @@ export function gradcheck({ H, K, T, seed, samplesPerMatrix }: GradcheckOptions)
   const gradFlat = new Float64Array(layout.size);
   sequenceLossAndGrad(params, dims, ids, 0, h0, viewsOf(gradFlat, layout), ws);
 
+  const tensors = layout.specs.map((spec) => ({ ...spec, entries: spec.cols === 1 ? spec.size : Math.min(spec.size, samplesPerMatrix) }));
+  return checkAgainstDifferences(flat, () => sequenceLoss(params, dims, ids, 0, h0, ws), gradFlat, tensors, prng);
+}
+
+// ---- stacked LSTM and GRU cells ----------------------------------------------------------------
+
+export interface CellGradcheckOptions {
+  readonly cell: CellKind;
+  readonly L: number;
+  readonly H: number;
+  readonly K: number;
+  readonly T: number;
+  readonly seed: number;
+  /** Dropout probability in [0, 1); above 0 the problem carries fixed masks drawn by dropoutMask. */
+  readonly dropout: number;
+  /** Entries checked in each tensor, matrix or vector alike. Infinity: every entry. */
+  readonly samplesPerTensor: number;
+}
+
+/** A random problem for a stack of gated cells; the parameters are perturbed in place and restored. */
+export interface CellProblem {
+  readonly dims: StackedDims;
+  readonly layout: StackedLayout;
+  readonly T: number;
+  readonly flat: Float64Array; // parameters, N(0, 0.1^2)
+  readonly state0: Float64Array; // (S, L, H): h = tanh(N(0, 1)), the LSTM's c from N(0, 1)
+  readonly ids: Uint32Array; // (T+1)
+  readonly masks: Float64Array | null; // (L, T, H), or null without dropout
+  /** Where the problem's PRNG stopped: the draw of the checked entries starts here, as the RNN's does. */
+  readonly pickState: Uint32Array;
+}
+
+/**
+ * The problem that `gradcheckCell` checks: weights and biases from N(0, 0.1^2) as for the RNN (so
+ * the gates are off their flat ends), a random initial state, random ids, and, with dropout > 0,
+ * the masks dropoutMask draws for (seed, step 0, stream 0, layer l, t): fixed, so that the loss is
+ * a smooth function of the parameters and BPTT's gradient is its gradient.
+ */
+export function cellProblem({ cell, L, H, K, T, seed, dropout }: Omit<CellGradcheckOptions, 'samplesPerTensor'>): CellProblem {
+  const dims = { cell, L, H, K };
+  const layout = stackedLayout(dims);
+  const prng = Prng.fromSeed(seed);
+  const flat = new Float64Array(layout.size);
+  for (let i = 0; i < flat.length; i++) flat[i] = PROBLEM_SIGMA * prng.nextGaussian();
+  const state0 = new Float64Array(stateSize(dims));
+  for (let i = 0; i < state0.length; i++) state0[i] = i < L * H ? Math.tanh(prng.nextGaussian()) : prng.nextGaussian();
+  const ids = Uint32Array.from({ length: T + 1 }, () => prng.nextUint32() % K);
+  let masks: Float64Array | null = null;
+  if (dropout > 0) {
+    masks = new Float64Array(maskSize(dims, T));
+    for (let l = 0; l < L; l++) {
+      for (let t = 0; t < T; t++) {
+        const row = (l * T + t) * H;
+        dropoutMask(masks.subarray(row, row + H), { seed, step: 0, stream: 0, layer: l, t, p: dropout });
+      }
+    }
+  }
+  return { dims, layout, T, flat, state0, ids, masks, pickState: prng.state() };
+}
+
+/** The forward pass and BPTT of a problem's cell, with one workspace of T steps. */
+function cellOf(problem: CellProblem): { loss(p: StackedViews): number; lossAndGrad(p: StackedViews, g: StackedViews): number } {
+  const { dims, T, ids, state0, masks } = problem;
+  // The cells overwrite the state they are given with the final one: each pass starts from a copy.
+  if (dims.cell === 'lstm') {
+    const ws = createLstmWorkspace(dims, T);
+    return {
+      loss: (p) => lstmSequenceLoss(p, dims, ids, 0, state0.slice(), masks, ws),
+      lossAndGrad: (p, g) => lstmSequenceLossAndGrad(p, dims, ids, 0, state0.slice(), masks, g, ws),
+    };
+  }
+  const ws = createGruWorkspace(dims, T);
+  return {
+    loss: (p) => gruSequenceLoss(p, dims, ids, 0, state0.slice(), masks, ws),
+    lossAndGrad: (p, g) => gruSequenceLossAndGrad(p, dims, ids, 0, state0.slice(), masks, g, ws),
+  };
+}
+
+/** dL/dparams by BPTT, in the problem's layout. */
+export function cellAnalyticGradient(problem: CellProblem): Float64Array {
+  const grad = new Float64Array(problem.layout.size);
+  cellOf(problem).lossAndGrad(stackedViewsOf(problem.flat, problem.layout), stackedViewsOf(grad, problem.layout));
+  return grad;
+}
+
+/**
+ * Checks `analytic` (any gradient in the problem's layout: BPTT's, or a copy a test has spoiled)
+ * against centered differences at up to samplesPerTensor random entries of every tensor.
+ */
+export function checkCellGradient(problem: CellProblem, analytic: Float64Array, samplesPerTensor: number): ParamCheck[] {
+  if (analytic.length !== problem.layout.size) {
+    throw new RangeError(`the gradient has ${analytic.length} entries, the layout needs ${problem.layout.size}`);
+  }
+  const params = stackedViewsOf(problem.flat, problem.layout);
+  const cell = cellOf(problem);
+  const tensors = problem.layout.specs.map((spec) => ({ ...spec, entries: Math.min(spec.size, samplesPerTensor) }));
+  return checkAgainstDifferences(problem.flat, () => cell.loss(params), analytic, tensors, Prng.fromState(problem.pickState));
+}
+
+/** gradcheck for a stack of L LSTM or GRU layers: BPTT's gradient against centered differences. */
+export function gradcheckCell(options: CellGradcheckOptions): ParamCheck[] {
+  const problem = cellProblem(options);
+  return checkCellGradient(problem, cellAnalyticGradient(problem), options.samplesPerTensor);
+}
+
+// ---- the comparison, shared ---------------------------------------------------------------------
+
+/**
+ * For each tensor in turn, draws its entries with prng and compares analytic[index] with the
+ * centered difference of loss() at flat[index] (flat is perturbed in place and restored).
+ */
+function checkAgainstDifferences(
+  flat: Float64Array,
+  loss: () => number,
+  analytic: Float64Array,
+  tensors: readonly CheckedTensor[],
+  prng: Prng,
+): ParamCheck[] {
   const lossAt = (index: number, value: number): number => {
     const saved = flat[index];
     flat[index] = value;
-    const loss = sequenceLoss(params, dims, ids, 0, h0, ws);
+    const result = loss();
     flat[index] = saved;
-    return loss;
+    return result;
   };
-
-  return layout.specs.map((spec) => {
-    const entries = spec.cols === 1 ? spec.size : Math.min(spec.size, samplesPerMatrix);
-    let maxGradient = 0;
-    let maxAbsError = 0;
-    let maxRelError = Number.NaN;
-    let judgedRelative = 0;
-    for (const local of pickEntries(spec.size, entries, prng)) {
-      const index = spec.offset + local;
+  return tensors.map((tensor) => {
+    const picked = pickEntries(tensor.size, tensor.entries, prng);
+    const analyticAt = new Float64Array(picked.length);
+    const numericAt = new Float64Array(picked.length);
+    for (let n = 0; n < picked.length; n++) {
+      const index = tensor.offset + picked[n];
       const x = flat[index];
-      const numeric = (lossAt(index, x + FINITE_DIFFERENCE_STEP) - lossAt(index, x - FINITE_DIFFERENCE_STEP)) / (2 * FINITE_DIFFERENCE_STEP);
-      const analytic = gradFlat[index];
-      const absError = Math.abs(analytic - numeric);
-      maxGradient = Math.max(maxGradient, Math.abs(analytic));
-      maxAbsError = Math.max(maxAbsError, absError);
-      if (Math.abs(analytic) > REL_MIN_GRADIENT) {
-        const rel = absError / Math.max(Math.abs(analytic), Math.abs(numeric));
-        maxRelError = judgedRelative === 0 ? rel : Math.max(maxRelError, rel);
-        judgedRelative++;
-      }
+      numericAt[n] = (lossAt(index, x + FINITE_DIFFERENCE_STEP) - lossAt(index, x - FINITE_DIFFERENCE_STEP)) / (2 * FINITE_DIFFERENCE_STEP);
+      analyticAt[n] = analytic[index];
     }
-    const passed = maxAbsError < ABS_TOLERANCE && !(maxRelError >= REL_TOLERANCE);
-    return { name: spec.name, checked: entries, maxGradient, maxAbsError, maxRelError, judgedRelative, passed };
+    return compareGradients(tensor.name, analyticAt, numericAt);
   });
+}
+
+/**
+ * The verdict on one tensor, a pure function of two gradients at the same entries: passed when
+ * every absolute error is below ABS_TOLERANCE and every relative error, over the entries whose
+ * analytic gradient exceeds REL_MIN_GRADIENT, is below REL_TOLERANCE.
+ */
+export function compareGradients(name: string, analytic: ArrayLike<number>, numeric: ArrayLike<number>): ParamCheck {
+  if (analytic.length !== numeric.length) {
+    throw new RangeError(`${name}: ${analytic.length} analytic entries against ${numeric.length} numeric ones`);
+  }
+  let maxGradient = 0;
+  let maxAbsError = 0;
+  let maxRelError = Number.NaN;
+  let judgedRelative = 0;
+  for (let n = 0; n < analytic.length; n++) {
+    const absError = Math.abs(analytic[n] - numeric[n]);
+    maxGradient = Math.max(maxGradient, Math.abs(analytic[n]));
+    maxAbsError = Math.max(maxAbsError, absError);
+    if (Math.abs(analytic[n]) > REL_MIN_GRADIENT) {
+      const rel = absError / Math.max(Math.abs(analytic[n]), Math.abs(numeric[n]));
+      maxRelError = judgedRelative === 0 ? rel : Math.max(maxRelError, rel);
+      judgedRelative++;
+    }
+  }
+  // A NaN anywhere (an exploding problem) fails: every comparison with NaN is false.
+  const passed = maxAbsError < ABS_TOLERANCE && !(maxRelError >= REL_TOLERANCE);
+  return { name, checked: analytic.length, maxGradient, maxAbsError, maxRelError, judgedRelative, passed };
 }
 
 /** `count` distinct indices below n: all of them in order, or a seeded partial Fisher-Yates draw. */

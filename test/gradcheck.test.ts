@@ -1,8 +1,13 @@
 import test from 'ava';
-import { gradcheck } from '../src/gradcheck.js';
+import { ABS_TOLERANCE, cellAnalyticGradient, cellProblem, checkCellGradient, compareGradients, gradcheck, gradcheckCell } from '../src/gradcheck.js';
+import { dropoutMask } from '../src/model/dropout.js';
+import { stackedShapeTable } from '../src/model/cells/stacked-layout.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { Prng } from '../src/model/prng.js';
 import { createEvalWorkspace, createWorkspace, evaluate, sequenceLoss, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCli } from './fixtures/harness.js';
 
 test("the seed's problem size (H=100, K=98, T=25), 200 samples per matrix: every check passes below 1e-8", (t) => {
   const H = 100;
@@ -166,4 +171,160 @@ test('the 1e-8 tolerance is meaningful: a centered difference matches its own en
   t.true(Math.abs(numeric - wrong) > 1e-4, `wrong entry: ${numeric} vs ${wrong}`);
   // Even a 0.1% error in the right entry is caught.
   t.true(Math.abs(numeric - grad[w] * 1.001) > 1e-8);
+});
+
+// ---- stacked LSTM and GRU cells ----------------------------------------------------------------
+
+for (const cell of ['lstm', 'gru'] as const) {
+  for (const L of [1, 3]) {
+    for (const dropout of [0, 0.4]) {
+      test(`${cell}, ${L} layer(s), dropout ${dropout}, H=6, K=5, T=5: every entry of every tensor within 1e-8`, (t) => {
+        const options = { cell, L, H: 6, K: 5, T: 5, seed: 3, dropout, samplesPerTensor: Infinity };
+        const checks = gradcheckCell(options);
+        const table = stackedShapeTable({ cell, L, H: 6, K: 5 });
+        t.deepEqual(
+          checks.map((c) => [c.name, c.checked]),
+          table.map(([name, shape]) => [name, shape.reduce((a, b) => a * b, 1)]),
+          'every parameter kind, every entry',
+        );
+        for (const c of checks) {
+          t.true(c.passed && c.maxAbsError < 1e-8, `${c.name}: abs ${c.maxAbsError}, rel ${c.maxRelError}`);
+          t.true(c.maxGradient > 0, `${c.name}: an all-zero gradient would pass trivially`);
+        }
+        t.true(checks.some((c) => c.judgedRelative > 0), 'the relative bound was applied somewhere');
+      });
+    }
+  }
+}
+
+test("a gated problem's dropout masks are dropoutMask's, keyed by the seed, layer and step", (t) => {
+  const problem = cellProblem({ cell: 'lstm', L: 2, H: 8, K: 5, T: 4, seed: 9, dropout: 0.5 });
+  const masks = problem.masks;
+  if (masks === null) return t.fail('dropout 0.5 gives masks');
+  const expected = new Float64Array(8);
+  dropoutMask(expected, { seed: 9, step: 0, stream: 0, layer: 1, t: 2, p: 0.5 });
+  t.deepEqual(masks.subarray((1 * 4 + 2) * 8, (1 * 4 + 3) * 8), expected);
+  t.true(masks.includes(0) && masks.includes(2), 'some units dropped, the rest scaled by 1 / (1 - p)');
+  t.deepEqual(cellProblem({ cell: 'lstm', L: 2, H: 8, K: 5, T: 4, seed: 9, dropout: 0.5 }).masks, masks, 'reproducible');
+  t.is(cellProblem({ cell: 'lstm', L: 2, H: 8, K: 5, T: 4, seed: 9, dropout: 0 }).masks, null);
+});
+
+test('sampled entries: samplesPerTensor caps every tensor, vectors included, and the draw is reproducible', (t) => {
+  const options = { cell: 'gru' as const, L: 2, H: 8, K: 5, T: 4, seed: 2, dropout: 0, samplesPerTensor: 10 };
+  const checks = gradcheckCell(options);
+  t.deepEqual(
+    checks.map((c) => c.checked),
+    [10, 10, 10, 10, 10, 10, 10, 10, 10, 5],
+  );
+  t.true(checks.every((c) => c.passed));
+  t.deepEqual(gradcheckCell(options), checks);
+});
+
+test('the gradcheck can fail: a gradient with one entry off by 1e-6 is reported, in that tensor only', (t) => {
+  for (const cell of ['lstm', 'gru'] as const) {
+    const problem = cellProblem({ cell, L: 2, H: 5, K: 4, T: 4, seed: 5, dropout: 0.2 });
+    const analytic = cellAnalyticGradient(problem);
+    const honest = checkCellGradient(problem, analytic, Infinity);
+    t.true(honest.every((c) => c.passed), `${cell}: BPTT's own gradient passes`);
+
+    const spec = problem.layout.specs.find((s) => s.name === 'weight_hh_l1');
+    if (spec === undefined) return t.fail('the table has weight_hh_l1');
+    const spoiled = analytic.slice();
+    spoiled[spec.offset + 7] += 1e-6;
+    const checks = checkCellGradient(problem, spoiled, Infinity);
+    for (const c of checks) {
+      if (c.name === 'weight_hh_l1') {
+        t.false(c.passed, `${cell}: the spoiled tensor fails`);
+        t.true(c.maxAbsError > 0.9e-6 && c.maxAbsError > ABS_TOLERANCE, `${cell}: abs ${c.maxAbsError}`);
+      } else {
+        t.true(c.passed, `${cell} ${c.name}: untouched tensors still pass`);
+      }
+    }
+    t.deepEqual(analytic, cellAnalyticGradient(problem), 'the problem is left as it was');
+  }
+});
+
+test('compareGradients: the verdict of two vectors, abs and relative bounds, NaN fails', (t) => {
+  const ok = compareGradients('x', [0.5, 1e-3, 0], [0.5 + 1e-9, 1e-3 - 1e-9, 2e-9]);
+  t.like(ok, { name: 'x', checked: 3, maxGradient: 0.5, judgedRelative: 1, passed: true });
+  t.true(Math.abs(ok.maxAbsError - 2e-9) < 1e-18);
+  t.false(compareGradients('x', [0.5, 1e-3], [0.5, 1e-3 + 2e-8]).passed, 'abs error 2e-8 on a small gradient');
+  // A gradient above 1e-2 is also judged relatively: 9e-9 passes the absolute bound, and 9e-9 / 0.011 = 8e-7 < 1e-6.
+  t.true(compareGradients('x', [0.011], [0.011 + 9e-9]).passed);
+  t.false(compareGradients('x', [Number.NaN], [0]).passed);
+  t.false(compareGradients('x', [0.2], [Number.NaN]).passed);
+  t.true(Number.isNaN(compareGradients('x', [1e-4], [1e-4]).maxRelError), 'no entry large enough to judge relatively');
+  t.throws(() => compareGradients('x', [1, 2], [1]), { instanceOf: RangeError });
+});
+
+test('the RNN check keeps its counts through the shared comparison: samplesPerMatrix caps W, U, V; b and c whole', (t) => {
+  // And the CLI's default output is unchanged: test/readme.test.ts compares it byte for byte.
+  const checks = gradcheck({ H: 5, K: 4, T: 3, seed: 1, samplesPerMatrix: 7 });
+  t.deepEqual(
+    checks.map((c) => [c.name, c.checked]),
+    [['W', 7], ['U', 7], ['V', 7], ['b', 5], ['c', 4]],
+  );
+});
+
+// ---- the command --------------------------------------------------------------------------------
+
+test('gradcheck --cell gru --layers 3 (small): exit 0, a header naming the cell, a line per parameter kind', async (t) => {
+  const result = await runCli(['gradcheck', '--cell', 'gru', '--layers', '3', '--hidden', '16', '--vocab', '7', '--seq-length', '5'], { timeoutMs: 60_000 });
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stderr, '');
+  const lines = result.stdout.trimEnd().split('\n');
+  t.is(lines[0], 'gradcheck: gru, 3 layers, H=16 K=7 T=5 seed=1, centered differences with step 1e-5');
+  const names = stackedShapeTable({ cell: 'gru', L: 3, H: 16, K: 7 }).map(([name]) => name);
+  const body = lines.slice(1, -1);
+  t.deepEqual(
+    body.map((line) => /^ {2}(\S+):/.exec(line)?.[1]),
+    names,
+  );
+  // Names padded so the columns line up: every 'entries' at one column.
+  t.is(new Set(body.map((line) => line.indexOf(' entries'))).size, 1);
+  t.true(body.every((line) => line.endsWith('  ok')));
+  t.is(lines.at(-1), 'PASS: bounds are abs err < 1e-8 and rel err < 0.000001');
+});
+
+test('gradcheck --cell lstm --dropout 0.3 --all (small): passes, and says the masks are fixed', async (t) => {
+  const result = await runCli(['gradcheck', '--cell', 'lstm', '--dropout', '0.3', '--hidden', '6', '--vocab', '5', '--seq-length', '4', '--all'], { timeoutMs: 60_000 });
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^gradcheck: lstm, 1 layer, dropout 0\.3 \(fixed masks\), H=6 K=5 T=4 seed=1,/);
+  t.regex(result.stdout, /^ {2}weight_hh_l0: {2}\s*144 entries/m);
+  t.regex(result.stdout, /^PASS/m);
+});
+
+test('--cell rnn explicitly prints what the default prints', async (t) => {
+  const args = ['--hidden', '4', '--vocab', '5', '--seq-length', '4', '--samples', '6'];
+  const [plain, explicit] = await Promise.all([runCli(['gradcheck', ...args]), runCli(['gradcheck', '--cell', 'rnn', '--layers', '1', '--dropout', '0', ...args])]);
+  t.is(plain.code, 0, plain.stderr);
+  t.is(explicit.stdout, plain.stdout);
+  t.regex(plain.stdout, /^gradcheck: H=4 K=5 T=4 seed=1, centered/);
+});
+
+for (const [args, message] of [
+  [['--cell', 'rnn', '--layers', '2'], /--cell rnn supports only --layers 1/],
+  [['--cell', 'bogus'], /--cell must be rnn, lstm or gru, got 'bogus'/],
+  [['--cell', 'lstm', '--dropout', '1'], /--dropout must be at least 0 and below 1, got 1/],
+  [['--dropout', '0.5'], /--cell rnn has no dropout/],
+  [['--cell', 'gru', '--layers', '0'], /--layers must be at least 1/],
+] as const) {
+  test(`gradcheck ${args.join(' ')} is refused in one line, exit 2`, async (t) => {
+    const result = await runCli(['gradcheck', ...args]);
+    t.is(result.code, 2, result.stderr);
+    t.is(result.stdout, '');
+    t.regex(result.stderr, /^char-rnn: [^\n]*\n$/);
+    t.regex(result.stderr, message);
+  });
+}
+
+test("the README's gated example block is what the command prints", async (t) => {
+  const command = 'npx char-rnn gradcheck --cell gru --layers 2 --hidden 16 --vocab 7 --seq-length 5 --dropout 0.25';
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+  const start = readme.indexOf(`\`\`\`\n$ ${command}\n`);
+  t.true(start >= 0, `README.md has no block starting with '$ ${command}'`);
+  const body = start + `\`\`\`\n$ ${command}\n`.length;
+  const result = await runCli(command.split(' ').slice(2), { timeoutMs: 60_000 });
+  t.is(result.code, 0, result.stderr);
+  t.is(readme.slice(body, readme.indexOf('```', body)), result.stdout);
 });

@@ -1,13 +1,28 @@
-import { ABS_TOLERANCE, gradcheck, REL_MIN_GRADIENT, REL_TOLERANCE } from '../gradcheck.js';
+import { UserError } from '../errors.js';
+import { ABS_TOLERANCE, gradcheck, gradcheckCell, REL_MIN_GRADIENT, REL_TOLERANCE, type ParamCheck } from '../gradcheck.js';
+import type { CellKind } from '../model/cells/stacked-layout.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 
+const CELLS = ['rnn', 'lstm', 'gru'] as const;
+/** Entries checked by default: in each of the RNN's W, U, V (b and c whole), and in each tensor of a gated stack. */
+const RNN_SAMPLES = 2500;
+const CELL_SAMPLES = 50;
+
 const GRADCHECK_OPTIONS: readonly OptionSpec[] = [
+  { name: 'cell', kind: 'string', default: 'rnn', metavar: 'CELL', help: 'rnn, lstm or gru' },
+  { name: 'layers', kind: 'int', default: 1, min: 1, max: 255, help: 'layers L of an lstm or gru stack (the rnn has 1)' },
+  { name: 'dropout', kind: 'number', default: 0, min: 0, help: 'dropout P in [0, 1) of an lstm or gru stack, with masks fixed for the check' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'vocab', kind: 'int', default: 98, min: 2, max: 100000, help: 'vocabulary size K (98: the default corpus)' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 10000, help: 'sequence length T' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the random problem' },
-  { name: 'samples', kind: 'int', default: 2500, min: 1, help: 'random entries checked in each of W, U, V (b and c: all)' },
-  { name: 'all', kind: 'flag', help: 'check every entry of every matrix' },
+  {
+    name: 'samples',
+    kind: 'int',
+    min: 1,
+    help: `random entries checked: in each of W, U, V for rnn (default ${RNN_SAMPLES}; b and c: all), in each tensor for lstm and gru (default ${CELL_SAMPLES})`,
+  },
+  { name: 'all', kind: 'flag', help: 'check every entry of every tensor' },
 ];
 
 export function gradcheckHelp(): string {
@@ -16,19 +31,31 @@ export function gradcheckHelp(): string {
 
 export function runGradcheck(argv: readonly string[]): number {
   const v = parseOptions('gradcheck', GRADCHECK_OPTIONS, argv).values;
-  const options = {
-    H: v.hidden as number,
-    K: v.vocab as number,
-    T: v['seq-length'] as number,
-    seed: v.seed as number,
-    samplesPerMatrix: v.all === true ? Infinity : (v.samples as number),
-  };
-  process.stdout.write(`gradcheck: H=${options.H} K=${options.K} T=${options.T} seed=${options.seed}, centered differences with step 1e-5\n`);
-  const checks = gradcheck(options);
+  const cell = v.cell as string;
+  if (!(CELLS as readonly string[]).includes(cell)) throw new UserError(`--cell must be rnn, lstm or gru, got '${cell}'`);
+  const L = v.layers as number;
+  const dropout = v.dropout as number;
+  if (dropout >= 1) throw new UserError(`--dropout must be at least 0 and below 1, got ${dropout}`);
+  if (cell === 'rnn' && L !== 1) throw new UserError(`--cell rnn supports only --layers 1 (got ${L}): stack layers with --cell lstm or gru`);
+  if (cell === 'rnn' && dropout > 0) throw new UserError('--cell rnn has no dropout: use --cell lstm or gru with --dropout');
+  const dims = { H: v.hidden as number, K: v.vocab as number, T: v['seq-length'] as number, seed: v.seed as number };
+  const samples = (fallback: number): number => (v.all === true ? Infinity : ((v.samples as number | undefined) ?? fallback));
+  const size = `H=${dims.H} K=${dims.K} T=${dims.T} seed=${dims.seed}, centered differences with step 1e-5`;
+
+  let checks: ParamCheck[];
+  if (cell === 'rnn') {
+    process.stdout.write(`gradcheck: ${size}\n`);
+    checks = gradcheck({ ...dims, samplesPerMatrix: samples(RNN_SAMPLES) });
+  } else {
+    const stack = `${cell}, ${L} ${L === 1 ? 'layer' : 'layers'}${dropout > 0 ? `, dropout ${dropout} (fixed masks)` : ''}`;
+    process.stdout.write(`gradcheck: ${stack}, ${size}\n`);
+    checks = gradcheckCell({ ...dims, cell: cell as CellKind, L, dropout, samplesPerTensor: samples(CELL_SAMPLES) });
+  }
+  const nameWidth = Math.max(...checks.map((c) => c.name.length)) + 1;
   for (const c of checks) {
     const rel = c.judgedRelative === 0 ? '     -   ' : c.maxRelError.toExponential(2);
     process.stdout.write(
-      `  ${c.name}: ${String(c.checked).padStart(5)} entries  max |grad| ${c.maxGradient.toExponential(2)}  max abs err ${c.maxAbsError.toExponential(2)}  max rel err ${rel} (over ${c.judgedRelative} with |grad| > ${REL_MIN_GRADIENT})  ${c.passed ? 'ok' : 'FAIL'}\n`,
+      `  ${`${c.name}:`.padEnd(nameWidth)} ${String(c.checked).padStart(5)} entries  max |grad| ${c.maxGradient.toExponential(2)}  max abs err ${c.maxAbsError.toExponential(2)}  max rel err ${rel} (over ${c.judgedRelative} with |grad| > ${REL_MIN_GRADIENT})  ${c.passed ? 'ok' : 'FAIL'}\n`,
     );
   }
   const passed = checks.every((c) => c.passed);
