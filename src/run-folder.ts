@@ -33,14 +33,17 @@ export interface RunFolder {
 export function newRunFolder(parent: string = RUNS_FOLDER): { path: string; created: string[] } {
   const created = prepareFolder(parent);
   let next = 1 + Math.max(0, ...runNumbers(parent));
-  for (;;) {
+  for (let retries = 0; ; ) {
     const path = join(parent, `${RUN_PREFIX}${next}`);
     try {
       mkdirSync(path);
       return { path, created: [...created, path] };
     } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw fileError(error, `cannot create the run folder ${path}`, OUT_HINT);
-      next++;
+      const code = errorCode(error);
+      // ENOENT: a trainer that failed meanwhile removed the parent it had created, empty then.
+      if (code === 'ENOENT' && retries++ < 3) created.push(...prepareFolder(parent));
+      else if (code === 'EEXIST') next++;
+      else throw fileError(error, `cannot create the run folder ${path}`, OUT_HINT);
     }
   }
 }
@@ -54,7 +57,7 @@ export function claimRunFolder(path: string, { newRun, force, created }: { newRu
   const createdHere = created ?? prepareFolder(path);
   /** A run that stopped before writing anything (a missing corpus) leaves no empty folders behind. */
   const removeIfUnused = (): void => {
-    for (const folder of [...createdHere].reverse()) if (readdirSync(folder).length === 0) rmdirSync(folder);
+    for (const folder of [...createdHere].reverse()) removeIfEmpty(folder);
   };
   const lock = takeLock(path);
   try {
@@ -117,6 +120,16 @@ export function checkpointIn(path: string, preferred: typeof LAST_CHECKPOINT | t
   const other = preferred === LAST_CHECKPOINT ? BEST_CHECKPOINT : LAST_CHECKPOINT;
   for (const name of [preferred, other]) if (existsSync(join(path, name))) return join(path, name);
   throw new UserError(`${path} holds no checkpoint (${preferred} or ${other}): give a run folder or a checkpoint file written by 'char-rnn train'`);
+}
+
+/** rmdir refuses a folder that is not empty, so another trainer's new run in it is never lost. */
+function removeIfEmpty(folder: string): void {
+  try {
+    rmdirSync(folder);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw error;
+  }
 }
 
 function isFolder(path: string): boolean {
