@@ -39,8 +39,15 @@ async function writeTemporaryFile(path: string, data: Uint8Array | string): Prom
   const folder = dirname(path);
   makeFolder(folder);
   const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx');
+  // Listed before it exists: a second Ctrl-C can land while open() is still settling.
   unfinished.add(temp);
+  let handle;
+  try {
+    handle = await open(temp, 'wx');
+  } catch (error) {
+    unfinished.delete(temp);
+    throw error;
+  }
   try {
     try {
       await handle.writeFile(data);
