@@ -1,10 +1,10 @@
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../src/checkpoint/index.js';
-import { CLI_PATH, folderSnapshot, pollUntil, pseudoEnglish, runCli, settlesWithin, startCli, tempDir, type CliResult } from './fixtures/harness.js';
+import { CLI_PATH, folderSnapshot, pollUntil, pseudoEnglish, runCli, runCommand, settlesWithin, startCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it (or under a tmpfs mounted in it).
 const dir = tempDir('faults-test-');
@@ -63,26 +63,8 @@ function fill(folder: string): void {
 
 /** Runs a bash script (for redirections, pipes, FIFOs and process substitution) in which `cli` is `node dist/src/cli.js`. */
 function runShell(script: string, { cwd = dir.path, timeoutMs = 30_000 } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const withCli = `cli() { "$CHAR_RNN_NODE" "$CHAR_RNN_CLI" "$@"; }\n${script}`;
-    const env = { ...process.env, CHAR_RNN_NODE: process.execPath, CHAR_RNN_CLI: CLI_PATH };
-    const child = spawn('bash', ['-c', withCli], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut, ms: Date.now() - started });
-    });
-  });
+  const withCli = `cli() { "$CHAR_RNN_NODE" "$CHAR_RNN_CLI" "$@"; }\n${script}`;
+  return runCommand('bash', ['-c', withCli], { cwd, timeoutMs, env: { CHAR_RNN_NODE: process.execPath, CHAR_RNN_CLI: CLI_PATH } });
 }
 
 /** A path quoted for bash. */
