@@ -15,18 +15,19 @@ import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint } from '../src/check
 import type { WireCheckpoint, WireOptions, WireProgress } from '../src/checkpoint/schema.js';
 import { UserError } from '../src/errors.js';
 import { encodeKnown } from '../src/symbols.js';
+import { FORMAT_V1_BYTES } from './fixtures/format-v1.js';
 import { runCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 const dir = tempDir('checkpoint-validation-test-');
 test.after.always(() => dir.remove());
 
-// Tests run from dist/test/; the fixture and the schema are read from the source tree.
-const V1_PATH = fileURLToPath(new URL('../../test/fixtures/format-v1.ckpt', import.meta.url));
+// The format-1 fixture as a file, for the CLI; the schema is read from the source tree (tests run from dist/test/).
+const V1_PATH = dir.file('format-v1.ckpt', FORMAT_V1_BYTES);
 const V1_BYTES = readFileSync(V1_PATH);
 const type = protobuf.loadSync(fileURLToPath(new URL('../../proto/checkpoint.proto', import.meta.url))).lookupType('charrnn.Checkpoint');
 
 /**
- * What test/fixtures/format-v1.ckpt holds: 'char-rnn train --corpus corpus.txt --steps 3 --hidden 8
+ * What test/fixtures/format-v1.ts holds: 'char-rnn train --corpus corpus.txt --steps 3 --hidden 8
  * --seq-length 8 --streams 2 --threads 1 --val-frac 0.2 --eval-every 0 --sample-every 0
  * --sample-length 50 --seed 7' on this corpus, with parallel-char-rnn 0.1.0 (format 1).
  */
