@@ -4,7 +4,7 @@ import { UserError } from './errors.js';
 import { paramLayout, viewsOf, type Dims, type ParamViews } from './model/layout.js';
 import { Prng } from './model/prng.js';
 import { checkSamplingRule, createSampleWorkspace, drawSymbol, feedSymbol, type SamplingRule } from './model/sample.js';
-import { describeCodePoint, encodeKnown } from './symbols.js';
+import { describeUnknown, encodeKnown } from './symbols.js';
 
 /** Options of sample() and generate(); every one has a default. */
 export interface SampleOptions {
@@ -75,8 +75,7 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
 
 /** 'the prime has 2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)' */
 export function unknownCharacters(unknown: readonly number[]): string {
-  const noun = unknown.length === 1 ? 'character' : 'characters';
-  return `the prime has ${unknown.length} ${noun} not in the checkpoint's vocabulary: ${unknown.map(describeCodePoint).join(', ')}`;
+  return `the prime has ${describeUnknown(unknown)}`;
 }
 
 function* symbolChunks(

@@ -1,7 +1,7 @@
 import type { CheckpointData } from './checkpoint/index.js';
 import { UserError } from './errors.js';
 import { createScorer } from './model/scorer.js';
-import { describeCodePoint, encodeKnown } from './symbols.js';
+import { describeUnknown, encodeKnown } from './symbols.js';
 
 /** Options of scoreText(). */
 export interface ScoreTextOptions {
@@ -29,9 +29,6 @@ export interface TextScore {
   readonly skipped: readonly SkippedCharacter[];
 }
 
-/** Characters of the list of unknown ones that a message names before '... and N more'. */
-const NAMED_AT_MOST = 20;
-
 /**
  * The loss of the model in `checkpoint` on `text`, as validation in training computes it: from
  * a zero hidden state the model reads the text's first character and predicts the second, reads
@@ -43,7 +40,7 @@ const NAMED_AT_MOST = 20;
 export function scoreText(checkpoint: CheckpointData, text: string, options: ScoreTextOptions = {}): TextScore {
   const { ids, skipped } = knownIds(text, checkpoint.model.vocab);
   if (skipped.length > 0 && options.skipUnknown !== true) {
-    throw new UserError(`the text has ${describeSkipped(skipped)} (use only characters the model was trained on, or set skipUnknown to remove them)`);
+    throw new UserError(`the text has ${describeUnknown(skipped.map((s) => s.codePoint))} (use only characters the model was trained on, or set skipUnknown to remove them)`);
   }
   if (ids.length < 2) throw new UserError(`the text has ${tooFew(ids.length, skipped)}`);
   return { natsPerChar: meanLoss(checkpoint, ids), characters: ids.length, predictions: ids.length - 1, skipped };
@@ -75,13 +72,6 @@ export function meanLoss(checkpoint: CheckpointData, ids: Uint32Array): number {
   return createScorer(checkpoint.state.params, { H, K }).score(ids, 0, predictions, new Float64Array(H)) / predictions;
 }
 
-/** '2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)', at most 20 named. */
-export function describeSkipped(skipped: readonly SkippedCharacter[]): string {
-  const noun = skipped.length === 1 ? 'character' : 'characters';
-  const named = skipped.slice(0, NAMED_AT_MOST).map((s) => describeCodePoint(s.codePoint)).join(', ');
-  const more = skipped.length > NAMED_AT_MOST ? ` and ${skipped.length - NAMED_AT_MOST} more` : '';
-  return `${skipped.length} ${noun} not in the checkpoint's vocabulary: ${named}${more}`;
-}
 
 /** '1 character the model knows: at least 2 are needed (...)', for a text too short to score. */
 export function tooFew(characters: number, skipped: readonly SkippedCharacter[]): string {

@@ -173,6 +173,17 @@ function encodeChunk(text: string, lookup: Int32Array, ids: SymbolIds, pos: numb
   return pos;
 }
 
+/** Characters of a list of unknown ones that a message names before '... and N more'. */
+const NAMED_AT_MOST = 20;
+
+/** '2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)', at most 20 named. */
+export function describeUnknown(unknown: readonly number[]): string {
+  const noun = unknown.length === 1 ? 'character' : 'characters';
+  const named = unknown.slice(0, NAMED_AT_MOST).map(describeCodePoint).join(', ');
+  const more = unknown.length > NAMED_AT_MOST ? ` and ${unknown.length - NAMED_AT_MOST} more` : '';
+  return `${unknown.length} ${noun} not in the checkpoint's vocabulary: ${named}${more}`;
+}
+
 /** '"é" (U+00E9)'; JSON quoting keeps control characters and lone surrogates on one line. */
 export function describeCodePoint(cp: number): string {
   const hex = cp.toString(16).toUpperCase().padStart(4, '0');

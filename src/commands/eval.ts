@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
-import { fileError } from '../file-errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { formatPerChar } from '../progress/format.js';
 import { BEST_CHECKPOINT, checkpointIn, requireNewestRun } from '../run-folder.js';
-import { describeSkipped, knownIds, meanLoss, tooFew } from '../score-text.js';
-import { firstInvalidUtf8 } from '../utf8.js';
+import { knownIds, meanLoss, tooFew } from '../score-text.js';
+import { describeUnknown } from '../symbols.js';
+import { readTextFile } from '../text-file.js';
 
 const EVAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'checkpoint', kind: 'string', metavar: 'FILE', help: 'checkpoint file, or run folder (its best.ckpt), to score with (default: the newest run under checkpoints/)' },
@@ -39,7 +38,7 @@ export async function runEval(argv: readonly string[]): Promise<number> {
 
   const { ids, skipped } = knownIds(text, checkpoint.model.vocab);
   if (skipped.length > 0) {
-    const what = `text file ${textFile} has ${describeSkipped(skipped)}`;
+    const what = `text file ${textFile} has ${describeUnknown(skipped.map((s) => s.codePoint))}`;
     if (v['skip-unknown'] !== true) throw new UserError(`${what} (score a text in the characters the model was trained on, or pass --skip-unknown to remove them)`);
     const removed = skipped.reduce((sum, s) => sum + s.count, 0);
     process.stderr.write(`char-rnn: warning: ${what}; removed ${removed} of the text's ${ids.length + removed} characters (--skip-unknown)\n`);
@@ -58,20 +57,9 @@ export async function runEval(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** The file's text; a leading byte-order mark is dropped, as from a corpus. */
+/** The text to score: at least one byte (two characters are checked once unknown ones are gone). */
 async function readText(path: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw fileError(error, `cannot read text file ${path}`, TEXT_HINT);
-  }
-  if (bytes.length === 0) throw new UserError(`text file ${path} is empty (${TEXT_HINT} of at least two characters)`);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (error) {
-    const at = firstInvalidUtf8(bytes);
-    const where = at < 0 ? 'at its end' : `near byte ${at}`;
-    throw new UserError(`text file ${path} is not valid UTF-8 ${where} (save it as UTF-8 text)`, { cause: error });
-  }
+  const text = await readTextFile(path, 'text file');
+  if (text.length === 0) throw new UserError(`text file ${path} is empty (${TEXT_HINT} of at least two characters)`);
+  return text;
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
 import { generate, randomSeed, unknownCharacters } from '../generate.js';
@@ -6,6 +5,7 @@ import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { fileError } from '../file-errors.js';
 import { BEST_CHECKPOINT, checkpointIn, requireNewestRun } from '../run-folder.js';
 import { encodeKnown } from '../symbols.js';
+import { readTextFile } from '../text-file.js';
 import { visibleText } from '../visible-text.js';
 
 const SAMPLE_OPTIONS: readonly OptionSpec[] = [
@@ -62,17 +62,7 @@ export async function runSample(argv: readonly string[]): Promise<number> {
 async function readPrime(prime: string | undefined, primeFile: string | undefined): Promise<string> {
   if (primeFile === undefined) return prime ?? '';
   if (prime !== undefined) throw new UserError(`pass --prime or --prime-file, not both`);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(primeFile);
-  } catch (error) {
-    throw fileError(error, `cannot read prime file ${primeFile}`, 'pass a readable UTF-8 text file');
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (error) {
-    throw new UserError(`prime file ${primeFile} is not valid UTF-8 (save it as UTF-8 text)`, { cause: error });
-  }
+  return readTextFile(primeFile, 'prime file');
 }
 
 /**
