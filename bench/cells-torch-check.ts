@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createGruWorkspace, gruSequenceLoss } from '../src/model/cells/gru.js';
 import { createLstmWorkspace, lstmSequenceLoss } from '../src/model/cells/lstm.js';
 import { maskSize, stackedLayout, stackedViewsOf, stateSize, type StackedDims } from '../src/model/cells/stacked-layout.js';
-import { dropoutMask } from '../src/model/dropout.js';
+import { sequenceMasks } from '../src/model/dropout.js';
 import { Prng } from '../src/model/prng.js';
 
 const PEER = fileURLToPath(new URL('../../bench/peers/torch_cells_check.py', import.meta.url));
@@ -23,12 +23,7 @@ function problem(dims: StackedDims, T: number, p: number, seed: number) {
   const params = Float64Array.from({ length: layout.size }, () => 0.5 * uniform());
   const ids = Array.from({ length: T + 1 }, () => Math.floor(prng.nextDouble() * dims.K));
   const state = Float64Array.from({ length: stateSize(dims) }, () => 0.5 * uniform());
-  const masks = p === 0 ? null : new Float64Array(maskSize(dims, T));
-  if (masks !== null) {
-    for (let l = 0; l < dims.L; l++) {
-      for (let t = 0; t < T; t++) dropoutMask(masks.subarray((l * T + t) * dims.H, (l * T + t + 1) * dims.H), { seed, step: 0, stream: 0, layer: l, t, p });
-    }
-  }
+  const masks = p === 0 ? null : sequenceMasks(new Float64Array(maskSize(dims, T)), { L: dims.L, T, H: dims.H }, { seed, step: 0, stream: 0, p });
   const finalState = state.slice();
   const views = stackedViewsOf(params, layout);
   const loss = dims.cell === 'lstm'

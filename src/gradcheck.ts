@@ -10,7 +10,7 @@ import {
   type StackedLayout,
   type StackedViews,
 } from './model/cells/stacked-layout.js';
-import { dropoutMask } from './model/dropout.js';
+import { sequenceMasks } from './model/dropout.js';
 import { paramLayout, viewsOf } from './model/layout.js';
 import { Prng } from './model/prng.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from './model/rnn.js';
@@ -116,16 +116,7 @@ export function cellProblem({ cell, L, H, K, T, seed, dropout }: Omit<CellGradch
   const state0 = new Float64Array(stateSize(dims));
   for (let i = 0; i < state0.length; i++) state0[i] = i < L * H ? Math.tanh(prng.nextGaussian()) : prng.nextGaussian();
   const ids = Uint32Array.from({ length: T + 1 }, () => prng.nextUint32() % K);
-  let masks: Float64Array | null = null;
-  if (dropout > 0) {
-    masks = new Float64Array(maskSize(dims, T));
-    for (let l = 0; l < L; l++) {
-      for (let t = 0; t < T; t++) {
-        const row = (l * T + t) * H;
-        dropoutMask(masks.subarray(row, row + H), { seed, step: 0, stream: 0, layer: l, t, p: dropout });
-      }
-    }
-  }
+  const masks = dropout > 0 ? sequenceMasks(new Float64Array(maskSize(dims, T)), { L, T, H }, { seed, step: 0, stream: 0, p: dropout }) : null;
   return { dims, layout, T, flat, state0, ids, masks, pickState: prng.state() };
 }
 

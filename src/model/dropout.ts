@@ -69,6 +69,18 @@ export function dropoutMask(out: Float64Array, key: DropoutKey): Float64Array {
 }
 
 /**
+ * Fills out (L, T, H) with the masks of one stream's sequence: row (l, t) is dropoutMask for
+ * (seed, step, stream, layer l, t), the layout the cells (src/model/cells/) take.
+ */
+export function sequenceMasks(out: Float64Array, { L, T, H }: { L: number; T: number; H: number }, key: Omit<DropoutKey, 'layer' | 't'>): Float64Array {
+  if (out.length !== L * T * H) throw new RangeError(`sequence masks need L*T*H = ${L * T * H} numbers, got ${out.length}`);
+  for (let l = 0; l < L; l++) {
+    for (let t = 0; t < T; t++) dropoutMask(out.subarray((l * T + t) * H, (l * T + t + 1) * H), { ...key, layer: l, t });
+  }
+  return out;
+}
+
+/**
  * Philox4x32-R on a 4-word counter and a 2-word key (uint32 words, in Random123's order); R = 10
  * is the standard generator. Writes the 4 output words into out and returns it.
  */
