@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { damagedLine, parseLines } from './lines.js';
 
 /**
  * One row of <out>/history.csv: the numbers of one training step. Every loss is in nats per
@@ -52,32 +53,11 @@ export function parseHistory(text: string, path: string, seqLength?: number): Pa
     if (seqLength === undefined) throw new UserError(`${path} has losses per sequence (an older char-rnn wrote it): reading it needs the run's sequence length`);
     perChar = seqLength;
   }
-  const rows: HistoryRow[] = [];
-  const warnings: string[] = [];
-  let start = headerEnd + 1;
-  for (let lineNumber = 2; start < text.length; lineNumber++) {
-    const newline = text.indexOf('\n', start);
-    const end = newline < 0 ? text.length : newline;
-    const row = newline < 0 ? undefined : parseRow(text.slice(start, end).replace(/\r$/, ''), perChar);
-    if (row === undefined) {
-      if (end + 1 < text.length) throw new UserError(`${path} is damaged: line ${lineNumber} is not a history row (train again, or delete the file)`);
-      warnings.push(tornLine(path, lineNumber, newline < 0));
-      break;
-    }
-    const previous = rows.at(-1);
-    if (previous !== undefined && row.step <= previous.step) {
-      throw new UserError(`${path} is damaged: line ${lineNumber} has step ${row.step} after step ${previous.step} (train again, or delete the file)`);
-    }
-    rows.push(row);
-    start = end + 1;
+  const { items: rows, warnings } = parseLines(text, headerEnd + 1, 2, path, 'a history row', (line) => parseRow(line, perChar));
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i].step <= rows[i - 1].step) throw damagedLine(path, i + 2, `has step ${rows[i].step} after step ${rows[i - 1].step}`);
   }
   return { rows, warnings };
-}
-
-/** The warning for a last line left out; a run writes whole lines, so only a cut-short write leaves one. */
-export function tornLine(path: string, lineNumber: number, unterminated: boolean): string {
-  const what = unterminated ? 'has no end (a write cut short by a crash or a full disk)' : 'is damaged';
-  return `${path}: its last line, line ${lineNumber}, ${what} and is left out`;
 }
 
 function parseRow(line: string, perChar: number): HistoryRow | undefined {

@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { tornLine } from './history-row.js';
+import { parseLines } from './lines.js';
 
 /** A sample printed during training, as kept in <out>/samples.jsonl (one JSON object a line). */
 export interface SampleRecord {
@@ -26,23 +26,7 @@ export interface ParsedSamples {
  * sample) is left out with a warning; any other line that is not a sample is a UserError.
  */
 export function parseSamples(text: string, path: string): ParsedSamples {
-  const samples: SampleRecord[] = [];
-  const ends: number[] = [];
-  const warnings: string[] = [];
-  let start = 0;
-  for (let lineNumber = 1; start < text.length; lineNumber++) {
-    const newline = text.indexOf('\n', start);
-    const end = newline < 0 ? text.length : newline;
-    const sample = newline < 0 ? undefined : parseLine(text.slice(start, end));
-    if (sample === undefined) {
-      if (end + 1 < text.length) throw new UserError(`${path} is damaged: line ${lineNumber} is not a sample (train again, or delete the file)`);
-      warnings.push(tornLine(path, lineNumber, newline < 0));
-      break;
-    }
-    samples.push(sample);
-    ends.push(end + 1);
-    start = end + 1;
-  }
+  const { items: samples, ends, warnings } = parseLines(text, 0, 1, path, 'a sample', parseLine);
   return { samples, ends, warnings };
 }
 
