@@ -1,4 +1,3 @@
-import { UserError } from '../errors.js';
 import { parseLines } from './lines.js';
 
 /** A sample printed during training, as kept in <out>/samples.jsonl (one JSON object a line). */
