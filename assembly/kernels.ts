@@ -453,6 +453,27 @@ export function transposeRange(H: i32, K: i32, params: usize, WT: usize, UT: usi
   transposePart(at(params, H * H + H * K), VT, K, H, H * H + H * K, lo, hi);
 }
 
+/**
+ * paramsT = every matrix of params transposed at its own offset, for the entries [lo, hi) of
+ * params: table (count, 3) int32 holds each matrix's (offset, rows, cols), offsets in float64s,
+ * from the layout table (src/model/cells/cell.ts matrixTable).
+ */
+export function transposeMatrices(table: usize, count: i32, params: usize, paramsT: usize, lo: i32, hi: i32): void {
+  for (let m = 0; m < count; m++) {
+    const row = table + <usize>(m * 12);
+    const offset = load<i32>(row);
+    transposePart(at(params, offset), at(paramsT, offset), load<i32>(row, 4), load<i32>(row, 8), offset, lo, hi);
+  }
+}
+
+export function fillZero(p: usize, bytes: usize): void {
+  memory.fill(p, 0, bytes);
+}
+
+export function storeF64(p: usize, value: f64): void {
+  store<f64>(p, value);
+}
+
 export { stackedTranspose } from './cells/stacked';
 export { lstmScratchBytes, lstmLoss, lstmLossAndGrad } from './cells/lstm';
 export { gruScratchBytes, gruLoss, gruLossAndGrad } from './cells/gru';

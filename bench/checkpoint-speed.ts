@@ -26,9 +26,9 @@ export async function measureCheckpoints(runs: number): Promise<CheckpointSpeed>
   const data: CheckpointData = {
     packageVersion: 'bench',
     createdAt: new Date(0).toISOString(),
-    model: { cell: 'rnn', H, K, vocab: Uint32Array.from({ length: K }, (_, k) => 32 + k) },
+    model: { cell: 'rnn', L: 1, H, K, vocab: Uint32Array.from({ length: K }, (_, k) => 32 + k) },
     options: {
-      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0.05, epochs: 1, steps: undefined,
+      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0.05, dropout: 0, epochs: 1, steps: undefined,
       evalEvery: 2000, sampleEvery: 1000, sampleLength: 200, checkpointEvery: 1000, threads: 2,
     },
     corpus: { source: 'bench', length: 10_000_000, sha256: new Uint8Array(32) },

@@ -41,9 +41,9 @@ function randomModel(H: number, K: number): CheckpointData {
   return {
     packageVersion: 'bench',
     createdAt: new Date(0).toISOString(),
-    model: { cell: 'rnn', H, K, vocab: Uint32Array.from({ length: K }, (_, k) => 32 + k) },
+    model: { cell: 'rnn', L: 1, H, K, vocab: Uint32Array.from({ length: K }, (_, k) => 32 + k) },
     options: {
-      seqLength: 25, streams: 1, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0, epochs: 1, steps: undefined,
+      seqLength: 25, streams: 1, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0, dropout: 0, epochs: 1, steps: undefined,
       evalEvery: 0, sampleEvery: 0, sampleLength: 200, checkpointEvery: 0, threads: 1,
     },
     corpus: { source: 'random', length: 0, sha256: new Uint8Array(32) },

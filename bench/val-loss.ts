@@ -40,5 +40,5 @@ function referenceLoss(dims: Dims, layout: Layout, params: Float64Array, ids: Ui
 
 /** The same sum by the WebAssembly kernels. */
 function simdLoss(dims: Dims, params: Float64Array, ids: Uint32Array): number {
-  return createScorer(params, dims).score(ids, 0, ids.length - 1, new Float64Array(dims.H));
+  return createScorer(params, { cell: 'rnn', L: 1, ...dims }).score(ids, 0, ids.length - 1, new Float64Array(dims.H));
 }

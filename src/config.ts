@@ -1,12 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
+import { CELL_NAMES, findCell } from './model/cells/registry.js';
 import { RUNS_FOLDER } from './run-folder.js';
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
 export interface TrainConfig {
   readonly corpus: string | undefined; // undefined: the bundled State of the Union corpus
+  readonly cell: string; // a registered cell's name (src/model/cells/registry.ts)
+  readonly layers: number;
   readonly hidden: number;
+  readonly dropout: number; // in [0, 1): on the input of every layer above the first and on the top layer's output
   readonly seqLength: number;
   readonly streams: number;
   readonly threads: number;
@@ -24,14 +28,20 @@ export interface TrainConfig {
   readonly out: string;
 }
 
+/** Dropout masks are keyed by layer in 8 bits (src/model/dropout.ts); 16 layers is deeper than any char model needs. */
+export const MAX_LAYERS = 16;
+
 /** Options that change the numbers a run computes: a resumed run may not change them. */
-export const MATH_OPTIONS = ['hidden', 'seqLength', 'streams', 'eta', 'eps', 'clip', 'seed', 'valFrac'] as const;
+export const MATH_OPTIONS = ['cell', 'layers', 'hidden', 'dropout', 'seqLength', 'streams', 'eta', 'eps', 'clip', 'seed', 'valFrac'] as const;
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
   { name: 'resume', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
   { name: 'init-from', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
-  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
+  { name: 'cell', kind: 'string', default: 'rnn', metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
+  { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'stacked layers L (lstm and gru)' },
+  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H per layer' },
+  { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T (BPTT length)' },
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'contiguous streams B trained side by side; the gradient is their mean' },
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
@@ -74,7 +84,10 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
   const config = makeTrainConfig({
     corpus: v.corpus as string | undefined,
+    cell: v.cell as string,
+    layers: v.layers as number,
     hidden: v.hidden as number,
+    dropout: v.dropout as number,
     seqLength: v['seq-length'] as number,
     streams: v.streams as number,
     threads: v.threads as number | undefined,
@@ -110,7 +123,17 @@ export function makeTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
   const merged = { corpus: undefined, steps: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
+  checkModelOptions(merged);
   return Object.freeze({ ...merged, threads });
+}
+
+/** The model options together: a known cell, and layers and dropout only where the cell has them. */
+function checkModelOptions({ cell, layers, dropout }: Pick<TrainConfig, 'cell' | 'layers' | 'dropout'>): void {
+  const descriptor = findCell(cell);
+  if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
+  if (descriptor.stacks) return;
+  if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell lstm or --cell gru for --layers ${layers}`);
+  if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
 }
 
 export function trainHelp(): string {

@@ -1,9 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { CheckpointData } from './checkpoint/index.js';
 import { UserError } from './errors.js';
-import { paramLayout, viewsOf, type Dims, type ParamViews } from './model/layout.js';
+import { modelLayout, stateLength, type Stepper } from './model/cells/cell.js';
+import { cellNamed } from './model/cells/registry.js';
 import { Prng } from './model/prng.js';
-import { checkSamplingRule, createSampleWorkspace, drawSymbol, feedSymbol, type SamplingRule } from './model/sample.js';
+import { checkSamplingRule, drawFromScores, type SamplingRule } from './model/sample.js';
 import { describeUnknown, encodeKnown } from './symbols.js';
 
 /** Options of sample() and generate(); every one has a default. */
@@ -53,11 +54,12 @@ export function sample(checkpoint: CheckpointData, options: SampleOptions = {}):
  * from there it can fall into a run of rare symbols before it finds its way back to text.
  */
 export function generate(checkpoint: CheckpointData, options: SampleOptions = {}): Generator<string, void, undefined> {
-  const { H, K, vocab } = checkpoint.model;
-  const dims = { H, K };
-  const layout = paramLayout(dims);
+  const { cell: name, L, H, K, vocab } = checkpoint.model;
+  const dims = { cell: name, L, H, K };
+  const cell = cellNamed(name);
+  const layout = modelLayout(cell, dims);
   if (checkpoint.state.params.length !== layout.size) {
-    throw new RangeError(`the checkpoint has ${checkpoint.state.params.length} parameters, but H=${H} and K=${K} need ${layout.size}`);
+    throw new RangeError(`the checkpoint has ${checkpoint.state.params.length} parameters, but a ${name} of L=${L}, H=${H} and K=${K} needs ${layout.size}`);
   }
   if (vocab.length !== K) throw new RangeError(`the checkpoint's vocabulary lists ${vocab.length} symbols, but K is ${K}`);
   const length = options.length ?? 1000;
@@ -69,8 +71,10 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
   if (prime.unknown.length > 0 && options.skipUnknown !== true) {
     throw new UserError(`${unknownCharacters(prime.unknown)} (use only characters the model was trained on, or set skipUnknown to drop them)`);
   }
-  const start = prime.ids.length === 0 ? checkpoint.state.hidden.subarray(0, H) : new Float64Array(H);
-  return symbolChunks(viewsOf(checkpoint.state.params, layout), dims, vocab, start, prime.ids, length, rule, Prng.fromSeed(seed));
+  const S = stateLength(cell, dims);
+  const stepper = cell.createStepper(checkpoint.state.params, layout);
+  stepper.state.set(prime.ids.length === 0 ? checkpoint.state.hidden.subarray(0, S) : new Float64Array(S));
+  return symbolChunks(stepper, vocab, prime.ids, length, rule, Prng.fromSeed(seed));
 }
 
 /** 'the prime has 2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)' */
@@ -79,26 +83,23 @@ export function unknownCharacters(unknown: readonly number[]): string {
 }
 
 function* symbolChunks(
-  p: ParamViews,
-  dims: Dims,
+  stepper: Stepper,
   vocab: Uint32Array,
-  start: Float64Array,
   prime: Uint32Array,
   length: number,
   rule: SamplingRule,
   prng: Prng,
 ): Generator<string, void, undefined> {
-  const ws = createSampleWorkspace(p, dims);
-  ws.h.set(start);
   const text = new TextChunks(vocab);
+  const order = new Uint32Array(vocab.length);
   for (const id of prime) {
-    feedSymbol(p, dims, ws, id);
+    stepper.feed(id);
     if (text.push(id)) yield text.take();
   }
   for (let n = 0; n < length; n++) {
-    const id = drawSymbol(p, dims.K, ws, rule, prng);
+    const id = drawFromScores(stepper.scores(), order, rule, prng);
     if (text.push(id)) yield text.take();
-    if (n + 1 < length) feedSymbol(p, dims, ws, id);
+    if (n + 1 < length) stepper.feed(id);
   }
   if (text.size > 0) yield text.take();
 }

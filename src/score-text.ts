@@ -1,5 +1,7 @@
 import type { CheckpointData } from './checkpoint/index.js';
 import { UserError } from './errors.js';
+import { stateLength } from './model/cells/cell.js';
+import { cellNamed } from './model/cells/registry.js';
 import { createScorer } from './model/scorer.js';
 import { describeUnknown, encodeKnown } from './symbols.js';
 
@@ -65,11 +67,13 @@ export function knownIds(text: string, vocab: Uint32Array): { ids: Uint32Array; 
  * prediction at a time and divided once, as validate() in train.ts does.
  */
 export function meanLoss(checkpoint: CheckpointData, ids: Uint32Array): number {
-  const { H, K, vocab } = checkpoint.model;
+  const { cell, L, H, K, vocab } = checkpoint.model;
   if (vocab.length !== K) throw new RangeError(`the checkpoint's vocabulary lists ${vocab.length} symbols, but K is ${K}`);
   if (ids.length < 2) throw new RangeError(`scoring needs at least 2 ids, got ${ids.length}`);
   const predictions = ids.length - 1;
-  return createScorer(checkpoint.state.params, { H, K }).score(ids, 0, predictions, new Float64Array(H)) / predictions;
+  const dims = { cell, L, H, K };
+  const state = new Float64Array(stateLength(cellNamed(cell), dims));
+  return createScorer(checkpoint.state.params, dims).score(ids, 0, predictions, state) / predictions;
 }
 
 

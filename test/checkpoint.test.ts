@@ -43,9 +43,9 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
   return {
     packageVersion: '0.1.0',
     createdAt: '2025-11-26T04:20:00.000Z',
-    model: { cell: 'rnn', H, K, vocab },
+    model: { cell: 'rnn', L: 1, H, K, vocab },
     options: {
-      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, epochs: 3, steps: undefined,
+      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, epochs: 3, steps: undefined,
       evalEvery: 1000, sampleEvery: 500, sampleLength: 200, checkpointEvery: 250, threads: 4,
       ...overrides.options,
     },
@@ -248,8 +248,8 @@ test('another protobuf message, a missing section and inconsistent sizes are rej
   assertOneLineUserError(t, decodeError(encode({ ...good, model: undefined })), 'checkpoints/x.ckpt', /is damaged: it has no model section/);
   assertOneLineUserError(t, decodeError(encode({ ...good, tensors: undefined })), 'checkpoints/x.ckpt', /is damaged: it has no tensors section/);
   // The tensors still match their checksum, but no longer fit H.
-  assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, hidden: 6 } })), 'checkpoints/x.ckpt', /is damaged: its params hold 107 numbers but H=6, K=7 need 133/);
-  assertOneLineUserError(t, decodeError(encode({ ...good, options: { ...good.options, streams: 4 } })), 'checkpoints/x.ckpt', /its hidden states hold 15 numbers but 4 streams of H=5 need 20/);
+  assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, hidden: 6 } })), 'checkpoints/x.ckpt', /is damaged: its params hold 107 numbers but rnn H=6, K=7 need 133/);
+  assertOneLineUserError(t, decodeError(encode({ ...good, options: { ...good.options, streams: 4 } })), 'checkpoints/x.ckpt', /its hidden states hold 15 numbers but 4 streams of rnn H=5, K=7 need 20/);
   assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, cell: 'lstm' } })), 'checkpoints/x.ckpt', /holds a 'lstm' model.*upgrade/);
 });
 

@@ -177,7 +177,7 @@ test('createScorer scores a long text as one stream exactly as evaluate() does',
   const params = Float64Array.from({ length: layout.size }, () => 0.3 * prng.nextGaussian());
   const ids = Array.from({ length: 10_001 }, () => Math.floor(prng.nextDouble() * dims.K)); // crosses chunks
   const h = new Float64Array(dims.H);
-  const loss = createScorer(params, dims).score(ids, 0, 10_000, h);
+  const loss = createScorer(params, { cell: 'rnn', L: 1, ...dims }).score(ids, 0, 10_000, h);
   const expectedH = new Float64Array(dims.H);
   const expected = evaluate(viewsOf(params, layout), dims, ids, 0, 10_000, expectedH, createEvalWorkspace(dims));
   t.true(Object.is(loss, expected), `${loss} vs ${expected}`);

@@ -13,6 +13,7 @@ export interface CheckpointOptions {
   readonly clip: number;
   readonly seed: number;
   readonly valFrac: number;
+  readonly dropout: number; // 0 for none; files from before the cells read as 0
   readonly epochs: number;
   readonly steps: number | undefined; // undefined: the run is bounded by epochs
   readonly evalEvery: number;
@@ -29,7 +30,7 @@ export interface CorpusFingerprint {
   readonly sha256: Uint8Array; // 32 bytes, see corpusFingerprint()
 }
 
-/** Where training stands; tensors follow src/model/layout.ts. */
+/** Where training stands; tensors follow the cell's parameter table (src/model/cells/). */
 export interface CheckpointState {
   readonly step: number;
   readonly epoch: number; // 1-based
@@ -38,7 +39,7 @@ export interface CheckpointState {
   readonly charsSeen: number;
   readonly params: Float64Array; // (P)
   readonly adagradMemory: Float64Array; // (P)
-  readonly hidden: Float64Array; // (B, H)
+  readonly hidden: Float64Array; // (B, S): each stream's state, the cell's state table per stream
   readonly prngState: Uint32Array; // (4)
   readonly smoothLoss: number; // nats per sequence of T characters; NaN before the first step
   readonly bestLoss: number; // Infinity before the first
@@ -49,11 +50,20 @@ export interface CheckpointState {
   readonly valHistory: readonly LossPoint[];
 }
 
+/** The model: a registered cell's name, L layers of H units, K symbols. */
+export interface CheckpointModel {
+  readonly cell: string;
+  readonly L: number;
+  readonly H: number;
+  readonly K: number;
+  readonly vocab: Uint32Array; // (K) code points, ascending
+}
+
 /** Everything a checkpoint file holds, in the form the trainer uses (proto/checkpoint.proto on disk). */
 export interface CheckpointData {
   readonly packageVersion: string;
   readonly createdAt: string; // ISO 8601, UTC
-  readonly model: { readonly cell: 'rnn'; readonly H: number; readonly K: number; readonly vocab: Uint32Array };
+  readonly model: CheckpointModel;
   readonly options: CheckpointOptions;
   readonly corpus: CorpusFingerprint;
   readonly state: CheckpointState;

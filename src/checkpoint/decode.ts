@@ -2,7 +2,9 @@ import { UserError } from '../errors.js';
 import { checksumProblem, tensorsSha256 } from './checksum.js';
 import type { CheckpointData, LossPoint } from './data.js';
 import { float64FromLittleEndian } from './endian.js';
-import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint } from './schema.js';
+import type { ShapeEntry } from '../model/cells/cell.js';
+import { findCell } from '../model/cells/registry.js';
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireTensorShape } from './schema.js';
 import { shapeProblem } from './shape.js';
 import { valueProblem } from './values.js';
 
@@ -52,21 +54,27 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
 
   const cell = model.cell ?? '';
   if (cell === '') throw damaged(path, 'it names no model cell');
-  if (cell !== 'rnn') throw new UserError(`${path} holds a '${cell}' model, which this char-rnn cannot run: upgrade parallel-char-rnn`);
+  const descriptor = findCell(cell);
+  if (descriptor === undefined) throw new UserError(`${path} holds a '${cell}' model, which this char-rnn cannot run: upgrade parallel-char-rnn`);
   for (const [name, tensor] of [['params', params], ['AdaGrad memory', adagradMemory], ['hidden states', hidden]] as const) {
     if (tensor.length % 8 !== 0) throw damaged(path, `its ${name} are ${tensor.length} bytes, not whole float64s`);
   }
+  // files from before the gated cells have no layer count: they are one-layer rnn models
+  const L = model.layers || (cell === 'rnn' ? 1 : 0);
   const H = model.hidden ?? 0;
   const K = model.vocabSize ?? 0;
   const vocab = Uint32Array.from(model.vocab ?? []);
   const prngState = Uint32Array.from(progress.prngState ?? []);
   const corpusSha256 = new Uint8Array(corpus.sha256 ?? EMPTY);
   const problem = shapeProblem({
-    H, K, B: options.streams ?? 0, vocab: vocab.length,
+    cell, L, H, K, B: options.streams ?? 0, vocab: vocab.length,
     params: params.length / 8, adagradMemory: adagradMemory.length / 8, hidden: hidden.length / 8,
     prngState: prngState.length, corpusSha256: corpusSha256.length,
   });
   if (problem !== undefined) throw damaged(path, problem);
+  const tables = tableProblem('parameter', model.params, descriptor.paramTable({ cell, L, H, K })) ??
+    tableProblem('state', model.state, descriptor.stateTable({ cell, L, H, K }));
+  if (tables !== undefined) throw damaged(path, tables);
   if (prngState.every((word) => word === 0)) throw damaged(path, 'its PRNG state is all zeros');
   const bestMetric = progress.bestMetric;
   if (bestMetric !== 'val' && bestMetric !== 'smooth') throw damaged(path, `its best metric is '${bestMetric}', not 'val' or 'smooth'`);
@@ -83,7 +91,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   const data: CheckpointData = {
     packageVersion: wire.packageVersion ?? '',
     createdAt: wire.createdAt ?? '',
-    model: { cell, H, K, vocab },
+    model: { cell, L, H, K, vocab },
     options: {
       seqLength: options.seqLength ?? 0,
       streams: options.streams ?? 0,
@@ -92,6 +100,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       clip: options.clip ?? 0,
       seed: options.seed ?? 0,
       valFrac: options.valFrac ?? 0,
+      dropout: options.dropout ?? 0,
       epochs: options.epochs ?? 0,
       steps: options.steps === undefined ? undefined : count('steps option', options.steps),
       evalEvery: count('eval-every option', options.evalEvery),
@@ -123,6 +132,18 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   const values = valueProblem(data);
   if (values !== undefined) throw damaged(path, values);
   return data;
+}
+
+/** Where a file's own tensor table (absent before the gated cells) differs from the one its cell and sizes give. */
+function tableProblem(what: string, stored: WireTensorShape[] | undefined, expected: readonly ShapeEntry[]): string | undefined {
+  if (stored === undefined || stored.length === 0) return undefined;
+  const describe = (name: string, dims: readonly number[]): string => `${name} [${dims.join(', ')}]`;
+  const found = stored.map((t) => describe(t.name ?? '', t.dims ?? []));
+  const wanted = expected.map(([name, dims]) => describe(name, dims));
+  const at = wanted.findIndex((entry, i) => found[i] !== entry);
+  if (at === -1 && found.length === wanted.length) return undefined;
+  const index = at === -1 ? wanted.length : at;
+  return `its ${what} table lists ${found[index] ?? 'nothing'} where its model has ${wanted[index] ?? 'nothing'}`;
 }
 
 function parse(bytes: Uint8Array, path: string): WireCheckpoint {

@@ -1,7 +1,9 @@
 import { appendChecksum, tensorsSha256 } from './checksum.js';
 import type { CheckpointData, LossPoint } from './data.js';
 import { littleEndianBytes } from './endian.js';
-import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint } from './schema.js';
+import type { ShapeEntry } from '../model/cells/cell.js';
+import { cellNamed } from '../model/cells/registry.js';
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireTensorShape } from './schema.js';
 import { shapeProblem } from './shape.js';
 import { valueProblem } from './values.js';
 
@@ -15,6 +17,7 @@ const UINT32_MAX = 0xffffffff;
 export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   checkEncodable(data);
   const { model, options, corpus, state } = data;
+  const cell = cellNamed(model.cell);
   const params = littleEndianBytes(state.params);
   const adagradMemory = littleEndianBytes(state.adagradMemory);
   const hidden = littleEndianBytes(state.hidden);
@@ -23,7 +26,10 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
     formatVersion: CHECKPOINT_FORMAT_VERSION,
     packageVersion: data.packageVersion,
     createdAt: data.createdAt,
-    model: { cell: model.cell, hidden: model.H, vocabSize: model.K, vocab: Array.from(model.vocab) },
+    model: {
+      cell: model.cell, hidden: model.H, vocabSize: model.K, vocab: Array.from(model.vocab), layers: model.L,
+      params: wireShapes(cell.paramTable(model)), state: wireShapes(cell.stateTable(model)),
+    },
     options, // an undefined steps is left out of the file, as proto3 optional allows
     corpus: { source: corpus.source, length: corpus.length, sha256: corpus.sha256 },
     progress: {
@@ -46,15 +52,18 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   return appendChecksum(checkpointMessageType().encode(wire).finish());
 }
 
+function wireShapes(table: readonly ShapeEntry[]): WireTensorShape[] {
+  return table.map(([name, dims]) => ({ name, dims: [...dims] }));
+}
+
 function wirePoint(point: LossPoint): WireLossPoint {
   return { step: point.step, loss: point.loss };
 }
 
 function checkEncodable(data: CheckpointData): void {
   const { model, options, corpus, state } = data;
-  if (model.cell !== 'rnn') throw new RangeError(`checkpoint model.cell is '${String(model.cell)}', not 'rnn'`);
   const problem = shapeProblem({
-    H: model.H, K: model.K, B: options.streams, vocab: model.vocab.length,
+    cell: model.cell, L: model.L, H: model.H, K: model.K, B: options.streams, vocab: model.vocab.length,
     params: state.params.length, adagradMemory: state.adagradMemory.length, hidden: state.hidden.length,
     prngState: state.prngState.length, corpusSha256: corpus.sha256.length,
   });
@@ -64,7 +73,7 @@ function checkEncodable(data: CheckpointData): void {
   }
   const { uint32, uint64 } = { uint32: UINT32_MAX, uint64: Number.MAX_SAFE_INTEGER };
   const integers: [string, number, number][] = [
-    ['model.H', model.H, uint32], ['model.K', model.K, uint32],
+    ['model.L', model.L, uint32], ['model.H', model.H, uint32], ['model.K', model.K, uint32],
     ['options.seqLength', options.seqLength, uint32], ['options.streams', options.streams, uint32],
     ['options.seed', options.seed, uint32], ['options.epochs', options.epochs, uint32],
     ['options.steps', options.steps ?? 0, uint64], ['options.evalEvery', options.evalEvery, uint64],

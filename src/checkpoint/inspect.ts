@@ -18,7 +18,7 @@ export function describeCheckpoint(data: CheckpointData, path: string, fileBytes
   const val = state.valLoss === undefined ? 'not measured yet' : formatPerChar(state.valLoss);
   return [
     `checkpoint ${path}: ${formatBytes(fileBytes)}, written ${data.createdAt} by parallel-char-rnn ${data.packageVersion}`,
-    `model:      ${model.cell}, H=${model.H} hidden units, K=${model.K} symbols, ${group(state.params.length)} parameters`,
+    `model:      ${model.cell}, ${model.L === 1 ? '' : `${model.L} layers of `}H=${model.H} hidden units, K=${model.K} symbols, ${group(state.params.length)} parameters`,
     `progress:   step ${group(state.step)}, epoch ${state.epoch}, ${group(state.charsSeen)} characters seen, position ${group(state.position)} of ${group(state.streamLength)} in each of ${options.streams} streams`,
     `losses:     ${smooth}; validation ${val}; best ${best}`,
     `options:    ${optionFlags(options)}`,
@@ -34,7 +34,7 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
     fileBytes,
     packageVersion: data.packageVersion,
     createdAt: data.createdAt,
-    model: { cell: model.cell, H: model.H, K: model.K, parameters: state.params.length, vocab: Array.from(model.vocab, (cp) => String.fromCodePoint(cp)).join('') },
+    model: { cell: model.cell, L: model.L, H: model.H, K: model.K, parameters: state.params.length, vocab: Array.from(model.vocab, (cp) => String.fromCodePoint(cp)).join('') },
     options: { ...options, steps: options.steps ?? null },
     corpus: { source: corpus.source, length: corpus.length, sha256: hex(corpus.sha256) },
     state: {
@@ -61,7 +61,7 @@ function optionFlags(options: CheckpointOptions): string {
   const flags: [string, number | undefined][] = [
     ['seq-length', options.seqLength], ['streams', options.streams], ['threads', options.threads],
     options.steps === undefined ? ['epochs', options.epochs] : ['steps', options.steps],
-    ['eta', options.eta], ['eps', options.eps], ['clip', options.clip], ['seed', options.seed], ['val-frac', options.valFrac],
+    ['dropout', options.dropout], ['eta', options.eta], ['eps', options.eps], ['clip', options.clip], ['seed', options.seed], ['val-frac', options.valFrac],
     ['eval-every', options.evalEvery], ['sample-every', options.sampleEvery], ['sample-length', options.sampleLength],
     ['checkpoint-every', options.checkpointEvery],
   ];

@@ -37,6 +37,14 @@ export interface WireModel {
   hidden?: number;
   vocabSize?: number;
   vocab?: number[];
+  layers?: number;
+  params?: WireTensorShape[];
+  state?: WireTensorShape[];
+}
+
+export interface WireTensorShape {
+  name?: string;
+  dims?: number[];
 }
 
 export interface WireOptions {
@@ -47,6 +55,7 @@ export interface WireOptions {
   clip?: number;
   seed?: number;
   valFrac?: number;
+  dropout?: number;
   epochs?: number;
   steps?: number;
   evalEvery?: number;

@@ -1,9 +1,11 @@
 import { TRAIN_OPTIONS } from '../config.js';
-import type { CheckpointData, CheckpointOptions, CheckpointState, CorpusFingerprint, LossPoint } from './data.js';
+import { findCell } from '../model/cells/registry.js';
+import type { CheckpointData, CheckpointModel, CheckpointOptions, CheckpointState, CorpusFingerprint, LossPoint } from './data.js';
 
 const MAX_CODE_POINT = 0x10ffff;
 const MAX_SEQ_LENGTH = cliMaximum('seq-length');
 const MAX_SAMPLE_LENGTH = cliMaximum('sample-length');
+const MAX_DROPOUT = cliMaximum('dropout');
 
 /**
  * What about the checkpoint's values no run could have written, as a phrase for an error
@@ -11,7 +13,7 @@ const MAX_SAMPLE_LENGTH = cliMaximum('sample-length');
  * train() keeps, so that a file read back is safe to sample from and to resume.
  */
 export function valueProblem({ model, options, corpus, state }: CheckpointData): string | undefined {
-  return vocabularyProblem(model.vocab) ?? optionsProblem(options) ?? progressProblem(options, corpus, state) ?? lossesProblem(state);
+  return vocabularyProblem(model.vocab) ?? optionsProblem(options) ?? modelProblem(model, options) ?? progressProblem(options, corpus, state) ?? lossesProblem(state);
 }
 
 /** Code points as a corpus decoded from UTF-8 yields them: Unicode scalar values, ascending, each once. */
@@ -39,6 +41,13 @@ function optionsProblem(o: CheckpointOptions): string | undefined {
     if (!(value >= 1 && value <= max)) return `its ${name} option is ${value}, not ${max === Infinity ? '1 or more' : `in 1..${max}`}`;
   }
   if (!(o.valFrac >= 0 && o.valFrac < 1)) return `its val-frac option is ${o.valFrac}, not in [0, 1)`;
+  if (!(o.dropout >= 0 && o.dropout <= MAX_DROPOUT)) return `its dropout option is ${o.dropout}, not in [0, ${MAX_DROPOUT}]`;
+  return undefined;
+}
+
+/** Dropout only where the cell has it. */
+function modelProblem(model: CheckpointModel, o: CheckpointOptions): string | undefined {
+  if (o.dropout > 0 && findCell(model.cell)?.stacks === false) return `its ${model.cell} model has dropout ${o.dropout}, which that cell does not take`;
   return undefined;
 }
 
@@ -90,6 +99,6 @@ function codePoint(cp: number): string {
 /** The CLI's upper bound on an integer option, so that a checkpoint holds no more than 'char-rnn train' accepts. */
 function cliMaximum(name: string): number {
   const spec = TRAIN_OPTIONS.find((option) => option.name === name);
-  if (spec?.kind !== 'int' || spec.max === undefined) throw new Error(`TRAIN_OPTIONS has no maximum for --${name}`);
+  if ((spec?.kind !== 'int' && spec?.kind !== 'number') || spec.max === undefined) throw new Error(`TRAIN_OPTIONS has no maximum for --${name}`);
   return spec.max;
 }

@@ -153,10 +153,13 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
   }
   if (request.initFrom !== undefined) {
     const checkpoint = await loadCheckpoint(request.initFrom);
-    if (request.given.has('hidden') && request.config.hidden !== checkpoint.model.H) {
-      throw new UserError(`--hidden ${request.config.hidden} does not match ${request.initFrom}, which has H = ${checkpoint.model.H} (drop --hidden)`);
+    const model = modelOptions(checkpoint);
+    const differing = MODEL_OPTIONS.filter((field) => request.given.has(field) && request.config[field] !== model[field]);
+    if (differing.length > 0) {
+      const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (it has ${model[field]})`).join(', ');
+      throw new UserError(`cannot start from ${request.initFrom} with ${list}: its weights fit only its own model; drop the flag or train a new model without --init-from`);
     }
-    const config = { ...request.config, hidden: checkpoint.model.H, out };
+    const config = { ...request.config, ...model, out };
     const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
     return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
   }
@@ -168,7 +171,7 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
  * change, and default to the original run's (the thread count defaults to this machine's cores).
  */
 function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: string): TrainConfig {
-  const saved = { ...checkpoint.options, hidden: checkpoint.model.H };
+  const saved = { ...checkpoint.options, ...modelOptions(checkpoint) };
   const differing = MATH_OPTIONS.filter((field) => request.given.has(field) && request.config[field] !== saved[field]);
   if (differing.length > 0) {
     const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (the run used ${saved[field]})`).join(', ');
@@ -188,6 +191,13 @@ function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: 
     checkpointEvery: pick('checkpointEvery', saved.checkpointEvery),
     threads: Math.min(request.config.threads, saved.streams),
   } as TrainConfig);
+}
+
+/** The options that fix the shapes of a model's tensors. */
+const MODEL_OPTIONS = ['cell', 'layers', 'hidden'] as const;
+
+function modelOptions({ model }: CheckpointData): Pick<TrainConfig, (typeof MODEL_OPTIONS)[number]> {
+  return { cell: model.cell, layers: model.L, hidden: model.H };
 }
 
 function checkThereIsWorkLeft(config: TrainConfig, corpus: Corpus, start: TrainStart): void {

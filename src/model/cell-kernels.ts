@@ -1,5 +1,8 @@
 import { GATES, maskSize, stackedLayout, stateSize, type StackedDims, type StackedLayout } from './cells/stacked-layout.js';
+import { kernelOffsets } from './cells/stacked-cell.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.js';
+
+export { kernelOffsets };
 
 /**
  * The typed door to the gated cells' WebAssembly kernels (assembly/cells/), which equal
@@ -7,42 +10,6 @@ import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.
  * memory; ids are int32, everything else float64. For one stream:
  *   params, grad, paramsT (P) | offs (4L + 2) int32 | ids (T+1) int32 | state (S, L, H) | masks (L, T, H)
  */
-export interface CellKernelExports {
-  heapBase(): number;
-  stackedTranspose(L: number, H: number, K: number, G: number, offs: number, params: number, paramsT: number): void;
-  lstmScratchBytes(L: number, H: number, K: number, T: number): number;
-  lstmLoss(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
-    ids: number, state: number, masks: number, scratch: number): number;
-  lstmLossAndGrad(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
-    ids: number, state: number, masks: number, grad: number, scratch: number): number;
-  gruScratchBytes(L: number, H: number, K: number, T: number): number;
-  gruLoss(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
-    ids: number, state: number, masks: number, scratch: number): number;
-  gruLossAndGrad(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
-    ids: number, state: number, masks: number, grad: number, scratch: number): number;
-}
-
-/** The cell kernels bound to `memory` (the same module and imports as instantiateKernels). */
-export function instantiateCellKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelModule()): CellKernelExports {
-  return instantiateKernels(memory, module) as unknown as CellKernelExports;
-}
-
-/**
- * The int32 offset table the kernels find every tensor by, from the layout table's names:
- * entry 4l + 0..3 is layer l's weight_ih, weight_hh, bias_ih, bias_hh; entries 4L and 4L + 1
- * are V and c. Offsets count float64 entries; params, gradients and paramsT share them.
- */
-export function kernelOffsets(layout: StackedLayout): Int32Array {
-  const offsets = new Map(layout.specs.map((spec) => [spec.name, spec.offset]));
-  const names: string[] = [];
-  for (let l = 0; l < layout.dims.L; l++) names.push(`weight_ih_l${l}`, `weight_hh_l${l}`, `bias_ih_l${l}`, `bias_hh_l${l}`);
-  names.push('V', 'c');
-  return Int32Array.from(names, (name) => {
-    const offset = offsets.get(name);
-    if (offset === undefined) throw new Error(`the layout table has no tensor named ${name}`);
-    return offset;
-  });
-}
 
 /**
  * One stream's buffers in a kernel memory of its own, as views: fill params, ids, state and
@@ -76,7 +43,7 @@ export function createCellStream(dims: StackedDims, T: number, module: WebAssemb
 
   // Sizes first, so that the memory is made once at its final size; every region 16-byte aligned.
   const regions = { params: P * 8, grad: P * 8, paramsT: P * 8, offs: offsets.length * 4, ids: (T + 1) * 4, state: stateSize(dims) * 8, masks: maskSize(dims, T) * 8, scratch: 0 };
-  const probe = instantiateCellKernels(createKernelMemory(1), module);
+  const probe = instantiateKernels(createKernelMemory(1), module);
   regions.scratch = lstm ? probe.lstmScratchBytes(L, H, K, T) : probe.gruScratchBytes(L, H, K, T);
   const start = align(probe.heapBase());
   const at: Record<keyof typeof regions, number> = { ...regions };
@@ -86,7 +53,7 @@ export function createCellStream(dims: StackedDims, T: number, module: WebAssemb
     end = align(end + regions[key]);
   }
   const memory = createKernelMemory(end);
-  const kernels = instantiateCellKernels(memory, module);
+  const kernels = instantiateKernels(memory, module);
   const f64 = (key: keyof typeof regions): Float64Array => new Float64Array(memory.buffer, at[key], regions[key] / 8);
   new Int32Array(memory.buffer, at.offs, offsets.length).set(offsets);
   const ids = new Int32Array(memory.buffer, at.ids, T + 1);

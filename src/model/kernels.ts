@@ -17,6 +17,22 @@ export interface Kernels {
     eta: number, eps: number, clip: number): void;
   matVec(out: number, init: number, M: number, stride: number, x: number, n: number, R: number): void;
   transposeRange(H: number, K: number, params: number, WT: number, UT: number, VT: number, lo: number, hi: number): void;
+  /** paramsT = each matrix of params transposed at its own offset, for the entries [lo, hi); table (count, 3) int32 (offset, rows, cols). */
+  transposeMatrices(table: number, count: number, params: number, paramsT: number, lo: number, hi: number): void;
+  fillZero(p: number, bytes: number): void;
+  storeF64(p: number, value: number): void;
+  // the gated cells (assembly/cells/): see src/model/cell-kernels.ts
+  lstmScratchBytes(L: number, H: number, K: number, T: number): number;
+  lstmLoss(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
+    ids: number, state: number, masks: number, scratch: number): number;
+  lstmLossAndGrad(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
+    ids: number, state: number, masks: number, grad: number, scratch: number): number;
+  gruScratchBytes(L: number, H: number, K: number, T: number): number;
+  gruLoss(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
+    ids: number, state: number, masks: number, scratch: number): number;
+  gruLossAndGrad(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
+    ids: number, state: number, masks: number, grad: number, scratch: number): number;
+  stackedTranspose(L: number, H: number, K: number, G: number, offs: number, params: number, paramsT: number): void;
 }
 
 const WASM_URL = new URL('../../assembly/kernels.wasm', import.meta.url); // built by npm run build

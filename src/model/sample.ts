@@ -1,6 +1,7 @@
 import type { Dims, ParamViews } from './layout.js';
 import { tanh } from './tanh.js';
 import type { Prng } from './prng.js';
+import type { Stepper } from './cells/cell.js';
 import { createMatVecKernel, type MatVecKernel } from './simd.js';
 
 /**
@@ -65,10 +66,23 @@ export function feedSymbol(p: ParamViews, { H, K }: Dims, ws: SampleWorkspace, x
  * unless the temperature is 0.
  */
 export function drawSymbol(p: ParamViews, K: number, ws: SampleWorkspace, rule: SamplingRule, prng: Prng): number {
+  return drawFromScores(rnnScores(p, K, ws), ws.order, rule, prng);
+}
+
+/** o = V h + c after the hidden state ws.h, in ws.weights: the same bits as logits() in rnn.ts. */
+export function rnnScores(p: ParamViews, K: number, ws: SampleWorkspace): Float64Array {
   const { weights } = ws;
-  // o = V h + c, the same bits as logits() in rnn.ts
   for (let k = 0; k < K; k++) weights[k] = p.c[k];
   ws.kernel.addVh();
+  return weights;
+}
+
+/**
+ * Draws a symbol from the scores o (K) by `rule`, overwriting them; order (K) is room for the
+ * top-k / top-p cut. Consumes one prng.nextDouble() unless the temperature is 0.
+ */
+export function drawFromScores(weights: Float64Array, order: Uint32Array, rule: SamplingRule, prng: Prng): number {
+  const K = weights.length;
   let max = -Infinity;
   let best = 0;
   for (let k = 0; k < K; k++) {
@@ -89,7 +103,7 @@ export function drawSymbol(p: ParamViews, K: number, ws: SampleWorkspace, rule: 
   const cutK = topK !== undefined && topK < K;
   const cutP = topP !== undefined && topP < 1;
   if (!cutK && !cutP) return drawIndex(weights, total, prng.nextDouble());
-  return drawRestricted(weights, K, cutK ? (topK as number) : K, cutP ? (topP as number) : 1, total, ws.order, prng.nextDouble());
+  return drawRestricted(weights, K, cutK ? (topK as number) : K, cutP ? (topP as number) : 1, total, order, prng.nextDouble());
 }
 
 /**
@@ -177,6 +191,25 @@ export function sampleIds(p: ParamViews, dims: Dims, h: Float64Array, firstId: n
     out[n] = x;
   }
   h.set(ws.h);
+  return out;
+}
+
+/**
+ * Draws `length` symbol ids from any cell's stepper, as sampleIds does for the RNN: feed
+ * `firstId`, draw the next id by `rule`, feed it back; the stepper's state carries on.
+ */
+export function sampleWith(stepper: Stepper, firstId: number, length: number, prng: Prng, rule: SamplingRule = { temperature: 1 }): Uint32Array {
+  checkSamplingRule(rule);
+  const out = new Uint32Array(length);
+  let order: Uint32Array | undefined;
+  let x = firstId;
+  for (let n = 0; n < length; n++) {
+    stepper.feed(x);
+    const scores = stepper.scores();
+    order ??= new Uint32Array(scores.length);
+    x = drawFromScores(scores, order, rule, prng);
+    out[n] = x;
+  }
   return out;
 }
 

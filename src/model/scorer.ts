@@ -1,56 +1,45 @@
+import { modelLayout, stateLength, type ModelDims } from './cells/cell.js';
+import { cellNamed } from './cells/registry.js';
+import { placeModel, RegionPlanner, scoreStream, transposeParams, writeModelTables } from './kernel-memory.js';
 import { createKernelMemory, instantiateKernels } from './kernels.js';
-import { paramLayout, type Dims } from './layout.js';
-
-/** Predictions copied into the kernel's memory per call. */
-const CHUNK = 4096;
 
 /**
- * Scores text with a snapshot of the parameters, as one stream: evaluate() of rnn.ts, bit for
- * bit, by the WebAssembly kernels. Make a new one after the parameters change.
+ * Scores text with a snapshot of the parameters, as one stream, by the cell's WebAssembly kernels
+ * in the chunks validation uses (kernel-memory.ts scoreStream), so that the same text from the
+ * same state gives the same bits here and in training. Make a new one after the parameters change.
  */
 export interface Scorer {
   /**
    * The summed loss in nats of the `count` predictions ids[start+t] -> ids[start+t+1], from the
-   * state h (H), which is updated in place.
+   * stream state (the cell's state table), which is updated in place.
    */
-  score(ids: ArrayLike<number>, start: number, count: number, h: Float64Array): number;
+  score(ids: ArrayLike<number>, start: number, count: number, state: Float64Array): number;
 }
 
-export function createScorer(params: Float64Array, dims: Dims): Scorer {
-  const { H, K } = dims;
-  const P = paramLayout(dims).size;
-  if (params.length !== P) throw new RangeError(`params has ${params.length} entries, H=${H} K=${K} needs ${P}`);
+export function createScorer(params: Float64Array, dims: ModelDims): Scorer {
+  const cell = cellNamed(dims.cell);
+  const layout = modelLayout(cell, dims);
+  const P = layout.size;
+  const S = stateLength(cell, dims);
+  if (params.length !== P) throw new RangeError(`params has ${params.length} entries, a ${dims.cell} of L=${dims.L} H=${dims.H} K=${dims.K} needs ${P}`);
   const probe = instantiateKernels(createKernelMemory(0));
-  let end = probe.heapBase();
-  const take = (bytes: number): number => {
-    const at = Math.ceil(end / 16) * 16;
-    end = at + bytes;
-    return at;
-  };
-  const at = {
-    params: take(P * 8),
-    WT: take(H * H * 8),
-    UT: take(K * H * 8),
-    VT: take(H * K * 8),
-    h: take(H * 8),
-    ids: take((CHUNK + 1) * 4),
-    scratch: take(probe.evalScratchBytes(H, K)),
-  };
-  const memory = createKernelMemory(end);
+  const sizes = cell.kernelSizes(probe, dims, 1);
+  const planner = new RegionPlanner(probe.heapBase());
+  const model = placeModel(planner, cell, layout);
+  const at = { state: planner.take(S * 8), ids: planner.take((sizes.scoreChunk + 1) * 4), scratch: planner.take(sizes.scoreScratch) };
+  const memory = createKernelMemory(planner.end);
   const kernels = instantiateKernels(memory);
-  new Float64Array(memory.buffer, at.params, P).set(params);
-  kernels.transposeRange(H, K, at.params, at.WT, at.UT, at.VT, 0, P);
-  const state = new Float64Array(memory.buffer, at.h, H);
-  const chunk = new Int32Array(memory.buffer, at.ids, CHUNK + 1);
+  writeModelTables(memory.buffer, model, cell, layout);
+  new Float64Array(memory.buffer, model.params, P).set(params);
+  transposeParams(kernels, model, 0, P);
+  const bound = cell.bindKernels(kernels, layout, 1, model);
+  const state = new Float64Array(memory.buffer, at.state, S);
+  const chunk = new Int32Array(memory.buffer, at.ids, sizes.scoreChunk + 1);
   return {
     score: (ids, start, count, h) => {
+      if (h.length !== S) throw new RangeError(`the state has ${h.length} entries, a ${dims.cell} stream needs ${S}`);
       state.set(h);
-      let loss = 0;
-      for (let done = 0; done < count; done += CHUNK) {
-        const n = Math.min(CHUNK, count - done);
-        for (let t = 0; t <= n; t++) chunk[t] = ids[start + done + t];
-        loss = kernels.evalSequence(H, K, at.params, at.WT, at.UT, at.VT, at.ids, n, at.h, at.scratch, loss);
-      }
+      const loss = scoreStream(bound, sizes, at, chunk, ids, start, count);
       h.set(state);
       return loss;
     },

@@ -26,8 +26,10 @@ export const Field = {
   nextPair: 8,
   /** The next chunk of parameters to claim for the update. */
   nextChunk: 9,
+  /** The step's index from the start of the run (uint32): it keys the dropout masks. */
+  step: 10,
 } as const;
-const FIELDS = 10;
+const FIELDS = 11;
 
 export const Command = { step: 1, evaluate: 2, stop: 3 } as const;
 

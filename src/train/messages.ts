@@ -19,6 +19,9 @@ export interface WorkerSetup {
   readonly eta: number;
   readonly eps: number;
   readonly clip: number;
+  /** The run's seed and dropout probability, which key and shape the dropout masks. */
+  readonly seed: number;
+  readonly dropout: number;
 }
 
 /** One stretch of held-out text, read from a zero hidden state: `count` predictions from `start`. */

@@ -14,7 +14,7 @@ export interface TrainPool {
   /** Starts every thread, so the first step is not slowed by it. */
   warmUp(): Promise<void>;
   /** BPTT on every stream, then the averaged, clipped AdaGrad update of every parameter. */
-  step(position: number): Promise<void>;
+  step(position: number, step: number): Promise<void>;
   /** Scores every validation segment; false if the signal stopped it first. */
   evaluate(signal?: AbortSignal): Promise<boolean>;
   destroy(): Promise<void>;
@@ -66,10 +66,11 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       lastYield = performance.now();
     }
   };
-  const run = async (command: number, position = 0): Promise<void> => {
+  const run = async (command: number, position = 0, step = 0): Promise<void> => {
     if (failure !== undefined) throw asTrainingError(failure);
     Atomics.store(ctl, Field.command, command);
     Atomics.store(ctl, Field.position, position);
+    Atomics.store(ctl, Field.step, step | 0);
     Atomics.store(ctl, Field.arrived, 0);
     Atomics.store(ctl, Field.done, 0);
     Atomics.store(ctl, Field.nextSegment, 0);
@@ -86,7 +87,7 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       serving = Array.from({ length: threads }, () => pool.run({ kind: 'serve' }).catch(fail));
       await whenAll(Field.ready, threads);
     },
-    step: (position) => run(Command.step, position),
+    step: (position, step) => run(Command.step, position, step),
     evaluate: async (signal) => {
       const stop = (): void => {
         Atomics.store(ctl, Field.abort, 1);

@@ -1,98 +1,115 @@
 import { UserError } from '../errors.js';
-import { MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
-
-/** Validation text is copied into each worker's scratch this many predictions at a time. */
-export const EVAL_CHUNK = 4096;
+import type { KernelSizes, ModelDims, PairBuffers, ScoreBuffers } from '../model/cells/cell.js';
+import { MAX_MEMORY_BYTES } from '../model/kernels.js';
+import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
+import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 
 /**
  * Where everything the threads share lives in the one WebAssembly memory: byte offsets, all
- * 16-byte aligned. The coordinator plans it once; every worker attaches to the same plan.
+ * 16-byte aligned. The coordinator plans it once; every worker attaches to the same plan, and
+ * finds its buffers through pairBuffers() and scoreBuffers() rather than by arithmetic of its own.
  */
 export interface MemoryPlan {
   readonly bytes: number;
-  readonly params: number; // (P) float64
-  readonly adagradMemory: number; // (P) float64
-  readonly WT: number; // (H, H) W transposed, for the forward pass
-  readonly UT: number; // (K, H) U transposed
-  readonly VT: number; // (H, K) V transposed
-  readonly hidden: number; // (B, H) each stream's carried state
+  readonly model: ModelRegions; // params (P), paramsT (P), the kernels' tables
+  readonly optimizerMemory: number; // (P) float64: AdaGrad's sums of squares
+  readonly state: number; // (B, S) each stream's carried state
   readonly losses: number; // (B) each stream's summed loss of the step
   readonly evalLosses: number; // (segments) each validation segment's summed loss
   readonly gradSlots: number; // (ceil(B/2), P) one gradient per pair of streams
   readonly streamIds: number; // (B, T+1) int32, this step's ids of each stream
-  readonly streamScratch: number; // (B, trainScratchBytes) each stream's activations
-  readonly workerScratch: number; // (threads, workerScratchBytes): evaluation scratch, state and ids
+  readonly masks: number; // (B, L, T, H) this step's dropout masks, or 0 without dropout
+  readonly workerScratch: number; // (threads, workerScratchBytes)
   readonly workerScratchBytes: number;
-  readonly evalState: number; // (H) float64, at this offset within a worker's scratch
-  readonly evalIds: number; // (EVAL_CHUNK + 1) int32, at this offset within a worker's scratch
+  // within a worker's scratch: a pair's kernel scratch, then scoring's scratch, state and ids
+  readonly pairScratch: number;
+  readonly scoreScratch: number;
+  readonly scoreState: number; // (S) float64
+  readonly scoreIds: number; // (scoreChunk + 1) int32
+  readonly sizes: KernelSizes;
 }
 
 export interface MemoryShape {
-  readonly H: number;
-  readonly K: number;
+  readonly dims: ModelDims;
   readonly T: number;
   readonly B: number;
   readonly P: number;
+  readonly S: number; // entries of one stream's state
+  readonly dropout: boolean;
   readonly threads: number;
   readonly segments: number;
 }
 
-type KernelSizes = Pick<Kernels, 'heapBase' | 'trainScratchBytes' | 'evalScratchBytes'>;
+export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: ModelLayout, sizes: KernelSizes, heapBase: number): MemoryPlan {
+  const { dims, T, B, P, S, threads, segments } = shape;
+  const { L, H } = dims;
+  const inWorker = new RegionPlanner(0);
+  const pairScratch = inWorker.take(sizes.pairScratch);
+  const scoreScratch = inWorker.take(sizes.scoreScratch);
+  const scoreState = inWorker.take(S * 8);
+  const scoreIds = inWorker.take((sizes.scoreChunk + 1) * 4);
+  const workerScratchBytes = inWorker.take(0);
 
-export function planMemory({ H, K, T, B, P, threads, segments }: MemoryShape, kernels: KernelSizes): MemoryPlan {
-  let end = kernels.heapBase();
-  const take = (bytes: number): number => {
-    const start = align(end);
-    end = start + bytes;
-    return start;
-  };
-  const evalState = align(kernels.evalScratchBytes(H, K));
-  const evalIds = align(evalState + H * 8);
-  const workerScratchBytes = align(evalIds + (EVAL_CHUNK + 1) * 4);
+  const planner = new RegionPlanner(heapBase);
   const plan = {
-    params: take(P * 8),
-    adagradMemory: take(P * 8),
-    WT: take(H * H * 8),
-    UT: take(K * H * 8),
-    VT: take(H * K * 8),
-    hidden: take(B * H * 8),
-    losses: take(B * 8),
-    evalLosses: take(segments * 8),
-    gradSlots: take(Math.ceil(B / 2) * P * 8),
-    streamIds: take(B * (T + 1) * 4),
-    streamScratch: take(B * kernels.trainScratchBytes(H, K, T)),
-    workerScratch: take(threads * workerScratchBytes),
+    model: placeModel(planner, cell, layout),
+    optimizerMemory: planner.take(P * 8),
+    state: planner.take(B * S * 8),
+    losses: planner.take(B * 8),
+    evalLosses: planner.take(segments * 8),
+    gradSlots: planner.take(Math.ceil(B / 2) * P * 8),
+    streamIds: planner.take(B * (T + 1) * 4),
+    masks: shape.dropout ? planner.take(B * L * T * H * 8) : 0,
+    workerScratch: planner.take(threads * workerScratchBytes),
     workerScratchBytes,
-    evalState,
-    evalIds,
+    pairScratch,
+    scoreScratch,
+    scoreState,
+    scoreIds,
+    sizes,
   };
-  if (end > MAX_MEMORY_BYTES) {
+  if (planner.end > MAX_MEMORY_BYTES) {
     throw new UserError(
-      `H=${H} with ${B} streams needs ${(end / 2 ** 30).toFixed(1)} GiB of shared memory, more than WebAssembly's 4 GiB (use a smaller --hidden or fewer --streams)`,
+      `${dims.cell} with L=${L}, H=${H} and ${B} streams needs ${(planner.end / 2 ** 30).toFixed(1)} GiB of shared memory, more than WebAssembly's 4 GiB (use a smaller --hidden, fewer --layers or fewer --streams)`,
     );
   }
-  return { bytes: end, ...plan };
+  return { bytes: planner.end, ...plan };
 }
 
-/** The float64 arrays of a plan, as views over the memory's buffer. */
+/** The buffers of pair `pair` (streams 2·pair and 2·pair + 1), trained by worker `worker`. */
+export function pairBuffers(plan: MemoryPlan, { T, P, S, dims }: MemoryShape, pair: number, worker: number): PairBuffers {
+  const first = 2 * pair;
+  return {
+    ids: plan.streamIds + first * (T + 1) * 4,
+    state: plan.state + first * S * 8,
+    masks: plan.masks === 0 ? 0 : plan.masks + first * dims.L * T * dims.H * 8,
+    grad: plan.gradSlots + pair * P * 8,
+    losses: plan.losses + first * 8,
+    scratch: plan.workerScratch + worker * plan.workerScratchBytes + plan.pairScratch,
+  };
+}
+
+/** Worker `worker`'s buffers for scoring validation text. */
+export function scoreBuffers(plan: MemoryPlan, worker: number): ScoreBuffers {
+  const base = plan.workerScratch + worker * plan.workerScratchBytes;
+  return { ids: base + plan.scoreIds, state: base + plan.scoreState, scratch: base + plan.scoreScratch };
+}
+
+/** The float64 arrays of a plan that the coordinator reads and writes, as views over the memory's buffer. */
 export interface SharedArrays {
   readonly params: Float64Array; // (P)
-  readonly adagradMemory: Float64Array; // (P)
-  readonly hidden: Float64Array; // (B, H)
+  readonly optimizerMemory: Float64Array; // (P)
+  readonly state: Float64Array; // (B, S)
   readonly losses: Float64Array; // (B)
   readonly evalLosses: Float64Array; // (segments)
 }
 
-export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { H, B, P, segments }: MemoryShape): SharedArrays {
+export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { B, P, S, segments }: MemoryShape): SharedArrays {
   return {
-    params: new Float64Array(buffer, plan.params, P),
-    adagradMemory: new Float64Array(buffer, plan.adagradMemory, P),
-    hidden: new Float64Array(buffer, plan.hidden, B * H),
+    params: new Float64Array(buffer, plan.model.params, P),
+    optimizerMemory: new Float64Array(buffer, plan.optimizerMemory, P),
+    state: new Float64Array(buffer, plan.state, B * S),
     losses: new Float64Array(buffer, plan.losses, B),
     evalLosses: new Float64Array(buffer, plan.evalLosses, segments),
   };
-}
-
-function align(offset: number): number {
-  return Math.ceil(offset / 16) * 16;
 }

@@ -4,11 +4,12 @@ import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
 import { TrainingError, UserError } from '../errors.js';
 import { HistoryLog, RECENT_STEPS, TrailingMean } from '../history/index.js';
-import { initParams } from '../model/init.js';
+import { modelLayout, stateLength, type ModelDims } from '../model/cells/cell.js';
+import { cellNamed } from '../model/cells/registry.js';
+import { transposeParams, writeModelTables } from '../model/kernel-memory.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
-import { paramLayout, viewsOf } from '../model/layout.js';
 import { Prng } from '../model/prng.js';
-import { sampleIds } from '../model/sample.js';
+import { sampleWith } from '../model/sample.js';
 import type { Reporter } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
@@ -56,11 +57,12 @@ export interface TrainResult {
  * checkpoint and stop. Nothing here depends on the thread count.
  */
 export async function train(config: TrainConfig, corpus: Corpus, reporter: Reporter, options: TrainOptions = {}): Promise<TrainResult> {
-  const { seqLength: T, streams: B, hidden: H } = config;
-  const K = corpus.vocab.length;
-  const dims = { H, K };
-  const layout = paramLayout(dims);
+  const { seqLength: T, streams: B } = config;
+  const dims: ModelDims = { cell: config.cell, L: config.layers, H: config.hidden, K: corpus.vocab.length };
+  const cell = cellNamed(dims.cell);
+  const layout = modelLayout(cell, dims);
   const P = layout.size;
+  const S = stateLength(cell, dims);
   const plan = planStreams(corpus.ids.length, config);
   const totalSteps = config.steps ?? config.epochs * plan.stepsPerEpoch;
   const trackVal = plan.evalSegments.length > 0;
@@ -70,11 +72,13 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
 
   // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
   const module = kernelModule();
-  const shape: MemoryShape = { H, K, T, B, P, threads: config.threads, segments: plan.evalSegments.length };
-  const memoryPlan = planMemory(shape, instantiateKernels(createKernelMemory(0), module));
+  const shape: MemoryShape = { dims, T, B, P, S, dropout: config.dropout > 0, threads: config.threads, segments: plan.evalSegments.length };
+  const probe = instantiateKernels(createKernelMemory(0), module);
+  const memoryPlan = planMemory(shape, cell, layout, cell.kernelSizes(probe, dims, T), probe.heapBase());
   const memory = allocateMemory(memoryPlan.bytes);
   const kernels = instantiateKernels(memory, module);
-  const { params, adagradMemory, hidden, losses, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
+  writeModelTables(memory.buffer, memoryPlan.model, cell, layout);
+  const { params, optimizerMemory, state, losses, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
 
   let prng = Prng.fromSeed(config.seed);
   let step = 0;
@@ -86,19 +90,19 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   let valLoss: number | undefined;
   let smoothHistory: LossPoint[] = [];
   let valHistory: LossPoint[] = [];
-  initParams(params, layout, prng);
+  cell.init(params, layout, prng);
   if (start.kind === 'init-from') params.set(start.params);
   if (start.kind === 'resume') {
     const s = start.checkpoint.state;
     params.set(s.params);
-    adagradMemory.set(s.adagradMemory);
-    hidden.set(s.hidden);
+    optimizerMemory.set(s.adagradMemory);
+    state.set(s.hidden);
     prng = Prng.fromState(s.prngState);
     ({ step, epoch, position, smoothLoss, bestLoss, bestStep, valLoss } = s);
     smoothHistory = [...s.smoothHistory];
     valHistory = [...s.valHistory];
   }
-  kernels.transposeRange(H, K, memoryPlan.params, memoryPlan.WT, memoryPlan.UT, memoryPlan.VT, 0, P);
+  transposeParams(kernels, memoryPlan.model, 0, P);
   const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T, seqLength: T });
   for (const warning of history.warnings) reporter.log(`warning: ${warning}`);
   // The training loss per character over the last steps, for display only: nothing computed from it.
@@ -107,12 +111,12 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
     createdAt: new Date().toISOString(),
-    model: { cell: 'rnn', H, K, vocab: corpus.vocab },
+    model: { ...dims, vocab: corpus.vocab },
     options: checkpointOptions(config),
     corpus: fingerprint,
     state: {
       step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T,
-      params: params.slice(), adagradMemory: adagradMemory.slice(), hidden: hidden.slice(), prngState: prng.state(),
+      params: params.slice(), adagradMemory: optimizerMemory.slice(), hidden: state.slice(), prngState: prng.state(),
       smoothLoss, bestLoss, bestStep, bestMetric: trackVal ? 'val' : 'smooth', valLoss,
       smoothHistory: smoothHistory.slice(), valHistory: valHistory.slice(),
     },
@@ -131,7 +135,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const pool = createTrainPool({
     shape, streamLength: plan.streamLength, ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
     memory, module, plan: memoryPlan, control: createControl().buffer as SharedArrayBuffer,
-    evalSegments: plan.evalSegments, eta: config.eta, eps: config.eps, clip: config.clip,
+    evalSegments: plan.evalSegments, eta: config.eta, eps: config.eps, clip: config.clip, seed: config.seed, dropout: config.dropout,
   }, options.workerUrl);
   try {
     await pool.warmUp();
@@ -154,8 +158,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       return total / count;
     };
     const sample = (): string => {
-      const h = hidden.slice(0, H); // stream 0's state, as the seed sampled from its hprev
-      const ids = sampleIds(viewsOf(params, layout), dims, h, corpus.ids[position], config.sampleLength, prng);
+      const stepper = cell.createStepper(params, layout);
+      stepper.state.set(state.subarray(0, S)); // stream 0's state, as the seed sampled from its hprev
+      const ids = sampleWith(stepper, corpus.ids[position], config.sampleLength, prng);
       return decodeIds(ids, corpus.vocab);
     };
     /** Evaluation and checkpoints due after `step` steps; safe to repeat for the same step. */
@@ -200,7 +205,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       if (position + T + 1 > plan.streamLength) {
         epoch++;
         position = 0;
-        hidden.fill(0);
+        state.fill(0);
       }
       // Samples show what training did; at step 0 a new model's is noise.
       if (config.sampleEvery > 0 && step > 0 && step % config.sampleEvery === 0) {
@@ -210,7 +215,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       }
 
       const stepStarted = performance.now();
-      await pool.step(position); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
+      await pool.step(position, step); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
       trainingSeconds += (performance.now() - stepStarted) / 1000;
       let loss = 0;
       for (let s = 0; s < B; s++) loss += losses[s];
@@ -250,13 +255,13 @@ function allocateMemory(bytes: number): WebAssembly.Memory {
     return createKernelMemory(bytes);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new UserError(`cannot allocate ${(bytes / 2 ** 30).toFixed(1)} GiB of shared memory for training (use a smaller --hidden or fewer --streams)`, { cause: error });
+    throw new UserError(`cannot allocate ${(bytes / 2 ** 30).toFixed(1)} GiB of shared memory for training (use a smaller --hidden, fewer --layers or fewer --streams)`, { cause: error });
   }
 }
 
 function checkpointOptions(c: TrainConfig): CheckpointOptions {
   return {
-    seqLength: c.seqLength, streams: c.streams, eta: c.eta, eps: c.eps, clip: c.clip, seed: c.seed, valFrac: c.valFrac,
+    seqLength: c.seqLength, streams: c.streams, eta: c.eta, eps: c.eps, clip: c.clip, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout,
     epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
     checkpointEvery: c.checkpointEvery, threads: c.threads,
   };

@@ -1,0 +1,137 @@
+import type { Kernels } from '../kernels.js';
+import type { Prng } from '../prng.js';
+
+/**
+ * What the engine knows about a kind of recurrent cell, and all it knows: the trainer, the
+ * workers, the checkpoint code and the sampler reach a cell only through its descriptor (one
+ * per cell, listed in registry.ts), and never name one.
+ */
+
+/** A cell's name in the registry (registry.ts), as the CLI and checkpoints spell it. */
+export type CellName = string;
+
+/** L layers of H units over a vocabulary of K symbols. */
+export interface ModelDims {
+  readonly cell: CellName;
+  readonly L: number;
+  readonly H: number;
+  readonly K: number;
+}
+
+/** A tensor's name and its shape: [rows, cols] for a matrix (row-major), [n] for a vector. */
+export type ShapeEntry = readonly [name: string, shape: readonly number[]];
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Where each tensor lies in the one flat buffer that parameters, gradients and optimizer state share. */
+export interface ModelLayout {
+  readonly dims: ModelDims;
+  readonly specs: readonly TensorSpec[];
+  /** P: the length of every flat buffer with this layout. */
+  readonly size: number;
+}
+
+/** Byte offsets in the kernels' memory of the model: params (P), their transposes (P), the cell's offset table. */
+export interface ModelBuffers {
+  readonly params: number;
+  readonly paramsT: number;
+  readonly offs: number;
+}
+
+/** Byte offsets of what one training call for a pair of streams reads and writes. */
+export interface PairBuffers {
+  readonly ids: number; // (n, T+1) int32
+  readonly state: number; // (n, S): each stream's carried state, updated
+  readonly masks: number; // (n, L, T, H) dropout masks, or 0 for none
+  readonly grad: number; // (P): overwritten with the sum of the n streams' gradients
+  readonly losses: number; // (n): each stream's summed loss, nats
+  readonly scratch: number; // kernelSizes().pairScratch bytes
+}
+
+/** Byte offsets of what one scoring call reads and writes. */
+export interface ScoreBuffers {
+  readonly ids: number; // (n+1) int32
+  readonly state: number; // (S), updated
+  readonly scratch: number; // kernelSizes().scoreScratch bytes
+}
+
+export interface KernelSizes {
+  /** Bytes of scratch for one pair of streams of T steps. */
+  readonly pairScratch: number;
+  /** Predictions per scoring call: scoring a text in chunks of this many gives the same bits wherever it runs. */
+  readonly scoreChunk: number;
+  readonly scoreScratch: number;
+}
+
+/** The cell's WebAssembly entry points, bound to one kernel instance and one model in its memory. */
+export interface CellKernels {
+  /** Forward and BPTT of n (1 or 2) consecutive streams of T steps. */
+  trainPair(at: PairBuffers, n: number): void;
+  /** Forward only over n <= scoreChunk predictions ids[t] -> ids[t+1]: returns loss plus their summed loss. */
+  score(at: ScoreBuffers, n: number, loss: number): number;
+}
+
+/** One stream's state fed symbol by symbol, for sampling; the scores are o = V h + c of the top layer. */
+export interface Stepper {
+  readonly state: Float64Array; // (S)
+  feed(id: number): void;
+  /** The scores after the current state, (K), in an array the stepper owns and rewrites on every call. */
+  scores(): Float64Array;
+}
+
+export interface CellDescriptor {
+  readonly name: CellName;
+  /** One line for --help and the README. */
+  readonly summary: string;
+  /** Whether the cell takes more than one layer and dropout. */
+  readonly stacks: boolean;
+  /** THE parameter table: every view, gradient, optimizer state, checkpoint shape and kernel offset derives from it. */
+  paramTable(dims: ModelDims): readonly ShapeEntry[];
+  /** One stream's recurrent state, carried from one sequence to the next. */
+  stateTable(dims: ModelDims): readonly ShapeEntry[];
+  /** A new model's parameters, drawn from prng in layout order. */
+  init(params: Float64Array, layout: ModelLayout, prng: Prng): void;
+  /** Floating-point operations to train on one character (forward and backward), for the benchmark. */
+  trainFlopsPerChar(dims: ModelDims): number;
+  /** The int32 table this cell's kernels find their tensors by (may be empty). */
+  kernelOffsets(layout: ModelLayout): Int32Array;
+  kernelSizes(kernels: Kernels, dims: ModelDims, T: number): KernelSizes;
+  bindKernels(kernels: Kernels, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels;
+  createStepper(params: Float64Array, layout: ModelLayout): Stepper;
+}
+
+export function modelLayout(cell: CellDescriptor, dims: ModelDims): ModelLayout {
+  let offset = 0;
+  const specs = cell.paramTable(dims).map(([name, shape]) => {
+    const spec = { name, shape, offset, size: product(shape) };
+    offset += spec.size;
+    return spec;
+  });
+  return { dims: { cell: dims.cell, L: dims.L, H: dims.H, K: dims.K }, specs, size: offset };
+}
+
+/** Entries of one stream's state. */
+export function stateLength(cell: CellDescriptor, dims: ModelDims): number {
+  return cell.stateTable(dims).reduce((sum, [, shape]) => sum + product(shape), 0);
+}
+
+/** The tensor named `name`, as a view of flat. */
+export function tensorView(flat: Float64Array, layout: ModelLayout, name: string): Float64Array {
+  const spec = layout.specs.find((s) => s.name === name);
+  if (spec === undefined) throw new Error(`the ${layout.dims.cell} layout has no tensor named ${name}`);
+  return flat.subarray(spec.offset, spec.offset + spec.size);
+}
+
+/** (offset, rows, cols) of every matrix, for the kernels' transposeMatrices: each is transposed at its own offset. */
+export function matrixTable(layout: ModelLayout): Int32Array {
+  return Int32Array.from(layout.specs.filter((s) => s.shape.length === 2).flatMap((s) => [s.offset, s.shape[0], s.shape[1]]));
+}
+
+export function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,10 @@
+import { createGruWorkspace, gruSequenceLoss } from './gru.js';
+import { gatedCell } from './stacked-cell.js';
+
+/** nn.GRU's cell (gru.ts; kernels assembly/cells/gru.ts). */
+export const gruCell = gatedCell(
+  'gru',
+  "GRU, PyTorch's nn.GRU equations (gates r, z, n); state h per layer",
+  { scratchBytes: 'gruScratchBytes', loss: 'gruLoss', lossAndGrad: 'gruLossAndGrad' },
+  { createWorkspace: createGruWorkspace, sequenceLoss: gruSequenceLoss as never },
+);

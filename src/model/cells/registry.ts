@@ -1,0 +1,21 @@
+import type { CellDescriptor, CellName } from './cell.js';
+import { gruCell } from './gru-cell.js';
+import { lstmCell } from './lstm-cell.js';
+import { rnnCell } from './rnn-cell.js';
+
+/** Every cell the engine trains, by name; adding one is a descriptor file and a line here. */
+const CELLS: readonly CellDescriptor[] = [rnnCell, lstmCell, gruCell];
+
+export const CELL_NAMES: readonly CellName[] = CELLS.map((cell) => cell.name);
+
+/** The cell called `name`, or undefined when there is none. */
+export function findCell(name: string): CellDescriptor | undefined {
+  return CELLS.find((cell) => cell.name === name);
+}
+
+/** The cell called `name`; a name that is not registered is a bug of the caller (users' names are checked at the edge). */
+export function cellNamed(name: CellName): CellDescriptor {
+  const cell = findCell(name);
+  if (cell === undefined) throw new RangeError(`no cell is called '${name}' (there are ${CELL_NAMES.join(', ')})`);
+  return cell;
+}

@@ -1,0 +1,56 @@
+import { initParams } from '../init.js';
+import { paramLayout, viewsOf } from '../layout.js';
+import { createSampleWorkspace, feedSymbol, rnnScores } from '../sample.js';
+import type { CellDescriptor, ModelDims } from './cell.js';
+
+/**
+ * The seed's vanilla RNN, one layer: h_t = tanh(W h_{t-1} + U x_t + b), o_t = V h_t + c. Its math
+ * is src/model/rnn.ts, its kernels assembly/kernels.ts (two streams per call, sharing each weight
+ * load), its init the seed's N(0, 0.01^2) with zero biases.
+ */
+export const rnnCell: CellDescriptor = {
+  name: 'rnn',
+  summary: "vanilla RNN, h = tanh(W h + U x + b): the seed's model (one layer, no dropout)",
+  stacks: false,
+  paramTable: ({ H, K }) => [
+    ['W', [H, H]], // hidden to hidden
+    ['U', [H, K]], // input to hidden: U x_t is column x_t
+    ['V', [K, H]], // hidden to output
+    ['b', [H]],
+    ['c', [K]],
+  ],
+  stateTable: ({ H }) => [['h', [H]]],
+  init: (params, layout, prng) => initParams(params, paramLayout(layout.dims), prng),
+  // forward W h, V h (2 flops per multiply-add); backward V^T dy, dV, W^T da, dW: three times the forward's
+  trainFlopsPerChar: ({ H, K }) => 3 * (2 * H * H + 2 * K * H),
+  kernelOffsets: () => new Int32Array(0),
+  kernelSizes: (kernels, { H, K }, T) => ({
+    pairScratch: 2 * kernels.trainScratchBytes(H, K, T),
+    scoreChunk: 4096,
+    scoreScratch: kernels.evalScratchBytes(H, K),
+  }),
+  bindKernels: (kernels, layout, T, model) => {
+    const { H, K } = layout.dims;
+    const { params, paramsT } = model;
+    // each matrix's transpose lies at the matrix's own offset in paramsT
+    const [WT, UT, VT] = ['W', 'U', 'V'].map((name) => paramsT + 8 * (layout.specs.find((s) => s.name === name)?.offset ?? 0));
+    return {
+      trainPair: (at, n) => kernels.trainStreams(H, K, T, params, WT, UT, VT, at.ids, at.state, at.grad, at.losses, at.scratch, n),
+      score: (at, n, loss) => kernels.evalSequence(H, K, params, WT, UT, VT, at.ids, n, at.state, at.scratch, loss),
+    };
+  },
+  createStepper: (params, layout) => {
+    const dims = rnnDims(layout.dims);
+    const p = viewsOf(params, paramLayout(dims));
+    const ws = createSampleWorkspace(p, dims);
+    return {
+      state: ws.h,
+      feed: (id) => feedSymbol(p, dims, ws, id),
+      scores: () => rnnScores(p, dims.K, ws),
+    };
+  },
+};
+
+function rnnDims({ H, K }: ModelDims): { H: number; K: number } {
+  return { H, K };
+}

@@ -1,0 +1,81 @@
+import { matrixTable, type CellDescriptor, type CellKernels, type KernelSizes, type ModelBuffers, type ModelLayout } from './cells/cell.js';
+import type { Kernels } from './kernels.js';
+
+/**
+ * A model placed in a kernel memory: the one place that knows which regions a model needs and
+ * how the kernels are pointed at them. The trainer's shared memory, its workers and the scorer
+ * all place and call a model through here.
+ */
+export interface ModelRegions extends ModelBuffers {
+  readonly matrices: number; // (matrixCount, 3) int32: (offset, rows, cols) of every matrix
+  readonly matrixCount: number;
+  readonly offsCount: number;
+}
+
+/** Hands out 16-byte aligned byte ranges from `start` on; `end` is where the last one ends. */
+export class RegionPlanner {
+  end: number;
+  constructor(start: number) {
+    this.end = start;
+  }
+
+  take(bytes: number): number {
+    const at = align16(this.end);
+    this.end = at + bytes;
+    return at;
+  }
+}
+
+export function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
+
+/** Reserves the model's regions: params (P), paramsT (P) and the two int32 tables. */
+export function placeModel(planner: RegionPlanner, cell: CellDescriptor, layout: ModelLayout): ModelRegions {
+  const offsCount = cell.kernelOffsets(layout).length;
+  const matrixCount = matrixTable(layout).length / 3;
+  return {
+    params: planner.take(layout.size * 8),
+    paramsT: planner.take(layout.size * 8),
+    offs: planner.take(offsCount * 4),
+    offsCount,
+    matrices: planner.take(matrixCount * 12),
+    matrixCount,
+  };
+}
+
+/** Writes the tables the kernels find the tensors by; once, before any kernel runs. */
+export function writeModelTables(buffer: ArrayBufferLike, regions: ModelRegions, cell: CellDescriptor, layout: ModelLayout): void {
+  new Int32Array(buffer, regions.offs, regions.offsCount).set(cell.kernelOffsets(layout));
+  new Int32Array(buffer, regions.matrices, regions.matrixCount * 3).set(matrixTable(layout));
+}
+
+/** Refreshes the transposed copies of the parameters [lo, hi), which the forward passes read. */
+export function transposeParams(kernels: Kernels, regions: ModelRegions, lo: number, hi: number): void {
+  kernels.transposeMatrices(regions.matrices, regions.matrixCount, regions.params, regions.paramsT, lo, hi);
+}
+
+/**
+ * The summed loss of `count` predictions source[start+t] -> source[start+t+1] from `state` (at
+ * stateAt, updated), scored in chunks of sizes.scoreChunk: the same bits in a worker's validation
+ * and in scoreText. chunk (scoreChunk + 1) is the int32 view of the ids region at idsAt.
+ */
+export function scoreStream(
+  kernels: CellKernels,
+  sizes: KernelSizes,
+  at: { readonly ids: number; readonly state: number; readonly scratch: number },
+  chunk: Int32Array,
+  source: ArrayLike<number>,
+  start: number,
+  count: number,
+  shouldStop: () => boolean = () => false,
+): number {
+  let loss = 0;
+  for (let done = 0; done < count; done += sizes.scoreChunk) {
+    if (shouldStop()) return Number.NaN;
+    const n = Math.min(sizes.scoreChunk, count - done);
+    for (let t = 0; t <= n; t++) chunk[t] = source[start + done + t];
+    loss = kernels.score(at, n, loss);
+  }
+  return loss;
+}
