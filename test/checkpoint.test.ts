@@ -250,7 +250,8 @@ test('another protobuf message, a missing section and inconsistent sizes are rej
   // The tensors still match their checksum, but no longer fit H.
   assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, hidden: 6 } })), 'checkpoints/x.ckpt', /is damaged: its params hold 107 numbers but rnn H=6, K=7 need 133/);
   assertOneLineUserError(t, decodeError(encode({ ...good, options: { ...good.options, streams: 4 } })), 'checkpoints/x.ckpt', /its hidden states hold 15 numbers but 4 streams of rnn H=5, K=7 need 20/);
-  assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, cell: 'lstm' } })), 'checkpoints/x.ckpt', /holds a 'lstm' model.*upgrade/);
+  assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, cell: 'transformer' } })), 'checkpoints/x.ckpt', /holds a 'transformer' model.*upgrade/);
+  assertOneLineUserError(t, decodeError(encode({ ...good, model: { ...good.model, cell: 'lstm' } })), 'checkpoints/x.ckpt', /its params hold 107 numbers but lstm H=5, K=7 need 322/);
 });
 
 test('encoding inconsistent data throws a RangeError', (t) => {
