@@ -82,6 +82,8 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
   if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
+  // Starting from a checkpoint, the model options come from it: they are checked once merged (commands/train.ts).
+  const fromCheckpoint = given.has('resume') || given.has('init-from');
   const config = makeTrainConfig({
     corpus: v.corpus as string | undefined,
     cell: v.cell as string,
@@ -103,7 +105,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     sampleLength: v['sample-length'] as number,
     checkpointEvery: v['checkpoint-every'] as number,
     out: v.out as string,
-  });
+  }, { checkModel: !fromCheckpoint });
   return {
     config,
     given: new Set([...given].map((name) => camel(name) as keyof TrainConfig)),
@@ -116,19 +118,19 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
 }
 
 /** Defaults for everything not given, for library callers and tests. Threads beyond streams would idle. */
-export function makeTrainConfig(partial: Partial<TrainConfig>): TrainConfig {
+export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = true } = {}): TrainConfig {
   const defaults = Object.fromEntries(
     TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
   ) as Partial<TrainConfig>;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
   const merged = { corpus: undefined, steps: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
-  checkModelOptions(merged);
+  if (checkModel) checkModelOptions(merged);
   return Object.freeze({ ...merged, threads });
 }
 
 /** The model options together: a known cell, and layers and dropout only where the cell has them. */
-function checkModelOptions({ cell, layers, dropout }: Pick<TrainConfig, 'cell' | 'layers' | 'dropout'>): void {
+export function checkModelOptions({ cell, layers, dropout }: Pick<TrainConfig, 'cell' | 'layers' | 'dropout'>): void {
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
   if (descriptor.stacks) return;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeUnfinishedWrites } from '../atomic-file.js';
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
-import { flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
+import { checkModelOptions, flagName, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { MachineError, UserError } from '../errors.js';
 import { sample } from '../generate.js';
@@ -160,6 +160,7 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
       throw new UserError(`cannot start from ${request.initFrom} with ${list}: its weights fit only its own model; drop the flag or train a new model without --init-from`);
     }
     const config = { ...request.config, ...model, out };
+    checkModelOptions(config);
     const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
     return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
   }
