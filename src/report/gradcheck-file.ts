@@ -9,6 +9,8 @@ export const GRADCHECK_FILE = 'gradcheck.json';
 
 /** A gradient check kept beside a run, so that later reports show it too. */
 export interface SavedGradcheck {
+  readonly cell?: string; // absent in files from before the gated cells: rnn
+  readonly L?: number;
   readonly H: number;
   readonly K: number;
   readonly T: number;

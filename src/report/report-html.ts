@@ -18,7 +18,7 @@ export interface ReportContent {
   readonly samples: readonly SampleRecord[];
   /** The 1,000-character sample and the checkpoint it came from. */
   readonly longSample: { readonly text: string; readonly from: string; readonly fellBack: boolean; readonly step: number };
-  readonly gradcheck: { readonly checks: readonly ParamCheck[]; readonly svg: string; readonly H: number; readonly K: number; readonly T: number; readonly seed: number } | undefined;
+  readonly gradcheck: { readonly checks: readonly ParamCheck[]; readonly svg: string; readonly cell?: string; readonly L?: number; readonly H: number; readonly K: number; readonly T: number; readonly seed: number } | undefined;
 }
 
 /** One self-contained HTML page: inline CSS and SVG, no script, no external file. */
@@ -42,6 +42,7 @@ export function reportHtml(c: ReportContent): string {
     ['training time', `${formatDuration(last.wallSeconds)}, ${formatRate(last.wallSeconds > first.wallSeconds ? (last.charsSeen - first.charsSeen) / (last.wallSeconds - first.wallSeconds) : Number.NaN)} chars/s on average`],
   ];
   const configuration: [string, string][] = [
+    ['cell', `${model.cell}${model.L > 1 ? `, ${model.L} layers` : ''}${options.dropout > 0 ? `, dropout ${options.dropout}` : ''}`],
     ['hidden units H', String(model.H)],
     ['vocabulary K', String(model.K)],
     ['sequence length T', String(T)],
@@ -125,7 +126,7 @@ function gradcheckSection(g: NonNullable<ReportContent['gradcheck']>): string {
   const rows = g.checks.map((check) => `<tr><th>${check.name}</th><td class="num">${check.checked}</td><td class="num">${check.maxGradient.toExponential(2)}</td><td class="num">${check.maxAbsError.toExponential(2)}</td><td class="num">${Number.isNaN(check.maxRelError) ? '-' : check.maxRelError.toExponential(2)}</td><td class="num">${check.judgedRelative}</td><td class="${check.passed ? 'pass' : 'fail'}">${check.passed ? 'ok' : 'FAIL'}</td></tr>`);
   return `
 <h2>Gradient check</h2>
-<p class="note">Analytic BPTT gradients against centered differences (step 1e-5) on a random problem of this run's size: H = ${g.H}, K = ${g.K}, T = ${g.T}, seed ${g.seed}.</p>
+<p class="note">Analytic BPTT gradients against centered differences (step 1e-5) on a random problem of this run's size: ${g.cell ?? 'rnn'}${(g.L ?? 1) > 1 ? `, L = ${g.L}` : ''}, H = ${g.H}, K = ${g.K}, T = ${g.T}, seed ${g.seed}.</p>
 <table>
 <tr><th>parameter</th><th>entries</th><th>max |grad|</th><th>max abs err</th><th>max rel err</th><th>judged rel.</th><th></th></tr>
 ${rows.join('\n')}

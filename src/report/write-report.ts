@@ -6,7 +6,8 @@ import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
 import { errorCode, fileError } from '../file-errors.js';
 import { sample } from '../generate.js';
-import { ABS_TOLERANCE, gradcheck } from '../gradcheck.js';
+import { ABS_TOLERANCE, gradcheck, gradcheckCell } from '../gradcheck.js';
+import type { CellKind } from '../model/cells/stacked-layout.js';
 import { HISTORY_FILE, readHistory, readSamples } from '../history/index.js';
 import { gradcheckChartSpec, lossChartSpec, throughputChartSpec } from './chart-specs.js';
 import { readGradcheck, saveGradcheck } from './gradcheck-file.js';
@@ -19,6 +20,8 @@ export const LOSS_PNG_FILE = 'loss.png';
 const LONG_SAMPLE_LENGTH = 1000;
 /** Entries checked per matrix by --gradcheck, as 'char-rnn gradcheck' does by default. */
 const GRADCHECK_SAMPLES = 2500;
+/** Entries per tensor of a gated stack: each costs two forward passes of the reference math at the run's size. */
+const CELL_GRADCHECK_SAMPLES = 10;
 
 export interface ReportOptions {
   /** Run the gradient check on a problem of the run's size and keep it in gradcheck.json. */
@@ -61,8 +64,12 @@ export async function writeReport(folder: string, options: ReportOptions = {}): 
 
   let check = await readGradcheck(folder);
   if (options.gradcheck === true) {
-    const dims = { H: last.model.H, K: last.model.K, T, seed: last.options.seed };
-    check = { ...dims, checks: gradcheck({ ...dims, samplesPerMatrix: GRADCHECK_SAMPLES }) };
+    const { cell, L, H, K } = last.model;
+    const dims = { cell, L, H, K, T, seed: last.options.seed };
+    const checks = cell === 'rnn'
+      ? gradcheck({ ...dims, samplesPerMatrix: GRADCHECK_SAMPLES })
+      : gradcheckCell({ ...dims, cell: cell as CellKind, dropout: last.options.dropout, samplesPerTensor: CELL_GRADCHECK_SAMPLES });
+    check = { ...dims, checks };
     signal?.throwIfAborted();
     await saveGradcheck(folder, check);
   }

@@ -12,13 +12,8 @@ export const rnnCell: CellDescriptor = {
   name: 'rnn',
   summary: "vanilla RNN, h = tanh(W h + U x + b): the seed's model (one layer, no dropout)",
   stacks: false,
-  paramTable: ({ H, K }) => [
-    ['W', [H, H]], // hidden to hidden
-    ['U', [H, K]], // input to hidden: U x_t is column x_t
-    ['V', [K, H]], // hidden to output
-    ['b', [H]],
-    ['c', [K]],
-  ],
+  // layout.ts's table (W, U, V, b, c), with the biases as vectors
+  paramTable: (dims) => paramLayout(rnnDims(dims)).specs.map((spec) => [spec.name, spec.cols === 1 ? [spec.rows] : [spec.rows, spec.cols]]),
   stateTable: ({ H }) => [['h', [H]]],
   init: (params, layout, prng) => initParams(params, paramLayout(layout.dims), prng),
   // forward W h, V h (2 flops per multiply-add); backward V^T dy, dV, W^T da, dW: three times the forward's
