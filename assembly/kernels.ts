@@ -7,9 +7,19 @@
 // the gated cells' kernels share); log is the host's Math.log, imported.
 // Pointers are byte offsets into the one imported (shared) memory; every array is float64 except
 // `ids`, which are int32. Shapes are row-major.
-// Parameter layout (src/model/layout.ts): W (H,H), U (H,K), V (K,H), b (H), c (K).
+// Tensors are found through `offs`, an int32 table the host fills from the layout table
+// (src/model/cells/rnn-cell.ts kernelOffsets): entries W, U, V, b, c below, each an offset in
+// float64s from the start of params, of grad, and of paramsT, which holds each matrix transposed
+// at the matrix's own offset: W^T (H,H), U^T (K,H), V^T (H,K).
 
 import { at, F64, idAt, matvec, matvec2, softmaxLoss, splat, tanh, tanh2 } from './cells/primitives';
+import { tensor } from './cells/stacked';
+
+const W_ = 0;
+const U_ = 1;
+const V_ = 2;
+const B_ = 3;
+const C_ = 4;
 
 /** Where AssemblyScript's static data ends: the host places its buffers above this. */
 export function heapBase(): usize {
@@ -176,11 +186,11 @@ function tanhBackward(da: usize, dy: usize, dhNext: usize, h: usize, H: i32): vo
  * dU[:, x_t] += da_t, dV = sum dy h^T, dW = sum da h_prev^T, each stream's terms from t = T-1
  * down to 0. Overwrites grad (P). Stream 1's scratch lies `s1 - s0` bytes after stream 0's.
  */
-function writeGradient(H: i32, K: i32, T: i32, ids0: usize, ids1: usize, grad: usize, s0: usize, s1: usize, two: bool): void {
-  const dU = at(grad, H * H);
-  const dV = at(grad, H * H + H * K);
-  const db = at(grad, H * H + 2 * H * K);
-  const dc = at(db, H);
+function writeGradient(H: i32, K: i32, T: i32, offs: usize, ids0: usize, ids1: usize, grad: usize, s0: usize, s1: usize, two: bool): void {
+  const dU = tensor(grad, offs, U_);
+  const dV = tensor(grad, offs, V_);
+  const db = tensor(grad, offs, B_);
+  const dc = tensor(grad, offs, C_);
   const gap = s1 - s0;
   const sources = two ? 2 : 1;
   const ps = psOf(s0, H, T);
@@ -200,7 +210,7 @@ function writeGradient(H: i32, K: i32, T: i32, ids0: usize, ids1: usize, grad: u
     }
   }
   outerSum(dV, ps, K, at(s0, H), H, K, H, T, gap, sources);
-  outerSum(grad, da, H, s0, H, H, H, T, gap, sources);
+  outerSum(tensor(grad, offs, W_), da, H, s0, H, H, H, T, gap, sources);
 }
 
 /**
@@ -209,14 +219,17 @@ function writeGradient(H: i32, K: i32, T: i32, ids0: usize, ids1: usize, grad: u
  * stream 1's pointers equal stream 0's and only stream 0 is computed.
  */
 function trainPair(
-  H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
   ids0: usize, ids1: usize, h0: usize, h1: usize, grad: usize, s0: usize, s1: usize,
   loss0: usize, loss1: usize, two: bool,
 ): void {
-  const W = params;
-  const V = at(params, H * H + H * K);
-  const b = at(params, H * H + 2 * H * K);
-  const c = at(b, H);
+  const W = tensor(params, offs, W_);
+  const V = tensor(params, offs, V_);
+  const b = tensor(params, offs, B_);
+  const c = tensor(params, offs, C_);
+  const WT = tensor(paramsT, offs, W_);
+  const UT = tensor(paramsT, offs, U_);
+  const VT = tensor(paramsT, offs, V_);
   const ps0 = psOf(s0, H, T);
   const ps1 = psOf(s1, H, T);
   const da0 = daOf(s0, H, K, T);
@@ -270,7 +283,7 @@ function trainPair(
     if (two) tanhBackward(daRow1, dh1, dhNext1, hRow1, H);
     matvec2(dhNext0, dhNext1, 0, 0, W, H, daRow0, daRow1, H, H); // dhNext = W^T da
   }
-  writeGradient(H, K, T, ids0, ids1, grad, s0, s1, two);
+  writeGradient(H, K, T, offs, ids0, ids1, grad, s0, s1, two);
   store<f64>(loss0, l0);
   if (two) store<f64>(loss1, l1);
 }
@@ -281,13 +294,16 @@ function trainPair(
  * stream would; each number is still summed exactly as trainPair sums it.
  */
 function trainSingle(
-  H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
   ids: usize, h: usize, grad: usize, s: usize, loss: usize,
 ): void {
-  const W = params;
-  const V = at(params, H * H + H * K);
-  const b = at(params, H * H + 2 * H * K);
-  const c = at(b, H);
+  const W = tensor(params, offs, W_);
+  const V = tensor(params, offs, V_);
+  const b = tensor(params, offs, B_);
+  const c = tensor(params, offs, C_);
+  const WT = tensor(paramsT, offs, W_);
+  const UT = tensor(paramsT, offs, U_);
+  const VT = tensor(paramsT, offs, V_);
   const ps = psOf(s, H, T);
   const da = daOf(s, H, K, T);
   const dhNext = at(dhOf(s, H, K, T), H);
@@ -322,7 +338,7 @@ function trainSingle(
     tanhBackward(daRow, daRow, dhNext, at(s, (t + 1) * H), H); // da = (1 - h^2) (V^T dy + dhNext)
     matvec(dhNext, 0, W, H, daRow, H, H); // dhNext = W^T da
   }
-  writeGradient(H, K, T, ids, ids, grad, s, s, false);
+  writeGradient(H, K, T, offs, ids, ids, grad, s, s, false);
   store<f64>(loss, l);
 }
 
@@ -333,23 +349,23 @@ function trainSingle(
  * scratch; each pair OVERWRITES its slot in grads (ceil(G/2), P) with the sum of its gradients.
  */
 export function trainStreams(
-  H: i32, K: i32, T: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  H: i32, K: i32, T: i32, P: i32, params: usize, paramsT: usize, offs: usize,
   ids: usize, hidden: usize, grads: usize, losses: usize, scratch: usize, G: i32,
 ): void {
   const idBytes = <usize>(T + 1) << 2;
   const hBytes = <usize>H << 3;
-  const gBytes = <usize>(H * H + 2 * H * K + H + K) << 3;
+  const gBytes = <usize>P << 3;
   const sBytes = <usize>trainScratchBytes(H, K, T);
   for (let g = 0; g < G; g += 2) {
     const g0 = <usize>g;
     if (g + 1 == G) {
-      trainSingle(H, K, T, params, WT, UT, VT, ids + g0 * idBytes, hidden + g0 * hBytes, grads + (g0 >> 1) * gBytes, scratch + g0 * sBytes, losses + (g0 << 3));
+      trainSingle(H, K, T, params, paramsT, offs, ids + g0 * idBytes, hidden + g0 * hBytes, grads + (g0 >> 1) * gBytes, scratch + g0 * sBytes, losses + (g0 << 3));
       break;
     }
     const two = true;
     const g1 = g0 + 1;
     trainPair(
-      H, K, T, params, WT, UT, VT,
+      H, K, T, params, paramsT, offs,
       ids + g0 * idBytes, ids + g1 * idBytes, hidden + g0 * hBytes, hidden + g1 * hBytes,
       grads + (g0 >> 1) * gBytes, scratch + g0 * sBytes, scratch + g1 * sBytes,
       losses + (g0 << 3), losses + (g1 << 3), two,
@@ -368,11 +384,14 @@ export function evalScratchBytes(H: i32, K: i32): i32 {
  * one by one, so that a long text scored in chunks sums exactly as in one piece.
  */
 export function evalSequence(
-  H: i32, K: i32, params: usize, WT: usize, UT: usize, VT: usize,
+  H: i32, K: i32, params: usize, paramsT: usize, offs: usize,
   ids: usize, count: i32, h: usize, scratch: usize, loss: f64,
 ): f64 {
-  const b = at(params, H * H + 2 * H * K);
-  const c = at(b, H);
+  const b = tensor(params, offs, B_);
+  const c = tensor(params, offs, C_);
+  const WT = tensor(paramsT, offs, W_);
+  const UT = tensor(paramsT, offs, U_);
+  const VT = tensor(paramsT, offs, V_);
   const out = at(scratch, 2 * H);
   const pre = at(out, K);
   memory.copy(scratch, h, <usize>H << 3);
@@ -444,13 +463,6 @@ function transposePart(src: usize, dst: usize, rows: i32, cols: i32, first: i32,
       r++;
     }
   }
-}
-
-/** Refreshes WT, UT and VT (the forward pass's transposed copies) for the parameters [lo, hi). */
-export function transposeRange(H: i32, K: i32, params: usize, WT: usize, UT: usize, VT: usize, lo: i32, hi: i32): void {
-  transposePart(params, WT, H, H, 0, lo, hi);
-  transposePart(at(params, H * H), UT, H, K, H * H, lo, hi);
-  transposePart(at(params, H * H + H * K), VT, K, H, H * H + H * K, lo, hi);
 }
 
 /**

@@ -69,7 +69,7 @@ export function gradcheck({ H, K, T, seed, samplesPerMatrix }: GradcheckOptions)
   const gradFlat = new Float64Array(layout.size);
   sequenceLossAndGrad(params, dims, ids, 0, h0, viewsOf(gradFlat, layout), ws);
 
-  const tensors = layout.specs.map((spec) => ({ ...spec, entries: spec.cols === 1 ? spec.size : Math.min(spec.size, samplesPerMatrix) }));
+  const tensors = layout.specs.map((spec) => ({ ...spec, entries: spec.vector ? spec.size : Math.min(spec.size, samplesPerMatrix) }));
   return checkAgainstDifferences(flat, () => sequenceLoss(params, dims, ids, 0, h0, ws), gradFlat, tensors, prng);
 }
 

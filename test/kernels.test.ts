@@ -1,6 +1,8 @@
 import test from 'ava';
 import { adagradStep, averageSlots } from '../src/model/adagrad.js';
 import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
+import { matrixTable, modelLayout } from '../src/model/cells/cell.js';
+import { rnnCell } from '../src/model/cells/rnn-cell.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { Prng } from '../src/model/prng.js';
 import { createScorer } from '../src/model/scorer.js';
@@ -32,6 +34,27 @@ function workspace(bytes = 64 << 20): { kernels: Kernels; f64: (count: number) =
   };
 }
 
+/**
+ * An RNN of H units over K symbols placed in the workspace as the trainer places it: params,
+ * paramsT (each matrix transposed at its own offset) and the offset table, from the layout table.
+ */
+function rnnModel(ws: ReturnType<typeof workspace>, H: number, K: number): { P: number; paramsAt: number; params: Float64Array; paramsTAt: number; paramsT: Float64Array; offsAt: number; transpose(lo: number, hi: number): void } {
+  const layout = modelLayout(rnnCell, { cell: 'rnn', L: 1, H, K });
+  const P = layout.size;
+  const [paramsAt, params] = ws.f64(P);
+  const [paramsTAt, paramsT] = ws.f64(P);
+  const offsets = rnnCell.kernelOffsets(layout);
+  const [offsAt, offs] = ws.i32(offsets.length);
+  offs.set(offsets);
+  const table = matrixTable(layout);
+  const [tableAt, tableView] = ws.i32(table.length);
+  tableView.set(table);
+  return {
+    P, paramsAt, params, paramsTAt, paramsT, offsAt,
+    transpose: (lo, hi) => ws.kernels.transposeMatrices(tableAt, table.length / 3, paramsAt, paramsTAt, lo, hi),
+  };
+}
+
 /** Indices where two arrays differ in any bit (Object.is also tells 0 from -0). */
 function differences(actual: ArrayLike<number>, expected: ArrayLike<number>): number[] {
   const out: number[] = [];
@@ -54,11 +77,9 @@ for (const [H, K, T, G] of SHAPES) {
     const layout = paramLayout({ H, K });
     const P = layout.size;
     const prng = Prng.fromSeed(H * 1000 + G);
-    const { kernels, f64, i32 } = workspace();
-    const [paramsAt, params] = f64(P);
-    const [WT] = f64(H * H);
-    const [UT] = f64(K * H);
-    const [VT] = f64(H * K);
+    const memory = workspace();
+    const { kernels, f64, i32 } = memory;
+    const { paramsAt, params, paramsTAt, offsAt, transpose } = rnnModel(memory, H, K);
     const [idsAt, ids] = i32(G * (T + 1));
     const [hiddenAt, hidden] = f64(G * H);
     const slots = Math.ceil(G / 2);
@@ -70,9 +91,9 @@ for (const [H, K, T, G] of SHAPES) {
     for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(prng.nextGaussian());
     grads.fill(Number.NaN); // the kernel overwrites its slots: stale values must not leak in
     const h0 = hidden.slice();
-    kernels.transposeRange(H, K, paramsAt, WT, UT, VT, 0, P);
+    transpose(0, P);
 
-    kernels.trainStreams(H, K, T, paramsAt, WT, UT, VT, idsAt, hiddenAt, gradsAt, lossesAt, scratchAt, G);
+    kernels.trainStreams(H, K, T, P, paramsAt, paramsTAt, offsAt, idsAt, hiddenAt, gradsAt, lossesAt, scratchAt, G);
 
     const views = viewsOf(Float64Array.from(params), layout);
     const expected = Array.from({ length: slots }, () => new Float64Array(P));
@@ -97,21 +118,19 @@ test('evalSequence equals the reference evaluate(), loss and carried state, bit 
   const layout = paramLayout({ H, K });
   const P = layout.size;
   const prng = Prng.fromSeed(11);
-  const { kernels, f64, i32 } = workspace();
-  const [paramsAt, params] = f64(P);
-  const [WT] = f64(H * H);
-  const [UT] = f64(K * H);
-  const [VT] = f64(H * K);
+  const memory = workspace();
+  const { kernels, f64, i32 } = memory;
+  const { paramsAt, params, paramsTAt, offsAt, transpose } = rnnModel(memory, H, K);
   const [idsAt, ids] = i32(count + 1);
   const [hAt, h] = f64(H);
   const [scratchAt] = f64(kernels.evalScratchBytes(H, K) / 8);
   for (let i = 0; i < P; i++) params[i] = 0.3 * prng.nextGaussian();
   for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(prng.nextDouble() * K);
-  kernels.transposeRange(H, K, paramsAt, WT, UT, VT, 0, P);
+  transpose(0, P);
 
   // Two calls carrying the state and the sum, as a worker scores a long segment chunk by chunk.
-  const first = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt, 200, hAt, scratchAt, 0);
-  const both = kernels.evalSequence(H, K, paramsAt, WT, UT, VT, idsAt + 200 * 4, count - 200, hAt, scratchAt, first);
+  const first = kernels.evalSequence(H, K, paramsAt, paramsTAt, offsAt, idsAt, 200, hAt, scratchAt, 0);
+  const both = kernels.evalSequence(H, K, paramsAt, paramsTAt, offsAt, idsAt + 200 * 4, count - 200, hAt, scratchAt, first);
 
   const views = viewsOf(Float64Array.from(params), layout);
   const state = new Float64Array(H);
@@ -152,19 +171,17 @@ test('adagradRange over any split of the parameters equals averageSlots + adagra
   t.true(mean.some((g) => g === 5 || g === -5), 'the test reaches the clip');
 });
 
-test('transposeRange fills W^T, U^T and V^T, whatever ranges it is given', (t) => {
+test('transposeMatrices fills W^T, U^T and V^T at their own offsets, whatever ranges it is given', (t) => {
   const H = 5;
   const K = 3;
   const layout = paramLayout({ H, K });
-  const P = layout.size;
-  const { kernels, f64 } = workspace(1 << 20);
-  const [paramsAt, params] = f64(P);
-  const [WTAt, WT] = f64(H * H);
-  const [UTAt, UT] = f64(K * H);
-  const [VTAt, VT] = f64(H * K);
+  const ws = workspace(1 << 20);
+  const { P, params, paramsT, transpose } = rnnModel(ws, H, K);
   for (let i = 0; i < P; i++) params[i] = i + 1;
-  for (const [lo, hi] of [[0, 7], [7, 30], [30, 41], [41, P]]) kernels.transposeRange(H, K, paramsAt, WTAt, UTAt, VTAt, lo, hi);
+  paramsT.fill(Number.NaN);
+  for (const [lo, hi] of [[0, 7], [7, 30], [30, 41], [41, P]]) transpose(lo, hi);
   const { W, U, V } = viewsOf(params, layout);
+  const { W: WT, U: UT, V: VT } = viewsOf(paramsT, layout); // (H, H), (K, H), (H, K) in the same places
   for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) t.is(WT[j * H + i], W[i * H + j]);
   for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) t.is(UT[k * H + i], U[i * K + k]);
   for (let k = 0; k < K; k++) for (let j = 0; j < H; j++) t.is(VT[j * K + k], V[k * H + j]);

@@ -7,7 +7,7 @@ export const INIT_SIGMA = 0.01;
 export function initParams(flat: Float64Array, layout: Layout, prng: Prng, sigma = INIT_SIGMA): void {
   for (const spec of layout.specs) {
     const view = flat.subarray(spec.offset, spec.offset + spec.size);
-    if (spec.cols === 1) view.fill(0);
+    if (spec.vector) view.fill(0);
     else for (let i = 0; i < view.length; i++) view[i] = sigma * prng.nextGaussian();
   }
 }

@@ -9,14 +9,14 @@ export interface Kernels {
   heapBase(): number;
   trainScratchBytes(H: number, K: number, T: number): number;
   evalScratchBytes(H: number, K: number): number;
-  trainStreams(H: number, K: number, T: number, params: number, WT: number, UT: number, VT: number,
+  // the vanilla RNN: offs is rnn-cell.ts's table (W, U, V, b, c), paramsT each matrix transposed at its own offset
+  trainStreams(H: number, K: number, T: number, P: number, params: number, paramsT: number, offs: number,
     ids: number, hidden: number, grads: number, losses: number, scratch: number, G: number): void;
-  evalSequence(H: number, K: number, params: number, WT: number, UT: number, VT: number,
+  evalSequence(H: number, K: number, params: number, paramsT: number, offs: number,
     ids: number, count: number, h: number, scratch: number, loss: number): number;
   adagradRange(params: number, mem: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
     eta: number, eps: number, clip: number): void;
   matVec(out: number, init: number, M: number, stride: number, x: number, n: number, R: number): void;
-  transposeRange(H: number, K: number, params: number, WT: number, UT: number, VT: number, lo: number, hi: number): void;
   /** paramsT = each matrix of params transposed at its own offset, for the entries [lo, hi); table (count, 3) int32 (offset, rows, cols). */
   transposeMatrices(table: number, count: number, params: number, paramsT: number, lo: number, hi: number): void;
   fillZero(p: number, bytes: number): void;

@@ -10,6 +10,8 @@ export interface ParamSpec {
   readonly name: ParamName;
   readonly rows: number;
   readonly cols: number;
+  /** A bias (b, c): a vector even where it has one row, as W does when H = 1. */
+  readonly vector: boolean;
   readonly offset: number;
   readonly size: number;
 }
@@ -30,7 +32,7 @@ function shapeTable({ H, K }: Dims): readonly [ParamName, number, number][] {
     ['W', H, H], // hidden to hidden
     ['U', H, K], // input to hidden: U x_t is column x_t
     ['V', K, H], // hidden to output
-    ['b', H, 1],
+    ['b', H, 1], // vectors: cols 1 and `vector` set
     ['c', K, 1],
   ];
 }
@@ -38,7 +40,7 @@ function shapeTable({ H, K }: Dims): readonly [ParamName, number, number][] {
 export function paramLayout(dims: Dims): Layout {
   let offset = 0;
   const specs = shapeTable(dims).map(([name, rows, cols]) => {
-    const spec = { name, rows, cols, offset, size: rows * cols };
+    const spec = { name, rows, cols, vector: name === 'b' || name === 'c', offset, size: rows * cols };
     offset += spec.size;
     return spec;
   });

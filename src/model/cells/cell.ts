@@ -120,11 +120,11 @@ export function stateLength(cell: CellDescriptor, dims: ModelDims): number {
   return cell.stateTable(dims).reduce((sum, [, shape]) => sum + product(shape), 0);
 }
 
-/** The tensor named `name`, as a view of flat. */
-export function tensorView(flat: Float64Array, layout: ModelLayout, name: string): Float64Array {
+/** The layout's entry for the tensor named `name`. */
+export function tensorSpec(layout: ModelLayout, name: string): TensorSpec {
   const spec = layout.specs.find((s) => s.name === name);
   if (spec === undefined) throw new Error(`the ${layout.dims.cell} layout has no tensor named ${name}`);
-  return flat.subarray(spec.offset, spec.offset + spec.size);
+  return spec;
 }
 
 /** (offset, rows, cols) of every matrix, for the kernels' transposeMatrices: each is transposed at its own offset. */

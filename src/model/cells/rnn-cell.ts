@@ -1,7 +1,7 @@
 import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
 import { createSampleWorkspace, feedSymbol, rnnScores } from '../sample.js';
-import type { CellDescriptor, ModelDims } from './cell.js';
+import { tensorSpec, type CellDescriptor, type ModelDims } from './cell.js';
 
 /**
  * The seed's vanilla RNN, one layer: h_t = tanh(W h_{t-1} + U x_t + b), o_t = V h_t + c. Its math
@@ -13,25 +13,24 @@ export const rnnCell: CellDescriptor = {
   summary: "vanilla RNN, h = tanh(W h + U x + b): the seed's model (one layer, no dropout)",
   stacks: false,
   // layout.ts's table (W, U, V, b, c), with the biases as vectors
-  paramTable: (dims) => paramLayout(rnnDims(dims)).specs.map((spec) => [spec.name, spec.cols === 1 ? [spec.rows] : [spec.rows, spec.cols]]),
+  paramTable: (dims) => paramLayout(rnnDims(dims)).specs.map((spec) => [spec.name, spec.vector ? [spec.rows] : [spec.rows, spec.cols]]),
   stateTable: ({ H }) => [['h', [H]]],
   init: (params, layout, prng) => initParams(params, paramLayout(layout.dims), prng),
   // forward W h, V h (2 flops per multiply-add); backward V^T dy, dV, W^T da, dW: three times the forward's
   trainFlopsPerChar: ({ H, K }) => 3 * (2 * H * H + 2 * K * H),
-  kernelOffsets: () => new Int32Array(0),
+  // the table assembly/kernels.ts reads: W, U, V, b, c
+  kernelOffsets: (layout) => Int32Array.from(['W', 'U', 'V', 'b', 'c'], (name) => tensorSpec(layout, name).offset),
   kernelSizes: (kernels, { H, K }, T) => ({
     pairScratch: 2 * kernels.trainScratchBytes(H, K, T),
     scoreChunk: 4096,
     scoreScratch: kernels.evalScratchBytes(H, K),
   }),
-  bindKernels: (kernels, layout, T, model) => {
+  bindKernels: (kernels, layout, T, { params, paramsT, offs }) => {
     const { H, K } = layout.dims;
-    const { params, paramsT } = model;
-    // each matrix's transpose lies at the matrix's own offset in paramsT
-    const [WT, UT, VT] = ['W', 'U', 'V'].map((name) => paramsT + 8 * (layout.specs.find((s) => s.name === name)?.offset ?? 0));
+    const P = layout.size;
     return {
-      trainPair: (at, n) => kernels.trainStreams(H, K, T, params, WT, UT, VT, at.ids, at.state, at.grad, at.losses, at.scratch, n),
-      score: (at, n, loss) => kernels.evalSequence(H, K, params, WT, UT, VT, at.ids, n, at.state, at.scratch, loss),
+      trainPair: (at, n) => kernels.trainStreams(H, K, T, P, params, paramsT, offs, at.ids, at.state, at.grad, at.losses, at.scratch, n),
+      score: (at, n, loss) => kernels.evalSequence(H, K, params, paramsT, offs, at.ids, n, at.state, at.scratch, loss),
     };
   },
   createStepper: (params, layout) => {
