@@ -1,15 +1,5 @@
-import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from './model/cells/gru.js';
-import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from './model/cells/lstm.js';
-import {
-  maskSize,
-  stackedLayout,
-  stackedViewsOf,
-  stateSize,
-  type CellKind,
-  type StackedDims,
-  type StackedLayout,
-  type StackedViews,
-} from './model/cells/stacked-layout.js';
+import { modelLayout, stateLength, type CellName, type ModelDims, type ModelLayout } from './model/cells/cell.js';
+import { cellNamed } from './model/cells/registry.js';
 import { sequenceMasks } from './model/dropout.js';
 import { paramLayout, viewsOf } from './model/layout.js';
 import { Prng } from './model/prng.js';
@@ -73,10 +63,11 @@ export function gradcheck({ H, K, T, seed, samplesPerMatrix }: GradcheckOptions)
   return checkAgainstDifferences(flat, () => sequenceLoss(params, dims, ids, 0, h0, ws), gradFlat, tensors, prng);
 }
 
-// ---- stacked LSTM and GRU cells ----------------------------------------------------------------
+// ---- any registered cell, stacked -----------------------------------------------------------------
 
 export interface CellGradcheckOptions {
-  readonly cell: CellKind;
+  /** A registered cell's name (src/model/cells/registry.ts). */
+  readonly cell: CellName;
   readonly L: number;
   readonly H: number;
   readonly K: number;
@@ -88,13 +79,13 @@ export interface CellGradcheckOptions {
   readonly samplesPerTensor: number;
 }
 
-/** A random problem for a stack of gated cells; the parameters are perturbed in place and restored. */
+/** A random problem for a cell; the parameters are perturbed in place and restored. */
 export interface CellProblem {
-  readonly dims: StackedDims;
-  readonly layout: StackedLayout;
+  readonly dims: ModelDims;
+  readonly layout: ModelLayout;
   readonly T: number;
   readonly flat: Float64Array; // parameters, N(0, 0.1^2)
-  readonly state0: Float64Array; // (S, L, H): h = tanh(N(0, 1)), the LSTM's c from N(0, 1)
+  readonly state0: Float64Array; // (S): the h rows tanh(N(0, 1)), the rest (the LSTM's c) N(0, 1)
   readonly ids: Uint32Array; // (T+1)
   readonly masks: Float64Array | null; // (L, T, H), or null without dropout
   /** Where the problem's PRNG stopped: the draw of the checked entries starts here, as the RNN's does. */
@@ -109,39 +100,32 @@ export interface CellProblem {
  */
 export function cellProblem({ cell, L, H, K, T, seed, dropout }: Omit<CellGradcheckOptions, 'samplesPerTensor'>): CellProblem {
   const dims = { cell, L, H, K };
-  const layout = stackedLayout(dims);
+  const descriptor = cellNamed(cell);
+  const layout = modelLayout(descriptor, dims);
   const prng = Prng.fromSeed(seed);
   const flat = new Float64Array(layout.size);
   for (let i = 0; i < flat.length; i++) flat[i] = PROBLEM_SIGMA * prng.nextGaussian();
-  const state0 = new Float64Array(stateSize(dims));
+  const state0 = new Float64Array(stateLength(descriptor, dims));
   for (let i = 0; i < state0.length; i++) state0[i] = i < L * H ? Math.tanh(prng.nextGaussian()) : prng.nextGaussian();
   const ids = Uint32Array.from({ length: T + 1 }, () => prng.nextUint32() % K);
-  const masks = dropout > 0 ? sequenceMasks(new Float64Array(maskSize(dims, T)), { L, T, H }, { seed, step: 0, stream: 0, p: dropout }) : null;
+  const masks = dropout > 0 ? sequenceMasks(new Float64Array(L * T * H), { L, T, H }, { seed, step: 0, stream: 0, p: dropout }) : null;
   return { dims, layout, T, flat, state0, ids, masks, pickState: prng.state() };
 }
 
-/** The forward pass and BPTT of a problem's cell, with one workspace of T steps. */
-function cellOf(problem: CellProblem): { loss(p: StackedViews): number; lossAndGrad(p: StackedViews, g: StackedViews): number } {
-  const { dims, T, ids, state0, masks } = problem;
-  // The cells overwrite the state they are given with the final one: each pass starts from a copy.
-  if (dims.cell === 'lstm') {
-    const ws = createLstmWorkspace(dims, T);
-    return {
-      loss: (p) => lstmSequenceLoss(p, dims, ids, 0, state0.slice(), masks, ws),
-      lossAndGrad: (p, g) => lstmSequenceLossAndGrad(p, dims, ids, 0, state0.slice(), masks, g, ws),
-    };
-  }
-  const ws = createGruWorkspace(dims, T);
+/** The forward pass and BPTT of a problem's cell (its reference math), each from a copy of the initial state. */
+function cellOf(problem: CellProblem): { loss(): number; lossAndGrad(grad: Float64Array): number } {
+  const { layout, T, ids, state0, masks, flat } = problem;
+  const math = cellNamed(problem.dims.cell).reference(layout, T);
   return {
-    loss: (p) => gruSequenceLoss(p, dims, ids, 0, state0.slice(), masks, ws),
-    lossAndGrad: (p, g) => gruSequenceLossAndGrad(p, dims, ids, 0, state0.slice(), masks, g, ws),
+    loss: () => math.loss(flat, ids, 0, state0.slice(), masks),
+    lossAndGrad: (grad) => math.lossAndGrad(flat, grad, ids, 0, state0.slice(), masks),
   };
 }
 
 /** dL/dparams by BPTT, in the problem's layout. */
 export function cellAnalyticGradient(problem: CellProblem): Float64Array {
   const grad = new Float64Array(problem.layout.size);
-  cellOf(problem).lossAndGrad(stackedViewsOf(problem.flat, problem.layout), stackedViewsOf(grad, problem.layout));
+  cellOf(problem).lossAndGrad(grad);
   return grad;
 }
 
@@ -153,13 +137,12 @@ export function checkCellGradient(problem: CellProblem, analytic: Float64Array, 
   if (analytic.length !== problem.layout.size) {
     throw new RangeError(`the gradient has ${analytic.length} entries, the layout needs ${problem.layout.size}`);
   }
-  const params = stackedViewsOf(problem.flat, problem.layout);
   const cell = cellOf(problem);
   const tensors = problem.layout.specs.map((spec) => ({ ...spec, entries: Math.min(spec.size, samplesPerTensor) }));
-  return checkAgainstDifferences(problem.flat, () => cell.loss(params), analytic, tensors, Prng.fromState(problem.pickState));
+  return checkAgainstDifferences(problem.flat, () => cell.loss(), analytic, tensors, Prng.fromState(problem.pickState));
 }
 
-/** gradcheck for a stack of L LSTM or GRU layers: BPTT's gradient against centered differences. */
+/** gradcheck for a stack of L layers of any cell: BPTT's gradient against centered differences. */
 export function gradcheckCell(options: CellGradcheckOptions): ParamCheck[] {
   const problem = cellProblem(options);
   return checkCellGradient(problem, cellAnalyticGradient(problem), options.samplesPerTensor);

@@ -304,7 +304,7 @@ test('--cell rnn explicitly prints what the default prints', async (t) => {
 
 for (const [args, message] of [
   [['--cell', 'rnn', '--layers', '2'], /--cell rnn supports only --layers 1/],
-  [['--cell', 'bogus'], /--cell must be rnn, lstm or gru, got 'bogus'/],
+  [['--cell', 'bogus'], /--cell must be one of rnn, lstm, gru, got 'bogus'/],
   [['--cell', 'lstm', '--dropout', '1'], /--dropout must be at least 0 and below 1, got 1/],
   [['--dropout', '0.5'], /--cell rnn has no dropout/],
   [['--cell', 'gru', '--layers', '0'], /--layers must be at least 1/],

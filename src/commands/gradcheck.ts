@@ -1,16 +1,16 @@
 import { UserError } from '../errors.js';
 import { ABS_TOLERANCE, gradcheck, gradcheckCell, REL_MIN_GRADIENT, REL_TOLERANCE, type ParamCheck } from '../gradcheck.js';
-import type { CellKind } from '../model/cells/stacked-layout.js';
+import { MAX_LAYERS } from '../config.js';
+import { CELL_NAMES, findCell } from '../model/cells/registry.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 
-const CELLS = ['rnn', 'lstm', 'gru'] as const;
 /** Entries checked by default: in each of the RNN's W, U, V (b and c whole), and in each tensor of a gated stack. */
 const RNN_SAMPLES = 2500;
 const CELL_SAMPLES = 50;
 
 const GRADCHECK_OPTIONS: readonly OptionSpec[] = [
-  { name: 'cell', kind: 'string', default: 'rnn', metavar: 'CELL', help: 'rnn, lstm or gru' },
-  { name: 'layers', kind: 'int', default: 1, min: 1, max: 255, help: 'layers L of an lstm or gru stack (the rnn has 1)' },
+  { name: 'cell', kind: 'string', default: 'rnn', metavar: 'CELL', help: CELL_NAMES.join(', ') },
+  { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'layers L of an lstm or gru stack (the rnn has 1)' },
   { name: 'dropout', kind: 'number', default: 0, min: 0, help: 'dropout P in [0, 1) of an lstm or gru stack, with masks fixed for the check' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'vocab', kind: 'int', default: 98, min: 2, max: 100000, help: 'vocabulary size K (98: the default corpus)' },
@@ -32,24 +32,26 @@ export function gradcheckHelp(): string {
 export function runGradcheck(argv: readonly string[]): number {
   const v = parseOptions('gradcheck', GRADCHECK_OPTIONS, argv).values;
   const cell = v.cell as string;
-  if (!(CELLS as readonly string[]).includes(cell)) throw new UserError(`--cell must be rnn, lstm or gru, got '${cell}'`);
+  const descriptor = findCell(cell);
+  if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
   const L = v.layers as number;
   const dropout = v.dropout as number;
   if (dropout >= 1) throw new UserError(`--dropout must be at least 0 and below 1, got ${dropout}`);
-  if (cell === 'rnn' && L !== 1) throw new UserError(`--cell rnn supports only --layers 1 (got ${L}): stack layers with --cell lstm or gru`);
-  if (cell === 'rnn' && dropout > 0) throw new UserError('--cell rnn has no dropout: use --cell lstm or gru with --dropout');
+  if (!descriptor.stacks && L !== 1) throw new UserError(`--cell ${cell} supports only --layers 1 (got ${L}): stack layers with --cell lstm or gru`);
+  if (!descriptor.stacks && dropout > 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or gru with --dropout`);
   const dims = { H: v.hidden as number, K: v.vocab as number, T: v['seq-length'] as number, seed: v.seed as number };
   const samples = (fallback: number): number => (v.all === true ? Infinity : ((v.samples as number | undefined) ?? fallback));
   const size = `H=${dims.H} K=${dims.K} T=${dims.T} seed=${dims.seed}, centered differences with step 1e-5`;
 
   let checks: ParamCheck[];
   if (cell === 'rnn') {
+    // the seed's own check of the seed's model: W, U and V sampled, b and c whole
     process.stdout.write(`gradcheck: ${size}\n`);
     checks = gradcheck({ ...dims, samplesPerMatrix: samples(RNN_SAMPLES) });
   } else {
     const stack = `${cell}, ${L} ${L === 1 ? 'layer' : 'layers'}${dropout > 0 ? `, dropout ${dropout} (fixed masks)` : ''}`;
     process.stdout.write(`gradcheck: ${stack}, ${size}\n`);
-    checks = gradcheckCell({ ...dims, cell: cell as CellKind, L, dropout, samplesPerTensor: samples(CELL_SAMPLES) });
+    checks = gradcheckCell({ ...dims, cell, L, dropout, samplesPerTensor: samples(CELL_SAMPLES) });
   }
   const nameWidth = Math.max(...checks.map((c) => c.name.length)) + 1;
   for (const c of checks) {

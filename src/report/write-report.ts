@@ -7,7 +7,6 @@ import { UserError } from '../errors.js';
 import { errorCode, fileError } from '../file-errors.js';
 import { sample } from '../generate.js';
 import { ABS_TOLERANCE, gradcheck, gradcheckCell } from '../gradcheck.js';
-import type { CellKind } from '../model/cells/stacked-layout.js';
 import { HISTORY_FILE, readHistory, readSamples } from '../history/index.js';
 import { gradcheckChartSpec, lossChartSpec, throughputChartSpec } from './chart-specs.js';
 import { readGradcheck, saveGradcheck } from './gradcheck-file.js';
@@ -68,7 +67,7 @@ export async function writeReport(folder: string, options: ReportOptions = {}): 
     const dims = { cell, L, H, K, T, seed: last.options.seed };
     const checks = cell === 'rnn'
       ? gradcheck({ ...dims, samplesPerMatrix: GRADCHECK_SAMPLES })
-      : gradcheckCell({ ...dims, cell: cell as CellKind, dropout: last.options.dropout, samplesPerTensor: CELL_GRADCHECK_SAMPLES });
+      : gradcheckCell({ ...dims, dropout: last.options.dropout, samplesPerTensor: CELL_GRADCHECK_SAMPLES });
     check = { ...dims, checks };
     signal?.throwIfAborted();
     await saveGradcheck(folder, check);

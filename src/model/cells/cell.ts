@@ -76,6 +76,17 @@ export interface CellKernels {
   score(at: ScoreBuffers, n: number, loss: number): number;
 }
 
+/**
+ * The cell's TypeScript reference math over sequences of T steps, on flat buffers in the layout:
+ * the readable statement of the math, and the oracle the kernels and the gradient check are held
+ * to. state (S) is read as the initial state and overwritten with the final one; masks (L, T, H)
+ * or null for no dropout; grad is ADDED to.
+ */
+export interface ReferenceMath {
+  loss(params: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null): number;
+  lossAndGrad(params: Float64Array, grad: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null): number;
+}
+
 /** One stream's state fed symbol by symbol, for sampling; the scores are o = V h + c of the top layer. */
 export interface Stepper {
   readonly state: Float64Array; // (S)
@@ -99,6 +110,7 @@ export interface CellDescriptor {
   /** Floating-point operations to train on one character (forward and backward), for the benchmark. */
   trainFlopsPerChar(dims: ModelDims): number;
   /** The int32 table this cell's kernels find their tensors by (may be empty). */
+  reference(layout: ModelLayout, T: number): ReferenceMath;
   kernelOffsets(layout: ModelLayout): Int32Array;
   kernelSizes(kernels: Kernels, dims: ModelDims, T: number): KernelSizes;
   bindKernels(kernels: Kernels, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels;

@@ -1,4 +1,4 @@
-import { createGruWorkspace, gruSequenceLoss } from './gru.js';
+import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from './gru.js';
 import { gatedCell } from './stacked-cell.js';
 
 /** nn.GRU's cell (gru.ts; kernels assembly/cells/gru.ts). */
@@ -6,5 +6,5 @@ export const gruCell = gatedCell(
   'gru',
   "GRU, PyTorch's nn.GRU equations (gates r, z, n); state h per layer",
   { scratchBytes: 'gruScratchBytes', loss: 'gruLoss', lossAndGrad: 'gruLossAndGrad' },
-  { createWorkspace: createGruWorkspace, sequenceLoss: gruSequenceLoss as never },
+  { createWorkspace: createGruWorkspace, sequenceLoss: gruSequenceLoss, sequenceLossAndGrad: gruSequenceLossAndGrad },
 );

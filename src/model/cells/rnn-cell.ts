@@ -1,5 +1,6 @@
 import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
+import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
 import { createSampleWorkspace, feedSymbol, rnnScores } from '../sample.js';
 import { tensorSpec, type CellDescriptor, type ModelDims } from './cell.js';
 
@@ -18,6 +19,30 @@ export const rnnCell: CellDescriptor = {
   init: (params, layout, prng) => initParams(params, paramLayout(layout.dims), prng),
   // forward W h, V h (2 flops per multiply-add); backward V^T dy, dV, W^T da, dW: three times the forward's
   trainFlopsPerChar: ({ H, K }) => 3 * (2 * H * H + 2 * K * H),
+  reference: (layout, T) => {
+    const dims = rnnDims(layout.dims);
+    const rnnLayout = paramLayout(dims);
+    const ws = createWorkspace(dims, T);
+    const noMasks = (masks: Float64Array | null): void => {
+      if (masks !== null) throw new RangeError('the rnn has no dropout');
+    };
+    // rnn.ts leaves h0 alone; the descriptor's contract carries the final state out
+    const carry = (state: Float64Array): void => state.set(ws.hs.subarray(T * dims.H, (T + 1) * dims.H));
+    return {
+      loss: (params, ids, start, state, masks) => {
+        noMasks(masks);
+        const loss = sequenceLoss(viewsOf(params, rnnLayout), dims, ids, start, state, ws);
+        carry(state);
+        return loss;
+      },
+      lossAndGrad: (params, grad, ids, start, state, masks) => {
+        noMasks(masks);
+        const loss = sequenceLossAndGrad(viewsOf(params, rnnLayout), dims, ids, start, state, viewsOf(grad, rnnLayout), ws);
+        carry(state);
+        return loss;
+      },
+    };
+  },
   // the table assembly/kernels.ts reads: W, U, V, b, c
   kernelOffsets: (layout) => Int32Array.from(['W', 'U', 'V', 'b', 'c'], (name) => tensorSpec(layout, name).offset),
   kernelSizes: (kernels, { H, K }, T) => ({

@@ -12,10 +12,13 @@ export interface GatedKernelNames {
   readonly lossAndGrad: 'lstmLossAndGrad' | 'gruLossAndGrad';
 }
 
-/** The reference forward pass of one gated cell over T steps, for sampling (T = 1). */
-export interface GatedReference {
-  createWorkspace(dims: StackedDims, T: number): unknown;
-  sequenceLoss(p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null, ws: never): number;
+/** The reference math of one gated cell (lstm.ts, gru.ts): a workspace of T steps, the forward pass and BPTT. */
+export interface GatedReference<W> {
+  createWorkspace(dims: StackedDims, T: number): W;
+  sequenceLoss(p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null, ws: W): number;
+  sequenceLossAndGrad(
+    p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null, g: StackedViews, ws: W,
+  ): number;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface GatedReference {
  * order (stacked-layout.ts). What differs between the LSTM and the GRU is their gate count, their
  * state, their reference math and their kernels; the rest is here once.
  */
-export function gatedCell(name: CellKind, summary: string, kernelNames: GatedKernelNames, reference: GatedReference): CellDescriptor {
+export function gatedCell<W>(name: CellKind, summary: string, kernelNames: GatedKernelNames, math: GatedReference<W>): CellDescriptor {
   const G = GATES[name];
   const stacked = (dims: ModelDims): StackedDims => ({ cell: name, L: dims.L, H: dims.H, K: dims.K });
   return {
@@ -39,6 +42,15 @@ export function gatedCell(name: CellKind, summary: string, kernelNames: GatedKer
     },
     // forward: layer 0's W_hh h, each higher layer's W_ih x and W_hh h, the output's V h; backward three times the forward
     trainFlopsPerChar: ({ L, H, K }) => 3 * (2 * G * H * H * (2 * L - 1) + 2 * K * H),
+    reference: (layout, T) => {
+      const dims = stacked(layout.dims);
+      const views = (flat: Float64Array): StackedViews => stackedViewsOf(flat, layout as unknown as StackedLayout);
+      const ws = math.createWorkspace(dims, T);
+      return {
+        loss: (params, ids, start, state, masks) => math.sequenceLoss(views(params), dims, ids, start, state, masks, ws),
+        lossAndGrad: (params, grad, ids, start, state, masks) => math.sequenceLossAndGrad(views(params), dims, ids, start, state, masks, views(grad), ws),
+      };
+    },
     kernelOffsets: (layout) => kernelOffsets(layout),
     kernelSizes: (kernels, dims, T) => ({
       pairScratch: kernels[kernelNames.scratchBytes](dims.L, dims.H, dims.K, T),
@@ -50,15 +62,15 @@ export function gatedCell(name: CellKind, summary: string, kernelNames: GatedKer
       const dims = stacked(layout.dims);
       const { L, H, K } = dims;
       const p = stackedViewsOf(params, layout as unknown as StackedLayout);
-      const ws = reference.createWorkspace(dims, 1) as never;
+      const ws = math.createWorkspace(dims, 1);
       const state = new Float64Array(stateShapeTable(dims).length * L * H);
-      const ids = new Int32Array(2);
+      const ids = new Int32Array(2); // the one step's input, and a target whose loss is not used
       const out = new Float64Array(K);
       return {
         state,
         feed: (id) => {
           ids[0] = id;
-          reference.sequenceLoss(p, dims, ids, 0, state, null, ws);
+          math.sequenceLoss(p, dims, ids, 0, state, null, ws);
         },
         scores: () => {
           // o = V h + c on the top layer's h, which is row L - 1 of the state's h (L, H)
