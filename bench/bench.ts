@@ -7,11 +7,13 @@
  *   npm run bench                     the throughput table, sampling and checkpoint speeds
  *   npm run bench -- --memory ...     peak RSS against the thread count on a 100 MB corpus (memory.ts)
  *   npm run bench -- --quality ...    time to a validation loss (quality.ts)
+ *   npm run bench -- --cells ...      LSTM and GRU throughput beside PyTorch (cells.ts)
  */
 import { availableParallelism, cpus, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../src/errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
+import { runCells } from './cells.js';
 import { measureCheckpoints } from './checkpoint-speed.js';
 import {
   firstLine, fixed, formatTable, gflops, group, isPositiveInt, median, parseJsonLine, parseList, range, ratio, runMain, spawnOutput, trainFlopsPerChar,
@@ -41,6 +43,7 @@ const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'torch-threads', kind: 'string', default: '1', help: 'comma-separated torch.set_num_threads values' },
   { name: 'torch-dtypes', kind: 'string', default: 'float64,float32', help: 'comma-separated torch dtypes' },
   { name: 'peer-chars', kind: 'int', default: 480_000, min: 1, help: 'characters per multi-stream peer run; the 1-stream numpy run trains a quarter of this, at least 100,000' },
+  { name: 'cells', kind: 'flag', help: 'the LSTM and GRU table beside PyTorch instead of this one (cells.ts; --cells --help for its options)' },
   { name: 'training-only', kind: 'flag', help: 'skip the sampling and checkpoint sections' },
   { name: 'help', kind: 'flag', help: 'print this help' },
 ];
@@ -64,10 +67,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const without = (flag: string): string[] => argv.filter((arg) => arg !== flag);
   if (argv.includes('--memory')) return runMemory(without('--memory'));
   if (argv.includes('--quality')) return runQuality(without('--quality'));
+  if (argv.includes('--cells')) return runCells(without('--cells'));
   const { values: v } = parseOptions('bench', BENCH_OPTIONS, argv);
   if (v.help === true) {
     process.stdout.write(
-      `usage: npm run bench -- [options]\n       npm run bench -- --memory [options]   (--memory --help)\n       npm run bench -- --quality [options]  (--quality --help)\n\n${optionsHelp(BENCH_OPTIONS)}\n`,
+      `usage: npm run bench -- [options]\n       npm run bench -- --memory [options]   (--memory --help)\n       npm run bench -- --quality [options]  (--quality --help)\n       npm run bench -- --cells [options]    (--cells --help)\n\n${optionsHelp(BENCH_OPTIONS)}\n`,
     );
     return;
   }

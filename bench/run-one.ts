@@ -1,18 +1,22 @@
 /**
  * One benchmark measurement, alone in its process so that its peak RSS is its own. Trains for
- * --steps steps and prints one JSON line (a RunResult); bench.ts spawns it once per run.
+ * --steps steps and prints one JSON line (a RunResult); bench.ts and cells.ts spawn it once per run.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeTrainConfig } from '../src/config.js';
+import { MAX_LAYERS, makeTrainConfig } from '../src/config.js';
 import { loadCorpusFile, loadDefaultCorpus } from '../src/corpus.js';
+import { UserError } from '../src/errors.js';
 import { parseOptions, type OptionSpec } from '../src/options.js';
-import { silentReporter } from '../src/progress.js';
+import { silentReporter, type Reporter } from '../src/progress.js';
 import { train } from '../src/train/train.js';
 
 /** What one run prints; bench.ts parses it. */
 export interface RunResult {
+  readonly cell: string;
+  readonly layers: number; // L
+  readonly seqLength: number; // T
   readonly threads: number;
   readonly streams: number;
   readonly steps: number;
@@ -23,6 +27,13 @@ export interface RunResult {
   readonly charsPerSec: number;
   readonly loadedRssMB: number; // RSS right after the corpus is loaded, before any thread starts
   readonly peakRssMB: number;
+  /**
+   * The loop's wall time over the steps after the first --warmup-steps, up to the last step's end
+   * (the final checkpoint save left out), and its rate: what cells.ts compares with PyTorch.
+   */
+  readonly timedSteps: number;
+  readonly timedSeconds: number;
+  readonly timedCharsPerSec: number;
 }
 
 const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -30,6 +41,10 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B' },
   { name: 'steps', kind: 'int', default: 100, min: 1, help: 'training steps' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
+  { name: 'cell', kind: 'string', default: 'rnn', help: 'recurrent cell: rnn, lstm, gru' },
+  { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'stacked layers L (lstm and gru)' },
+  { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T' },
+  { name: 'warmup-steps', kind: 'int', default: 0, min: 0, help: 'steps left out of the timed* figures' },
   { name: 'corpus', kind: 'string', help: 'UTF-8 text file (default: the bundled corpus)' },
 ];
 
@@ -38,6 +53,8 @@ const MB = 1024 * 1024;
 
 async function main(argv: readonly string[]): Promise<void> {
   const { values: v } = parseOptions('bench run-one', RUN_OPTIONS, argv);
+  const warmupSteps = v['warmup-steps'] as number;
+  if (warmupSteps >= (v.steps as number)) throw new UserError(`--warmup-steps ${warmupSteps} leaves none of the ${v.steps as number} --steps to time`);
   const path = v.corpus as string | undefined;
   const corpus = path === undefined ? await loadDefaultCorpus() : await loadCorpusFile(path);
   const loadedRssMB = process.memoryUsage().rss / MB;
@@ -46,6 +63,9 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     const config = makeTrainConfig({
       corpus: path,
+      cell: v.cell as string,
+      layers: v.layers as number,
+      seqLength: v['seq-length'] as number,
       threads: v.threads as number,
       streams: v.streams as number,
       steps: v.steps as number,
@@ -56,8 +76,29 @@ async function main(argv: readonly string[]): Promise<void> {
       checkpointEvery: 0,
       out,
     });
-    const result = await train(config, corpus, silentReporter);
+    // The wall clock when training starts, after --warmup-steps steps and after the last step (the
+    // reporter hears of each step as it ends, before any bookkeeping and the final save).
+    let loopStart = Number.NaN;
+    let timedStart = Number.NaN;
+    let timedEnd = Number.NaN;
+    const reporter: Reporter = {
+      ...silentReporter,
+      startTraining() {
+        loopStart = performance.now();
+      },
+      update({ step, totalSteps }) {
+        if (step === warmupSteps) timedStart = performance.now();
+        if (step === totalSteps && Number.isNaN(timedEnd)) timedEnd = performance.now();
+      },
+    };
+    const result = await train(config, corpus, reporter);
+    if (warmupSteps === 0) timedStart = loopStart;
+    const timedSteps = result.last.state.step - warmupSteps;
+    const timedSeconds = (timedEnd - timedStart) / 1000;
     const line: RunResult = {
+      cell: config.cell,
+      layers: config.layers,
+      seqLength: config.seqLength,
       threads: config.threads,
       streams: config.streams,
       steps: result.last.state.step,
@@ -68,6 +109,9 @@ async function main(argv: readonly string[]): Promise<void> {
       charsPerSec: result.charsPerSec,
       loadedRssMB,
       peakRssMB: process.resourceUsage().maxRSS / 1024, // maxRSS is in kilobytes
+      timedSteps,
+      timedSeconds,
+      timedCharsPerSec: (timedSteps * config.streams * config.seqLength) / timedSeconds,
     };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   } finally {
