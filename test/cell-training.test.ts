@@ -70,9 +70,16 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: F
   const layout = stackedLayout(dims);
   const P = layout.size;
   const params = new Float64Array(P);
-  // the descriptor's init is PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every entry, in table order
+  // the descriptor's init: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every entry, in table order
   const prng = Prng.fromSeed(seed);
   for (let i = 0; i < P; i++) params[i] = (1 / Math.sqrt(H)) * (2 * prng.nextDouble() - 1);
+  if (dims.cell === 'lstm') {
+    // then the forget gates open: the f rows (H..2H) of b_ih are 1 and of b_hh 0
+    for (const spec of layout.specs) {
+      if (spec.name.startsWith('bias_ih_l')) params.fill(1, spec.offset + H, spec.offset + 2 * H);
+      if (spec.name.startsWith('bias_hh_l')) params.fill(0, spec.offset + H, spec.offset + 2 * H);
+    }
+  }
   const memory = new Float64Array(P);
   const S = (dims.cell === 'lstm' ? 2 : 1) * L * H;
   const state = new Float64Array(B * S);

@@ -26,7 +26,13 @@ export interface GatedReference<W> {
  * order (stacked-layout.ts). What differs between the LSTM and the GRU is their gate count, their
  * state, their reference math and their kernels; the rest is here once.
  */
-export function gatedCell<W>(name: CellKind, summary: string, kernelNames: GatedKernelNames, math: GatedReference<W>): CellDescriptor {
+export function gatedCell<W>(
+  name: CellKind,
+  summary: string,
+  kernelNames: GatedKernelNames,
+  math: GatedReference<W>,
+  adjustInit: (params: Float64Array, layout: ModelLayout) => void = () => {},
+): CellDescriptor {
   const G = GATES[name];
   const stacked = (dims: ModelDims): StackedDims => ({ cell: name, L: dims.L, H: dims.H, K: dims.K });
   return {
@@ -36,9 +42,10 @@ export function gatedCell<W>(name: CellKind, summary: string, kernelNames: Gated
     paramTable: (dims) => stackedShapeTable(stacked(dims)),
     stateTable: (dims) => stateShapeTable(stacked(dims)),
     // PyTorch's init for nn.LSTM / nn.GRU and nn.Linear(H, K): every entry from U(-1/sqrt(H), 1/sqrt(H))
-    init: (params, _layout, prng) => {
-      const bound = 1 / Math.sqrt(_layout.dims.H);
+    init: (params, layout, prng) => {
+      const bound = 1 / Math.sqrt(layout.dims.H);
       for (let i = 0; i < params.length; i++) params[i] = bound * (2 * prng.nextDouble() - 1);
+      adjustInit(params, layout);
     },
     // forward: layer 0's W_hh h, each higher layer's W_ih x and W_hh h, the output's V h; backward three times the forward
     trainFlopsPerChar: ({ L, H, K }) => 3 * (2 * G * H * H * (2 * L - 1) + 2 * K * H),
