@@ -297,13 +297,7 @@ function trainSingle(
   H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
   ids: usize, h: usize, grad: usize, s: usize, loss: usize,
 ): void {
-  const W = tensor(params, offs, W_);
-  const V = tensor(params, offs, V_);
   const b = tensor(params, offs, B_);
-  const c = tensor(params, offs, C_);
-  const WT = tensor(paramsT, offs, W_);
-  const UT = tensor(paramsT, offs, U_);
-  const VT = tensor(paramsT, offs, V_);
   const ps = psOf(s, H, T);
   const da = daOf(s, H, K, T);
   const dhNext = at(dhOf(s, H, K, T), H);
@@ -312,11 +306,13 @@ function trainSingle(
 
   memory.copy(s, h, hBytes);
   for (let t = 0; t < T; t++) {
-    inputPlusBias(H, UT, b, idAt(ids, t), pre);
-    matvec(at(s, (t + 1) * H), pre, WT, H, at(s, t * H), H, H);
+    inputPlusBias(H, tensor(paramsT, offs, U_), b, idAt(ids, t), pre);
+    matvec(at(s, (t + 1) * H), pre, tensor(paramsT, offs, W_), H, at(s, t * H), H, H);
     tanhInPlace(at(s, (t + 1) * H), H);
   }
   memory.copy(h, at(s, T * H), hBytes);
+  const c = tensor(params, offs, C_);
+  const VT = tensor(paramsT, offs, V_);
   for (let t = 0; t < T; t += 2) {
     if (t + 1 < T) matvec2(at(ps, t * K), at(ps, (t + 1) * K), c, c, VT, K, at(s, (t + 1) * H), at(s, (t + 2) * H), K, H);
     else matvec(at(ps, t * K), c, VT, K, at(s, (t + 1) * H), K, H);
@@ -328,6 +324,7 @@ function trainSingle(
     const y = at(at(ps, t * K), idAt(ids, t + 1));
     store<f64>(y, load<f64>(y) - 1);
   }
+  const V = tensor(params, offs, V_);
   for (let t = 0; t < T; t += 2) { // V^T dy, into da's rows until the recursion reaches them
     if (t + 1 < T) matvec2(at(da, t * H), at(da, (t + 1) * H), 0, 0, V, H, at(ps, t * K), at(ps, (t + 1) * K), H, K);
     else matvec(at(da, t * H), 0, V, H, at(ps, t * K), H, K);
@@ -336,7 +333,7 @@ function trainSingle(
   for (let t = T - 1; t >= 0; t--) {
     const daRow = at(da, t * H);
     tanhBackward(daRow, daRow, dhNext, at(s, (t + 1) * H), H); // da = (1 - h^2) (V^T dy + dhNext)
-    matvec(dhNext, 0, W, H, daRow, H, H); // dhNext = W^T da
+    matvec(dhNext, 0, tensor(params, offs, W_), H, daRow, H, H); // dhNext = W^T da
   }
   writeGradient(H, K, T, offs, ids, ids, grad, s, s, false);
   store<f64>(loss, l);

@@ -1,3 +1,5 @@
+import { product, type ShapeEntry, type TensorSpec } from './cell.js';
+
 /**
  * Parameters, state and dropout masks of a stack of L LSTM or GRU layers under one output layer.
  * The layer tensors are PyTorch's nn.LSTM / nn.GRU parameters, by name, shape and order (gate
@@ -18,19 +20,11 @@ export interface StackedDims {
 /** G: gate rows per unit, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n). */
 export const GATES: Readonly<Record<CellKind, number>> = { lstm: 4, gru: 3 };
 
-/** A tensor's name and its PyTorch shape: [rows, cols] for a matrix, [n] for a vector. */
-export type ShapeEntry = readonly [name: string, shape: readonly number[]];
-
-export interface StackedSpec {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly offset: number;
-  readonly size: number;
-}
+export type { ShapeEntry };
 
 export interface StackedLayout {
   readonly dims: StackedDims;
-  readonly specs: readonly StackedSpec[];
+  readonly specs: readonly TensorSpec[];
   /** Total number of parameters: the length of every flat buffer with this layout. */
   readonly size: number;
 }
@@ -136,9 +130,6 @@ function checkDims(dims: StackedDims): StackedDims {
   return dims;
 }
 
-function product(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 /** Throws a RangeError naming what is wrong when a sequence's arguments do not fit the dims. */
 export function checkSequenceArgs(
