@@ -407,42 +407,120 @@ export function evalSequence(
 }
 
 /**
- * For parameters [lo, hi): the S gradient slots (S, P) summed in slot order and divided by the B
- * streams they hold, clipped to [-clip, clip], then AdaGrad (src/model/adagrad.ts):
- * mem += g^2; param -= eta g / sqrt(mem + eps).
+ * Two entries' gradients from p: the S slots (S, P) summed in slot order, divided by the B
+ * streams, times scale (the global-norm clip's; 1 leaves every bit alone), clipped.
+ */
+@inline function meanGradient2(slots: usize, p: i32, P: i32, S: i32, B: i32, scale: f64, clip: f64): v128 {
+  const slotBytes = <usize>P << 3;
+  let s = at(slots, p);
+  let g = v128.load(s);
+  for (let k = 1; k < S; k++) {
+    s += slotBytes;
+    g = f64x2.add(g, v128.load(s));
+  }
+  if (B > 1) g = f64x2.div(g, f64x2.splat(<f64>B));
+  if (scale != 1) g = f64x2.mul(g, f64x2.splat(scale));
+  return f64x2.min(f64x2.max(g, f64x2.splat(-clip)), f64x2.splat(clip));
+}
+
+/** meanGradient2 for one entry. */
+@inline function meanGradient(slots: usize, p: i32, P: i32, S: i32, B: i32, scale: f64, clip: f64): f64 {
+  let g = load<f64>(at(slots, p));
+  for (let k = 1; k < S; k++) g += load<f64>(at(slots, k * P + p));
+  if (B > 1) g /= <f64>B;
+  if (scale != 1) g *= scale;
+  if (g > clip) g = clip;
+  else if (g < -clip) g = -clip;
+  return g;
+}
+
+/**
+ * The sum of squares of the mean gradient's entries [lo, hi) (the slots summed in order, divided
+ * by B, before any clip), in index order: one chunk's part of the global norm (optimizers.ts).
+ */
+export function sumSquaresRange(slots: usize, P: i32, S: i32, B: i32, lo: i32, hi: i32): f64 {
+  let sum = 0.0;
+  for (let p = lo; p < hi; p++) {
+    const g = meanGradient(slots, p, P, S, B, 1, Infinity);
+    sum += g * g;
+  }
+  return sum;
+}
+
+/**
+ * The optimizers' updates of the parameters [lo, hi) from the S gradient slots, each as
+ * src/model/optimizers.ts computes it, operation for operation (sqrt and division are exactly
+ * rounded, so two lanes give the reference's bits). AdaGrad: mem += g^2; p -= eta g / sqrt(mem + eps).
  */
 export function adagradRange(
-  params: usize, mem: usize, slots: usize, P: i32, S: i32, B: i32, lo: i32, hi: i32, eta: f64, eps: f64, clip: f64,
+  params: usize, mem: usize, slots: usize, P: i32, S: i32, B: i32, lo: i32, hi: i32, eta: f64, eps: f64, scale: f64, clip: f64,
 ): void {
-  const slotBytes = <usize>P << 3;
-  const count = f64x2.splat(<f64>B);
-  const upper = f64x2.splat(clip);
-  const lower = f64x2.splat(-clip);
   const etas = f64x2.splat(eta);
   const epss = f64x2.splat(eps);
   let p = lo;
   for (; p + 2 <= hi; p += 2) {
-    let s = at(slots, p);
-    let g = v128.load(s);
-    for (let k = 1; k < S; k++) {
-      s += slotBytes;
-      g = f64x2.add(g, v128.load(s));
-    }
-    if (B > 1) g = f64x2.div(g, count);
-    g = f64x2.min(f64x2.max(g, lower), upper);
+    const g = meanGradient2(slots, p, P, S, B, scale, clip);
     const m = f64x2.add(v128.load(at(mem, p)), f64x2.mul(g, g));
     v128.store(at(mem, p), m);
     v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), f64x2.div(f64x2.mul(etas, g), f64x2.sqrt(f64x2.add(m, epss)))));
   }
   for (; p < hi; p++) {
-    let g = load<f64>(at(slots, p));
-    for (let k = 1; k < S; k++) g += load<f64>(at(slots, k * P + p));
-    if (B > 1) g /= <f64>B;
-    if (g > clip) g = clip;
-    else if (g < -clip) g = -clip;
+    const g = meanGradient(slots, p, P, S, B, scale, clip);
     const m = load<f64>(at(mem, p)) + g * g;
     store<f64>(at(mem, p), m);
     store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * g) / Math.sqrt(m + eps));
+  }
+}
+
+/** RMSProp: ms = decay ms + (1 - decay) g^2; p -= eta g / (sqrt(ms) + eps). */
+export function rmspropRange(
+  params: usize, ms: usize, slots: usize, P: i32, S: i32, B: i32, lo: i32, hi: i32, eta: f64, eps: f64, scale: f64, clip: f64, decay: f64,
+): void {
+  const rest = 1 - decay;
+  let p = lo;
+  for (; p + 2 <= hi; p += 2) {
+    const g = meanGradient2(slots, p, P, S, B, scale, clip);
+    const m = f64x2.add(f64x2.mul(f64x2.splat(decay), v128.load(at(ms, p))), f64x2.mul(f64x2.splat(rest), f64x2.mul(g, g)));
+    v128.store(at(ms, p), m);
+    const step = f64x2.div(f64x2.mul(f64x2.splat(eta), g), f64x2.add(f64x2.sqrt(m), f64x2.splat(eps)));
+    v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), step));
+  }
+  for (; p < hi; p++) {
+    const g = meanGradient(slots, p, P, S, B, scale, clip);
+    const m = decay * load<f64>(at(ms, p)) + rest * (g * g);
+    store<f64>(at(ms, p), m);
+    store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * g) / (Math.sqrt(m) + eps));
+  }
+}
+
+/**
+ * Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= eta (m / c1) / (sqrt(v / c2) + eps),
+ * with the step's bias corrections c1, c2 from the host (optimizers.ts adamCorrections).
+ */
+export function adamRange(
+  params: usize, m: usize, v: usize, slots: usize, P: i32, S: i32, B: i32, lo: i32, hi: i32,
+  eta: f64, eps: f64, scale: f64, clip: f64, beta1: f64, beta2: f64, c1: f64, c2: f64,
+): void {
+  const rest1 = 1 - beta1;
+  const rest2 = 1 - beta2;
+  let p = lo;
+  for (; p + 2 <= hi; p += 2) {
+    const g = meanGradient2(slots, p, P, S, B, scale, clip);
+    const m2 = f64x2.add(f64x2.mul(f64x2.splat(beta1), v128.load(at(m, p))), f64x2.mul(f64x2.splat(rest1), g));
+    const v2 = f64x2.add(f64x2.mul(f64x2.splat(beta2), v128.load(at(v, p))), f64x2.mul(f64x2.splat(rest2), f64x2.mul(g, g)));
+    v128.store(at(m, p), m2);
+    v128.store(at(v, p), v2);
+    const num = f64x2.mul(f64x2.splat(eta), f64x2.div(m2, f64x2.splat(c1)));
+    const den = f64x2.add(f64x2.sqrt(f64x2.div(v2, f64x2.splat(c2))), f64x2.splat(eps));
+    v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), f64x2.div(num, den)));
+  }
+  for (; p < hi; p++) {
+    const g = meanGradient(slots, p, P, S, B, scale, clip);
+    const mm = beta1 * load<f64>(at(m, p)) + rest1 * g;
+    const vv = beta2 * load<f64>(at(v, p)) + rest2 * (g * g);
+    store<f64>(at(m, p), mm);
+    store<f64>(at(v, p), vv);
+    store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * (mm / c1)) / (Math.sqrt(vv / c2) + eps));
   }
 }
 

@@ -25,7 +25,7 @@ try {
   const same = (a: Float64Array, b: Float64Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
   const verdicts = {
     params: same(one.params, many.params),
-    adagradMemory: same(one.adagradMemory, many.adagradMemory),
+    optimizerState: same(one.optimizerState, many.optimizerState),
     hidden: same(one.hidden, many.hidden),
     smoothLoss: Object.is(one.smoothLoss, many.smoothLoss),
   };

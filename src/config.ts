@@ -2,7 +2,9 @@ import { availableParallelism } from 'node:os';
 import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
+import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, type OptimizerName } from './model/optimizers.js';
 import { RUNS_FOLDER } from './run-folder.js';
+import { isLrSchedule, LR_SCHEDULES, type LrSchedule } from './train/schedule.js';
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
 export interface TrainConfig {
@@ -16,9 +18,21 @@ export interface TrainConfig {
   readonly threads: number;
   readonly epochs: number;
   readonly steps: number | undefined; // when set, bounds the run instead of epochs
+  readonly optimizer: OptimizerName;
   readonly eta: number;
   readonly eps: number;
   readonly clip: number;
+  readonly clipNorm: number; // 0: no global-norm clip
+  readonly decay: number; // rmsprop
+  readonly beta1: number; // adam
+  readonly beta2: number; // adam
+  readonly lrSchedule: LrSchedule;
+  readonly lrDecay: number; // step schedule: the factor per period
+  readonly lrDecayEvery: number; // step schedule: steps per period; 0: each epoch
+  readonly lrMin: number; // cosine schedule: the floor
+  readonly warmupSteps: number;
+  readonly patience: number; // 0: never stop early
+  readonly minutes: number | undefined; // a budget of wall-clock training time
   readonly seed: number;
   readonly valFrac: number;
   readonly evalEvery: number; // 0: only at the end
@@ -28,13 +42,29 @@ export interface TrainConfig {
   readonly out: string;
 }
 
+/**
+ * Named sets of defaults. `seed` is the university assignment the product grew from: one stream
+ * of a vanilla RNN of 100 units, 25 characters a step, AdaGrad at 0.1, every entry clipped to 5.
+ */
+export const PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
+  default: {},
+  seed: { cell: 'rnn', layers: 1, hidden: 100, dropout: 0, seqLength: 25, streams: 1, optimizer: 'adagrad', eta: 0.1, clip: 5, lrSchedule: 'constant', warmupSteps: 0 },
+};
+
+/** --minutes without --epochs or --steps: more epochs than any budget holds. */
+export const UNBOUNDED_EPOCHS = 1_000_000;
+
 /** Dropout masks are keyed by layer in 8 bits (src/model/dropout.ts); 16 layers is deeper than any char model needs. */
 export const MAX_LAYERS = 16;
 
 /** Options that change the numbers a run computes: a resumed run may not change them. */
-export const MATH_OPTIONS = ['cell', 'layers', 'hidden', 'dropout', 'seqLength', 'streams', 'eta', 'eps', 'clip', 'seed', 'valFrac'] as const;
+export const MATH_OPTIONS = [
+  'cell', 'layers', 'hidden', 'dropout', 'seqLength', 'streams', 'optimizer', 'eta', 'eps', 'clip', 'clipNorm', 'decay', 'beta1', 'beta2',
+  'lrSchedule', 'lrDecay', 'lrDecayEvery', 'lrMin', 'warmupSteps', 'seed', 'valFrac',
+] as const;
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  { name: 'preset', kind: 'string', default: 'default', metavar: 'NAME', help: `defaults for the options not given: ${Object.keys(PRESETS).join(', ')} (seed: the assignment exactly)` },
   { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
   { name: 'resume', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
   { name: 'init-from', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
@@ -47,9 +77,21 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
   { name: 'epochs', kind: 'int', default: 1, min: 1, help: 'passes over the training text' },
   { name: 'steps', kind: 'int', min: 1, help: 'stop after this many steps instead (one step = one sequence per stream)' },
-  { name: 'eta', kind: 'number', default: 0.05, min: 0, minExclusive: true, help: 'AdaGrad learning rate' },
-  { name: 'eps', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'AdaGrad epsilon' },
+  { name: 'minutes', kind: 'number', min: 0, minExclusive: true, help: 'stop once this much time has gone into training (without --epochs or --steps: however many epochs fit)' },
+  { name: 'patience', kind: 'int', default: 0, min: 0, help: 'stop after N evaluations without a new best validation loss (0: never)' },
+  { name: 'optimizer', kind: 'string', default: 'adagrad', metavar: 'NAME', help: `${OPTIMIZER_NAMES.join(', ')}` },
+  { name: 'eta', kind: 'number', min: 0, minExclusive: true, help: `learning rate (default ${OPTIMIZER_NAMES.map((name) => `${name} ${DEFAULT_ETA[name]}`).join(', ')})` },
+  { name: 'eps', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'the optimizer\'s epsilon' },
+  { name: 'decay', kind: 'number', default: 0.95, min: 0, max: 0.9999, help: 'RMSProp\'s decay of its mean square (char-rnn\'s decay_rate)' },
+  { name: 'beta1', kind: 'number', default: 0.9, min: 0, max: 0.9999, help: 'Adam\'s decay of its mean gradient' },
+  { name: 'beta2', kind: 'number', default: 0.999, min: 0, max: 0.999999, help: 'Adam\'s decay of its mean square' },
+  { name: 'lr-schedule', kind: 'string', default: 'constant', metavar: 'NAME', help: 'constant; step (times --lr-decay every --lr-decay-every steps); cosine (down to --lr-min over the run)' },
+  { name: 'lr-decay', kind: 'number', default: 0.97, min: 0, minExclusive: true, max: 1, help: 'step schedule: the factor per period (char-rnn\'s learning_rate_decay)' },
+  { name: 'lr-decay-every', kind: 'int', default: 0, min: 0, help: 'step schedule: steps per period (0: each epoch, as char-rnn)' },
+  { name: 'lr-min', kind: 'number', default: 0, min: 0, help: 'cosine schedule: the learning rate it ends at' },
+  { name: 'warmup-steps', kind: 'int', default: 0, min: 0, help: 'raise the learning rate linearly over the first N steps' },
   { name: 'clip', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
+  { name: 'clip-norm', kind: 'number', default: 0, min: 0, help: 'first scale the mean gradient down to this norm when it is longer, as PyTorch\'s clip_grad_norm_ (0: off)' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
   { name: 'val-frac', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
   { name: 'eval-every', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
@@ -84,6 +126,10 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
   // Starting from a checkpoint, the model options come from it: they are checked once merged (commands/train.ts).
   const fromCheckpoint = given.has('resume') || given.has('init-from');
+  const preset = PRESETS[v.preset as string];
+  if (preset === undefined) throw new UserError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got '${String(v.preset)}'`);
+  // A preset fills in only what was not typed.
+  const presetValues = Object.fromEntries(Object.entries(preset).filter(([field]) => !given.has(flagName(field).slice(2))));
   const config = makeTrainConfig({
     corpus: v.corpus as string | undefined,
     cell: v.cell as string,
@@ -95,9 +141,23 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     threads: v.threads as number | undefined,
     epochs: v.epochs as number,
     steps: v.steps as number | undefined,
-    eta: v.eta as number,
+    // a time budget alone bounds the run by time: as many epochs as fit
+    ...(given.has('minutes') && !given.has('epochs') && !given.has('steps') ? { epochs: UNBOUNDED_EPOCHS } : {}),
+    minutes: v.minutes as number | undefined,
+    patience: v.patience as number,
+    optimizer: v.optimizer as OptimizerName,
+    eta: v.eta as number | undefined,
     eps: v.eps as number,
     clip: v.clip as number,
+    clipNorm: v['clip-norm'] as number,
+    decay: v.decay as number,
+    beta1: v.beta1 as number,
+    beta2: v.beta2 as number,
+    lrSchedule: v['lr-schedule'] as LrSchedule,
+    lrDecay: v['lr-decay'] as number,
+    lrDecayEvery: v['lr-decay-every'] as number,
+    lrMin: v['lr-min'] as number,
+    warmupSteps: v['warmup-steps'] as number,
     seed: v.seed as number,
     valFrac: v['val-frac'] as number,
     evalEvery: v['eval-every'] as number,
@@ -105,6 +165,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     sampleLength: v['sample-length'] as number,
     checkpointEvery: v['checkpoint-every'] as number,
     out: v.out as string,
+    ...presetValues,
   }, { checkModel: !fromCheckpoint });
   return {
     config,
@@ -123,10 +184,14 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
     TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
   ) as Partial<TrainConfig>;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
-  const merged = { corpus: undefined, steps: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number };
+  const merged = { corpus: undefined, steps: undefined, minutes: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
   if (checkModel) checkModelOptions(merged);
-  return Object.freeze({ ...merged, threads });
+  if (!isOptimizerName(merged.optimizer)) throw new UserError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${String(merged.optimizer)}'`);
+  const eta = (merged as { eta?: number }).eta ?? DEFAULT_ETA[merged.optimizer];
+  if (!isLrSchedule(merged.lrSchedule)) throw new UserError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${String(merged.lrSchedule)}'`);
+  if (merged.lrSchedule === 'cosine' && !(merged.lrMin <= eta)) throw new UserError(`--lr-min ${merged.lrMin} is above the learning rate ${eta}: the cosine schedule falls from --eta to --lr-min`);
+  return Object.freeze({ ...merged, threads, eta });
 }
 
 /** The model options together: a known cell, and layers and dropout only where the cell has them. */

@@ -4,16 +4,19 @@ import { loadCheckpoint, type CheckpointData, type CheckpointState } from '../sr
 import { makeTrainConfig, type TrainConfig } from '../src/config.js';
 import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { sample, scoreText } from '../src/index.js';
-import { adagradStep, averageSlots } from '../src/model/adagrad.js';
+import { averageSlots } from '../src/model/adagrad.js';
 import { modelLayout, stateLength } from '../src/model/cells/cell.js';
 import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from '../src/model/cells/gru.js';
 import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from '../src/model/cells/lstm.js';
 import { cellNamed } from '../src/model/cells/registry.js';
 import { maskSize, stackedLayout, stackedViewsOf, type CellKind, type StackedDims, type StackedViews } from '../src/model/cells/stacked-layout.js';
 import { sequenceMasks } from '../src/model/dropout.js';
+import { optimizerStep, stateBuffers } from '../src/model/optimizers.js';
 import { Prng } from '../src/model/prng.js';
 import { planStreams } from '../src/train/plan.js';
+import { learningRate } from '../src/train/schedule.js';
 import { train } from '../src/train/train.js';
+import type { Reporter } from '../src/progress.js';
 import { bytesOf, firstBitDifference, pseudoEnglish, runCli, silentReporter, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('cell-training-');
@@ -38,7 +41,7 @@ function config(cell: CellKind, partial: Partial<TrainConfig>): TrainConfig {
 function sameState(t: import('ava').ExecutionContext, actual: CheckpointState, expected: CheckpointState, what: string): void {
   t.is(actual.step, expected.step, `${what}: step`);
   t.is(Buffer.compare(bytesOf(actual.params), bytesOf(expected.params)), 0, `${what}: params differ at ${firstBitDifference(actual.params, expected.params)}`);
-  t.is(Buffer.compare(bytesOf(actual.adagradMemory), bytesOf(expected.adagradMemory)), 0, `${what}: AdaGrad memory`);
+  t.is(Buffer.compare(bytesOf(actual.optimizerState), bytesOf(expected.optimizerState)), 0, `${what}: AdaGrad memory`);
   t.is(Buffer.compare(bytesOf(actual.hidden), bytesOf(expected.hidden)), 0, `${what}: carried states`);
   t.deepEqual([...actual.prngState], [...expected.prngState], `${what}: PRNG state`);
   t.true(Object.is(actual.smoothLoss, expected.smoothLoss), `${what}: smooth loss ${actual.smoothLoss} vs ${expected.smoothLoss}`);
@@ -61,7 +64,7 @@ function referenceCell(dims: StackedDims, T: number): {
  * `steps` training steps written out from the reference math alone: every stream's sequence
  * through lstm.ts / gru.ts with the masks sequenceMasks draws for (seed, step, stream), streams
  * 2p and 2p + 1 adding into pair p's gradient in that order, the pairs summed in order and divided
- * by B, then AdaGrad. No kernel, no thread, no shared memory.
+ * by B, then the run's optimizer (optimizers.ts). No kernel, no thread, no shared memory.
  */
 function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: Float64Array; memory: Float64Array; state: Float64Array } {
   const { seqLength: T, streams: B, layers: L, hidden: H, seed } = cfg;
@@ -80,7 +83,7 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: F
       if (spec.name.startsWith('bias_hh_l')) params.fill(0, spec.offset + H, spec.offset + 2 * H);
     }
   }
-  const memory = new Float64Array(P);
+  const memory = new Float64Array(stateBuffers(cfg.optimizer) * P);
   const S = (dims.cell === 'lstm' ? 2 : 1) * L * H;
   const state = new Float64Array(B * S);
   const pairs = Math.ceil(B / 2);
@@ -90,10 +93,13 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: F
   const cell = referenceCell(dims, T);
   const { streamLength } = planStreams(c.ids.length, cfg);
   const p = stackedViewsOf(params, layout);
+  const schedule = { ...cfg, lrHorizon: steps };
   let position = 0;
+  let epoch = 1;
   for (let step = 0; step < steps; step++) {
     if (position + T + 1 > streamLength) {
       position = 0;
+      epoch++;
       state.fill(0);
     }
     slots.fill(0);
@@ -103,7 +109,7 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: F
       cell.lossAndGrad(p, c.ids, s * streamLength + position, state.subarray(s * S, (s + 1) * S), masks, slot);
     }
     averageSlots(slots, pairs, B, grad);
-    adagradStep(params, grad, memory, cfg);
+    optimizerStep(params, grad, memory, { ...cfg, eta: learningRate(schedule, step, epoch) }, step + 1);
     position += T;
   }
   return { params, memory, state };
@@ -116,7 +122,7 @@ for (const cell of CELLS) {
     const { last } = await train(cfg, c, silentReporter);
     const expected = referenceTrain(c, cfg, 4);
     t.is(Buffer.compare(bytesOf(last.state.params), bytesOf(expected.params)), 0, `params differ at ${firstBitDifference(last.state.params, expected.params)}`);
-    t.is(Buffer.compare(bytesOf(last.state.adagradMemory), bytesOf(expected.memory)), 0, 'AdaGrad memory');
+    t.is(Buffer.compare(bytesOf(last.state.optimizerState), bytesOf(expected.memory)), 0, 'AdaGrad memory');
     t.is(Buffer.compare(bytesOf(last.state.hidden), bytesOf(expected.state)), 0, 'carried states');
   });
 
@@ -200,3 +206,43 @@ test.serial('a gated model is refused where its shape or cell does not fit, nami
     t.is(result.stderr.trim().split('\n').length, 1, `${args.join(' ')}: one line`);
   }
 });
+
+// Each optimizer with a schedule, and Adam with the global-norm clip, which a fresh LSTM's first gradients exceed.
+const OPTIMIZER_RUNS = [
+  { optimizer: 'rmsprop', lrSchedule: 'step', lrDecay: 0.5, lrDecayEvery: 2 },
+  { optimizer: 'adam', lrSchedule: 'cosine', lrMin: 1e-4, warmupSteps: 2, clipNorm: 0.5 },
+] as const;
+
+for (const run of OPTIMIZER_RUNS) {
+  const { optimizer } = run;
+  test.serial(`lstm with ${optimizer} and a ${run.lrSchedule} schedule: the trainer equals the reference loop, and 1 and 3 threads agree`, async (t) => {
+    const c = await corpus();
+    const cfg = config('lstm', { steps: 5, threads: 2, ...run });
+    const { last } = await train(cfg, c, silentReporter);
+    const expected = referenceTrain(c, cfg, 5);
+    t.is(Buffer.compare(bytesOf(last.state.params), bytesOf(expected.params)), 0, `params differ at ${firstBitDifference(last.state.params, expected.params)}`);
+    t.is(Buffer.compare(bytesOf(last.state.optimizerState), bytesOf(expected.memory)), 0, 'optimizer state');
+    t.is(last.options.optimizer, optimizer);
+    const one = (await train(config('lstm', { steps: 5, threads: 1, ...run }), c, silentReporter)).last.state;
+    const three = (await train(config('lstm', { steps: 5, threads: 3, ...run }), c, silentReporter)).last.state;
+    sameState(t, one, last.state, '1 thread');
+    sameState(t, three, last.state, '3 threads');
+  });
+
+  test.serial(`gru with ${optimizer}: stopped, saved, loaded and resumed equals the run without a stop`, async (t) => {
+    const c = await corpus();
+    const whole = config('gru', { steps: 40, threads: 2, evalEvery: 15, ...run });
+    const straight = (await train(whole, c, silentReporter)).last.state;
+    // Stopped as Ctrl-C stops a run, so that it is the same run (a cosine's horizon is the run's length).
+    const firstPart = config('gru', { ...whole, out: join(dir.path, `gru-${optimizer}-stopped`), threads: 3 });
+    const stop = new AbortController();
+    const stopAt17: Reporter = { ...silentReporter, update: (progress) => (progress.step >= 17 ? stop.abort() : undefined) };
+    const stopped = await train(firstPart, c, stopAt17, { signal: stop.signal });
+    t.true(stopped.interrupted);
+    t.is(stopped.last.state.step, 17);
+    const saved = await loadCheckpoint(stopped.lastPath);
+    t.is(saved.options.optimizer, optimizer);
+    const resumed = await train({ ...whole, out: firstPart.out, threads: 1 }, c, silentReporter, { start: { kind: 'resume', checkpoint: saved } });
+    sameState(t, resumed.last.state, straight, 'resumed');
+  });
+}

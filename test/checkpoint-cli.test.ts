@@ -103,8 +103,8 @@ test('--init-from starts a new run from the checkpoint\'s weights, with a fresh 
   // One AdaGrad step from zero memory: m = g^2 with g the clipped gradient, and the step is
   // eta g / sqrt(m + eps), of magnitude eta sqrt(m) / sqrt(m + eps) <= eta. Memory carried over
   // from the checkpoint (m = m0 + g^2) would give a different, smaller step.
-  const { params: p0, adagradMemory: m0 } = old.state;
-  const { params: p1, adagradMemory: m1 } = tuned.state;
+  const { params: p0, optimizerState: m0 } = old.state;
+  const { params: p1, optimizerState: m1 } = tuned.state;
   t.is(p1.length, p0.length);
   t.true(m0.some((m) => m > 1e-4), 'the checkpoint\'s own memory is large enough to tell apart');
   let worst = 0;

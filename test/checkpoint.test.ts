@@ -36,8 +36,8 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
   const gaussians = (n: number) => Float64Array.from({ length: n }, () => prng.nextGaussian() * 0.01);
   const params = gaussians(P);
   params.set(SPECIAL_VALUES, 3);
-  const adagradMemory = Float64Array.from(gaussians(P), (x) => x * x);
-  adagradMemory.set([5e-324, 0, 1e300], 0);
+  const optimizerState = Float64Array.from(gaussians(P), (x) => x * x);
+  optimizerState.set([5e-324, 0, 1e300], 0);
   const hidden = gaussians(B * H);
   hidden[B * H - 1] = -0;
   return {
@@ -45,14 +45,15 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
     createdAt: '2025-11-26T04:20:00.000Z',
     model: { cell: 'rnn', L: 1, H, K, vocab },
     options: {
-      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, epochs: 3, steps: undefined,
+      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
+      lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 3, steps: undefined,
       evalEvery: 1000, sampleEvery: 500, sampleLength: 200, checkpointEvery: 250, threads: 4,
       ...overrides.options,
     },
     corpus: { source: 'texts/tiny shakespeare.txt', length: 1_115_394, sha256: createHash('sha256').update('corpus').digest() },
     state: {
       step, epoch: 2, position: 9875, streamLength: 17_000, charsSeen: step * B * 25,
-      params, adagradMemory, hidden,
+      params, optimizerState, hidden,
       prngState: Uint32Array.from([0xdeadbeef, 1, 0xffffffff, 12345]),
       smoothLoss: 58.123456789, bestLoss: 1.712345, bestStep: 1000, bestMetric: 'val', valLoss: 1.75,
       smoothHistory: [{ step: 0, loss: 48.6 }, { step: 100, loss: 55.25 }, { step: 1234, loss: 58.123456789 }],
@@ -84,14 +85,14 @@ function assertSameCheckpoint(t: ExecutionContext, actual: CheckpointData, expec
   t.deepEqual({ ...m, vocab: Array.from(m.vocab) }, { ...em, vocab: Array.from(em.vocab) });
   t.true(m.vocab instanceof Uint32Array);
   t.deepEqual({ ...c, sha256: bits(c.sha256) }, { ...ec, sha256: bits(ec.sha256) });
-  for (const name of ['params', 'adagradMemory', 'hidden'] as const) {
+  for (const name of ['params', 'optimizerState', 'hidden'] as const) {
     t.true(s[name] instanceof Float64Array, name);
     t.true(bits(s[name]).equals(bits(es[name])), `${name} differ`);
   }
   t.true(s.prngState instanceof Uint32Array);
   t.deepEqual(Array.from(s.prngState), Array.from(es.prngState));
   const scalars = (state: CheckpointData['state']) => {
-    const { params: _p, adagradMemory: _a, hidden: _h, prngState: _r, ...others } = state;
+    const { params: _p, optimizerState: _a, hidden: _h, prngState: _r, ...others } = state;
     return others;
   };
   t.deepEqual(scalars(s), scalars(es));
@@ -163,7 +164,7 @@ test('decoded tensors are fresh, aligned arrays, not views into the file', (t) =
   const shifted = new Uint8Array(encoded.length + 1).subarray(1);
   shifted.set(encoded);
   const decoded = decodeCheckpoint(shifted, 'x.ckpt');
-  for (const name of ['params', 'adagradMemory', 'hidden'] as const) {
+  for (const name of ['params', 'optimizerState', 'hidden'] as const) {
     t.is(decoded.state[name].byteOffset, 0);
     t.not(decoded.state[name].buffer, shifted.buffer);
   }

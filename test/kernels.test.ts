@@ -164,7 +164,7 @@ test('adagradRange over any split of the parameters equals averageSlots + adagra
   adagradStep(expectedParams, mean, expectedMem, options);
 
   for (const [lo, hi] of [[0, 2], [2, 3], [3, 640], [640, 1001]]) {
-    kernels.adagradRange(paramsAt, memAt, slotsAt, P, S, B, lo, hi, options.eta, options.eps, options.clip);
+    kernels.adagradRange(paramsAt, memAt, slotsAt, P, S, B, lo, hi, options.eta, options.eps, 1, options.clip);
   }
   t.deepEqual(differences(params, expectedParams), []);
   t.deepEqual(differences(mem, expectedMem), []);

@@ -2,11 +2,12 @@ import { workerData } from 'node:worker_threads';
 import { modelLayout } from '../src/model/cells/cell.js';
 import { cellNamed } from '../src/model/cells/registry.js';
 import { sequenceMasks } from '../src/model/dropout.js';
+import { clipScale, UPDATE_CHUNK } from '../src/model/optimizers.js';
 import { scoreStream, transposeParams } from '../src/model/kernel-memory.js';
 import { instantiateKernels } from '../src/model/kernels.js';
 import { idsArrayFor } from '../src/symbols.js';
 import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
-import { pairBuffers, scoreBuffers } from '../src/train/shared-memory.js';
+import { bindOptimizer, pairBuffers, scoreBuffers } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 
 // Attach once: the shared memory, the corpus, this thread's kernel instance and the cell's entry points.
@@ -23,9 +24,10 @@ const buffer = setup.memory.buffer;
 const streamIds = new Int32Array(buffer, plan.streamIds, B * (T + 1));
 const masks = plan.masks === 0 ? undefined : new Float64Array(buffer, plan.masks, B * L * T * H);
 const evalLosses = new Float64Array(buffer, plan.evalLosses, setup.evalSegments.length);
+const update = bindOptimizer(kernels, setup.optimizer, plan, shape, buffer);
+const { clipNorm } = setup.optimizer;
+const normParts = new Float64Array(buffer, plan.normParts, Math.ceil(P / UPDATE_CHUNK));
 
-/** Parameters per claim of the update: small enough to even out the threads, large enough to cost nothing. */
-const CHUNK = 2048;
 
 /**
  * One step: BPTT on pairs of streams claimed one at a time, then, once every thread is done, the
@@ -50,11 +52,27 @@ function step(position: number, stepIndex: number, worker: number): void {
   }
   arrive(ctl, Field.arrived, threads);
   awaitAll(ctl, Field.arrived, threads);
-  for (let lo = Atomics.add(ctl, Field.nextChunk, CHUNK); lo < P; lo = Atomics.add(ctl, Field.nextChunk, CHUNK)) {
-    const hi = Math.min(lo + CHUNK, P);
-    kernels.adagradRange(plan.model.params, plan.optimizerMemory, plan.gradSlots, P, pairs, B, lo, hi, setup.eta, setup.eps, setup.clip);
+  const scale = clipNorm > 0 ? normScale(pairs) : 1;
+  for (let lo = Atomics.add(ctl, Field.nextChunk, UPDATE_CHUNK); lo < P; lo = Atomics.add(ctl, Field.nextChunk, UPDATE_CHUNK)) {
+    const hi = Math.min(lo + UPDATE_CHUNK, P);
+    update(lo, hi, scale);
     transposeParams(kernels, plan.model, lo, hi);
   }
+}
+
+/**
+ * The global-norm clip's factor: chunks' sums of squares claimed like the update's, each into its
+ * own slot, then, once all are in, added up in chunk order by every thread alike.
+ */
+function normScale(pairs: number): number {
+  for (let lo = Atomics.add(ctl, Field.nextNormChunk, UPDATE_CHUNK); lo < P; lo = Atomics.add(ctl, Field.nextNormChunk, UPDATE_CHUNK)) {
+    normParts[lo / UPDATE_CHUNK] = kernels.sumSquaresRange(plan.gradSlots, P, pairs, B, lo, Math.min(lo + UPDATE_CHUNK, P));
+  }
+  arrive(ctl, Field.normed, threads);
+  awaitAll(ctl, Field.normed, threads);
+  let total = 0;
+  for (let c = 0; c < normParts.length; c++) total += normParts[c];
+  return clipScale(total, clipNorm);
 }
 
 /** Scores validation segments, claimed one at a time, until none is left or the run is stopped. */

@@ -1,3 +1,6 @@
+import type { OptimizerName } from '../model/optimizers.js';
+import type { LrSchedule } from '../train/schedule.js';
+
 /** A loss measured at a step; the history of these redraws the learning curve. */
 export interface LossPoint {
   readonly step: number;
@@ -8,9 +11,20 @@ export interface LossPoint {
 export interface CheckpointOptions {
   readonly seqLength: number; // T
   readonly streams: number; // B
+  readonly optimizer: OptimizerName; // files from before the optimizers read as adagrad
   readonly eta: number;
   readonly eps: number;
   readonly clip: number;
+  readonly clipNorm: number; // 0: none (and in files from before it)
+  readonly decay: number; // rmsprop's; 0.95 in files from before the optimizers
+  readonly beta1: number; // adam's; 0.9 in files from before the optimizers
+  readonly beta2: number; // adam's; 0.999 in files from before the optimizers
+  readonly lrSchedule: LrSchedule; // files from before the schedules: constant
+  readonly lrDecay: number;
+  readonly lrDecayEvery: number;
+  readonly lrMin: number;
+  readonly lrHorizon: number; // the cosine's length in steps, fixed when the run started
+  readonly warmupSteps: number;
   readonly seed: number;
   readonly valFrac: number;
   readonly dropout: number; // 0 for none; files from before the cells read as 0
@@ -38,7 +52,7 @@ export interface CheckpointState {
   readonly streamLength: number; // L
   readonly charsSeen: number;
   readonly params: Float64Array; // (P)
-  readonly adagradMemory: Float64Array; // (P)
+  readonly optimizerState: Float64Array; // (buffers, P): AdaGrad's or RMSProp's (1, P), Adam's m then v (2, P)
   readonly hidden: Float64Array; // (B, S): each stream's state, the cell's state table per stream
   readonly prngState: Uint32Array; // (4)
   readonly smoothLoss: number; // nats per sequence of T characters; NaN before the first step

@@ -4,6 +4,8 @@ import type { CheckpointData, LossPoint } from './data.js';
 import { float64FromLittleEndian } from './endian.js';
 import type { ShapeEntry } from '../model/cells/cell.js';
 import { findCell } from '../model/cells/registry.js';
+import { isOptimizerName, stateBuffers } from '../model/optimizers.js';
+import { isLrSchedule } from '../train/schedule.js';
 import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireTensorShape } from './schema.js';
 import { shapeProblem } from './shape.js';
 import { valueProblem } from './values.js';
@@ -46,9 +48,9 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   if (tensors == null) throw damaged(path, 'it has no tensors section');
 
   const params = tensors.params ?? EMPTY;
-  const adagradMemory = tensors.adagradMemory ?? EMPTY;
+  const optimizerState = tensors.optimizerState ?? EMPTY;
   const hidden = tensors.hidden ?? EMPTY;
-  if (Buffer.compare(tensorsSha256(params, adagradMemory, hidden), tensors.sha256 ?? EMPTY) !== 0) {
+  if (Buffer.compare(tensorsSha256(params, optimizerState, hidden), tensors.sha256 ?? EMPTY) !== 0) {
     throw damaged(path, 'its tensors do not match their checksum');
   }
 
@@ -56,7 +58,11 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   if (cell === '') throw damaged(path, 'it names no model cell');
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`${path} holds a '${cell}' model, which this char-rnn cannot run: upgrade parallel-char-rnn`);
-  for (const [name, tensor] of [['params', params], ['AdaGrad memory', adagradMemory], ['hidden states', hidden]] as const) {
+  const optimizer = options.optimizer || 'adagrad'; // files from before the optimizers are AdaGrad's
+  if (!isOptimizerName(optimizer)) throw new UserError(`${path} was trained with the '${optimizer}' optimizer, which this char-rnn does not know: upgrade parallel-char-rnn`);
+  const lrSchedule = options.lrSchedule || 'constant';
+  if (!isLrSchedule(lrSchedule)) throw new UserError(`${path} follows the '${lrSchedule}' learning-rate schedule, which this char-rnn does not know: upgrade parallel-char-rnn`);
+  for (const [name, tensor] of [['params', params], ['optimizer state', optimizerState], ['hidden states', hidden]] as const) {
     if (tensor.length % 8 !== 0) throw damaged(path, `its ${name} are ${tensor.length} bytes, not whole float64s`);
   }
   // files from before the gated cells have no layer count: they are one-layer rnn models
@@ -68,7 +74,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   const corpusSha256 = new Uint8Array(corpus.sha256 ?? EMPTY);
   const problem = shapeProblem({
     cell, L, H, K, B: options.streams ?? 0, vocab: vocab.length,
-    params: params.length / 8, adagradMemory: adagradMemory.length / 8, hidden: hidden.length / 8,
+    params: params.length / 8, optimizerState: optimizerState.length / 8, optimizerBuffers: stateBuffers(optimizer), hidden: hidden.length / 8,
     prngState: prngState.length, corpusSha256: corpusSha256.length,
   });
   if (problem !== undefined) throw damaged(path, problem);
@@ -101,6 +107,17 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       seed: options.seed ?? 0,
       valFrac: options.valFrac ?? 0,
       dropout: options.dropout ?? 0,
+      optimizer,
+      decay: options.decay ?? 0.95,
+      beta1: options.beta1 ?? 0.9,
+      beta2: options.beta2 ?? 0.999,
+      clipNorm: options.clipNorm ?? 0,
+      lrSchedule,
+      lrDecay: options.lrDecay ?? 0.97,
+      lrDecayEvery: count('lr-decay-every option', options.lrDecayEvery),
+      lrMin: options.lrMin ?? 0,
+      lrHorizon: count('lr horizon', options.lrHorizon),
+      warmupSteps: count('warmup-steps option', options.warmupSteps),
       epochs: options.epochs ?? 0,
       steps: options.steps === undefined ? undefined : count('steps option', options.steps),
       evalEvery: count('eval-every option', options.evalEvery),
@@ -117,7 +134,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       streamLength: count('stream length', progress.streamLength),
       charsSeen: count('character count', progress.charsSeen),
       params: float64FromLittleEndian(params),
-      adagradMemory: float64FromLittleEndian(adagradMemory),
+      optimizerState: float64FromLittleEndian(optimizerState),
       hidden: float64FromLittleEndian(hidden),
       prngState,
       smoothLoss: progress.smoothLoss ?? 0,

@@ -3,6 +3,7 @@ import type { CheckpointData, LossPoint } from './data.js';
 import { littleEndianBytes } from './endian.js';
 import type { ShapeEntry } from '../model/cells/cell.js';
 import { cellNamed } from '../model/cells/registry.js';
+import { stateBuffers } from '../model/optimizers.js';
 import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireTensorShape } from './schema.js';
 import { shapeProblem } from './shape.js';
 import { valueProblem } from './values.js';
@@ -19,7 +20,7 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
   const { model, options, corpus, state } = data;
   const cell = cellNamed(model.cell);
   const params = littleEndianBytes(state.params);
-  const adagradMemory = littleEndianBytes(state.adagradMemory);
+  const optimizerState = littleEndianBytes(state.optimizerState);
   const hidden = littleEndianBytes(state.hidden);
   const wire: WireCheckpoint = {
     magic: CHECKPOINT_MAGIC,
@@ -45,7 +46,7 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
       bestMetric: state.bestMetric,
       valLoss: state.valLoss,
     },
-    tensors: { params, adagradMemory, hidden, sha256: tensorsSha256(params, adagradMemory, hidden) },
+    tensors: { params, optimizerState, hidden, sha256: tensorsSha256(params, optimizerState, hidden) },
     history: { smooth: state.smoothHistory.map(wirePoint), val: state.valHistory.map(wirePoint) },
   };
   // Everything but sha256 (field 11), which follows the rest and covers it.
@@ -64,7 +65,7 @@ function checkEncodable(data: CheckpointData): void {
   const { model, options, corpus, state } = data;
   const problem = shapeProblem({
     cell: model.cell, L: model.L, H: model.H, K: model.K, B: options.streams, vocab: model.vocab.length,
-    params: state.params.length, adagradMemory: state.adagradMemory.length, hidden: state.hidden.length,
+    params: state.params.length, optimizerState: state.optimizerState.length, optimizerBuffers: stateBuffers(options.optimizer), hidden: state.hidden.length,
     prngState: state.prngState.length, corpusSha256: corpus.sha256.length,
   });
   if (problem !== undefined) throw new RangeError(`cannot encode the checkpoint: ${problem}`);
@@ -79,6 +80,7 @@ function checkEncodable(data: CheckpointData): void {
     ['options.steps', options.steps ?? 0, uint64], ['options.evalEvery', options.evalEvery, uint64],
     ['options.sampleEvery', options.sampleEvery, uint64], ['options.sampleLength', options.sampleLength, uint32],
     ['options.checkpointEvery', options.checkpointEvery, uint64], ['options.threads', options.threads, uint32],
+    ['options.lrDecayEvery', options.lrDecayEvery, uint64], ['options.lrHorizon', options.lrHorizon, uint64], ['options.warmupSteps', options.warmupSteps, uint64],
     ['corpus.length', corpus.length, uint64], ['state.step', state.step, uint64], ['state.epoch', state.epoch, uint32],
     ['state.position', state.position, uint64], ['state.streamLength', state.streamLength, uint64],
     ['state.charsSeen', state.charsSeen, uint64], ['state.bestStep', state.bestStep, uint64],

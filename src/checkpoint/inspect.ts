@@ -50,7 +50,7 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
       valLoss: state.valLoss ?? null,
       prngState: Array.from(state.prngState),
       params: tensor(state.params),
-      adagradMemory: tensor(state.adagradMemory),
+      optimizerState: tensor(state.optimizerState),
       hidden: tensor(state.hidden),
     },
     history: { smooth: state.smoothHistory, val: state.valHistory },
@@ -61,11 +61,18 @@ function optionFlags(options: CheckpointOptions): string {
   const flags: [string, number | undefined][] = [
     ['seq-length', options.seqLength], ['streams', options.streams], ['threads', options.threads],
     options.steps === undefined ? ['epochs', options.epochs] : ['steps', options.steps],
-    ['dropout', options.dropout], ['eta', options.eta], ['eps', options.eps], ['clip', options.clip], ['seed', options.seed], ['val-frac', options.valFrac],
+    ['dropout', options.dropout], ['eta', options.eta], ['eps', options.eps], ['clip', options.clip],
+    ...(options.optimizer === 'rmsprop' ? [['decay', options.decay] as [string, number]] : []),
+    ...(options.optimizer === 'adam' ? [['beta1', options.beta1], ['beta2', options.beta2]] as [string, number][] : []), ['seed', options.seed], ['val-frac', options.valFrac],
     ['eval-every', options.evalEvery], ['sample-every', options.sampleEvery], ['sample-length', options.sampleLength],
     ['checkpoint-every', options.checkpointEvery],
   ];
-  return flags.map(([name, value]) => `--${name} ${value}`).join(' ');
+  if (options.clipNorm > 0) flags.push(['clip-norm', options.clipNorm]);
+  if (options.lrSchedule === 'step') flags.push(['lr-decay', options.lrDecay], ['lr-decay-every', options.lrDecayEvery]);
+  if (options.lrSchedule === 'cosine') flags.push(['lr-min', options.lrMin]);
+  if (options.warmupSteps > 0) flags.push(['warmup-steps', options.warmupSteps]);
+  const schedule = options.lrSchedule === 'constant' ? [] : [`--lr-schedule ${options.lrSchedule}`];
+  return [`--optimizer ${options.optimizer}`, ...schedule, ...flags.map(([name, value]) => `--${name} ${value}`)].join(' ');
 }
 
 function group(n: number): string {

@@ -56,6 +56,17 @@ export interface WireOptions {
   seed?: number;
   valFrac?: number;
   dropout?: number;
+  optimizer?: string;
+  decay?: number;
+  beta1?: number;
+  beta2?: number;
+  lrSchedule?: string;
+  lrDecay?: number;
+  lrDecayEvery?: number;
+  lrMin?: number;
+  lrHorizon?: number;
+  warmupSteps?: number;
+  clipNorm?: number;
   epochs?: number;
   steps?: number;
   evalEvery?: number;
@@ -87,7 +98,7 @@ export interface WireProgress {
 
 export interface WireTensors {
   params?: Uint8Array;
-  adagradMemory?: Uint8Array;
+  optimizerState?: Uint8Array;
   hidden?: Uint8Array;
   sha256?: Uint8Array;
 }

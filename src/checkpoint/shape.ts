@@ -11,7 +11,8 @@ export interface Shape {
   readonly B: number;
   readonly vocab: number; // code points listed
   readonly params: number; // float64s
-  readonly adagradMemory: number;
+  readonly optimizerState: number;
+  readonly optimizerBuffers: number; // P-long buffers of the optimizer's state
   readonly hidden: number;
   readonly prngState: number; // words
   readonly corpusSha256: number; // bytes
@@ -32,7 +33,7 @@ export function shapeProblem(shape: Shape): string | undefined {
   const model = `${name} ${L === 1 ? '' : `L=${L}, `}H=${H}, K=${K}`;
   const tensors = [
     ['params', shape.params, P, model],
-    ['AdaGrad memory', shape.adagradMemory, P, model],
+    ['optimizer state', shape.optimizerState, shape.optimizerBuffers * P, `${shape.optimizerBuffers} buffer${shape.optimizerBuffers === 1 ? '' : 's'} of ${model}`],
     ['hidden states', shape.hidden, B * stateLength(cell, dims), `${B} streams of ${model}`],
   ] as const;
   for (const [field, actual, expected, because] of tensors) {

@@ -42,6 +42,13 @@ function optionsProblem(o: CheckpointOptions): string | undefined {
   }
   if (!(o.valFrac >= 0 && o.valFrac < 1)) return `its val-frac option is ${o.valFrac}, not in [0, 1)`;
   if (!(o.dropout >= 0 && o.dropout <= MAX_DROPOUT)) return `its dropout option is ${o.dropout}, not in [0, ${MAX_DROPOUT}]`;
+  if (!(Number.isFinite(o.clipNorm) && o.clipNorm >= 0)) return `its clip-norm option is ${o.clipNorm}, not a finite number >= 0`;
+  if (!(o.lrDecay > 0 && o.lrDecay <= 1)) return `its lr-decay option is ${o.lrDecay}, not in (0, 1]`;
+  if (!(Number.isFinite(o.lrMin) && o.lrMin >= 0)) return `its lr-min option is ${o.lrMin}, not a finite number >= 0`;
+  for (const [name, value] of [['decay', o.decay], ['beta1', o.beta1], ['beta2', o.beta2]] as const) {
+    const max = cliMaximum(name);
+    if (!(value >= 0 && value <= max)) return `its ${name} option is ${value}, not in [0, ${max}]`;
+  }
   return undefined;
 }
 

@@ -95,7 +95,11 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
     }
     const best = existsSync(result.bestPath) ? await loadCheckpoint(result.bestPath) : undefined;
     const sampled = best ?? result.last;
+    const early = result.stoppedEarly === 'patience'
+      ? [`stopped early: no new best validation loss in ${config.patience} evaluations (--patience)`]
+      : result.stoppedEarly === 'minutes' ? [`stopped at the time budget of ${config.minutes} minutes (--minutes)`] : [];
     const lines = [
+      ...early,
       `done: ${state.step} steps, epoch ${state.epoch}, ${state.charsSeen} characters; ${result.charsPerSec.toFixed(0)} chars/s over ${result.seconds.toFixed(1)} s with ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
       `smooth loss ${formatPerChar(state.smoothLoss / config.seqLength)} (the seed's smooth loss, ${state.smoothLoss.toFixed(3)} per ${config.seqLength} characters)`,
       state.valLoss === undefined ? 'no validation text (--val-frac 0)' : `validation loss ${formatPerChar(state.valLoss)}`,

@@ -15,7 +15,12 @@ export interface Kernels {
   evalSequence(H: number, K: number, params: number, paramsT: number, offs: number,
     ids: number, count: number, h: number, scratch: number, loss: number): number;
   adagradRange(params: number, mem: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
-    eta: number, eps: number, clip: number): void;
+    eta: number, eps: number, scale: number, clip: number): void;
+  sumSquaresRange(slots: number, P: number, S: number, B: number, lo: number, hi: number): number;
+  rmspropRange(params: number, ms: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
+    eta: number, eps: number, scale: number, clip: number, decay: number): void;
+  adamRange(params: number, m: number, v: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
+    eta: number, eps: number, scale: number, clip: number, beta1: number, beta2: number, c1: number, c2: number): void;
   matVec(out: number, init: number, M: number, stride: number, x: number, n: number, R: number): void;
   /** paramsT = each matrix of params transposed at its own offset, for the entries [lo, hi); table (count, 3) int32 (offset, rows, cols). */
   transposeMatrices(table: number, count: number, params: number, paramsT: number, lo: number, hi: number): void;

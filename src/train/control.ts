@@ -28,8 +28,12 @@ export const Field = {
   nextChunk: 9,
   /** The step's index from the start of the run (uint32): it keys the dropout masks. */
   step: 10,
+  /** The next chunk of the mean gradient to sum the squares of (--clip-norm). */
+  nextNormChunk: 11,
+  /** Workers done summing squares: all must be before anyone reads the norm. */
+  normed: 12,
 } as const;
-const FIELDS = 11;
+const FIELDS = 13;
 
 export const Command = { step: 1, evaluate: 2, stop: 3 } as const;
 

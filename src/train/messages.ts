@@ -1,3 +1,4 @@
+import type { OptimizerSettings } from '../model/optimizers.js';
 import type { MemoryPlan, MemoryShape } from './shared-memory.js';
 
 /**
@@ -16,9 +17,7 @@ export interface WorkerSetup {
   readonly plan: MemoryPlan;
   readonly control: SharedArrayBuffer;
   readonly evalSegments: readonly EvalSegment[];
-  readonly eta: number;
-  readonly eps: number;
-  readonly clip: number;
+  readonly optimizer: OptimizerSettings;
   /** The run's seed and dropout probability, which key and shape the dropout masks. */
   readonly seed: number;
   readonly dropout: number;

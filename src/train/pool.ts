@@ -77,6 +77,8 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
     Atomics.store(ctl, Field.abort, 0);
     Atomics.store(ctl, Field.nextPair, 0);
     Atomics.store(ctl, Field.nextChunk, 0);
+    Atomics.store(ctl, Field.nextNormChunk, 0);
+    Atomics.store(ctl, Field.normed, 0);
     Atomics.add(ctl, Field.generation, 1);
     Atomics.notify(ctl, Field.generation);
     await whenAll(Field.done, threads);

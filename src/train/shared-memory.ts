@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js';
 import type { KernelSizes, ModelDims, PairBuffers, ScoreBuffers } from '../model/cells/cell.js';
-import { MAX_MEMORY_BYTES } from '../model/kernels.js';
+import { MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
+import { UPDATE_CHUNK, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
 import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 
@@ -12,7 +13,9 @@ import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 export interface MemoryPlan {
   readonly bytes: number;
   readonly model: ModelRegions; // params (P), paramsT (P), the kernels' tables
-  readonly optimizerMemory: number; // (P) float64: AdaGrad's sums of squares
+  readonly optimizerMemory: number; // (buffers, P) float64: the optimizer's state (optimizers.ts)
+  readonly stepScalars: number; // (StepScalar) float64: what the coordinator sets for each step's update
+  readonly normParts: number; // (ceil(P / UPDATE_CHUNK)) float64: each chunk's sum of squares, for --clip-norm
   readonly state: number; // (B, S) each stream's carried state
   readonly losses: number; // (B) each stream's summed loss of the step
   readonly evalLosses: number; // (segments) each validation segment's summed loss
@@ -29,6 +32,13 @@ export interface MemoryPlan {
   readonly sizes: KernelSizes;
 }
 
+/**
+ * The per-step numbers of the update, written by the coordinator before it starts a step (the
+ * generation bump publishes them, control.ts): the learning rate, and Adam's bias corrections.
+ */
+export const StepScalar = { eta: 0, c1: 1, c2: 2 } as const;
+const STEP_SCALARS = 4;
+
 export interface MemoryShape {
   readonly dims: ModelDims;
   readonly T: number;
@@ -36,6 +46,7 @@ export interface MemoryShape {
   readonly P: number;
   readonly S: number; // entries of one stream's state
   readonly dropout: boolean;
+  readonly optimizerBuffers: number;
   readonly threads: number;
   readonly segments: number;
 }
@@ -53,7 +64,9 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
   const planner = new RegionPlanner(heapBase);
   const plan = {
     model: placeModel(planner, cell, layout),
-    optimizerMemory: planner.take(P * 8),
+    optimizerMemory: planner.take(shape.optimizerBuffers * P * 8),
+    stepScalars: planner.take(STEP_SCALARS * 8),
+    normParts: planner.take(Math.ceil(P / UPDATE_CHUNK) * 8),
     state: planner.take(B * S * 8),
     losses: planner.take(B * 8),
     evalLosses: planner.take(segments * 8),
@@ -98,18 +111,43 @@ export function scoreBuffers(plan: MemoryPlan, worker: number): ScoreBuffers {
 /** The float64 arrays of a plan that the coordinator reads and writes, as views over the memory's buffer. */
 export interface SharedArrays {
   readonly params: Float64Array; // (P)
-  readonly optimizerMemory: Float64Array; // (P)
+  readonly optimizerMemory: Float64Array; // (buffers, P)
+  readonly stepScalars: Float64Array; // (StepScalar)
   readonly state: Float64Array; // (B, S)
   readonly losses: Float64Array; // (B)
   readonly evalLosses: Float64Array; // (segments)
 }
 
-export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { B, P, S, segments }: MemoryShape): SharedArrays {
+export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { B, P, S, segments, optimizerBuffers }: MemoryShape): SharedArrays {
   return {
     params: new Float64Array(buffer, plan.model.params, P),
-    optimizerMemory: new Float64Array(buffer, plan.optimizerMemory, P),
+    optimizerMemory: new Float64Array(buffer, plan.optimizerMemory, optimizerBuffers * P),
+    stepScalars: new Float64Array(buffer, plan.stepScalars, STEP_SCALARS),
     state: new Float64Array(buffer, plan.state, B * S),
     losses: new Float64Array(buffer, plan.losses, B),
     evalLosses: new Float64Array(buffer, plan.evalLosses, segments),
   };
+}
+
+/**
+ * The update of the parameters [lo, hi) by the run's optimizer from the pairs' gradient slots:
+ * the one place the optimizer kernels are called, reading the step's scalars.
+ */
+export function bindOptimizer(kernels: Kernels, s: OptimizerSettings, plan: MemoryPlan, { P, B }: MemoryShape, buffer: ArrayBufferLike): (lo: number, hi: number, scale: number) => void {
+  const scalars = new Float64Array(buffer, plan.stepScalars, STEP_SCALARS);
+  const pairs = Math.ceil(B / 2);
+  const { params } = plan.model;
+  const state = plan.optimizerMemory;
+  const slots = plan.gradSlots;
+  switch (s.optimizer) {
+    case 'adagrad':
+      return (lo, hi, scale) => kernels.adagradRange(params, state, slots, P, pairs, B, lo, hi, scalars[StepScalar.eta], s.eps, scale, s.clip);
+    case 'rmsprop':
+      return (lo, hi, scale) => kernels.rmspropRange(params, state, slots, P, pairs, B, lo, hi, scalars[StepScalar.eta], s.eps, scale, s.clip, s.decay);
+    case 'adam':
+      return (lo, hi, scale) => kernels.adamRange(
+        params, state, state + P * 8, slots, P, pairs, B, lo, hi,
+        scalars[StepScalar.eta], s.eps, scale, s.clip, s.beta1, s.beta2, scalars[StepScalar.c1], scalars[StepScalar.c2],
+      );
+  }
 }

@@ -17,7 +17,9 @@ import { visibleText } from '../visible-text.js';
 import { planStreams } from './plan.js';
 import { createControl } from './control.js';
 import { createTrainPool } from './pool.js';
-import { planMemory, sharedArrays, type MemoryShape } from './shared-memory.js';
+import { planMemory, sharedArrays, StepScalar, type MemoryShape } from './shared-memory.js';
+import { adamCorrections, stateBuffers } from '../model/optimizers.js';
+import { learningRate } from './schedule.js';
 
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
 const HISTORY_EVERY = 10;
@@ -41,6 +43,8 @@ export interface TrainOptions {
 
 export interface TrainResult {
   readonly interrupted: boolean;
+  /** Why the run ended before its last step without being interrupted: --patience or --minutes. */
+  readonly stoppedEarly: 'patience' | 'minutes' | undefined;
   /** The state after the last step, as saved in lastPath. */
   readonly last: CheckpointData;
   readonly lastPath: string;
@@ -68,17 +72,21 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const trackVal = plan.evalSegments.length > 0;
   const fingerprint = corpusFingerprint(corpus);
   const start = options.start ?? { kind: 'fresh' };
+  // The cosine's length is the run's when it starts: a resumed run that goes on longer keeps it.
+  const schedule = { ...config, lrHorizon: start.kind === 'resume' ? start.checkpoint.options.lrHorizon : totalSteps };
   const signal = options.signal;
 
   // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
   const module = kernelModule();
-  const shape: MemoryShape = { dims, T, B, P, S, dropout: config.dropout > 0, threads: config.threads, segments: plan.evalSegments.length };
+  const shape: MemoryShape = {
+    dims, T, B, P, S, dropout: config.dropout > 0, optimizerBuffers: stateBuffers(config.optimizer), threads: config.threads, segments: plan.evalSegments.length,
+  };
   const probe = instantiateKernels(createKernelMemory(0), module);
   const memoryPlan = planMemory(shape, cell, layout, cell.kernelSizes(probe, dims, T), probe.heapBase());
   const memory = allocateMemory(memoryPlan.bytes);
   const kernels = instantiateKernels(memory, module);
   writeModelTables(memory.buffer, memoryPlan.model, cell, layout);
-  const { params, optimizerMemory, state, losses, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
+  const { params, optimizerMemory, stepScalars, state, losses, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
 
   let prng = Prng.fromSeed(config.seed);
   let step = 0;
@@ -95,7 +103,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   if (start.kind === 'resume') {
     const s = start.checkpoint.state;
     params.set(s.params);
-    optimizerMemory.set(s.adagradMemory);
+    optimizerMemory.set(s.optimizerState);
     state.set(s.hidden);
     prng = Prng.fromState(s.prngState);
     ({ step, epoch, position, smoothLoss, bestLoss, bestStep, valLoss } = s);
@@ -112,11 +120,11 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     packageVersion: options.packageVersion ?? 'unknown',
     createdAt: new Date().toISOString(),
     model: { ...dims, vocab: corpus.vocab },
-    options: checkpointOptions(config),
+    options: checkpointOptions(config, schedule.lrHorizon),
     corpus: fingerprint,
     state: {
       step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T,
-      params: params.slice(), adagradMemory: optimizerMemory.slice(), hidden: state.slice(), prngState: prng.state(),
+      params: params.slice(), optimizerState: optimizerMemory.slice(), hidden: state.slice(), prngState: prng.state(),
       smoothLoss, bestLoss, bestStep, bestMetric: trackVal ? 'val' : 'smooth', valLoss,
       smoothHistory: smoothHistory.slice(), valHistory: valHistory.slice(),
     },
@@ -135,7 +143,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const pool = createTrainPool({
     shape, streamLength: plan.streamLength, ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
     memory, module, plan: memoryPlan, control: createControl().buffer as SharedArrayBuffer,
-    evalSegments: plan.evalSegments, eta: config.eta, eps: config.eps, clip: config.clip, seed: config.seed, dropout: config.dropout,
+    evalSegments: plan.evalSegments, optimizer: config, seed: config.seed, dropout: config.dropout,
   }, options.workerUrl);
   try {
     await pool.warmUp();
@@ -177,7 +185,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           history.validation(step, loss);
           await history.flush();
           reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
+          evaluationsSinceBest = loss < bestLoss ? 0 : evaluationsSinceBest + 1;
           await recordBest(loss);
+          if (config.patience > 0 && evaluationsSinceBest >= config.patience) stoppedEarly ??= 'patience';
         }
       }
       if (final || (step > 0 && config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) {
@@ -187,6 +197,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       }
     };
 
+    // Evaluations since the best validation loss, counted from the history so that a resumed run goes on counting.
+    let evaluationsSinceBest = valHistory.filter((point) => point.step > bestStep).length;
+    let stoppedEarly: TrainResult['stoppedEarly'];
     const started = performance.now();
     const firstStep = step;
     /** Seconds inside pool.step this session: the rate and the ETA leave evaluations, samples and saves out. */
@@ -201,7 +214,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     };
     reporter.startTraining(totalSteps, step);
     await bookkeeping(false);
-    while (step < totalSteps && !signal?.aborted) {
+    while (step < totalSteps && !signal?.aborted && stoppedEarly === undefined) {
       if (position + T + 1 > plan.streamLength) {
         epoch++;
         position = 0;
@@ -214,6 +227,11 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
       }
 
+      // The update this step makes: its learning rate, and Adam's bias corrections for update step + 1.
+      stepScalars[StepScalar.eta] = learningRate(schedule, step, epoch);
+      const { c1, c2 } = adamCorrections(step + 1, config.beta1, config.beta2);
+      stepScalars[StepScalar.c1] = c1;
+      stepScalars[StepScalar.c2] = c2;
       const stepStarted = performance.now();
       await pool.step(position, step); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
       trainingSeconds += (performance.now() - stepStarted) / 1000;
@@ -231,14 +249,15 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       recent.add(loss / T);
       report();
       history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (performance.now() - started) / 1000, charsPerSec: charsPerSec() });
-      if (step < totalSteps) await bookkeeping(false);
+      if (config.minutes !== undefined && performance.now() - started >= config.minutes * 60_000) stoppedEarly = 'minutes';
+      if (step < totalSteps && stoppedEarly === undefined) await bookkeeping(false);
     }
-    const interrupted = step < totalSteps;
+    const interrupted = step < totalSteps && stoppedEarly === undefined;
     await bookkeeping(true);
     report(); // the final validation loss
     reporter.finish();
     const seconds = (performance.now() - started) / 1000;
-    return { interrupted, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: ((step - firstStep) * B * T) / seconds };
+    return { interrupted, stoppedEarly, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: ((step - firstStep) * B * T) / seconds };
   } catch (error) {
     reporter.fail('training stopped');
     // The rows up to the failure are what the user needs to see what went wrong.
@@ -259,9 +278,11 @@ function allocateMemory(bytes: number): WebAssembly.Memory {
   }
 }
 
-function checkpointOptions(c: TrainConfig): CheckpointOptions {
+function checkpointOptions(c: TrainConfig, lrHorizon: number): CheckpointOptions {
   return {
-    seqLength: c.seqLength, streams: c.streams, eta: c.eta, eps: c.eps, clip: c.clip, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout,
+    seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
+    clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout,
+    lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
     epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
     checkpointEvery: c.checkpointEvery, threads: c.threads,
   };

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { makeTrainConfig, parseTrainRequest } from '../src/config.js';
+import { loadCorpusFile } from '../src/corpus.js';
+import { Prng } from '../src/model/prng.js';
+import { learningRate, type ScheduleSettings } from '../src/train/schedule.js';
+import { train } from '../src/train/train.js';
+import { silentReporter, tempDir } from './fixtures/harness.js';
+
+const dir = tempDir('schedules-');
+test.after.always(() => dir.remove());
+
+const BASE: ScheduleSettings = { eta: 0.1, lrSchedule: 'constant', lrDecay: 0.5, lrDecayEvery: 0, lrMin: 0.01, lrHorizon: 100, warmupSteps: 0 };
+
+test('learningRate: constant, step by epoch and by steps, cosine and warm-up, by hand', (t) => {
+  t.is(learningRate(BASE, 57, 3), 0.1);
+  const byEpoch = { ...BASE, lrSchedule: 'step' } as const;
+  t.is(learningRate(byEpoch, 0, 1), 0.1);
+  t.is(learningRate(byEpoch, 999, 3), 0.1 * 0.25, 'two epochs done: two decays');
+  const bySteps = { ...BASE, lrSchedule: 'step', lrDecayEvery: 10 } as const;
+  t.is(learningRate(bySteps, 9, 1), 0.1);
+  t.is(learningRate(bySteps, 10, 1), 0.05);
+  t.is(learningRate(bySteps, 35, 5), 0.1 * 0.125, 'periods count steps, not epochs');
+  const cosine = { ...BASE, lrSchedule: 'cosine' } as const;
+  t.is(learningRate(cosine, 0, 1), 0.1);
+  t.true(Math.abs(learningRate(cosine, 50, 1) - (0.01 + 0.09 / 2)) < 1e-15, 'half way: half way between eta and the floor');
+  t.is(learningRate(cosine, 100, 1), 0.01);
+  t.is(learningRate(cosine, 250, 1), 0.01, 'flat at the floor after the horizon');
+  const warm = { ...BASE, warmupSteps: 4 };
+  t.deepEqual([0, 1, 2, 3, 4].map((s) => learningRate(warm, s, 1)), [0.1 * 0.25, 0.1 * 0.5, 0.1 * 0.75, 0.1, 0.1]);
+});
+
+test('--preset seed fills in the assignment; what is typed wins', (t) => {
+  const seed = parseTrainRequest(['--preset', 'seed']).config;
+  t.like(seed, { cell: 'rnn', layers: 1, hidden: 100, seqLength: 25, streams: 1, optimizer: 'adagrad', eta: 0.1, clip: 5 });
+  t.is(seed.threads, 1, 'one stream needs one thread');
+  const typed = parseTrainRequest(['--preset', 'seed', '--eta', '0.2', '--streams', '4']).config;
+  t.like(typed, { eta: 0.2, streams: 4, hidden: 100 });
+  t.is(parseTrainRequest([]).config.streams, 16, 'the default preset changes nothing');
+  t.throws(() => parseTrainRequest(['--preset', 'fast']), { message: /--preset must be one of default, seed, got 'fast'/ });
+});
+
+test('--optimizer adam without --eta starts from 0.002; --eta still wins', (t) => {
+  t.is(parseTrainRequest(['--optimizer', 'adam']).config.eta, 0.002);
+  t.is(parseTrainRequest(['--optimizer', 'rmsprop', '--eta', '0.01']).config.eta, 0.01);
+  t.is(parseTrainRequest([]).config.eta, 0.05);
+  t.throws(() => parseTrainRequest(['--optimizer', 'sgd']), { message: /--optimizer must be one of adagrad, rmsprop, adam, got 'sgd'/ });
+});
+
+// Text with nothing to learn: the next character is independent of the past, so once the model
+// fits the training noise, validation only gets worse.
+function noise(length: number): string {
+  const prng = Prng.fromSeed(4);
+  const letters = 'abcdefghijklmnopqrst';
+  return Array.from({ length }, () => letters[prng.nextUint32() % letters.length]).join('');
+}
+
+test.serial('--patience stops after that many evaluations without a new best, and says so', async (t) => {
+  const file = dir.file('noise.txt', noise(20_000));
+  const c = await loadCorpusFile(file);
+  const config = makeTrainConfig({
+    corpus: file, hidden: 32, seqLength: 10, streams: 4, eta: 0.5, steps: 2000, evalEvery: 5, patience: 3,
+    sampleEvery: 0, checkpointEvery: 0, valFrac: 0.1, threads: 2, out: join(dir.path, 'patience'),
+  });
+  const result = await train(config, c, silentReporter);
+  t.is(result.stoppedEarly, 'patience');
+  t.false(result.interrupted);
+  const { step, bestStep, valHistory } = result.last.state;
+  t.true(step < 2000, `stopped at step ${step}`);
+  t.deepEqual(valHistory.filter((p) => p.step > bestStep).map((p) => p.step), [bestStep + 5, bestStep + 10, bestStep + 15]);
+  const best = valHistory.find((p) => p.step === bestStep)!.loss;
+  t.true(valHistory.every((p) => p.loss >= best));
+});
+
+test.serial('--minutes stops the run at its time budget, leaving its checkpoints', async (t) => {
+  const file = dir.file('minutes.txt', noise(50_000));
+  const c = await loadCorpusFile(file);
+  const request = parseTrainRequest(['--corpus', file, '--minutes', '0.02', '--hidden', '16', '--streams', '2', '--eval-every', '0', '--sample-every', '0', '--out', join(dir.path, 'minutes')]);
+  t.true(request.config.epochs > 1000, 'a budget alone leaves the epochs unbounded');
+  const started = performance.now();
+  const result = await train(request.config, c, silentReporter);
+  const seconds = (performance.now() - started) / 1000;
+  t.is(result.stoppedEarly, 'minutes');
+  t.false(result.interrupted);
+  t.true(result.last.state.step > 0);
+  t.true(seconds < 30, `took ${seconds} s for a 1.2 s budget`);
+  t.true(result.last.state.valLoss !== undefined, 'the final evaluation ran');
+});
