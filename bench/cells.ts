@@ -7,6 +7,7 @@
  * float32. Both sides leave --warmup-steps steps out of the clock. Prints medians and ratios
  * measured in this one invocation: figures from different invocations are not comparable.
  */
+import { realpathSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, arch, cpus, platform, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -188,7 +189,7 @@ export async function runCells(argv: readonly string[]): Promise<void> {
     );
     const blas = [...new Set(peers.flatMap((p) => (p.reported === undefined ? [] : [p.reported.blas])))];
     if (blas.length > 0) {
-      out(`torch BLAS_INFO=${blas.join(', ')}${blas.includes('generic') ? ' (the system\'s libblas.so.3: the reference BLAS unless OpenBLAS or MKL provides it, which makes torch slow)' : ''}\n`);
+      out(`torch BLAS_INFO=${blas.join(', ')}${blas.includes('generic') ? ' (torch calls the system\'s libblas.so.3: ${systemBlas()}; the reference BLAS, Debian\'s default, makes it several times slower than OpenBLAS)' : ''}\n`);
     }
     for (const p of peers) {
       const r = p.reported;
@@ -327,4 +328,17 @@ function cellTable(ours: readonly OurConfig[], peers: readonly TorchConfig[], dt
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   runMain('cells', runCells, process.argv.slice(2));
+}
+
+/** Which library provides libblas.so.3 on a Debian system, by the path its link resolves to. */
+function systemBlas(): string {
+  for (const link of ['/usr/lib/x86_64-linux-gnu/libblas.so.3', '/usr/lib/aarch64-linux-gnu/libblas.so.3']) {
+    try {
+      const target = realpathSync(link);
+      return target.includes('openblas') ? `OpenBLAS (${target})` : target.includes('/blas/') ? `the reference BLAS (${target})` : target;
+    } catch {
+      // not this architecture's path: try the next
+    }
+  }
+  return 'provider unknown';
 }
