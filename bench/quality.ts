@@ -21,7 +21,6 @@ import type { CheckpointData } from '../src/checkpoint/index.js';
 import { makeTrainConfig, type TrainConfig } from '../src/config.js';
 import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { UserError } from '../src/errors.js';
-import { paramLayout } from '../src/model/layout.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
 import { silentReporter } from '../src/progress.js';
 import { encodeKnown } from '../src/symbols.js';
@@ -33,8 +32,14 @@ import { makeValLoss, type ValMode } from './val-loss.js';
 const QUALITY_OPTIONS: readonly OptionSpec[] = [
   { name: 'train', kind: 'string', metavar: 'FILE', help: 'training text (default: $PEERS_DATA/sotu_train.txt, else ../shared/peers/data/sotu_train.txt)' },
   { name: 'val', kind: 'string', metavar: 'FILE', help: 'validation text (default: sotu_val.txt beside the training text\'s default)' },
+  { name: 'cell', kind: 'string', default: 'rnn', help: 'rnn, lstm or gru' },
+  { name: 'layers', kind: 'int', default: 1, min: 1, max: 16, help: 'layers L' },
+  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
+  { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T' },
+  { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout (lstm and gru)' },
+  { name: 'optimizer', kind: 'string', default: 'adagrad', help: 'adagrad, rmsprop or adam' },
   { name: 'streams', kind: 'int', min: 1, max: 4096, help: 'streams B (default: the trainer\'s)' },
-  { name: 'eta', kind: 'number', min: 0, minExclusive: true, help: 'AdaGrad learning rate (default: the trainer\'s)' },
+  { name: 'eta', kind: 'number', min: 0, minExclusive: true, help: 'learning rate (default: the optimizer\'s)' },
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: the trainer\'s, available cores at most B)' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the initial weights' },
   { name: 'target', kind: 'number', default: 1.6, min: 0, minExclusive: true, help: 'validation loss to reach, nats per character' },
@@ -92,10 +97,11 @@ export async function runQuality(argv: readonly string[]): Promise<void> {
   try {
     const base = makeTrainConfig({
       corpus: trainPath, streams: v.streams as number | undefined, eta: v.eta as number | undefined, threads: v.threads as number | undefined,
+      cell: v.cell as string, layers: v.layers as number, hidden: v.hidden as number, seqLength: v['seq-length'] as number,
+      dropout: v.dropout as number, optimizer: v.optimizer as TrainConfig['optimizer'],
       seed: v.seed as number, valFrac: 0, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: dir,
     });
-    const layout = paramLayout({ H: base.hidden, K: corpus.vocab.length });
-    const valLoss = makeValLoss(layout.dims, layout, valIds, mode);
+    const valLoss = makeValLoss({ cell: base.cell, L: base.layers, H: base.hidden, K: corpus.vocab.length }, valIds, mode);
     out(
       `time to quality: train ${trainPath} (${group(corpus.ids.length)} characters, K=${corpus.vocab.length}, val-frac 0); ` +
         `validation ${valPath} (${group(valIds.length)} characters, ${skipped} unknown skipped) as one stream from a zero state (${mode})\n`,
@@ -133,8 +139,8 @@ async function curve(v: Readonly<Record<string, unknown>>, corpus: Corpus, base:
   const target = v.target as number;
   const maxSeconds = v['max-seconds'] as number;
   const every = v['eval-every'] as number;
-  const charsPerStep = base.streams * SEQ_LENGTH;
-  out(`streams ${base.streams}, eta ${base.eta}, threads ${base.threads}, seed ${base.seed}; target ${target} nats/char within ${maxSeconds} s of training; a point every ~${every} s\n\n`);
+  const charsPerStep = base.streams * base.seqLength;
+  out(`${base.cell}, L=${base.layers}, H=${base.hidden}, T=${base.seqLength}, dropout ${base.dropout}, ${base.optimizer}; streams ${base.streams}, eta ${base.eta}, threads ${base.threads}, seed ${base.seed}; target ${target} nats/char within ${maxSeconds} s of training; a point every ~${every} s\n\n`);
   out(`${'train s'.padStart(9)}  ${'step'.padStart(7)}  ${'chars'.padStart(11)}  val nats/char\n`);
   const run: Run = { base, corpus, state: undefined, seconds: 0 };
   const started = performance.now();
@@ -209,7 +215,7 @@ async function grid(v: Readonly<Record<string, unknown>>, corpus: Corpus, base: 
       const run: Run = { base: config, corpus, state: undefined, seconds: 0 };
       const vals: number[] = [];
       for (const budget of budgets) {
-        const steps = Math.ceil(budget / (streams * SEQ_LENGTH)) - (run.state?.state.step ?? 0);
+        const steps = Math.ceil(budget / (streams * base.seqLength)) - (run.state?.state.step ?? 0);
         if (steps > 0) await advance(run, steps);
         vals.push(point(run, valLoss).val);
       }
@@ -221,7 +227,7 @@ async function grid(v: Readonly<Record<string, unknown>>, corpus: Corpus, base: 
     }
   }
   out(`${formatTable(header, rows)}\n`);
-  out(`a budget's steps are rounded up to whole steps of B x ${SEQ_LENGTH} characters; train s: training loops only, all budgets\n`);
+  out(`a budget's steps are rounded up to whole steps of B x ${base.seqLength} characters; train s: training loops only, all budgets\n`);
 }
 
 /** numpy_rnn.py's figure on the same text: its own time and its from-zero validation loss. */

@@ -3,8 +3,10 @@
  * per character. The fast path is the kernels' scorer (src/model/scorer.ts), bit-identical to the
  * reference evaluate() of rnn.ts; the first call checks that on a prefix anyway.
  */
-import type { Dims, Layout } from '../src/model/layout.js';
-import { viewsOf } from '../src/model/layout.js';
+import { modelLayout, stateLength, type ModelDims } from '../src/model/cells/cell.js';
+import { cellNamed } from '../src/model/cells/registry.js';
+import { createKernelMemory, instantiateKernels } from '../src/model/kernels.js';
+import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { createEvalWorkspace, evaluate } from '../src/model/rnn.js';
 import { createScorer } from '../src/model/scorer.js';
 
@@ -14,31 +16,48 @@ export type ValMode = 'simd' | 'reference';
 const CHECK_PREDICTIONS = 2000;
 
 /** A function from parameters (the flat layout) to the mean loss over ids, in nats per character. */
-export function makeValLoss(dims: Dims, layout: Layout, ids: Uint32Array, mode: ValMode): (params: Float64Array) => number {
+export function makeValLoss(dims: ModelDims, ids: Uint32Array, mode: ValMode): (params: Float64Array) => number {
   if (ids.length < 2) throw new Error('the validation text needs at least two known characters');
   let checked = mode === 'reference';
   return (params) => {
     if (!checked) {
       const n = Math.min(CHECK_PREDICTIONS + 1, ids.length);
       const fast = simdLoss(dims, params, ids.subarray(0, n));
-      const slow = referenceLoss(dims, layout, params, ids.subarray(0, n));
+      const slow = referenceLoss(dims, params, ids.subarray(0, n));
       if (!Object.is(fast, slow)) {
-        throw new Error(`the SIMD validation loss ${fast} differs from the reference evaluate()'s ${slow} (use --eval reference)`);
+        throw new Error(`the SIMD validation loss ${fast} differs from the reference's ${slow} (use --eval reference)`);
       }
       checked = true;
     }
-    const total = mode === 'simd' ? simdLoss(dims, params, ids) : referenceLoss(dims, layout, params, ids);
+    const total = mode === 'simd' ? simdLoss(dims, params, ids) : referenceLoss(dims, params, ids);
     return total / (ids.length - 1);
   };
 }
 
-/** Summed loss of the predictions ids[t] -> ids[t+1], from a zero state, with rnn.ts's evaluate(). */
-function referenceLoss(dims: Dims, layout: Layout, params: Float64Array, ids: Uint32Array): number {
-  const h = new Float64Array(dims.H);
-  return evaluate(viewsOf(params, layout), dims, ids, 0, ids.length - 1, h, createEvalWorkspace(dims));
+/**
+ * Summed loss of the predictions ids[t] -> ids[t+1], from a zero state, by the reference math:
+ * rnn.ts's evaluate(), or a gated cell's sequence forward in the chunks the scorer uses, each
+ * chunk's sum added to the total as the scorer adds it.
+ */
+function referenceLoss(dims: ModelDims, params: Float64Array, ids: Uint32Array): number {
+  if (dims.cell === 'rnn') {
+    const rnn = { H: dims.H, K: dims.K };
+    return evaluate(viewsOf(params, paramLayout(rnn)), rnn, ids, 0, ids.length - 1, new Float64Array(dims.H), createEvalWorkspace(rnn));
+  }
+  const cell = cellNamed(dims.cell);
+  const layout = modelLayout(cell, dims);
+  const chunk = cell.kernelSizes(instantiateKernels(createKernelMemory(0)), dims, 1).scoreChunk;
+  const state = new Float64Array(stateLength(cell, dims));
+  const count = ids.length - 1;
+  let total = 0;
+  for (let done = 0; done < count; done += chunk) {
+    const n = Math.min(chunk, count - done);
+    total += cell.reference(layout, n).loss(params, ids, done, state, null);
+  }
+  return total;
 }
 
 /** The same sum by the WebAssembly kernels. */
-function simdLoss(dims: Dims, params: Float64Array, ids: Uint32Array): number {
-  return createScorer(params, { cell: 'rnn', L: 1, ...dims }).score(ids, 0, ids.length - 1, new Float64Array(dims.H));
+function simdLoss(dims: ModelDims, params: Float64Array, ids: Uint32Array): number {
+  return createScorer(params, dims).score(ids, 0, ids.length - 1, new Float64Array(stateLength(cellNamed(dims.cell), dims)));
 }
