@@ -118,6 +118,9 @@ export interface TrainRequest {
   readonly force: boolean;
 }
 
+/** Options of 'char-rnn train' that are not part of the run's config. */
+const REQUEST_OPTIONS: ReadonlySet<string> = new Set(['resume', 'init-from', 'preset']);
+
 export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const { values: v, given } = parseOptions('train', TRAIN_OPTIONS, argv);
   if (given.has('steps') && given.has('epochs')) throw new UserError('give --epochs or --steps, not both');
@@ -130,41 +133,14 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (preset === undefined) throw new UserError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got '${String(v.preset)}'`);
   // A preset fills in only what was not typed.
   const presetValues = Object.fromEntries(Object.entries(preset).filter(([field]) => !given.has(flagName(field).slice(2))));
+  // Every option with a value is the config field of its camel-cased name; the rest say where to start and what to write.
+  const fromFlags = Object.fromEntries(
+    TRAIN_OPTIONS.filter((spec) => spec.kind !== 'flag' && !REQUEST_OPTIONS.has(spec.name)).map((spec) => [camel(spec.name), v[spec.name]]),
+  ) as Partial<TrainConfig>;
   const config = makeTrainConfig({
-    corpus: v.corpus as string | undefined,
-    cell: v.cell as string,
-    layers: v.layers as number,
-    hidden: v.hidden as number,
-    dropout: v.dropout as number,
-    seqLength: v['seq-length'] as number,
-    streams: v.streams as number,
-    threads: v.threads as number | undefined,
-    epochs: v.epochs as number,
-    steps: v.steps as number | undefined,
+    ...fromFlags,
     // a time budget alone bounds the run by time: as many epochs as fit
     ...(given.has('minutes') && !given.has('epochs') && !given.has('steps') ? { epochs: UNBOUNDED_EPOCHS } : {}),
-    minutes: v.minutes as number | undefined,
-    patience: v.patience as number,
-    optimizer: v.optimizer as OptimizerName,
-    eta: v.eta as number | undefined,
-    eps: v.eps as number,
-    clip: v.clip as number,
-    clipNorm: v['clip-norm'] as number,
-    decay: v.decay as number,
-    beta1: v.beta1 as number,
-    beta2: v.beta2 as number,
-    lrSchedule: v['lr-schedule'] as LrSchedule,
-    lrDecay: v['lr-decay'] as number,
-    lrDecayEvery: v['lr-decay-every'] as number,
-    lrMin: v['lr-min'] as number,
-    warmupSteps: v['warmup-steps'] as number,
-    seed: v.seed as number,
-    valFrac: v['val-frac'] as number,
-    evalEvery: v['eval-every'] as number,
-    sampleEvery: v['sample-every'] as number,
-    sampleLength: v['sample-length'] as number,
-    checkpointEvery: v['checkpoint-every'] as number,
-    out: v.out as string,
     ...presetValues,
   }, { checkModel: !fromCheckpoint });
   return {

@@ -1,11 +1,24 @@
 import test from 'ava';
 import { averageSlots } from '../src/model/adagrad.js';
-import { createKernelMemory, instantiateKernels } from '../src/model/kernels.js';
+import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
 import { adamCorrections, clipScale, normClipScale, optimizerStep, UPDATE_CHUNK, type OptimizerSettings } from '../src/model/optimizers.js';
 import { Prng } from '../src/model/prng.js';
 
 function close(actual: number, expected: number): boolean {
   return Math.abs(actual - expected) <= 1e-15 * Math.max(1, Math.abs(expected));
+}
+
+/** A kernel instance over 1 MiB of memory, and a bump allocator of float64 arrays in it. */
+function kernelMemory(): { kernels: Kernels; take: (n: number) => [number, Float64Array] } {
+  const memory = createKernelMemory(1 << 20);
+  const kernels = instantiateKernels(memory);
+  let end = Math.ceil(kernels.heapBase() / 16) * 16;
+  const take = (n: number): [number, Float64Array] => {
+    const at = end;
+    end += Math.ceil((n * 8) / 16) * 16;
+    return [at, new Float64Array(memory.buffer, at, n)];
+  };
+  return { kernels, take };
 }
 
 const BASE = { eps: 1e-8, clip: 5, clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999 };
@@ -51,14 +64,7 @@ for (const optimizer of ['rmsprop', 'adam'] as const) {
     const S = 3;
     const B = 5;
     const s: OptimizerSettings = { ...BASE, optimizer, eta: 0.01 };
-    const memory = createKernelMemory(1 << 20);
-    const kernels = instantiateKernels(memory);
-    let end = Math.ceil(kernels.heapBase() / 16) * 16;
-    const take = (n: number): [number, Float64Array] => {
-      const at = end;
-      end += Math.ceil((n * 8) / 16) * 16;
-      return [at, new Float64Array(memory.buffer, at, n)];
-    };
+    const { kernels, take } = kernelMemory();
     const buffers = optimizer === 'adam' ? 2 : 1;
     const [paramsAt, params] = take(P);
     const [stateAt, state] = take(buffers * P);
@@ -96,14 +102,7 @@ test('sumSquaresRange and the scaled updates equal the reference: a clipped step
   const P = 5000; // three update chunks
   const S = 2;
   const B = 3;
-  const memory = createKernelMemory(1 << 20);
-  const kernels = instantiateKernels(memory);
-  let end = Math.ceil(kernels.heapBase() / 16) * 16;
-  const take = (n: number): [number, Float64Array] => {
-    const at = end;
-    end += Math.ceil((n * 8) / 16) * 16;
-    return [at, new Float64Array(memory.buffer, at, n)];
-  };
+  const { kernels, take } = kernelMemory();
   const [slotsAt, slots] = take(S * P);
   const prng = Prng.fromSeed(8);
   for (let i = 0; i < slots.length; i++) slots[i] = prng.nextGaussian();
