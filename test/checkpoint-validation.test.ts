@@ -325,6 +325,14 @@ const OPTION_CASES: [string, WireOptions, RegExp][] = [
   ['epochs 0', { epochs: 0 }, /its epochs option is 0, not 1 or more/],
   ['steps 0', { steps: 0 }, /its steps option is 0, not 1 or more/],
   ['threads 0', { threads: 0 }, /its threads option is 0, not 1 or more/],
+  ['dropout on the rnn', { dropout: 0.2 }, /its rnn model has dropout 0\.2, which that cell does not take/],
+  ['dropout 1', { dropout: 1 }, /its dropout option is 1, not in \[0, 0\.95\]/],
+  ['decay 1', { decay: 1 }, /its decay option is 1, not in \[0, 0\.9999\]/],
+  ['beta1 negative', { beta1: -0.1 }, /its beta1 option is -0\.1,/],
+  ['beta2 NaN', { beta2: Number.NaN }, /its beta2 option is NaN,/],
+  ['clip-norm negative', { clipNorm: -1 }, /its clip-norm option is -1, not a finite number >= 0/],
+  ['lr-decay 0', { lrDecay: 0 }, /its lr-decay option is 0, not in \(0, 1\]/],
+  ['lr-min Infinity', { lrMin: Infinity }, /its lr-min option is Infinity,/],
 ];
 
 for (const [name, options, pattern] of OPTION_CASES) {
@@ -332,6 +340,11 @@ for (const [name, options, pattern] of OPTION_CASES) {
     refused(t, withOptions(options), new RegExp(`is damaged: ${pattern.source}`));
   });
 }
+
+test('a checkpoint from an optimizer or schedule this version does not know asks for an upgrade', (t) => {
+  refused(t, withOptions({ optimizer: 'lion' }), /was trained with the 'lion' optimizer, which this char-rnn does not know: upgrade parallel-char-rnn/);
+  refused(t, withOptions({ lrSchedule: 'onecycle' }), /follows the 'onecycle' learning-rate schedule, which this char-rnn does not know: upgrade parallel-char-rnn/);
+});
 
 // The fixture stands at step 3, epoch 1, position 24 of 106 in each of 2 streams of 8 characters (48
 // seen), corpus 264 symbols; best step 3; one point at step 3 in each history.
