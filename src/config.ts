@@ -127,6 +127,9 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
   if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
+  if (given.has('minutes') && !given.has('epochs') && !given.has('steps') && v['lr-schedule'] === 'cosine') {
+    throw new UserError('a cosine schedule needs the run\'s length, which --minutes alone does not fix: give --steps or --epochs too');
+  }
   // Starting from a checkpoint, the model options come from it: they are checked once merged (commands/train.ts).
   const fromCheckpoint = given.has('resume') || given.has('init-from');
   const preset = PRESETS[v.preset as string];
@@ -166,6 +169,7 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
   if (!isOptimizerName(merged.optimizer)) throw new UserError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${String(merged.optimizer)}'`);
   const eta = (merged as { eta?: number }).eta ?? DEFAULT_ETA[merged.optimizer];
   if (!isLrSchedule(merged.lrSchedule)) throw new UserError(`--lr-schedule must be one of ${LR_SCHEDULES.join(', ')}, got '${String(merged.lrSchedule)}'`);
+  if (merged.patience > 0 && merged.valFrac === 0) throw new UserError('--patience counts evaluations of the validation loss, and --val-frac 0 holds out none: drop one of them');
   if (merged.lrSchedule === 'cosine' && !(merged.lrMin <= eta)) throw new UserError(`--lr-min ${merged.lrMin} is above the learning rate ${eta}: the cosine schedule falls from --eta to --lr-min`);
   return Object.freeze({ ...merged, threads, eta });
 }

@@ -40,6 +40,14 @@ test('--preset seed fills in the assignment; what is typed wins', (t) => {
   t.throws(() => parseTrainRequest(['--preset', 'fast']), { message: /--preset must be one of default, seed, got 'fast'/ });
 });
 
+test('options that cannot work together are refused in one line', (t) => {
+  t.throws(() => parseTrainRequest(['--patience', '3', '--val-frac', '0']), { message: /--patience counts evaluations of the validation loss, and --val-frac 0 holds out none/ });
+  t.throws(() => parseTrainRequest(['--minutes', '5', '--lr-schedule', 'cosine']), { message: /a cosine schedule needs the run's length, which --minutes alone does not fix/ });
+  t.notThrows(() => parseTrainRequest(['--minutes', '5', '--lr-schedule', 'cosine', '--epochs', '3']));
+  t.throws(() => parseTrainRequest(['--lr-schedule', 'cosine', '--lr-min', '1']), { message: /--lr-min 1 is above the learning rate 0\.05/ });
+  t.throws(() => parseTrainRequest(['--lr-schedule', 'linear']), { message: /--lr-schedule must be one of constant, step, cosine, got 'linear'/ });
+});
+
 test('--optimizer adam without --eta starts from 0.002; --eta still wins', (t) => {
   t.is(parseTrainRequest(['--optimizer', 'adam']).config.eta, 0.002);
   t.is(parseTrainRequest(['--optimizer', 'rmsprop', '--eta', '0.01']).config.eta, 0.01);
