@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorCode } from './file-errors.js';
@@ -39,11 +39,13 @@ async function writeTemporaryFile(path: string, data: Uint8Array | string): Prom
   const folder = dirname(path);
   makeFolder(folder);
   const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  // Listed before it exists: a second Ctrl-C can land while open() is still settling.
   unfinished.add(temp);
   let handle;
   try {
-    handle = await open(temp, 'wx');
+    // Created synchronously: an asynchronous create still in flight when a second Ctrl-C removes
+    // the unfinished files would land after the removal and leave the file behind.
+    closeSync(openSync(temp, 'wx'));
+    handle = await open(temp, 'r+');
   } catch (error) {
     unfinished.delete(temp);
     throw error;
