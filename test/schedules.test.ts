@@ -32,7 +32,7 @@ test('learningRate: constant, step by epoch and by steps, cosine and warm-up, by
 
 test('--preset seed fills in the assignment; what is typed wins', (t) => {
   const seed = parseTrainRequest(['--preset', 'seed']).config;
-  t.like(seed, { cell: 'rnn', layers: 1, hidden: 100, seqLength: 25, streams: 1, optimizer: 'adagrad', eta: 0.1, clip: 5 });
+  t.like(seed, { cell: 'rnn', layers: 1, hidden: 100, seqLength: 25, streams: 1, optimizer: 'adagrad', eta: 0.1, clip: 5, valFrac: 0 });
   t.is(seed.threads, 1, 'one stream needs one thread');
   const typed = parseTrainRequest(['--preset', 'seed', '--eta', '0.2', '--streams', '4']).config;
   t.like(typed, { eta: 0.2, streams: 4, hidden: 100 });
