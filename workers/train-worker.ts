@@ -9,6 +9,7 @@ import { idsArrayFor } from '../src/symbols.js';
 import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
 import { bindOptimizer, pairBuffers, scoreBuffers } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
+import type { PairBuffers } from '../src/model/cells/cell.js';
 
 // Attach once: the shared memory, the corpus, this thread's kernel instance and the cell's entry points.
 const setup = workerData as WorkerSetup;
@@ -35,8 +36,8 @@ const normParts = new Float64Array(buffer, plan.normParts, Math.ceil(P / UPDATE_
  * slowed; which thread computes what never changes the numbers, since each pair has its own slot
  * and each stream's dropout masks depend only on (seed, step, stream, layer, t).
  */
-function step(position: number, stepIndex: number, worker: number): void {
-  const pairs = Math.ceil(B / 2);
+function step(position: number, stepIndex: number, pairAt: readonly PairBuffers[]): void {
+  const pairs = pairAt.length;
   for (let pair = Atomics.add(ctl, Field.nextPair, 1); pair < pairs; pair = Atomics.add(ctl, Field.nextPair, 1)) {
     const first = 2 * pair;
     const end = Math.min(first + 2, B);
@@ -48,7 +49,7 @@ function step(position: number, stepIndex: number, worker: number): void {
         sequenceMasks(mask, { L, T, H }, { seed: setup.seed, step: stepIndex, stream: s, p: setup.dropout });
       }
     }
-    cell.trainPair(pairBuffers(plan, shape, pair, worker), end - first);
+    cell.trainPair(pairAt[pair], end - first);
   }
   arrive(ctl, Field.arrived, threads);
   awaitAll(ctl, Field.arrived, threads);
@@ -93,12 +94,14 @@ export default function run(task: Task): void {
   if (task.kind !== 'serve') throw new Error(`unknown task ${String(task.kind)}`);
   const worker = Atomics.add(ctl, Field.ready, 1);
   Atomics.notify(ctl, Field.ready);
+  // Every pair's buffers as this thread would train it, found once rather than at each step.
+  const pairAt = Array.from({ length: Math.ceil(B / 2) }, (_, pair) => pairBuffers(plan, shape, pair, worker));
   for (let generation = 0; ; ) {
     waitWhileEqual(ctl, Field.generation, generation);
     generation = Atomics.load(ctl, Field.generation);
     const command = Atomics.load(ctl, Field.command);
     if (command === Command.stop) return;
-    if (command === Command.step) step(Atomics.load(ctl, Field.position), Atomics.load(ctl, Field.step) >>> 0, worker);
+    if (command === Command.step) step(Atomics.load(ctl, Field.position), Atomics.load(ctl, Field.step) >>> 0, pairAt);
     else evaluate(worker);
     arrive(ctl, Field.done, threads);
   }
