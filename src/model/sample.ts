@@ -39,7 +39,6 @@ export interface SampleWorkspace {
   readonly h: Float64Array; // (H): the hidden state, fed symbol by symbol
   readonly a: Float64Array; // (H): pre-activations of the next hidden state
   readonly weights: Float64Array; // (K): scores, then unnormalized probabilities
-  readonly order: Uint32Array; // (K): symbol ids, a heap then a sorted tail, for top-k / top-p only
   readonly kernel: MatVecKernel; // owns h, a and weights
 }
 
@@ -49,7 +48,7 @@ export interface SampleWorkspace {
  */
 export function createSampleWorkspace(p: ParamViews, dims: Dims): SampleWorkspace {
   const kernel = createMatVecKernel(p, dims);
-  return { h: kernel.h, a: kernel.a, weights: kernel.o, order: new Uint32Array(dims.K), kernel };
+  return { h: kernel.h, a: kernel.a, weights: kernel.o, kernel };
 }
 
 /** h <- tanh(W h + U[:, x] + b), the same bits as hiddenStep() in rnn.ts. */
@@ -59,14 +58,6 @@ export function feedSymbol(p: ParamViews, { H, K }: Dims, ws: SampleWorkspace, x
   for (let i = 0; i < H; i++) a[i] = b[i] + U[i * K + x];
   ws.kernel.addWh();
   for (let i = 0; i < H; i++) h[i] = tanh(a[i]);
-}
-
-/**
- * Draws the next symbol after the hidden state ws.h by `rule`; consumes one prng.nextDouble()
- * unless the temperature is 0.
- */
-export function drawSymbol(p: ParamViews, K: number, ws: SampleWorkspace, rule: SamplingRule, prng: Prng): number {
-  return drawFromScores(rnnScores(p, K, ws), ws.order, rule, prng);
 }
 
 /** o = V h + c after the hidden state ws.h, in ws.weights: the same bits as logits() in rnn.ts. */
@@ -180,22 +171,21 @@ function popInto(weights: Float64Array, heap: Uint32Array, last: number): number
  * `rule` is a temperature, or a whole SamplingRule.
  */
 export function sampleIds(p: ParamViews, dims: Dims, h: Float64Array, firstId: number, length: number, prng: Prng, rule: number | SamplingRule = 1): Uint32Array {
-  const checked = checkSamplingRule(typeof rule === 'number' ? { temperature: rule } : rule);
-  const out = new Uint32Array(length);
-  const ws = createSampleWorkspace(p, dims);
-  ws.h.set(h);
-  let x = firstId;
-  for (let n = 0; n < length; n++) {
-    feedSymbol(p, dims, ws, x);
-    x = drawSymbol(p, dims.K, ws, checked, prng);
-    out[n] = x;
-  }
-  h.set(ws.h);
+  const stepper = rnnStepper(p, dims);
+  stepper.state.set(h);
+  const out = sampleWith(stepper, firstId, length, prng, typeof rule === 'number' ? { temperature: rule } : rule);
+  h.set(stepper.state);
   return out;
 }
 
+/** The RNN's state fed symbol by symbol through the SIMD matrix-vector kernel: its descriptor's stepper. */
+export function rnnStepper(p: ParamViews, dims: Dims): Stepper {
+  const ws = createSampleWorkspace(p, dims);
+  return { state: ws.h, feed: (id) => feedSymbol(p, dims, ws, id), scores: () => rnnScores(p, dims.K, ws) };
+}
+
 /**
- * Draws `length` symbol ids from any cell's stepper, as sampleIds does for the RNN: feed
+ * Draws `length` symbol ids from any cell's stepper: feed
  * `firstId`, draw the next id by `rule`, feed it back; the stepper's state carries on.
  */
 export function sampleWith(stepper: Stepper, firstId: number, length: number, prng: Prng, rule: SamplingRule = { temperature: 1 }): Uint32Array {

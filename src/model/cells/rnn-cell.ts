@@ -1,7 +1,7 @@
 import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
-import { createSampleWorkspace, feedSymbol, rnnScores } from '../sample.js';
+import { rnnStepper } from '../sample.js';
 import { tensorSpec, type CellDescriptor, type ModelDims } from './cell.js';
 
 /**
@@ -60,13 +60,7 @@ export const rnnCell: CellDescriptor = {
   },
   createStepper: (params, layout) => {
     const dims = rnnDims(layout.dims);
-    const p = viewsOf(params, paramLayout(dims));
-    const ws = createSampleWorkspace(p, dims);
-    return {
-      state: ws.h,
-      feed: (id) => feedSymbol(p, dims, ws, id),
-      scores: () => rnnScores(p, dims.K, ws),
-    };
+    return rnnStepper(viewsOf(params, paramLayout(dims)), dims);
   },
 };
 
