@@ -12,7 +12,7 @@
 // float64s from the start of params, of grad, and of paramsT, which holds each matrix transposed
 // at the matrix's own offset: W^T (H,H), U^T (K,H), V^T (H,K).
 
-import { at, F64, idAt, matvec, matvec2, softmaxLoss, splat, tanh, tanh2 } from './cells/primitives';
+import { at, F64, idAt, matvec, matvec2, packMatrix, softmaxLoss, splat, tanh, tanh2 } from './cells/primitives';
 import { tensor } from './cells/stacked';
 
 const W_ = 0;
@@ -561,6 +561,16 @@ export function storeF64(p: usize, value: f64): void {
   store<f64>(p, value);
 }
 
-export { stackedTranspose } from './cells/stacked';
+/**
+ * The packed copy: each matrix of the table (count rows of int32 (offset, rows, cols, fwd, bwd))
+ * packed into its forward and backward panels (primitives.ts packMatrix), for the entries [lo, hi).
+ */
+export function packMatrices(table: usize, count: i32, params: usize, packed: usize, lo: i32, hi: i32): void {
+  for (let m = 0; m < count; m++) {
+    const row = table + <usize>(m * 20);
+    packMatrix(params, packed, load<i32>(row), load<i32>(row, 4), load<i32>(row, 8), load<i32>(row, 12), load<i32>(row, 16), lo, hi);
+  }
+}
+
 export { lstmScratchBytes, lstmLoss, lstmLossAndGrad } from './cells/lstm';
 export { gruScratchBytes, gruLoss, gruLossAndGrad } from './cells/gru';

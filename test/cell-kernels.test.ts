@@ -59,7 +59,7 @@ function randomProblem(cell: CellKind, L: number, H: number, K: number, T: numbe
 function loadStream({ dims, T, flat, grad0, state0, ids, masks }: Problem): CellStream {
   const stream = createCellStream(dims, T);
   stream.params.set(flat);
-  stream.transpose();
+  stream.pack();
   stream.grad.set(grad0);
   stream.state.set(state0);
   stream.ids.set(ids);
@@ -179,11 +179,79 @@ for (const cell of ['lstm', 'gru'] as const) {
   }
 }
 
+for (const cell of ['lstm', 'gru'] as const) {
+  for (const [H, K, T] of [[7, 5, 6], [12, 13, 5]] as const) {
+    test(`${cell}, H=${H}, K=${K}: groups of 1 to 4 streams in one call equal the reference stream by stream, pairs adding into one slot, bit for bit`, (t) => {
+      const L = 2;
+      for (let n = 1; n <= 4; n++) {
+        const problems = Array.from({ length: n }, (_, s) => randomProblem(cell, L, H, K, T, 97 * n + 13 * s + H, s % 2 === 0));
+        const { dims } = problems[0];
+        const P = stackedLayout(dims).size;
+        const S = stateSize(dims);
+        const M = maskSize(dims, T);
+        const group = createCellStream(dims, T, undefined, n);
+        group.params.set(problems[0].flat);
+        group.pack();
+        const ref = reference(dims, T);
+        const expectedGrad = new Float64Array(Math.ceil(n / 2) * P);
+        const expectedState = new Float64Array(n * S);
+        const expectedLosses: number[] = [];
+        const dropout = true; // even streams carry masks, odd ones all-ones masks: both kinds in one call
+        problems.forEach((problem, s) => {
+          const masks = problem.masks ?? new Float64Array(M).fill(1);
+          group.ids.set(problem.ids, s * (T + 1));
+          group.state.set(problem.state0, s * S);
+          group.masks.set(masks, s * M);
+          const state = problem.state0.slice();
+          expectedLosses.push(ref.lossAndGrad(problems[0].flat, problem.ids, 0, state, masks, expectedGrad.subarray((s >> 1) * P, ((s >> 1) + 1) * P)));
+          expectedState.set(state, s * S);
+        });
+        const total = group.lossAndGrad(dropout);
+        t.is(firstDifference(group.losses, expectedLosses), null, `${n} streams: each stream's loss`);
+        t.true(Object.is(total, expectedLosses.reduce((a, b) => a + b, 0)), `${n} streams: the summed loss`);
+        t.is(firstDifference(group.state, expectedState), null, `${n} streams: final states`);
+        for (let slot = 0; slot < Math.ceil(n / 2); slot++) {
+          t.is(firstGradientDifference(dims, group.grad.subarray(slot * P, (slot + 1) * P), expectedGrad.subarray(slot * P, (slot + 1) * P)), null, `${n} streams: slot ${slot}`);
+        }
+      }
+    });
+  }
+}
+
+test('the packed copy holds each matrix in forward and backward panels, zero past its edge', (t) => {
+  const dims = { cell: 'lstm', L: 2, H: 3, K: 5 } as const;
+  const layout = stackedLayout(dims);
+  const stream = createCellStream(dims, 2);
+  const prng = Prng.fromSeed(5);
+  for (let i = 0; i < stream.params.length; i++) stream.params[i] = prng.nextGaussian();
+  stream.pack();
+  const panelsOf = (rows: number, cols: number, at: (r: number, o: number) => number, n: number, R: number): number[] => {
+    const out: number[] = [];
+    for (let b = 0; b < Math.ceil(n / 4); b++) for (let r = 0; r < R; r++) for (let lane = 0; lane < 4; lane++) out.push(4 * b + lane < n ? at(r, 4 * b + lane) : 0);
+    return out;
+  };
+  const expected: number[] = [];
+  for (const name of ['weight_ih_l0', 'weight_hh_l0', 'weight_ih_l1', 'weight_hh_l1', 'V']) {
+    const spec = layout.specs.find((s) => s.name === name)!;
+    const [rows, cols] = spec.shape;
+    const A = (i: number, j: number): number => stream.params[spec.offset + i * cols + j];
+    expected.push(...panelsOf(rows, cols, (j, i) => A(i, j), rows, cols)); // W x: outputs are rows
+    if (name !== 'weight_ih_l0') expected.push(...panelsOf(rows, cols, (i, j) => A(i, j), cols, rows)); // W^T y: outputs are columns
+  }
+  t.is(firstDifference(stream.packed, expected), null);
+});
+
 test('the offset table follows the layout table by name, and bad symbol ids are refused', (t) => {
   const dims = { cell: 'gru', L: 2, H: 3, K: 4 } as const;
   const layout = stackedLayout(dims);
-  const offsets = kernelOffsets(layout);
-  t.deepEqual(Array.from(offsets), layout.specs.map((spec) => spec.offset));
+  const offsets = Array.from(kernelOffsets(layout));
+  const at = (name: string): number => layout.specs.find((s) => s.name === name)!.offset;
+  // G·H = 9: forward panels of (9, In) take 12·In entries, backward ones of (9, 3) take 4·9
+  t.deepEqual(offsets, [
+    at('weight_ih_l0'), at('weight_hh_l0'), at('bias_ih_l0'), at('bias_hh_l0'), 0, -1, 48, 84,
+    at('weight_ih_l1'), at('weight_hh_l1'), at('bias_ih_l1'), at('bias_hh_l1'), 120, 156, 192, 228,
+    at('V'), at('c'), 264, 276,
+  ]);
   const stream = createCellStream(dims, 2);
   stream.ids.set([0, 4, 1]);
   t.throws(() => stream.lossAndGrad(false), { instanceOf: RangeError, message: /ids\[1\] is 4; symbol ids must lie in \[0, 4\)/ });

@@ -3,13 +3,13 @@ import { modelLayout } from '../src/model/cells/cell.js';
 import { cellNamed } from '../src/model/cells/registry.js';
 import { sequenceMasks } from '../src/model/dropout.js';
 import { clipScale, UPDATE_CHUNK } from '../src/model/optimizers.js';
-import { scoreStream, transposeParams } from '../src/model/kernel-memory.js';
+import { scoreStream, refreshCopies } from '../src/model/kernel-memory.js';
 import { instantiateKernels } from '../src/model/kernels.js';
 import { idsArrayFor } from '../src/symbols.js';
 import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
-import { bindOptimizer, pairBuffers, scoreBuffers } from '../src/train/shared-memory.js';
+import { bindOptimizer, groupBuffers, scoreBuffers } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
-import type { PairBuffers } from '../src/model/cells/cell.js';
+import type { GroupBuffers } from '../src/model/cells/cell.js';
 
 // Attach once: the shared memory, the corpus, this thread's kernel instance and the cell's entry points.
 const setup = workerData as WorkerSetup;
@@ -27,20 +27,20 @@ const masks = plan.masks === 0 ? undefined : new Float64Array(buffer, plan.masks
 const evalLosses = new Float64Array(buffer, plan.evalLosses, setup.evalSegments.length);
 const update = bindOptimizer(kernels, setup.optimizer, plan, shape, buffer);
 const { clipNorm } = setup.optimizer;
+const { groupStreams } = plan.sizes;
 const normParts = new Float64Array(buffer, plan.normParts, Math.ceil(P / UPDATE_CHUNK));
 
 
 /**
- * One step: BPTT on pairs of streams claimed one at a time, then, once every thread is done, the
+ * One step: BPTT on groups of streams claimed one at a time, then, once every thread is done, the
  * update of chunks of parameters claimed the same way. Claiming balances the threads when one is
- * slowed; which thread computes what never changes the numbers, since each pair has its own slot
- * and each stream's dropout masks depend only on (seed, step, stream, layer, t).
+ * slowed; which thread computes what never changes the numbers, since each pair of streams has its
+ * own slot and each stream's dropout masks depend only on (seed, step, stream, layer, t).
  */
-function step(position: number, stepIndex: number, pairAt: readonly PairBuffers[]): void {
-  const pairs = pairAt.length;
-  for (let pair = Atomics.add(ctl, Field.nextPair, 1); pair < pairs; pair = Atomics.add(ctl, Field.nextPair, 1)) {
-    const first = 2 * pair;
-    const end = Math.min(first + 2, B);
+function step(position: number, stepIndex: number, groupAt: readonly GroupBuffers[]): void {
+  for (let group = Atomics.add(ctl, Field.nextGroup, 1); group < groupAt.length; group = Atomics.add(ctl, Field.nextGroup, 1)) {
+    const first = group * groupStreams;
+    const end = Math.min(first + groupStreams, B);
     for (let s = first; s < end; s++) {
       const from = s * setup.streamLength + position;
       for (let t = 0; t <= T; t++) streamIds[s * (T + 1) + t] = corpus[from + t];
@@ -49,15 +49,15 @@ function step(position: number, stepIndex: number, pairAt: readonly PairBuffers[
         sequenceMasks(mask, { L, T, H }, { seed: setup.seed, step: stepIndex, stream: s, p: setup.dropout });
       }
     }
-    cell.trainPair(pairAt[pair], end - first);
+    cell.trainGroup(groupAt[group], end - first);
   }
   arrive(ctl, Field.arrived, threads);
   awaitAll(ctl, Field.arrived, threads);
-  const scale = clipNorm > 0 ? normScale(pairs) : 1;
+  const scale = clipNorm > 0 ? normScale(Math.ceil(B / 2)) : 1;
   for (let lo = Atomics.add(ctl, Field.nextChunk, UPDATE_CHUNK); lo < P; lo = Atomics.add(ctl, Field.nextChunk, UPDATE_CHUNK)) {
     const hi = Math.min(lo + UPDATE_CHUNK, P);
     update(lo, hi, scale);
-    transposeParams(kernels, plan.model, lo, hi);
+    refreshCopies(kernels, plan.model, lo, hi);
   }
 }
 
@@ -94,14 +94,14 @@ export default function run(task: Task): void {
   if (task.kind !== 'serve') throw new Error(`unknown task ${String(task.kind)}`);
   const worker = Atomics.add(ctl, Field.ready, 1);
   Atomics.notify(ctl, Field.ready);
-  // Every pair's buffers as this thread would train it, found once rather than at each step.
-  const pairAt = Array.from({ length: Math.ceil(B / 2) }, (_, pair) => pairBuffers(plan, shape, pair, worker));
+  // Every group's buffers as this thread would train it, found once rather than at each step.
+  const groupAt = Array.from({ length: Math.ceil(B / groupStreams) }, (_, group) => groupBuffers(plan, shape, group, worker));
   for (let generation = 0; ; ) {
     waitWhileEqual(ctl, Field.generation, generation);
     generation = Atomics.load(ctl, Field.generation);
     const command = Atomics.load(ctl, Field.command);
     if (command === Command.stop) return;
-    if (command === Command.step) step(Atomics.load(ctl, Field.position), Atomics.load(ctl, Field.step) >>> 0, pairAt);
+    if (command === Command.step) step(Atomics.load(ctl, Field.position), Atomics.load(ctl, Field.step) >>> 0, groupAt);
     else evaluate(worker);
     arrive(ctl, Field.done, threads);
   }

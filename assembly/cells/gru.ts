@@ -1,10 +1,15 @@
-// The stacked GRU's forward pass and BPTT for one stream, bit for bit src/model/cells/gru.ts.
+// The stacked GRU's forward pass and BPTT for up to four streams in lockstep, each bit for bit
+// src/model/cells/gru.ts run on that stream alone.
 // Scheduled as the LSTM's kernel (assembly/cells/lstm.ts): layer by layer over all T steps, the
-// products that do not wait on the recursion two steps per pass, weight gradients after BPTT.
+// products that do not wait on the recursion four steps per pass, the recurrent ones four streams
+// per pass, weight gradients after BPTT.
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
-import { F64, at, ld, matvec, sigmoid2, splat, st, tanh2 } from './primitives';
-import { BHH, BIH, WHH, WIH, inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, tensor } from './stacked';
+import { F64, at, ld, product, sigmoid2, splat, st, tanh2 } from './primitives';
+import {
+  BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
+  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes,
+} from './stacked';
 
 const G = 3; // gate rows r, z, n
 
@@ -13,12 +18,13 @@ const G = 3; // gate rows r, z, n
  * hs (L, T+1, H) | acts (L, T, G·H), r z n, overwritten by dL/dgi in BPTT | hns, ys (L, T, H) |
  * dgh (L, T, G·H) | ps (T, K) | gi (T, G·H) | gh (G·H) | dUp (T, H) | dhNext (H)
  */
-function scratchEntries(L: i32, H: i32, K: i32, T: i32): i32 {
+function streamEntries(L: i32, H: i32, K: i32, T: i32): i32 {
   return L * (T + 1) * H + 2 * L * T * G * H + 2 * L * T * H + T * K + T * G * H + G * H + T * H + H;
 }
 
-export function gruScratchBytes(L: i32, H: i32, K: i32, T: i32): i32 {
-  return scratchEntries(L, H, K, T) * F64;
+/** Bytes of scratch for a group of `count` streams: the pack area (stacked.ts), then each stream's. */
+export function gruScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i32 {
+  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * F64;
 }
 
 /**
@@ -84,18 +90,22 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, acts: usiz
 }
 
 /**
- * Forward (and with grad != 0, BPTT) over the T predictions ids[t] -> ids[t+1]: returns the
- * summed loss. ids (T+1) int32; state (1, L, H) = h is read and overwritten with the final state;
- * masks (L, T, H), or 0 for no dropout; grad (the layout's size) is ADDED to. params and paramsT
- * (stackedTranspose) with the offset table offs; scratch of gruScratchBytes.
+ * Forward (and with grad != 0, BPTT) of `count` streams (1 to 4) in lockstep, laid out and
+ * returning as the LSTM's run (assembly/cells/lstm.ts): state (1, L, H) = h per stream, scratch
+ * of gruScratchBytes(count), stream s's gradient ADDED to the slot at grad + (s >> 1)·gradGap.
  */
 function run(
-  L: i32, H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
-  ids: usize, state: usize, masks: usize, grad: usize, scratch: usize,
+  count: i32, L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
+  ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
 ): f64 {
   const GH = G * H;
   const rows = (T + 1) * H; // one layer's block of hs
-  const hs = scratch;
+  const gap = <usize>streamEntries(L, H, K, T) << 3; // from one stream's scratch to the next's
+  const idGap = <usize>(T + 1) << 2;
+  const stateGap = <usize>(L * H) << 3;
+  const maskGap = <usize>(L * T * H) << 3;
+  const pack = scratch;
+  const hs = scratch + <usize>packBytes(GH, K, T);
   const acts = at(hs, L * rows);
   const hns = at(acts, L * T * GH);
   const ys = at(hns, L * T * H);
@@ -108,53 +118,88 @@ function run(
   const hBytes = <usize>H << 3;
 
   for (let l = 0; l < L; l++) {
-    memory.copy(at(hs, l * rows), at(state, l * H), hBytes);
     const In = l == 0 ? K : H;
-    // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
-    inputGates(GH, In, T, layerTensor(paramsT, offs, l, WIH), layerTensor(params, offs, l, BIH), l == 0 ? ids : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H), gi);
-    const WhhT = layerTensor(paramsT, offs, l, WHH);
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      memory.copy(at(hs, l * rows) + g, at(state + <usize>s * stateGap, l * H), hBytes);
+      // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
+      inputGates(GH, In, T, layerTensor(packed, offs, l, WIH_F), layerTensor(params, offs, l, BIH),
+        l == 0 ? ids + <usize>s * idGap : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, gi + g);
+    }
+    const WhhF = layerTensor(packed, offs, l, WHH_F);
     const bhh = layerTensor(params, offs, l, BHH);
     for (let t = 0; t < T; t++) {
       const hPrev = at(hs, l * rows + t * H);
       const row = (l * T + t) * H; // rows of hns, ys and masks
-      matvec(gh, bhh, WhhT, GH, hPrev, GH, H); // gh = W_hh h_prev + b_hh
-      cellForward(H, at(gi, t * GH), gh, hPrev, at(acts, row * G), at(hns, row), at(hPrev, H), at(ys, row), masks ? at(masks, row) : 0);
+      product(count, gh, gap, bhh, 0, WhhF, hPrev, gap, GH, H); // gh = W_hh h_prev + b_hh
+      for (let s = 0; s < count; s++) {
+        const g = <usize>s * gap;
+        cellForward(H, at(gi, t * GH) + g, gh + g, hPrev + g, at(acts, row * G) + g, at(hns, row) + g, at(hPrev, H) + g,
+          at(ys, row) + g, masks ? at(masks + <usize>s * maskGap, row) : 0);
+      }
     }
-    memory.copy(at(state, l * H), at(hs, l * rows + T * H), hBytes);
+    for (let s = 0; s < count; s++) memory.copy(at(state + <usize>s * stateGap, l * H), at(hs, l * rows + T * H) + <usize>s * gap, hBytes);
   }
   const top = at(ys, (L - 1) * T * H);
-  const loss = outputForward(H, K, T, tensor(paramsT, offs, 4 * L), tensor(params, offs, 4 * L + 1), top, ps, ids);
-  if (!grad) return loss;
+  let total = 0.0;
+  for (let s = 0; s < count; s++) {
+    const g = <usize>s * gap;
+    const loss = outputForward(H, K, T, outputTensor(packed, offs, L, V_F), outputTensor(params, offs, L, C), top + g, ps + g, ids + <usize>s * idGap);
+    if (losses) store<f64>(at(losses, s), loss);
+    total += loss;
+  }
+  if (!grad) return total;
 
-  outputBackward(H, K, T, tensor(params, offs, 4 * L), tensor(grad, offs, 4 * L), tensor(grad, offs, 4 * L + 1), top, ps, ids, dUp);
+  for (let s = 0; s < count; s++) {
+    const g = <usize>s * gap;
+    outputBackward(H, K, T, outputTensor(packed, offs, L, V_B), ps + g, ids + <usize>s * idGap, dUp + g);
+  }
+  for (let s = 0; s < count; s += 2) {
+    const slot = grad + <usize>(s >> 1) * gradGap;
+    const g = <usize>s * gap;
+    outputGradients(min(2, count - s), H, K, T, outputTensor(slot, offs, L, V), outputTensor(slot, offs, L, C), ps + g, top + g, gap, pack);
+  }
   for (let l = L - 1; l >= 0; l--) {
-    const Whh = layerTensor(params, offs, l, WHH);
-    memory.fill(dhNext, 0, hBytes);
+    const WhhB = layerTensor(packed, offs, l, WHH_B);
+    for (let s = 0; s < count; s++) memory.fill(dhNext + <usize>s * gap, 0, hBytes);
     for (let t = T - 1; t >= 0; t--) {
       const row = (l * T + t) * H;
       const dgh = at(dghs, row * G);
-      cellBackward(H, at(dUp, t * H), masks ? at(masks, row) : 0, dhNext, at(acts, row * G), at(hns, row), at(hs, l * rows + t * H), dgh);
-      if (t > 0) matvec(dhNext, dhNext, Whh, H, dgh, H, GH); // dhNext = dh ⊙ z + W_hh^T dgh (dropped at t = 0)
+      for (let s = 0; s < count; s++) {
+        const g = <usize>s * gap;
+        cellBackward(H, at(dUp, t * H) + g, masks ? at(masks + <usize>s * maskGap, row) : 0, dhNext + g, at(acts, row * G) + g,
+          at(hns, row) + g, at(hs, l * rows + t * H) + g, dgh + g);
+      }
+      if (t > 0) product(count, dhNext, gap, dhNext, gap, WhhB, dgh, gap, H, GH); // dhNext = dh ⊙ z + W_hh^T dgh (dropped at t = 0)
     }
     const dgis = at(acts, l * T * GH); // (T, G·H)
-    if (l > 0) inputBackward(GH, H, T, layerTensor(params, offs, l, WIH), dgis, dUp);
-    layerGradients(GH, H, l == 0 ? K : H, T, grad, offs, l, dgis, at(dghs, l * T * GH), at(hs, l * rows), l == 0 ? 0 : at(ys, (l - 1) * T * H), l == 0 ? ids : 0);
+    if (l > 0) {
+      for (let s = 0; s < count; s++) inputBackward(GH, H, T, layerTensor(packed, offs, l, WIH_B), dgis + <usize>s * gap, dUp + <usize>s * gap);
+    }
+    for (let s = 0; s < count; s += 2) {
+      const g = <usize>s * gap;
+      layerGradients(min(2, count - s), GH, H, l == 0 ? K : H, T, grad + <usize>(s >> 1) * gradGap, offs, l, dgis + g, at(dghs, l * T * GH) + g,
+        at(hs, l * rows) + g, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, l == 0 ? ids + <usize>s * idGap : 0, gap, idGap, pack);
+    }
   }
-  return loss;
+  return total;
 }
 
-/** Forward only: the summed loss of the T predictions; state (1, L, H) carried as in gruLossAndGrad. */
+/** Forward only, one stream: the summed loss of the T predictions; state (1, L, H) carried as in run. */
 export function gruLoss(
-  L: i32, H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
+  L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
   ids: usize, state: usize, masks: usize, scratch: usize,
 ): f64 {
-  return run(L, H, K, T, params, paramsT, offs, ids, state, masks, 0, scratch);
+  return run(1, L, H, K, T, params, packed, offs, ids, state, masks, 0, 0, scratch, 0);
 }
 
-/** Forward and full BPTT (src/model/cells/gru.ts gruSequenceLossAndGrad): see run. */
+/**
+ * Forward and full BPTT (src/model/cells/gru.ts gruSequenceLossAndGrad) of `count` consecutive
+ * streams, as lstmLossAndGrad: see run.
+ */
 export function gruLossAndGrad(
-  L: i32, H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
-  ids: usize, state: usize, masks: usize, grad: usize, scratch: usize,
+  count: i32, L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
+  ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
 ): f64 {
-  return run(L, H, K, T, params, paramsT, offs, ids, state, masks, grad, scratch);
+  return run(count, L, H, K, T, params, packed, offs, ids, state, masks, grad, gradGap, scratch, losses);
 }

@@ -1,14 +1,19 @@
-// The stacked LSTM's forward pass and BPTT for one stream, bit for bit src/model/cells/lstm.ts.
+// The stacked LSTM's forward pass and BPTT for up to four streams in lockstep, each bit for bit
+// src/model/cells/lstm.ts run on that stream alone.
 //
 // The reference runs t outer, layers inner; here each layer runs over all T steps before the next
 // one starts, which computes every number from the same inputs in the same order (layer l at t
 // needs only layer l-1 at t and layer l at t-1) and lets the products that do not wait on the
-// recursion (W_ih x, V ys, V^T dy, W_ih^T dgi) go two steps per pass. Weight gradients are added
-// after BPTT, each entry term by term from t = T-1 down to 0, as the reference adds them.
+// recursion (W_ih x, V ys, V^T dy, W_ih^T dgi) go four steps per pass; the recurrent ones go four
+// streams per pass. Weight gradients are added after BPTT, each entry term by term from t = T-1
+// down to 0 and stream after stream, as the reference adds them.
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
-import { F64, at, ld, matvec, sigmoid2, splat, st, tanh2 } from './primitives';
-import { BHH, BIH, WHH, WIH, inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, tensor } from './stacked';
+import { F64, at, ld, product, sigmoid2, splat, st, tanh2 } from './primitives';
+import {
+  BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
+  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes,
+} from './stacked';
 
 const G = 4; // gate rows i, f, g, o
 
@@ -17,12 +22,13 @@ const G = 4; // gate rows i, f, g, o
  * hs, cs (L, T+1, H) | acts (L, T, G·H), i f g o, overwritten by dL/dpre in BPTT | tcs, ys (L, T, H) |
  * ps (T, K) | gi (T, G·H) | gh (G·H) | dUp (T, H) | dhNext, dcNext (H)
  */
-function scratchEntries(L: i32, H: i32, K: i32, T: i32): i32 {
+function streamEntries(L: i32, H: i32, K: i32, T: i32): i32 {
   return 2 * L * (T + 1) * H + L * T * G * H + 2 * L * T * H + T * K + T * G * H + G * H + T * H + 2 * H;
 }
 
-export function lstmScratchBytes(L: i32, H: i32, K: i32, T: i32): i32 {
-  return scratchEntries(L, H, K, T) * F64;
+/** Bytes of scratch for a group of `count` streams: the pack area (stacked.ts), then each stream's. */
+export function lstmScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i32 {
+  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * F64;
 }
 
 /**
@@ -85,18 +91,27 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, dcNext: us
 }
 
 /**
- * Forward (and with grad != 0, BPTT) over the T predictions ids[t] -> ids[t+1]: returns the
- * summed loss. ids (T+1) int32; state (2, L, H) = (h, c) is read and overwritten with the final
- * state; masks (L, T, H), or 0 for no dropout; grad (the layout's size) is ADDED to. params and
- * paramsT (stackedTranspose) with the offset table offs; scratch of lstmScratchBytes.
+ * Forward (and with grad != 0, BPTT) of `count` streams (1 to 4) in lockstep, each over its T
+ * predictions ids[t] -> ids[t+1]: returns their summed loss, and with losses != 0 stores each
+ * stream's. Stream s's buffers follow stream s-1's: ids (T+1) int32; state (2, L, H) = (h, c),
+ * read and overwritten with the final state; masks (L, T, H), or 0 for no dropout. Its gradient
+ * is ADDED to the slot at grad + (s >> 1)·gradGap (the layout's size), after stream s-1's when
+ * both share one. params and their packed panels, found through the offset table offs (stacked.ts);
+ * scratch of lstmScratchBytes(count). The products run for all streams, or all steps, at once;
+ * every stream's numbers are those of the reference run on that stream alone.
  */
 function run(
-  L: i32, H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
-  ids: usize, state: usize, masks: usize, grad: usize, scratch: usize,
+  count: i32, L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
+  ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
 ): f64 {
   const GH = G * H;
   const rows = (T + 1) * H; // one layer's block of hs or cs
-  const hs = scratch;
+  const gap = <usize>streamEntries(L, H, K, T) << 3; // from one stream's scratch to the next's
+  const idGap = <usize>(T + 1) << 2;
+  const stateGap = <usize>(2 * L * H) << 3;
+  const maskGap = <usize>(L * T * H) << 3;
+  const pack = scratch;
+  const hs = scratch + <usize>packBytes(GH, K, T);
   const cs = at(hs, L * rows);
   const acts = at(cs, L * rows);
   const tcs = at(acts, L * T * GH);
@@ -110,57 +125,99 @@ function run(
   const hBytes = <usize>H << 3;
 
   for (let l = 0; l < L; l++) {
-    memory.copy(at(hs, l * rows), at(state, l * H), hBytes);
-    memory.copy(at(cs, l * rows), at(state, (L + l) * H), hBytes);
     const In = l == 0 ? K : H;
-    // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
-    inputGates(GH, In, T, layerTensor(paramsT, offs, l, WIH), layerTensor(params, offs, l, BIH), l == 0 ? ids : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H), gi);
-    const WhhT = layerTensor(paramsT, offs, l, WHH);
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      const carried = state + <usize>s * stateGap;
+      memory.copy(at(hs, l * rows) + g, at(carried, l * H), hBytes);
+      memory.copy(at(cs, l * rows) + g, at(carried, (L + l) * H), hBytes);
+      // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
+      inputGates(GH, In, T, layerTensor(packed, offs, l, WIH_F), layerTensor(params, offs, l, BIH),
+        l == 0 ? ids + <usize>s * idGap : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, gi + g);
+    }
+    const WhhF = layerTensor(packed, offs, l, WHH_F);
     const bhh = layerTensor(params, offs, l, BHH);
     for (let t = 0; t < T; t++) {
       const hPrev = at(hs, l * rows + t * H);
       const row = (l * T + t) * H; // rows of tcs, ys and masks
-      matvec(gh, bhh, WhhT, GH, hPrev, GH, H); // gh = W_hh h_prev + b_hh
-      cellForward(H, at(gi, t * GH), gh, at(cs, l * rows + t * H), at(acts, row * G),
-        at(cs, l * rows + (t + 1) * H), at(tcs, row), at(hPrev, H), at(ys, row), masks ? at(masks, row) : 0);
+      product(count, gh, gap, bhh, 0, WhhF, hPrev, gap, GH, H); // gh = W_hh h_prev + b_hh
+      for (let s = 0; s < count; s++) {
+        const g = <usize>s * gap;
+        cellForward(H, at(gi, t * GH) + g, gh + g, at(cs, l * rows + t * H) + g, at(acts, row * G) + g,
+          at(cs, l * rows + (t + 1) * H) + g, at(tcs, row) + g, at(hPrev, H) + g, at(ys, row) + g,
+          masks ? at(masks + <usize>s * maskGap, row) : 0);
+      }
     }
-    memory.copy(at(state, l * H), at(hs, l * rows + T * H), hBytes);
-    memory.copy(at(state, (L + l) * H), at(cs, l * rows + T * H), hBytes);
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      const carried = state + <usize>s * stateGap;
+      memory.copy(at(carried, l * H), at(hs, l * rows + T * H) + g, hBytes);
+      memory.copy(at(carried, (L + l) * H), at(cs, l * rows + T * H) + g, hBytes);
+    }
   }
   const top = at(ys, (L - 1) * T * H);
-  const loss = outputForward(H, K, T, tensor(paramsT, offs, 4 * L), tensor(params, offs, 4 * L + 1), top, ps, ids);
-  if (!grad) return loss;
+  let total = 0.0;
+  for (let s = 0; s < count; s++) {
+    const g = <usize>s * gap;
+    const loss = outputForward(H, K, T, outputTensor(packed, offs, L, V_F), outputTensor(params, offs, L, C), top + g, ps + g, ids + <usize>s * idGap);
+    if (losses) store<f64>(at(losses, s), loss);
+    total += loss;
+  }
+  if (!grad) return total;
 
-  outputBackward(H, K, T, tensor(params, offs, 4 * L), tensor(grad, offs, 4 * L), tensor(grad, offs, 4 * L + 1), top, ps, ids, dUp);
+  for (let s = 0; s < count; s++) {
+    const g = <usize>s * gap;
+    outputBackward(H, K, T, outputTensor(packed, offs, L, V_B), ps + g, ids + <usize>s * idGap, dUp + g);
+  }
+  for (let s = 0; s < count; s += 2) {
+    const slot = grad + <usize>(s >> 1) * gradGap;
+    const g = <usize>s * gap;
+    outputGradients(min(2, count - s), H, K, T, outputTensor(slot, offs, L, V), outputTensor(slot, offs, L, C), ps + g, top + g, gap, pack);
+  }
   for (let l = L - 1; l >= 0; l--) {
-    const Whh = layerTensor(params, offs, l, WHH);
-    memory.fill(dhNext, 0, hBytes);
-    memory.fill(dcNext, 0, hBytes);
+    const WhhB = layerTensor(packed, offs, l, WHH_B);
+    for (let s = 0; s < count; s++) {
+      memory.fill(dhNext + <usize>s * gap, 0, hBytes);
+      memory.fill(dcNext + <usize>s * gap, 0, hBytes);
+    }
     for (let t = T - 1; t >= 0; t--) {
       const row = (l * T + t) * H;
       const dpre = at(acts, row * G);
-      cellBackward(H, at(dUp, t * H), masks ? at(masks, row) : 0, dhNext, dcNext, dpre, at(tcs, row), at(cs, l * rows + t * H));
-      if (t > 0) matvec(dhNext, 0, Whh, H, dpre, H, GH); // dhNext = W_hh^T dpre (dropped at t = 0)
+      for (let s = 0; s < count; s++) {
+        const g = <usize>s * gap;
+        cellBackward(H, at(dUp, t * H) + g, masks ? at(masks + <usize>s * maskGap, row) : 0, dhNext + g, dcNext + g, dpre + g, at(tcs, row) + g, at(cs, l * rows + t * H) + g);
+      }
+      if (t > 0) product(count, dhNext, gap, 0, 0, WhhB, dpre, gap, H, GH); // dhNext = W_hh^T dpre (dropped at t = 0)
     }
     const dpres = at(acts, l * T * GH); // (T, G·H), dgi = dgh
-    if (l > 0) inputBackward(GH, H, T, layerTensor(params, offs, l, WIH), dpres, dUp);
-    layerGradients(GH, H, l == 0 ? K : H, T, grad, offs, l, dpres, dpres, at(hs, l * rows), l == 0 ? 0 : at(ys, (l - 1) * T * H), l == 0 ? ids : 0);
+    if (l > 0) {
+      for (let s = 0; s < count; s++) inputBackward(GH, H, T, layerTensor(packed, offs, l, WIH_B), dpres + <usize>s * gap, dUp + <usize>s * gap);
+    }
+    for (let s = 0; s < count; s += 2) {
+      const g = <usize>s * gap;
+      layerGradients(min(2, count - s), GH, H, l == 0 ? K : H, T, grad + <usize>(s >> 1) * gradGap, offs, l, dpres + g, dpres + g, at(hs, l * rows) + g,
+        l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, l == 0 ? ids + <usize>s * idGap : 0, gap, idGap, pack);
+    }
   }
-  return loss;
+  return total;
 }
 
-/** Forward only: the summed loss of the T predictions; state (2, L, H) carried as in lstmLossAndGrad. */
+/** Forward only, one stream: the summed loss of the T predictions; state (2, L, H) carried as in run. */
 export function lstmLoss(
-  L: i32, H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
+  L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
   ids: usize, state: usize, masks: usize, scratch: usize,
 ): f64 {
-  return run(L, H, K, T, params, paramsT, offs, ids, state, masks, 0, scratch);
+  return run(1, L, H, K, T, params, packed, offs, ids, state, masks, 0, 0, scratch, 0);
 }
 
-/** Forward and full BPTT (src/model/cells/lstm.ts lstmSequenceLossAndGrad): see run. */
+/**
+ * Forward and full BPTT (src/model/cells/lstm.ts lstmSequenceLossAndGrad) of `count` consecutive
+ * streams, each one's loss stored in losses (count), their gradients added to the pair slots at
+ * grad, gradGap bytes apart: see run.
+ */
 export function lstmLossAndGrad(
-  L: i32, H: i32, K: i32, T: i32, params: usize, paramsT: usize, offs: usize,
-  ids: usize, state: usize, masks: usize, grad: usize, scratch: usize,
+  count: i32, L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
+  ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
 ): f64 {
-  return run(L, H, K, T, params, paramsT, offs, ids, state, masks, grad, scratch);
+  return run(count, L, H, K, T, params, packed, offs, ids, state, masks, grad, gradGap, scratch, losses);
 }

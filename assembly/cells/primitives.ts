@@ -260,6 +260,299 @@ export function matvec2(out0: usize, out1: usize, init0: usize, init1: usize, M:
   }
 }
 
+/**
+ * Panels: a matrix M (R, n) read as out (n) = init + Σ_r M[r, o] x[r] is packed four outputs at a
+ * time, panel b holding its R rows of four contiguously: panel[b·4R + 4r + lane] = M[r, 4b + lane]
+ * (0 past n). A product then streams through memory in order, whatever the matrix's row length;
+ * a power-of-two row length had mapped every row of a column block to one cache set.
+ */
+@inline export function panelEntries(n: i32, R: i32): i32 {
+  return ((n + 3) >> 2) * 4 * R;
+}
+
+/**
+ * Packs the entries [lo, hi) of the matrix A (rows, cols) at float offset `offset` of params into
+ * its forward panels, out = A x (M[j, i] = A[i, j]), at fwd, and its backward panels, out = A^T y
+ * (M[i, j] = A[i, j]), at bwd; either offset may be -1 for none.
+ */
+export function packMatrix(params: usize, packed: usize, offset: i32, rows: i32, cols: i32, fwd: i32, bwd: i32, lo: i32, hi: i32): void {
+  const first = max(lo, offset) - offset;
+  const end = min(hi, offset + rows * cols) - offset;
+  if (first >= end) return;
+  const F = fwd >= 0 ? at(packed, fwd) : 0;
+  const B = bwd >= 0 ? at(packed, bwd) : 0;
+  let i = first / cols;
+  let j = first - i * cols;
+  for (let e = first; e < end; e++) {
+    const v = load<f64>(at(params, offset + e));
+    if (F) store<f64>(at(F, (i >> 2) * 4 * cols + 4 * j + (i & 3)), v);
+    if (B) store<f64>(at(B, (j >> 2) * 4 * rows + 4 * i + (j & 3)), v);
+    if (++j == cols) {
+      j = 0;
+      i++;
+    }
+  }
+}
+
+/**
+ * out (n) = init (n) + Σ_r M[r, o] x[r] for `count` vectors at once, M in panels: vector s's out,
+ * init and x lie at out + s·outGap, init + s·initGap (initGap 0: one init for all; init 0: zeros)
+ * and x + s·xGap. Every entry is summed as matvec sums it, init first, then r ascending; each
+ * load of a panel serves up to four vectors.
+ */
+export function product(count: i32, out: usize, outGap: usize, init: usize, initGap: usize, panels: usize, x: usize, xGap: usize, n: i32, R: i32): void {
+  const full = n & ~3;
+  let s = 0;
+  for (; s + 4 <= count; s += 4) product4(out + <usize>s * outGap, outGap, init ? init + <usize>s * initGap : 0, initGap, panels, x + <usize>s * xGap, xGap, full, R);
+  if (s + 2 <= count) {
+    product2(out + <usize>s * outGap, outGap, init ? init + <usize>s * initGap : 0, initGap, panels, x + <usize>s * xGap, xGap, full, R);
+    s += 2;
+  }
+  if (s < count) product1(out + <usize>s * outGap, init ? init + <usize>s * initGap : 0, panels, x + <usize>s * xGap, full, R);
+  if (full == n) return;
+  const tail = at(panels, full * R);
+  for (s = 0; s < count; s++) {
+    const o = out + <usize>s * outGap;
+    const i = init ? init + <usize>s * initGap : 0;
+    const xs = x + <usize>s * xGap;
+    for (let k = full; k < n; k++) {
+      let a = i ? load<f64>(at(i, k)) : 0.0;
+      let p = at(tail, k - full);
+      for (let r = 0; r < R; r++) {
+        a += load<f64>(p) * load<f64>(at(xs, r));
+        p += 32;
+      }
+      store<f64>(at(o, k), a);
+    }
+  }
+}
+
+/** product for four vectors over the full panels (outputs below `full`): tiles of four outputs by four vectors. */
+function product4(out: usize, outGap: usize, init: usize, initGap: usize, panels: usize, x: usize, xGap: usize, full: i32, R: i32): void {
+  const zero = f64x2.splat(0);
+  let p = panels;
+  for (let o = 0; o < full; o += 4) {
+    const i0 = at(init, o);
+    const i1 = i0 + initGap;
+    const i2 = i1 + initGap;
+    const i3 = i2 + initGap;
+    let a0 = init ? v128.load(i0) : zero, a1 = init ? v128.load(i0, 16) : zero;
+    let b0 = init ? v128.load(i1) : zero, b1 = init ? v128.load(i1, 16) : zero;
+    let c0 = init ? v128.load(i2) : zero, c1 = init ? v128.load(i2, 16) : zero;
+    let d0 = init ? v128.load(i3) : zero, d1 = init ? v128.load(i3, 16) : zero;
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const sa = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v0, sa));
+      a1 = f64x2.add(a1, f64x2.mul(v1, sa));
+      const sb = v128.load64_splat(xp + xGap);
+      b0 = f64x2.add(b0, f64x2.mul(v0, sb));
+      b1 = f64x2.add(b1, f64x2.mul(v1, sb));
+      const sc = v128.load64_splat(xp + 2 * xGap);
+      c0 = f64x2.add(c0, f64x2.mul(v0, sc));
+      c1 = f64x2.add(c1, f64x2.mul(v1, sc));
+      const sd = v128.load64_splat(xp + 3 * xGap);
+      d0 = f64x2.add(d0, f64x2.mul(v0, sd));
+      d1 = f64x2.add(d1, f64x2.mul(v1, sd));
+      p += 32;
+      xp += F64;
+    }
+    const q = at(out, o);
+    v128.store(q, a0);
+    v128.store(q, a1, 16);
+    v128.store(q + outGap, b0);
+    v128.store(q + outGap, b1, 16);
+    v128.store(q + 2 * outGap, c0);
+    v128.store(q + 2 * outGap, c1, 16);
+    v128.store(q + 3 * outGap, d0);
+    v128.store(q + 3 * outGap, d1, 16);
+  }
+}
+
+/** product for two vectors over the full panels: two panels by two vectors per pass. */
+function product2(out: usize, outGap: usize, init: usize, initGap: usize, panels: usize, x: usize, xGap: usize, full: i32, R: i32): void {
+  const zero = f64x2.splat(0);
+  const panelBytes = <usize>R << 5;
+  let o = 0;
+  for (; o + 8 <= full; o += 8) {
+    const i0 = at(init, o);
+    const i1 = i0 + initGap;
+    let a0 = init ? v128.load(i0) : zero, a1 = init ? v128.load(i0, 16) : zero;
+    let a2 = init ? v128.load(i0, 32) : zero, a3 = init ? v128.load(i0, 48) : zero;
+    let b0 = init ? v128.load(i1) : zero, b1 = init ? v128.load(i1, 16) : zero;
+    let b2 = init ? v128.load(i1, 32) : zero, b3 = init ? v128.load(i1, 48) : zero;
+    let p = at(panels, o * R);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const v2 = v128.load(p + panelBytes);
+      const v3 = v128.load(p + panelBytes, 16);
+      const sa = v128.load64_splat(xp);
+      const sb = v128.load64_splat(xp + xGap);
+      a0 = f64x2.add(a0, f64x2.mul(v0, sa));
+      a1 = f64x2.add(a1, f64x2.mul(v1, sa));
+      a2 = f64x2.add(a2, f64x2.mul(v2, sa));
+      a3 = f64x2.add(a3, f64x2.mul(v3, sa));
+      b0 = f64x2.add(b0, f64x2.mul(v0, sb));
+      b1 = f64x2.add(b1, f64x2.mul(v1, sb));
+      b2 = f64x2.add(b2, f64x2.mul(v2, sb));
+      b3 = f64x2.add(b3, f64x2.mul(v3, sb));
+      p += 32;
+      xp += F64;
+    }
+    const q = at(out, o);
+    v128.store(q, a0);
+    v128.store(q, a1, 16);
+    v128.store(q, a2, 32);
+    v128.store(q, a3, 48);
+    v128.store(q + outGap, b0);
+    v128.store(q + outGap, b1, 16);
+    v128.store(q + outGap, b2, 32);
+    v128.store(q + outGap, b3, 48);
+  }
+  if (o < full) {
+    product1(at(out, o), init ? at(init, o) : 0, at(panels, o * R), x, 4, R);
+    product1(at(out, o) + outGap, init ? at(init, o) + initGap : 0, at(panels, o * R), x + xGap, 4, R);
+  }
+}
+
+/** product for one vector over the full panels: two panels per pass. */
+function product1(out: usize, init: usize, panels: usize, x: usize, full: i32, R: i32): void {
+  const zero = f64x2.splat(0);
+  const panelBytes = <usize>R << 5;
+  let o = 0;
+  for (; o + 8 <= full; o += 8) {
+    const i0 = at(init, o);
+    let a0 = init ? v128.load(i0) : zero, a1 = init ? v128.load(i0, 16) : zero;
+    let a2 = init ? v128.load(i0, 32) : zero, a3 = init ? v128.load(i0, 48) : zero;
+    let p = at(panels, o * R);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const sa = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(p), sa));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(p, 16), sa));
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(p + panelBytes), sa));
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(p + panelBytes, 16), sa));
+      p += 32;
+      xp += F64;
+    }
+    const q = at(out, o);
+    v128.store(q, a0);
+    v128.store(q, a1, 16);
+    v128.store(q, a2, 32);
+    v128.store(q, a3, 48);
+  }
+  if (o < full) {
+    const i0 = at(init, o);
+    let a0 = init ? v128.load(i0) : zero, a1 = init ? v128.load(i0, 16) : zero;
+    let p = at(panels, o * R);
+    let xp = x;
+    for (let r = 0; r < R; r++) {
+      const sa = v128.load64_splat(xp);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(p), sa));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(p, 16), sa));
+      p += 32;
+      xp += F64;
+    }
+    v128.store(at(out, o), a0);
+    v128.store(at(out, o), a1, 16);
+  }
+}
+
+/** out (n) = init (n) + column j of M (R = its columns), M's forward panels: a one-hot input's product. */
+export function panelColumn(out: usize, init: usize, panels: usize, j: i32, n: i32, R: i32): void {
+  const full = n & ~3;
+  let p = at(panels, 4 * j);
+  const panelBytes = <usize>R << 5;
+  let o = 0;
+  for (; o < full; o += 4) {
+    v128.store(at(out, o), f64x2.add(v128.load(at(init, o)), v128.load(p)));
+    v128.store(at(out, o), f64x2.add(v128.load(at(init, o), 16), v128.load(p, 16)), 16);
+    p += panelBytes;
+  }
+  for (; o < n; o++) store<f64>(at(out, o), load<f64>(at(init, o)) + load<f64>(at(p, o - full)));
+}
+
+/**
+ * out (n, m) += A_s[t] (n) outer B_s[t] (m) for the `count` streams s in order, each t from T-1
+ * down to 0: each entry adds its terms one by one in that order, as the reference does stream
+ * after stream. Stream s's A (T, n) and B (T, m), rows lda and ldb apart, lie gap bytes after
+ * stream s-1's. pack holds count·T·(n + 8) float64: A is copied there two columns at a time and
+ * B eight, each in the order of the terms, so that the tiles read memory in sequence.
+ */
+export function outerAddStreams(out: usize, count: i32, A: usize, lda: i32, B: usize, ldb: i32, gap: usize, n: i32, m: i32, T: i32, pack: usize): void {
+  const terms = count * T;
+  const pairs = n >> 1;
+  const packB = at(pack, pairs * 2 * terms);
+  for (let q = 0; q < pairs; q++) {
+    let d = at(pack, q * 2 * terms);
+    for (let s = 0; s < count; s++) {
+      for (let t = T - 1; t >= 0; t--) {
+        v128.store(d, v128.load(at(A + <usize>s * gap, t * lda + 2 * q)));
+        d += 16;
+      }
+    }
+  }
+  const wide = m & ~7;
+  for (let j = 0; j < wide; j += 8) {
+    let d = packB;
+    for (let s = 0; s < count; s++) {
+      for (let t = T - 1; t >= 0; t--) {
+        const b = at(B + <usize>s * gap, t * ldb + j);
+        v128.store(d, v128.load(b));
+        v128.store(d, v128.load(b, 16), 16);
+        v128.store(d, v128.load(b, 32), 32);
+        v128.store(d, v128.load(b, 48), 48);
+        d += 64;
+      }
+    }
+    for (let q = 0; q < pairs; q++) {
+      const p0 = at(out, 2 * q * m + j);
+      const p1 = at(out, (2 * q + 1) * m + j);
+      let c00 = v128.load(p0), c01 = v128.load(p0, 16), c02 = v128.load(p0, 32), c03 = v128.load(p0, 48);
+      let c10 = v128.load(p1), c11 = v128.load(p1, 16), c12 = v128.load(p1, 32), c13 = v128.load(p1, 48);
+      let a = at(pack, q * 2 * terms);
+      let b = packB;
+      for (let k = 0; k < terms; k++) {
+        const s0 = v128.load64_splat(a);
+        const s1 = v128.load64_splat(a, 8);
+        const v0 = v128.load(b);
+        const v1 = v128.load(b, 16);
+        const v2 = v128.load(b, 32);
+        const v3 = v128.load(b, 48);
+        c00 = f64x2.add(c00, f64x2.mul(s0, v0));
+        c01 = f64x2.add(c01, f64x2.mul(s0, v1));
+        c02 = f64x2.add(c02, f64x2.mul(s0, v2));
+        c03 = f64x2.add(c03, f64x2.mul(s0, v3));
+        c10 = f64x2.add(c10, f64x2.mul(s1, v0));
+        c11 = f64x2.add(c11, f64x2.mul(s1, v1));
+        c12 = f64x2.add(c12, f64x2.mul(s1, v2));
+        c13 = f64x2.add(c13, f64x2.mul(s1, v3));
+        a += 16;
+        b += 64;
+      }
+      v128.store(p0, c00);
+      v128.store(p0, c01, 16);
+      v128.store(p0, c02, 32);
+      v128.store(p0, c03, 48);
+      v128.store(p1, c10);
+      v128.store(p1, c11, 16);
+      v128.store(p1, c12, 32);
+      v128.store(p1, c13, 48);
+    }
+  }
+  // what the tiles leave: the last row when n is odd, the last columns when m is not a multiple of 8
+  for (let s = 0; s < count; s++) {
+    const As = A + <usize>s * gap;
+    const Bs = B + <usize>s * gap;
+    if (wide < m) outerAdd(at(out, wide), As, lda, at(Bs, wide), ldb, 2 * pairs, m - wide, T, m);
+    if (n & 1) outerAdd(at(out, (n - 1) * m), at(As, n - 1), lda, Bs, ldb, 1, m, T, m);
+  }
+}
+
 /** The logits out (K) become softmax(out); returns -log of it at y, computed stably. */
 export function softmaxLoss(K: i32, out: usize, y: i32): f64 {
   let max = -Infinity;
@@ -320,17 +613,18 @@ function sigmoid2(x: v128): v128 {
 }
 
 /**
- * out (n, m) += A[t] (n) outer B[t] (m) for t from T-1 down to 0, with A (T, n) and B (T, m) read
- * at row strides lda and ldb: each entry starts from its own value and adds one term per step, in
- * BPTT's order, as the reference's `dW[r, j] += d[r] * x[j]` does step after step.
+ * out (n, m), rows ldo apart, += A[t] (n) outer B[t] (m) for t from T-1 down to 0, with A (T, n)
+ * and B (T, m) read at row strides lda and ldb: each entry starts from its own value and adds one
+ * term per step, in BPTT's order, as the reference's `dW[r, j] += d[r] * x[j]` does step after step.
+ * outerAddStreams is the fast path; this one serves its edges.
  */
-export function outerAdd(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32): void {
+function outerAdd(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32, ldo: i32): void {
   const aRow = <usize>lda << 3;
   const bRow = <usize>ldb << 3;
   let i = 0;
   for (; i + 2 <= n; i += 2) {
-    const o0 = at(out, i * m);
-    const o1 = at(out, (i + 1) * m);
+    const o0 = at(out, i * ldo);
+    const o1 = at(out, (i + 1) * ldo);
     let j = 0;
     for (; j + 8 <= m; j += 8) {
       const p0 = at(o0, j);
@@ -386,7 +680,7 @@ export function outerAdd(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: 
     }
   }
   for (; i < n; i++) {
-    const o0 = at(out, i * m);
+    const o0 = at(out, i * ldo);
     for (let j = 0; j < m; j += 2) {
       const two = j + 2 <= m;
       const p0 = at(o0, j);
@@ -410,28 +704,6 @@ export function rowsAdd(out: usize, A: usize, lda: i32, n: i32, T: i32): void {
     let s = ld(at(out, j), two);
     for (let t = T - 1; t >= 0; t--) s = f64x2.add(s, ld(at(A, t * lda + j), two));
     st(at(out, j), s, two);
-  }
-}
-
-/** out (n) = a (n) + b (n), entry by entry. */
-export function addVec(out: usize, a: usize, b: usize, n: i32): void {
-  for (let j = 0; j < n; j += 2) {
-    const two = j + 2 <= n;
-    st(at(out, j), f64x2.add(ld(at(a, j), two), ld(at(b, j), two)), two);
-  }
-}
-
-/** dst (cols, rows) = the transpose of src (rows, cols), in 16 x 16 tiles that stay in cache. */
-export function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
-  const TILE = 16;
-  for (let r0 = 0; r0 < rows; r0 += TILE) {
-    const r1 = min(r0 + TILE, rows);
-    for (let c0 = 0; c0 < cols; c0 += TILE) {
-      const c1 = min(c0 + TILE, cols);
-      for (let r = r0; r < r1; r++) {
-        for (let col = c0; col < c1; col++) store<f64>(at(dst, col * rows + r), load<f64>(at(src, r * cols + col)));
-      }
-    }
   }
 }
 

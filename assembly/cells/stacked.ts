@@ -1,125 +1,136 @@
-// What the LSTM and GRU kernels share: the offset table, the transposed weights, the input
-// side of each layer's gates, the output layer, and the weight gradients added after BPTT.
+// What the LSTM and GRU kernels share: the offset table, the packed weights, the input side of
+// each layer's gates, the output layer, and the weight gradients added after BPTT.
 //
 // Tensors are found through `offs`, an int32 table that the host fills from the layout table
-// (src/model/cells/stacked-layout.ts) and passes in: entry 4l + WIH/WHH/BIH/BHH is layer l's
-// weight_ih, weight_hh, bias_ih, bias_hh; entries 4L and 4L + 1 are V and c. Offsets count
-// float64 entries from the start of the flat buffer; parameters, gradients and the transposed
-// copies (paramsT) all use them.
+// (src/model/cells/stacked-cell.ts kernelOffsets) and passes in. Entry 8l + WIH/WHH/BIH/BHH is
+// layer l's weight_ih, weight_hh, bias_ih, bias_hh in params (and in a gradient slot, which has
+// the same layout); 8l + WIH_F/WIH_B/WHH_F/WHH_B are the forward and backward panels of its two
+// weight matrices in the packed copy (primitives.ts packMatrix; layer 0 has no WIH_B). Entries
+// 8L + V, C, V_F, V_B are the output layer's. Offsets count float64 entries.
 
-import { addVec, at, idAt, matvec, matvec2, outerAdd, rowsAdd, softmaxLoss, transpose } from './primitives';
+import { at, idAt, outerAddStreams, panelColumn, product, rowsAdd, softmaxLoss } from './primitives';
 
 export const WIH = 0;
 export const WHH = 1;
 export const BIH = 2;
 export const BHH = 3;
+export const WIH_F = 4;
+export const WIH_B = 5;
+export const WHH_F = 6;
+export const WHH_B = 7;
+const PER_LAYER = 8;
+export const V = 0;
+export const C = 1;
+export const V_F = 2;
+export const V_B = 3;
 
 /** Where tensor `entry` of the offset table lies in the flat buffer at `base`. */
 @inline export function tensor(base: usize, offs: usize, entry: i32): usize {
   return at(base, load<i32>(offs + (<usize>entry << 2)));
 }
 
-/** Layer l's tensor `which` (WIH, WHH, BIH or BHH). */
+/** Layer l's tensor `which` (WIH ... WHH_B). */
 @inline export function layerTensor(base: usize, offs: usize, l: i32, which: i32): usize {
-  return tensor(base, offs, 4 * l + which);
+  return tensor(base, offs, PER_LAYER * l + which);
+}
+
+/** The output layer's tensor `which` (V, C, V_F, V_B) of L layers. */
+@inline export function outputTensor(base: usize, offs: usize, L: i32, which: i32): usize {
+  return tensor(base, offs, PER_LAYER * L + which);
 }
 
 /**
- * paramsT (the layout's size) = every weight matrix of params transposed, at its own offset:
- * weight_ih (G·H, In) -> (In, G·H), weight_hh (G·H, H) -> (H, G·H), V (K, H) -> (H, K). The
- * forward pass reads these so that its sums run over contiguous rows, two outputs per lane
- * pair. Refresh after every change of the parameters; the bias entries are not used.
+ * Bytes of the area at the start of a group's scratch where outerAddStreams packs its operands:
+ * a pair of streams' T steps of rows of up to max(G·H, K) entries.
  */
-export function stackedTranspose(L: i32, H: i32, K: i32, G: i32, offs: usize, params: usize, paramsT: usize): void {
-  const GH = G * H;
-  for (let l = 0; l < L; l++) {
-    const In = l == 0 ? K : H;
-    transpose(layerTensor(params, offs, l, WIH), layerTensor(paramsT, offs, l, WIH), GH, In);
-    transpose(layerTensor(params, offs, l, WHH), layerTensor(paramsT, offs, l, WHH), GH, H);
-  }
-  transpose(tensor(params, offs, 4 * L), tensor(paramsT, offs, 4 * L), K, H);
+export function packBytes(GH: i32, K: i32, T: i32): i32 {
+  return 2 * T * (max(GH, K) + 8) * 8;
 }
 
 /**
  * gi (T, G·H), row t = b_ih + W_ih x_t for every step at once (the input does not wait on the
- * recursion). Layer 0: x_t is one-hot, so row t = b_ih + column ids[t] of W_ih, which is row
- * ids[t] of WihT (K, G·H). Above: x (T, In), two steps per pass so that each weight load serves
- * both; every entry is summed j ascending, as affine.ts gatesForward.
+ * recursion). Layer 0: x_t is one-hot, so row t = b_ih + column ids[t] of W_ih. Above: x (T, In),
+ * four steps per pass so that each weight load serves all four; every entry is summed j
+ * ascending, as affine.ts gatesForward.
  */
-export function inputGates(GH: i32, In: i32, T: i32, WihT: usize, bih: usize, ids: usize, x: usize, gi: usize): void {
+export function inputGates(GH: i32, In: i32, T: i32, WihF: usize, bih: usize, ids: usize, x: usize, gi: usize): void {
   if (ids) {
-    for (let t = 0; t < T; t++) addVec(at(gi, t * GH), bih, at(WihT, idAt(ids, t) * GH), GH);
+    for (let t = 0; t < T; t++) panelColumn(at(gi, t * GH), bih, WihF, idAt(ids, t), GH, In);
     return;
   }
-  let t = 0;
-  for (; t + 2 <= T; t += 2) matvec2(at(gi, t * GH), at(gi, (t + 1) * GH), bih, bih, WihT, GH, at(x, t * In), at(x, (t + 1) * In), GH, In);
-  if (t < T) matvec(at(gi, t * GH), bih, WihT, GH, at(x, t * In), GH, In);
+  product(T, gi, <usize>GH << 3, bih, 0, WihF, x, <usize>In << 3, GH, In);
 }
 
 /**
  * The output layer over all T steps: ps (T, K) row t = softmax(V ys_t + c) for the top layer's
  * ys (T, H); returns the sum, t ascending, of -log p_t[ids[t+1]] (affine.ts softmaxCrossEntropy).
  */
-export function outputForward(H: i32, K: i32, T: i32, VT: usize, c: usize, ys: usize, ps: usize, ids: usize): f64 {
-  let t = 0;
-  for (; t + 2 <= T; t += 2) matvec2(at(ps, t * K), at(ps, (t + 1) * K), c, c, VT, K, at(ys, t * H), at(ys, (t + 1) * H), K, H);
-  if (t < T) matvec(at(ps, t * K), c, VT, K, at(ys, t * H), K, H);
+export function outputForward(H: i32, K: i32, T: i32, VF: usize, c: usize, ys: usize, ps: usize, ids: usize): f64 {
+  product(T, ps, <usize>K << 3, c, 0, VF, ys, <usize>H << 3, K, H);
   let loss = 0.0;
-  for (t = 0; t < T; t++) loss += softmaxLoss(K, at(ps, t * K), idAt(ids, t + 1));
+  for (let t = 0; t < T; t++) loss += softmaxLoss(K, at(ps, t * K), idAt(ids, t + 1));
   return loss;
 }
 
 /**
- * Backward of outputForward (affine.ts softmaxCrossEntropyBackward at every step):
- *   dy_t = p_t - onehot(y_t) (in ps);  o = V ys + c  =>  dUp_t = V^T dy_t (T, H, overwritten),
- *   dc += dy_t and dV += dy_t ys_t^T, t from T-1 down to 0.
+ * The backward of outputForward into the top layer (affine.ts softmaxCrossEntropyBackward's dx at
+ * every step): dy_t = p_t - onehot(y_t), left in ps, and dUp_t = V^T dy_t (T, H, overwritten).
  */
-export function outputBackward(H: i32, K: i32, T: i32, V: usize, dV: usize, dc: usize, ys: usize, ps: usize, ids: usize, dUp: usize): void {
+export function outputBackward(H: i32, K: i32, T: i32, VB: usize, ps: usize, ids: usize, dUp: usize): void {
   for (let t = 0; t < T; t++) {
     const y = at(ps, t * K + idAt(ids, t + 1));
     store<f64>(y, load<f64>(y) - 1);
   }
-  let t = 0;
-  for (; t + 2 <= T; t += 2) matvec2(at(dUp, t * H), at(dUp, (t + 1) * H), 0, 0, V, H, at(ps, t * K), at(ps, (t + 1) * K), H, K);
-  if (t < T) matvec(at(dUp, t * H), 0, V, H, at(ps, t * K), H, K);
-  rowsAdd(dc, ps, K, K, T);
-  outerAdd(dV, ps, K, ys, H, K, H, T);
+  product(T, dUp, <usize>H << 3, 0, 0, VB, ps, <usize>K << 3, H, K);
 }
 
 /**
- * dUp (T, H) row t = W_ih^T dgi_t for the layer below (affine.ts gatesBackward's dx), two steps per
- * pass; dgi (T, G·H).
+ * The output layer's gradients from `count` streams (1 or 2, the streams of one slot), stream s's
+ * dy (ps) and ys gap bytes after stream s-1's: dc += dy_t and dV += dy_t ys_t^T, for each stream
+ * in order, t from T-1 down to 0.
  */
-export function inputBackward(GH: i32, H: i32, T: i32, Wih: usize, dgi: usize, dUp: usize): void {
-  let t = 0;
-  for (; t + 2 <= T; t += 2) matvec2(at(dUp, t * H), at(dUp, (t + 1) * H), 0, 0, Wih, H, at(dgi, t * GH), at(dgi, (t + 1) * GH), H, GH);
-  if (t < T) matvec(at(dUp, t * H), 0, Wih, H, at(dgi, t * GH), H, GH);
+export function outputGradients(count: i32, H: i32, K: i32, T: i32, dV: usize, dc: usize, ps: usize, ys: usize, gap: usize, pack: usize): void {
+  for (let s = 0; s < count; s++) rowsAdd(dc, ps + <usize>s * gap, K, K, T);
+  outerAddStreams(dV, count, ps, K, ys, H, gap, K, H, T, pack);
+}
+
+/** dUp (T, H) row t = W_ih^T dgi_t for the layer below (affine.ts gatesBackward's dx); dgi (T, G·H). */
+export function inputBackward(GH: i32, H: i32, T: i32, WihB: usize, dgi: usize, dUp: usize): void {
+  product(T, dUp, <usize>H << 3, 0, 0, WihB, dgi, <usize>GH << 3, H, GH);
 }
 
 /**
- * Layer l's parameter gradients from its dL/dgi and dL/dgh at every step, dgi and dgh (T, G·H),
- * each entry adding one term per step from t = T-1 down to 0, as gatesBackward does step by step:
+ * Layer l's parameter gradients from `count` streams (1 or 2, those of the slot `grad`), each
+ * with its dL/dgi and dL/dgh at every step, dgi and dgh (T, G·H); stream s's buffers lie gap
+ * bytes after stream s-1's, its ids idGap after. Each entry adds one term per step from t = T-1
+ * down to 0, stream after stream, as gatesBackward does step by step:
  *   db_ih += dgi_t, db_hh += dgh_t, dW_hh += dgh_t h_{t-1}^T (hs (T+1, H), rows 0..T-1),
  *   dW_ih += dgi_t x_t^T (x (T, In)), or for layer 0 (ids set) dW_ih[:, ids[t]] += dgi_t.
  */
 export function layerGradients(
-  GH: i32, H: i32, In: i32, T: i32, grad: usize, offs: usize, l: i32,
-  dgi: usize, dgh: usize, hs: usize, x: usize, ids: usize,
+  count: i32, GH: i32, H: i32, In: i32, T: i32, grad: usize, offs: usize, l: i32,
+  dgi: usize, dgh: usize, hs: usize, x: usize, ids: usize, gap: usize, idGap: usize, pack: usize,
 ): void {
-  rowsAdd(layerTensor(grad, offs, l, BIH), dgi, GH, GH, T);
-  rowsAdd(layerTensor(grad, offs, l, BHH), dgh, GH, GH, T);
-  outerAdd(layerTensor(grad, offs, l, WHH), dgh, GH, hs, H, GH, H, T);
+  for (let s = 0; s < count; s++) {
+    rowsAdd(layerTensor(grad, offs, l, BIH), dgi + <usize>s * gap, GH, GH, T);
+    rowsAdd(layerTensor(grad, offs, l, BHH), dgh + <usize>s * gap, GH, GH, T);
+  }
+  outerAddStreams(layerTensor(grad, offs, l, WHH), count, dgh, GH, hs, H, gap, GH, H, T, pack);
   const dWih = layerTensor(grad, offs, l, WIH);
   if (!ids) {
-    outerAdd(dWih, dgi, GH, x, In, GH, In, T);
+    outerAddStreams(dWih, count, dgi, GH, x, In, gap, GH, In, T, pack);
     return;
   }
-  for (let t = T - 1; t >= 0; t--) {
-    const column = at(dWih, idAt(ids, t));
-    const row = at(dgi, t * GH);
-    for (let r = 0; r < GH; r++) {
-      const p = column + (<usize>(r * In) << 3);
-      store<f64>(p, load<f64>(p) + load<f64>(at(row, r)));
+  for (let s = 0; s < count; s++) {
+    const streamIds = ids + <usize>s * idGap;
+    const d = dgi + <usize>s * gap;
+    for (let t = T - 1; t >= 0; t--) {
+      const column = at(dWih, idAt(streamIds, t));
+      const row = at(d, t * GH);
+      for (let r = 0; r < GH; r++) {
+        const p = column + (<usize>(r * In) << 3);
+        store<f64>(p, load<f64>(p) + load<f64>(at(row, r)));
+      }
     }
   }
 }

@@ -27,17 +27,18 @@ export interface Kernels {
   fillZero(p: number, bytes: number): void;
   storeF64(p: number, value: number): void;
   // the gated cells (assembly/cells/): see src/model/cell-kernels.ts
-  lstmScratchBytes(L: number, H: number, K: number, T: number): number;
-  lstmLoss(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
+  /** The gated cells' packed copy (packMatrix); table (count, 5) int32 (offset, rows, cols, fwd, bwd). */
+  packMatrices(table: number, count: number, params: number, packed: number, lo: number, hi: number): void;
+  lstmScratchBytes(count: number, L: number, H: number, K: number, T: number): number;
+  lstmLoss(L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
     ids: number, state: number, masks: number, scratch: number): number;
-  lstmLossAndGrad(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
-    ids: number, state: number, masks: number, grad: number, scratch: number): number;
-  gruScratchBytes(L: number, H: number, K: number, T: number): number;
-  gruLoss(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
+  lstmLossAndGrad(count: number, L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
+    ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number): number;
+  gruScratchBytes(count: number, L: number, H: number, K: number, T: number): number;
+  gruLoss(L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
     ids: number, state: number, masks: number, scratch: number): number;
-  gruLossAndGrad(L: number, H: number, K: number, T: number, params: number, paramsT: number, offs: number,
-    ids: number, state: number, masks: number, grad: number, scratch: number): number;
-  stackedTranspose(L: number, H: number, K: number, G: number, offs: number, params: number, paramsT: number): void;
+  gruLossAndGrad(count: number, L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
+    ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number): number;
 }
 
 const WASM_URL = new URL('../../assembly/kernels.wasm', import.meta.url); // built by npm run build

@@ -1,6 +1,6 @@
 import { modelLayout, stateLength, type ModelDims } from './cells/cell.js';
 import { cellNamed } from './cells/registry.js';
-import { placeModel, RegionPlanner, scoreStream, transposeParams, writeModelTables } from './kernel-memory.js';
+import { placeModel, RegionPlanner, scoreStream, refreshCopies, writeModelTables } from './kernel-memory.js';
 import { createKernelMemory, instantiateKernels } from './kernels.js';
 
 /**
@@ -31,7 +31,7 @@ export function createScorer(params: Float64Array, dims: ModelDims): Scorer {
   const kernels = instantiateKernels(memory);
   writeModelTables(memory.buffer, model, cell, layout);
   new Float64Array(memory.buffer, model.params, P).set(params);
-  transposeParams(kernels, model, 0, P);
+  refreshCopies(kernels, model, 0, P);
   const bound = cell.bindKernels(kernels, layout, 1, model);
   const state = new Float64Array(memory.buffer, at.state, S);
   const chunk = new Int32Array(memory.buffer, at.ids, sizes.scoreChunk + 1);

@@ -22,8 +22,8 @@ export const Field = {
   nextSegment: 6,
   /** Set to stop claiming validation segments (Ctrl-C during an evaluation). */
   abort: 7,
-  /** The next pair of streams to claim for BPTT. */
-  nextPair: 8,
+  /** The next group of streams to claim for BPTT. */
+  nextGroup: 8,
   /** The next chunk of parameters to claim for the update. */
   nextChunk: 9,
   /** The step's index from the start of the run (uint32): it keys the dropout masks. */

@@ -75,7 +75,7 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
     Atomics.store(ctl, Field.done, 0);
     Atomics.store(ctl, Field.nextSegment, 0);
     Atomics.store(ctl, Field.abort, 0);
-    Atomics.store(ctl, Field.nextPair, 0);
+    Atomics.store(ctl, Field.nextGroup, 0);
     Atomics.store(ctl, Field.nextChunk, 0);
     Atomics.store(ctl, Field.nextNormChunk, 0);
     Atomics.store(ctl, Field.normed, 0);

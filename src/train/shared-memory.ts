@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import type { KernelSizes, ModelDims, PairBuffers, ScoreBuffers } from '../model/cells/cell.js';
+import type { GroupBuffers, KernelSizes, ModelDims, ScoreBuffers } from '../model/cells/cell.js';
 import { MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
 import { UPDATE_CHUNK, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
@@ -8,11 +8,11 @@ import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 /**
  * Where everything the threads share lives in the one WebAssembly memory: byte offsets, all
  * 16-byte aligned. The coordinator plans it once; every worker attaches to the same plan, and
- * finds its buffers through pairBuffers() and scoreBuffers() rather than by arithmetic of its own.
+ * finds its buffers through groupBuffers() and scoreBuffers() rather than by arithmetic of its own.
  */
 export interface MemoryPlan {
   readonly bytes: number;
-  readonly model: ModelRegions; // params (P), paramsT (P), the kernels' tables
+  readonly model: ModelRegions; // params (P), the weights' copy, the kernels' tables
   readonly optimizerMemory: number; // (buffers, P) float64: the optimizer's state (optimizers.ts)
   readonly stepScalars: number; // (StepScalar) float64: what the coordinator sets for each step's update
   readonly normParts: number; // (ceil(P / UPDATE_CHUNK)) float64: each chunk's sum of squares, for --clip-norm
@@ -24,8 +24,8 @@ export interface MemoryPlan {
   readonly masks: number; // (B, L, T, H) this step's dropout masks, or 0 without dropout
   readonly workerScratch: number; // (threads, workerScratchBytes)
   readonly workerScratchBytes: number;
-  // within a worker's scratch: a pair's kernel scratch, then scoring's scratch, state and ids
-  readonly pairScratch: number;
+  // within a worker's scratch: a group's kernel scratch, then scoring's scratch, state and ids
+  readonly groupScratch: number;
   readonly scoreScratch: number;
   readonly scoreState: number; // (S) float64
   readonly scoreIds: number; // (scoreChunk + 1) int32
@@ -55,7 +55,7 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
   const { dims, T, B, P, S, threads, segments } = shape;
   const { L, H } = dims;
   const inWorker = new RegionPlanner(0);
-  const pairScratch = inWorker.take(sizes.pairScratch);
+  const groupScratch = inWorker.take(sizes.groupScratch);
   const scoreScratch = inWorker.take(sizes.scoreScratch);
   const scoreState = inWorker.take(S * 8);
   const scoreIds = inWorker.take((sizes.scoreChunk + 1) * 4);
@@ -75,7 +75,7 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
     masks: shape.dropout ? planner.take(B * L * T * H * 8) : 0,
     workerScratch: planner.take(threads * workerScratchBytes),
     workerScratchBytes,
-    pairScratch,
+    groupScratch,
     scoreScratch,
     scoreState,
     scoreIds,
@@ -89,16 +89,16 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
   return { bytes: planner.end, ...plan };
 }
 
-/** The buffers of pair `pair` (streams 2·pair and 2·pair + 1), trained by worker `worker`. */
-export function pairBuffers(plan: MemoryPlan, { T, P, S, dims }: MemoryShape, pair: number, worker: number): PairBuffers {
-  const first = 2 * pair;
+/** The buffers of group `group` (streams from group · groupStreams on), trained by worker `worker`. */
+export function groupBuffers(plan: MemoryPlan, { T, P, S, dims }: MemoryShape, group: number, worker: number): GroupBuffers {
+  const first = group * plan.sizes.groupStreams;
   return {
     ids: plan.streamIds + first * (T + 1) * 4,
     state: plan.state + first * S * 8,
     masks: plan.masks === 0 ? 0 : plan.masks + first * dims.L * T * dims.H * 8,
-    grad: plan.gradSlots + pair * P * 8,
+    grad: plan.gradSlots + (first / 2) * P * 8,
     losses: plan.losses + first * 8,
-    scratch: plan.workerScratch + worker * plan.workerScratchBytes + plan.pairScratch,
+    scratch: plan.workerScratch + worker * plan.workerScratchBytes + plan.groupScratch,
   };
 }
 

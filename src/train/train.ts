@@ -6,7 +6,7 @@ import { TrainingError, UserError } from '../errors.js';
 import { HistoryLog, RECENT_STEPS, TrailingMean } from '../history/index.js';
 import { modelLayout, stateLength, type ModelDims } from '../model/cells/cell.js';
 import { cellNamed } from '../model/cells/registry.js';
-import { transposeParams, writeModelTables } from '../model/kernel-memory.js';
+import { refreshCopies, writeModelTables } from '../model/kernel-memory.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
 import { Prng } from '../model/prng.js';
 import { sampleWith } from '../model/sample.js';
@@ -110,7 +110,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     smoothHistory = [...s.smoothHistory];
     valHistory = [...s.valHistory];
   }
-  transposeParams(kernels, memoryPlan.model, 0, P);
+  refreshCopies(kernels, memoryPlan.model, 0, P);
   const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T, seqLength: T });
   for (const warning of history.warnings) reporter.log(`warning: ${warning}`);
   // The training loss per character over the last steps, for display only: nothing computed from it.

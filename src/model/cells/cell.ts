@@ -36,21 +36,35 @@ export interface ModelLayout {
   readonly size: number;
 }
 
-/** Byte offsets in the kernels' memory of the model: params (P), their transposes (P), the cell's offset table. */
+/** Byte offsets in the kernels' memory of the model: params (P), their copy (WeightCopies), the cell's offset table. */
 export interface ModelBuffers {
   readonly params: number;
-  readonly paramsT: number;
+  readonly copies: number;
   readonly offs: number;
 }
 
-/** Byte offsets of what one training call for a pair of streams reads and writes. */
-export interface PairBuffers {
+/**
+ * The copy of the weight matrices that the kernels read, refreshed from the parameters after every
+ * update: each matrix transposed at its own offset (table rows (offset, rows, cols), size P), or
+ * packed in panels for the products (rows (offset, rows, cols, fwd, bwd), assembly/cells/primitives.ts).
+ */
+export interface WeightCopies {
+  readonly kind: 'transposes' | 'panels';
+  readonly table: Int32Array;
+  readonly size: number; // float64 entries
+}
+
+/**
+ * Byte offsets of what one training call reads and writes: a group of n consecutive streams, the
+ * first of them even, so that the group covers whole pairs (2p, 2p + 1) and their gradient slots.
+ */
+export interface GroupBuffers {
   readonly ids: number; // (n, T+1) int32
   readonly state: number; // (n, S): each stream's carried state, updated
   readonly masks: number; // (n, L, T, H) dropout masks, or 0 for none
-  readonly grad: number; // (P): overwritten with the sum of the n streams' gradients
+  readonly grad: number; // (ceil(n/2), P): slot p overwritten with the sum of its pair's gradients, stream 2p's first
   readonly losses: number; // (n): each stream's summed loss, nats
-  readonly scratch: number; // kernelSizes().pairScratch bytes
+  readonly scratch: number; // kernelSizes().groupScratch bytes
 }
 
 /** Byte offsets of what one scoring call reads and writes. */
@@ -61,8 +75,10 @@ export interface ScoreBuffers {
 }
 
 export interface KernelSizes {
-  /** Bytes of scratch for one pair of streams of T steps. */
-  readonly pairScratch: number;
+  /** Streams per training call, even: the kernels share each weight load among them. */
+  readonly groupStreams: number;
+  /** Bytes of scratch for one group of streams of T steps. */
+  readonly groupScratch: number;
   /** Predictions per scoring call: scoring a text in chunks of this many gives the same bits wherever it runs. */
   readonly scoreChunk: number;
   readonly scoreScratch: number;
@@ -70,8 +86,8 @@ export interface KernelSizes {
 
 /** The cell's WebAssembly entry points, bound to one kernel instance and one model in its memory. */
 export interface CellKernels {
-  /** Forward and BPTT of n (1 or 2) consecutive streams of T steps. */
-  trainPair(at: PairBuffers, n: number): void;
+  /** Forward and BPTT of n (1 to groupStreams) consecutive streams of T steps. */
+  trainGroup(at: GroupBuffers, n: number): void;
   /** Forward only over n <= scoreChunk predictions ids[t] -> ids[t+1]: returns loss plus their summed loss. */
   score(at: ScoreBuffers, n: number, loss: number): number;
 }
@@ -109,9 +125,10 @@ export interface CellDescriptor {
   init(params: Float64Array, layout: ModelLayout, prng: Prng): void;
   /** Floating-point operations to train on one character (forward and backward), for the benchmark. */
   trainFlopsPerChar(dims: ModelDims): number;
-  /** The int32 table this cell's kernels find their tensors by (may be empty). */
   reference(layout: ModelLayout, T: number): ReferenceMath;
+  /** The int32 table this cell's kernels find their tensors by (may be empty). */
   kernelOffsets(layout: ModelLayout): Int32Array;
+  weightCopies(layout: ModelLayout): WeightCopies;
   kernelSizes(kernels: Kernels, dims: ModelDims, T: number): KernelSizes;
   bindKernels(kernels: Kernels, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels;
   createStepper(params: Float64Array, layout: ModelLayout): Stepper;

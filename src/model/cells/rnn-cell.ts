@@ -2,7 +2,7 @@ import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
 import { rnnStepper } from '../sample.js';
-import { tensorSpec, type CellDescriptor, type ModelDims } from './cell.js';
+import { matrixTable, tensorSpec, type CellDescriptor, type ModelDims } from './cell.js';
 
 /**
  * The seed's vanilla RNN, one layer: h_t = tanh(W h_{t-1} + U x_t + b), o_t = V h_t + c. Its math
@@ -45,16 +45,19 @@ export const rnnCell: CellDescriptor = {
   },
   // the table assembly/kernels.ts reads: W, U, V, b, c
   kernelOffsets: (layout) => Int32Array.from(['W', 'U', 'V', 'b', 'c'], (name) => tensorSpec(layout, name).offset),
+  // the kernels read each matrix transposed, at its own offset
+  weightCopies: (layout) => ({ kind: 'transposes', table: matrixTable(layout), size: layout.size }),
   kernelSizes: (kernels, { H, K }, T) => ({
-    pairScratch: 2 * kernels.trainScratchBytes(H, K, T),
+    groupStreams: 2,
+    groupScratch: 2 * kernels.trainScratchBytes(H, K, T),
     scoreChunk: 4096,
     scoreScratch: kernels.evalScratchBytes(H, K),
   }),
-  bindKernels: (kernels, layout, T, { params, paramsT, offs }) => {
+  bindKernels: (kernels, layout, T, { params, copies: paramsT, offs }) => {
     const { H, K } = layout.dims;
     const P = layout.size;
     return {
-      trainPair: (at, n) => kernels.trainStreams(H, K, T, P, params, paramsT, offs, at.ids, at.state, at.grad, at.losses, at.scratch, n),
+      trainGroup: (at, n) => kernels.trainStreams(H, K, T, P, params, paramsT, offs, at.ids, at.state, at.grad, at.losses, at.scratch, n),
       score: (at, n, loss) => kernels.evalSequence(H, K, params, paramsT, offs, at.ids, n, at.state, at.scratch, loss),
     };
   },

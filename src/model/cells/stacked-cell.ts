@@ -1,9 +1,11 @@
 import type { Kernels } from '../kernels.js';
-import type { CellDescriptor, CellKernels, ModelBuffers, ModelDims, ModelLayout } from './cell.js';
+import type { CellDescriptor, CellKernels, ModelBuffers, ModelDims, ModelLayout, WeightCopies } from './cell.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
 
 /** Predictions per scoring call of a gated cell: its scratch grows with them. */
 const SCORE_CHUNK = 128;
+/** Streams per training call: the kernels' recurrent products share each weight load among four. */
+const GROUP_STREAMS = 4;
 
 /** The kernel entry points of one gated cell (assembly/cells/). */
 export interface GatedKernelNames {
@@ -59,10 +61,12 @@ export function gatedCell<W>(
       };
     },
     kernelOffsets: (layout) => kernelOffsets(layout),
+    weightCopies: (layout) => panelCopies(layout),
     kernelSizes: (kernels, dims, T) => ({
-      pairScratch: kernels[kernelNames.scratchBytes](dims.L, dims.H, dims.K, T),
+      groupStreams: GROUP_STREAMS,
+      groupScratch: kernels[kernelNames.scratchBytes](GROUP_STREAMS, dims.L, dims.H, dims.K, T),
       scoreChunk: SCORE_CHUNK,
-      scoreScratch: kernels[kernelNames.scratchBytes](dims.L, dims.H, dims.K, SCORE_CHUNK),
+      scoreScratch: kernels[kernelNames.scratchBytes](1, dims.L, dims.H, dims.K, SCORE_CHUNK),
     }),
     bindKernels: (kernels, layout, T, model) => bindGated(kernels, kernelNames, layout, T, model),
     createStepper: (params, layout) => {
@@ -97,37 +101,80 @@ export function gatedCell<W>(
 function bindGated(kernels: Kernels, names: GatedKernelNames, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels {
   const { L, H, K } = layout.dims;
   const P = layout.size;
-  const { params, paramsT, offs } = model;
-  const idBytes = (T + 1) * 4;
-  const stateBytes = stateShapeTable({ cell: layout.dims.cell as CellKind, L, H, K }).length * L * H * 8;
-  const maskBytes = L * T * H * 8;
+  const { params, copies, offs } = model;
   const lossAndGrad = kernels[names.lossAndGrad];
   const loss = kernels[names.loss];
   return {
-    trainPair: (at, n) => {
-      kernels.fillZero(at.grad, P * 8); // the kernels add into the slot
-      for (let i = 0; i < n; i++) {
-        const masks = at.masks === 0 ? 0 : at.masks + i * maskBytes;
-        const value = lossAndGrad(L, H, K, T, params, paramsT, offs, at.ids + i * idBytes, at.state + i * stateBytes, masks, at.grad, at.scratch);
-        kernels.storeF64(at.losses + i * 8, value);
-      }
+    trainGroup: (at, n) => {
+      kernels.fillZero(at.grad, Math.ceil(n / 2) * P * 8); // the kernels add into the slots
+      lossAndGrad(n, L, H, K, T, params, copies, offs, at.ids, at.state, at.masks, at.grad, P * 8, at.scratch, at.losses);
     },
-    score: (at, n, total) => total + loss(L, H, K, n, params, paramsT, offs, at.ids, at.state, 0, at.scratch),
+    score: (at, n, total) => total + loss(L, H, K, n, params, copies, offs, at.ids, at.state, 0, at.scratch),
   };
 }
 
 /**
- * The int32 table the gated kernels find every tensor by: entry 4l + 0..3 is layer l's weight_ih,
- * weight_hh, bias_ih, bias_hh; entries 4L and 4L + 1 are V and c. Offsets count float64 entries.
+ * Where the packed copy holds each weight matrix's panels (assembly/cells/primitives.ts): the
+ * forward form for W x, the backward form for W^T y, in float64 entries from the copy's start.
+ * Layer 0's input weights have no backward form: nothing lies below them.
+ */
+interface PanelEntry {
+  readonly name: string;
+  readonly offset: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly fwd: number;
+  readonly bwd: number; // -1: none
+}
+
+function panelPlan(layout: ModelLayout | StackedLayout): { entries: PanelEntry[]; size: number } {
+  const panels = (n: number, R: number): number => Math.ceil(n / 4) * 4 * R;
+  const entries: PanelEntry[] = [];
+  let size = 0;
+  const place = (name: string, backward: boolean): void => {
+    const spec = layout.specs.find((s) => s.name === name);
+    if (spec === undefined) throw new Error(`the layout table has no tensor named ${name}`);
+    const [rows, cols] = spec.shape;
+    const fwd = size;
+    size += panels(rows, cols);
+    const bwd = backward ? size : -1;
+    if (backward) size += panels(cols, rows);
+    entries.push({ name, offset: spec.offset, rows, cols, fwd, bwd });
+  };
+  for (let l = 0; l < layout.dims.L; l++) {
+    place(`weight_ih_l${l}`, l > 0);
+    place(`weight_hh_l${l}`, true);
+  }
+  place('V', true);
+  return { entries, size };
+}
+
+export function panelCopies(layout: ModelLayout | StackedLayout): WeightCopies {
+  const { entries, size } = panelPlan(layout);
+  return { kind: 'panels', table: Int32Array.from(entries.flatMap((e) => [e.offset, e.rows, e.cols, e.fwd, e.bwd])), size };
+}
+
+/**
+ * The int32 table the gated kernels find every tensor by (assembly/cells/stacked.ts): entries
+ * 8l + 0..3 are layer l's weight_ih, weight_hh, bias_ih, bias_hh in the parameters, 8l + 4..7 the
+ * forward and backward panels of weight_ih and weight_hh in the packed copy; entries 8L + 0..3 are
+ * V and c, then V's forward and backward panels.
  */
 export function kernelOffsets(layout: ModelLayout | StackedLayout): Int32Array {
   const offsets = new Map(layout.specs.map((spec) => [spec.name, spec.offset]));
-  const names: string[] = [];
-  for (let l = 0; l < layout.dims.L; l++) names.push(`weight_ih_l${l}`, `weight_hh_l${l}`, `bias_ih_l${l}`, `bias_hh_l${l}`);
-  names.push('V', 'c');
-  return Int32Array.from(names, (tensor) => {
-    const offset = offsets.get(tensor);
-    if (offset === undefined) throw new Error(`the layout table has no tensor named ${tensor}`);
-    return offset;
-  });
+  const offset = (tensor: string): number => {
+    const at = offsets.get(tensor);
+    if (at === undefined) throw new Error(`the layout table has no tensor named ${tensor}`);
+    return at;
+  };
+  const panels = new Map(panelPlan(layout).entries.map((e) => [e.name, e]));
+  const table: number[] = [];
+  for (let l = 0; l < layout.dims.L; l++) {
+    const ih = panels.get(`weight_ih_l${l}`)!;
+    const hh = panels.get(`weight_hh_l${l}`)!;
+    table.push(offset(`weight_ih_l${l}`), offset(`weight_hh_l${l}`), offset(`bias_ih_l${l}`), offset(`bias_hh_l${l}`), ih.fwd, ih.bwd, hh.fwd, hh.bwd);
+  }
+  const V = panels.get('V')!;
+  table.push(offset('V'), offset('c'), V.fwd, V.bwd);
+  return Int32Array.from(table);
 }
