@@ -149,7 +149,16 @@ function modifiedTime(path: string): number | undefined {
 }
 
 function runNumbers(parent: string): number[] {
-  return readdirSync(parent)
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch (error) {
+    // Gone since prepareFolder: a trainer that failed meanwhile removed the parent it had
+    // created, empty then; newRunFolder's mkdir creates it again.
+    if (errorCode(error) === 'ENOENT') return [];
+    throw fileError(error, `cannot read the run folder ${parent}`, OUT_HINT);
+  }
+  return names
     .filter((name) => name.startsWith(RUN_PREFIX) && /^\d+$/.test(name.slice(RUN_PREFIX.length)))
     .map((name) => Number(name.slice(RUN_PREFIX.length)));
 }
