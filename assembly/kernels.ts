@@ -574,3 +574,34 @@ export function packMatrices(table: usize, count: i32, params: usize, packed: us
 
 export { lstmScratchBytes, lstmLoss, lstmLossAndGrad } from './cells/lstm';
 export { gruScratchBytes, gruLoss, gruLossAndGrad } from './cells/gru';
+
+/**
+ * The benchmark's yardstick for "fraction of SIMD peak": product4's inner loop (primitives.ts)
+ * with every operand in the L1 cache: per pass, two vector loads, four broadcasts and eight
+ * independent f64x2 multiply-and-add accumulations (no fused multiply-add in WebAssembly SIMD),
+ * 32 FLOPs, reading 64 bytes at `buffer` again and again. The time measures how fast one core
+ * issues the products' arithmetic when memory costs nothing. Returns a lane of the result so that
+ * nothing is optimised away.
+ */
+export function simdPeakProbe(rounds: i32, buffer: usize): f64 {
+  const zero = f64x2.splat(0);
+  let a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0 = zero, c1 = zero, d0 = zero, d1 = zero;
+  for (let r = 0; r < rounds; r++) {
+    const v0 = v128.load(buffer);
+    const v1 = v128.load(buffer, 16);
+    const sa = v128.load64_splat(buffer, 32);
+    a0 = f64x2.add(a0, f64x2.mul(v0, sa));
+    a1 = f64x2.add(a1, f64x2.mul(v1, sa));
+    const sb = v128.load64_splat(buffer, 40);
+    b0 = f64x2.add(b0, f64x2.mul(v0, sb));
+    b1 = f64x2.add(b1, f64x2.mul(v1, sb));
+    const sc = v128.load64_splat(buffer, 48);
+    c0 = f64x2.add(c0, f64x2.mul(v0, sc));
+    c1 = f64x2.add(c1, f64x2.mul(v1, sc));
+    const sd = v128.load64_splat(buffer, 56);
+    d0 = f64x2.add(d0, f64x2.mul(v0, sd));
+    d1 = f64x2.add(d1, f64x2.mul(v1, sd));
+  }
+  const t = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(b0, b1)), f64x2.add(f64x2.add(c0, c1), f64x2.add(d0, d1)));
+  return f64x2.extract_lane(t, 0);
+}

@@ -21,6 +21,7 @@ import { decodeIds } from '../src/symbols.js';
 import { firstLine, fixed, formatTable, gflops, group, isPositiveInt, median, parseJsonLine, parseList, ratio, runMain, spawnOutput } from './format.js';
 import { findPeer, type PeerConfig, type PythonPeer } from './peers.js';
 import type { RunResult } from './run-one.js';
+import { measureSimdPeak } from './simd-peak.js';
 
 const CELLS_OPTIONS: readonly OptionSpec[] = [
   { name: 'cells-list', kind: 'string', default: 'lstm,gru', help: `comma-separated cells (${CELL_NAMES.join(', ')}; rnn only with L=1)` },
@@ -173,6 +174,7 @@ export async function runCells(argv: readonly string[]): Promise<void> {
     if (skipped.length > 0) out(`skipped: ${skipped.join(', ')}\n`);
 
     const started = performance.now();
+    const peak = measureSimdPeak();
     for (let run = 1; run <= runs; run++) {
       for (const { label, once } of round) {
         const rate = await once();
@@ -180,16 +182,20 @@ export async function runCells(argv: readonly string[]): Promise<void> {
       }
     }
 
-    out(`\n${cellTable(ours, peers, dtypes, runs)}\n\n`);
+    out(`\n${cellTable(ours, peers, dtypes, runs, peak)}\n\n`);
     out(`GFLOP/s = chars/s x FLOPs per character (the cell's trainFlopsPerChar, a multiply-add counted as 2, training three times the forward; K=${K}):\n`);
     for (const cell of new Set(models.map((m) => m.dims.cell))) out(`  ${cell}: ${FLOP_FORMULAS[cell] ?? '(see its descriptor)'}\n`);
+    out(
+      `of SIMD ceiling: GFLOP/s per thread over ${fixed(peak, 1)} GFLOP/s, what one core issues of the products' inner loop (two loads, four broadcasts, ` +
+        'eight float64x2 multiplies and eight adds) with every operand in the L1 cache (bench/simd-peak.ts, measured at the start of this invocation)\n',
+    );
     out(
       'chars/s: the timed steps only (after the warm-up; ours without the final checkpoint save); speedup: against the 1-thread row of the same model;\n' +
         'torch: nn.LSTM/nn.GRU(K, H, L) + nn.Linear(H, K) with autograd and Adagrad, torch.set_num_threads = the row\'s threads, the same steps; ours is float64\n',
     );
     const blas = [...new Set(peers.flatMap((p) => (p.reported === undefined ? [] : [p.reported.blas])))];
     if (blas.length > 0) {
-      out(`torch BLAS_INFO=${blas.join(', ')}${blas.includes('generic') ? ' (torch calls the system\'s libblas.so.3: ${systemBlas()}; the reference BLAS, Debian\'s default, makes it several times slower than OpenBLAS)' : ''}\n`);
+      out(`torch BLAS_INFO=${blas.join(', ')}${blas.includes('generic') ? ` (torch calls the system's libblas.so.3: ${systemBlas()}; the reference BLAS, Debian's default, makes it several times slower than OpenBLAS)` : ''}\n`);
     }
     for (const p of peers) {
       const r = p.reported;
@@ -303,10 +309,10 @@ async function findTorch(script: string, python: string | undefined): Promise<Py
 }
 
 /** One row per model and thread count: our figures, then PyTorch's for the same model and threads. */
-function cellTable(ours: readonly OurConfig[], peers: readonly TorchConfig[], dtypes: readonly string[], runs: number): string {
+function cellTable(ours: readonly OurConfig[], peers: readonly TorchConfig[], dtypes: readonly string[], runs: number, peak: number): string {
   const short = (dtype: string): string => (dtype === 'float32' ? 'f32' : 'f64');
   const header = [
-    'cell', 'L', 'H', 'params P', 'threads', `chars/s (median of ${runs})`, 'GFLOP/s', 'speedup vs 1 thread',
+    'cell', 'L', 'H', 'params P', 'threads', `chars/s (median of ${runs})`, 'GFLOP/s', 'of SIMD ceiling', 'speedup vs 1 thread',
     ...dtypes.flatMap((d) => [`torch ${short(d)} chars/s`, `ours/torch ${short(d)}`]),
   ];
   const rate = (config: OurConfig | undefined): number => (config === undefined ? Number.NaN : median(config.runs.map((r) => r.timedCharsPerSec)));
@@ -320,7 +326,8 @@ function cellTable(ours: readonly OurConfig[], peers: readonly TorchConfig[], dt
     });
     return [
       model.dims.cell, String(model.dims.L), String(model.dims.H), group(model.params), String(threads),
-      group(ourRate), gflops(ourRate * model.flopsPerChar), `${fixed(ourRate / base, 2)}x`, ...torchColumns,
+      group(ourRate), gflops(ourRate * model.flopsPerChar), `${fixed((100 * ourRate * model.flopsPerChar) / 1e9 / threads / peak, 0)}%`,
+      `${fixed(ourRate / base, 2)}x`, ...torchColumns,
     ];
   });
   return formatTable(header, rows);

@@ -25,6 +25,8 @@ export interface Kernels {
   /** paramsT = each matrix of params transposed at its own offset, for the entries [lo, hi); table (count, 3) int32 (offset, rows, cols). */
   transposeMatrices(table: number, count: number, params: number, paramsT: number, lo: number, hi: number): void;
   fillZero(p: number, bytes: number): void;
+  /** The benchmark's SIMD peak probe: rounds x 32 float64 FLOPs from operands in the L1 cache. */
+  simdPeakProbe(rounds: number, buffer: number): number;
   storeF64(p: number, value: number): void;
   // the gated cells (assembly/cells/): see src/model/cell-kernels.ts
   /** The gated cells' packed copy (packMatrix); table (count, 5) int32 (offset, rows, cols, fwd, bwd). */
