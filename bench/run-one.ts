@@ -76,25 +76,20 @@ async function main(argv: readonly string[]): Promise<void> {
       checkpointEvery: 0,
       out,
     });
-    // The wall clock when training starts, after --warmup-steps steps and after the last step (the
-    // reporter hears of each step as it ends, before any bookkeeping and the final save).
-    let loopStart = Number.NaN;
-    let timedStart = Number.NaN;
+    // The training seconds (the workers' clock of when each step ended) after --warmup-steps steps
+    // and after the last step; the final save comes after.
+    let timedStart = warmupSteps === 0 ? 0 : Number.NaN;
     let timedEnd = Number.NaN;
     const reporter: Reporter = {
       ...silentReporter,
-      startTraining() {
-        loopStart = performance.now();
-      },
-      update({ step, totalSteps }) {
-        if (step === warmupSteps) timedStart = performance.now();
-        if (step === totalSteps && Number.isNaN(timedEnd)) timedEnd = performance.now();
+      update({ step, totalSteps, trainingSeconds }) {
+        if (step === warmupSteps) timedStart = trainingSeconds;
+        if (step === totalSteps && Number.isNaN(timedEnd)) timedEnd = trainingSeconds;
       },
     };
     const result = await train(config, corpus, reporter);
-    if (warmupSteps === 0) timedStart = loopStart;
     const timedSteps = result.last.state.step - warmupSteps;
-    const timedSeconds = (timedEnd - timedStart) / 1000;
+    const timedSeconds = timedEnd - timedStart;
     const line: RunResult = {
       cell: config.cell,
       layers: config.layers,

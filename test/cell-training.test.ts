@@ -233,13 +233,15 @@ for (const run of OPTIMIZER_RUNS) {
     const c = await corpus();
     const whole = config('gru', { steps: 40, threads: 2, evalEvery: 15, ...run });
     const straight = (await train(whole, c, silentReporter)).last.state;
-    // Stopped as Ctrl-C stops a run, so that it is the same run (a cosine's horizon is the run's length).
+    // Stopped as Ctrl-C stops a run, so that it is the same run (a cosine's horizon is the run's length):
+    // asked once step 17 is reported, it ends after the step the workers are in by then, within
+    // the window that evaluations every 15 steps end at step 30.
     const firstPart = config('gru', { ...whole, out: join(dir.path, `gru-${optimizer}-stopped`), threads: 3 });
     const stop = new AbortController();
     const stopAt17: Reporter = { ...silentReporter, update: (progress) => (progress.step >= 17 ? stop.abort() : undefined) };
     const stopped = await train(firstPart, c, stopAt17, { signal: stop.signal });
     t.true(stopped.interrupted);
-    t.is(stopped.last.state.step, 17);
+    t.true(stopped.last.state.step >= 17 && stopped.last.state.step <= 30, `stopped at step ${stopped.last.state.step}`);
     const saved = await loadCheckpoint(stopped.lastPath);
     t.is(saved.options.optimizer, optimizer);
     const resumed = await train({ ...whole, out: firstPart.out, threads: 1 }, c, silentReporter, { start: { kind: 'resume', checkpoint: saved } });

@@ -6,7 +6,8 @@ import { clipScale, UPDATE_CHUNK } from '../src/model/optimizers.js';
 import { scoreStream, refreshCopies } from '../src/model/kernel-memory.js';
 import { instantiateKernels } from '../src/model/kernels.js';
 import { idsArrayFor } from '../src/symbols.js';
-import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
+import { arrive, awaitAll, Command, Field, waitWhileEqual, WINDOW_STEPS } from '../src/train/control.js';
+import { wrapPosition } from '../src/train/plan.js';
 import { bindOptimizer, groupBuffers, scoreBuffers } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 import type { GroupBuffers } from '../src/model/cells/cell.js';
@@ -29,18 +30,35 @@ const update = bindOptimizer(kernels, setup.optimizer, plan, shape, buffer);
 const { clipNorm } = setup.optimizer;
 const { groupStreams } = plan.sizes;
 const normParts = new Float64Array(buffer, plan.normParts, Math.ceil(P / UPDATE_CHUNK));
+const state = new Float64Array(buffer, plan.state, B * shape.S);
+const losses = new Float64Array(buffer, plan.losses, WINDOW_STEPS * B);
+const stepEnds = new Float64Array(buffer, plan.stepEnds, WINDOW_STEPS);
 
+/**
+ * A window of steps, run without the coordinator: from `position` (before the first step's wrap)
+ * and run step `first`, until the window's end, which the end-of-step barrier may lower.
+ */
+function train(first: number, position: number, groupAt: readonly GroupBuffers[]): void {
+  for (let row = 0; row < Atomics.load(ctl, Field.windowEnd); row++) {
+    const at = wrapPosition(position, 0, T, setup.streamLength);
+    step(at.position, (first + row) >>> 0, row, at.wrapped, groupAt);
+    endOfStep(row);
+    position = at.position + T;
+  }
+}
 
 /**
  * One step: BPTT on groups of streams claimed one at a time, then, once every thread is done, the
  * update of chunks of parameters claimed the same way. Claiming balances the threads when one is
  * slowed; which thread computes what never changes the numbers, since each pair of streams has its
- * own slot and each stream's dropout masks depend only on (seed, step, stream, layer, t).
+ * own slot and each stream's dropout masks depend only on (seed, step, stream, layer, t). A step
+ * that starts an epoch starts every stream from a zero state.
  */
-function step(position: number, stepIndex: number, groupAt: readonly GroupBuffers[]): void {
+function step(position: number, stepIndex: number, row: number, wrapped: boolean, groupAt: readonly GroupBuffers[]): void {
   for (let group = Atomics.add(ctl, Field.nextGroup, 1); group < groupAt.length; group = Atomics.add(ctl, Field.nextGroup, 1)) {
     const first = group * groupStreams;
     const end = Math.min(first + groupStreams, B);
+    if (wrapped) state.fill(0, first * shape.S, end * shape.S);
     for (let s = first; s < end; s++) {
       const from = s * setup.streamLength + position;
       for (let t = 0; t <= T; t++) streamIds[s * (T + 1) + t] = corpus[from + t];
@@ -49,16 +67,36 @@ function step(position: number, stepIndex: number, groupAt: readonly GroupBuffer
         sequenceMasks(mask, { L, T, H }, { seed: setup.seed, step: stepIndex, stream: s, p: setup.dropout });
       }
     }
-    cell.trainGroup(groupAt[group], end - first);
+    const at = groupAt[group];
+    cell.trainGroup({ ...at, losses: at.losses + row * B * 8 }, end - first);
   }
   arrive(ctl, Field.arrived, threads);
   awaitAll(ctl, Field.arrived, threads);
   const scale = clipNorm > 0 ? normScale(Math.ceil(B / 2)) : 1;
   for (let lo = Atomics.add(ctl, Field.nextChunk, UPDATE_CHUNK); lo < P; lo = Atomics.add(ctl, Field.nextChunk, UPDATE_CHUNK)) {
     const hi = Math.min(lo + UPDATE_CHUNK, P);
-    update(lo, hi, scale);
+    update(lo, hi, scale, row);
     refreshCopies(kernels, plan.model, lo, hi);
   }
+}
+
+/**
+ * The barrier after step `row`: the last thread to arrive resets the step's counters, ends the
+ * window here if the coordinator asked or the step's mean loss is not finite (the coordinator's
+ * own sum, which then reports the divergence), and releases the others.
+ */
+function endOfStep(row: number): void {
+  if (Atomics.add(ctl, Field.stepArrived, 1) + 1 < threads) {
+    waitWhileEqual(ctl, Field.completed, row);
+    return;
+  }
+  stepEnds[row] = performance.timeOrigin + performance.now();
+  for (const field of [Field.stepArrived, Field.arrived, Field.nextGroup, Field.nextChunk, Field.nextNormChunk, Field.normed]) Atomics.store(ctl, field, 0);
+  let loss = 0;
+  for (let s = 0; s < B; s++) loss += losses[row * B + s];
+  if (Atomics.load(ctl, Field.stopRequested) !== 0 || !Number.isFinite(loss / B)) Atomics.store(ctl, Field.windowEnd, row + 1);
+  Atomics.store(ctl, Field.completed, row + 1);
+  Atomics.notify(ctl, Field.completed);
 }
 
 /**
@@ -101,7 +139,7 @@ export default function run(task: Task): void {
     generation = Atomics.load(ctl, Field.generation);
     const command = Atomics.load(ctl, Field.command);
     if (command === Command.stop) return;
-    if (command === Command.step) step(Atomics.load(ctl, Field.position), Atomics.load(ctl, Field.step) >>> 0, groupAt);
+    if (command === Command.train) train(Atomics.load(ctl, Field.step) >>> 0, Atomics.load(ctl, Field.position), groupAt);
     else evaluate(worker);
     arrive(ctl, Field.done, threads);
   }

@@ -3,14 +3,20 @@
  * starts each command and the workers report back, without a message per step. Every write the
  * coordinator makes before it bumps `generation` (Atomics.add, sequentially consistent) is seen
  * by a worker after it reads the new generation; every write a worker makes before it counts
- * itself into `done` is seen by the coordinator once it reads that count. So the shared buffers
- * themselves need no Atomics.
+ * itself into a barrier (`arrived`, `stepArrived`, `done`) is seen by whoever reads the count, so
+ * the shared buffers themselves need no Atomics.
+ *
+ * A `train` command runs up to `count` steps, the workers keeping step among themselves: at the
+ * end of each, the last thread to arrive resets the step's counters and releases the others by
+ * raising `completed`, which is also what the coordinator reads to follow the run. It lowers
+ * `windowEnd` to stop early, after the step it ends, when the coordinator asked (`stopRequested`)
+ * or the step's loss is not finite: every thread reads the same decision.
  */
 export const Field = {
   /** Bumped by the coordinator to start `command`; workers wait on it. */
   generation: 0,
   command: 1,
-  /** The step's position within every stream. */
+  /** The window's first position within every stream, before its first step's wrap. */
   position: 2,
   /** Workers that have started; each takes the count before its arrival as its index. */
   ready: 3,
@@ -26,16 +32,27 @@ export const Field = {
   nextGroup: 8,
   /** The next chunk of parameters to claim for the update. */
   nextChunk: 9,
-  /** The step's index from the start of the run (uint32): it keys the dropout masks. */
+  /** The window's first step index from the start of the run (uint32): it keys the dropout masks. */
   step: 10,
   /** The next chunk of the mean gradient to sum the squares of (--clip-norm). */
   nextNormChunk: 11,
   /** Workers done summing squares: all must be before anyone reads the norm. */
   normed: 12,
+  /** Steps the window runs; lowered to stop it early. */
+  windowEnd: 13,
+  /** Steps of the window done: parameters updated, losses written. */
+  completed: 14,
+  /** Workers at the end of the current step. */
+  stepArrived: 15,
+  /** Set by the coordinator to end the window after the step in progress (Ctrl-C, the time budget). */
+  stopRequested: 16,
 } as const;
-const FIELDS = 13;
+const FIELDS = 17;
 
-export const Command = { step: 1, evaluate: 2, stop: 3 } as const;
+/** Steps a `train` command runs at most: the rows of the losses and the step scalars. */
+export const WINDOW_STEPS = 256;
+
+export const Command = { train: 1, evaluate: 2, stop: 3 } as const;
 
 export function createControl(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(FIELDS * 4));

@@ -28,3 +28,13 @@ export function planStreams(idCount: number, { streams, seqLength, valFrac }: Pi
   }
   return { trainLength, streamLength, stepsPerEpoch: Math.floor((streamLength - 1) / seqLength), evalSegments };
 }
+
+/**
+ * Where a step's sequences start: a step that would read past the end of the streams starts the
+ * next epoch at position 0, from zero states. The coordinator and the workers both step through
+ * positions with this one rule.
+ */
+export function wrapPosition(position: number, epoch: number, seqLength: number, streamLength: number): { position: number; epoch: number; wrapped: boolean } {
+  if (position + seqLength + 1 > streamLength) return { position: 0, epoch: epoch + 1, wrapped: true };
+  return { position, epoch, wrapped: false };
+}

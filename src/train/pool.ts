@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { TrainingError } from '../errors.js';
-import { Command, Field } from './control.js';
+import { Command, Field, WINDOW_STEPS } from './control.js';
 import type { Task, WorkerSetup } from './messages.js';
 
 /** The longest the coordinator blocks before it lets the event loop run. */
@@ -13,8 +13,15 @@ export const DEFAULT_WORKER_URL = new URL('../../workers/train-worker.js', impor
 export interface TrainPool {
   /** Starts every thread, so the first step is not slowed by it. */
   warmUp(): Promise<void>;
-  /** BPTT on every stream, then the averaged, clipped AdaGrad update of every parameter. */
-  step(position: number, step: number): Promise<void>;
+  /**
+   * Runs `count` steps from run step `step` and `position` (before its wrap), each BPTT on every
+   * stream and then the update, without a round trip here between steps. Calls `onProgress` with
+   * the steps done so far at least every YIELD_MS and once at the end; resolves with the steps
+   * done, fewer than `count` when stopped early (requestStop, or a loss that is not finite).
+   */
+  train(position: number, step: number, count: number, onProgress: (completed: number) => void): Promise<number>;
+  /** Ends the running window after the step in progress. */
+  requestStop(): void;
   /** Scores every validation segment; false if the signal stopped it first. */
   evaluate(signal?: AbortSignal): Promise<boolean>;
   destroy(): Promise<void>;
@@ -50,13 +57,14 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
    * Resolves once `total` threads have counted themselves into ctl[field]; throws if one failed.
    * Returns to the event loop at least every YIELD_MS, so that worker errors and signals are seen.
    */
-  const whenAll = async (field: number, total: number): Promise<void> => {
+  const whenAll = async (field: number, total: number, onWait: () => void = () => {}): Promise<void> => {
     for (;;) {
       if (failure !== undefined) throw asTrainingError(failure);
       const seen = Atomics.load(ctl, field);
       if (seen >= total) break;
       const timedOut = spare ? pollWhileEqual(ctl, field, seen, YIELD_MS) : Atomics.wait(ctl, field, seen, YIELD_MS) === 'timed-out';
       if (timedOut) {
+        onWait();
         await yieldToEventLoop();
         lastYield = performance.now();
       }
@@ -66,11 +74,15 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       lastYield = performance.now();
     }
   };
-  const run = async (command: number, position = 0, step = 0): Promise<void> => {
+  const run = async (command: number, position = 0, step = 0, count = 0, onWait?: () => void): Promise<void> => {
     if (failure !== undefined) throw asTrainingError(failure);
     Atomics.store(ctl, Field.command, command);
     Atomics.store(ctl, Field.position, position);
     Atomics.store(ctl, Field.step, step | 0);
+    Atomics.store(ctl, Field.windowEnd, count);
+    Atomics.store(ctl, Field.completed, 0);
+    Atomics.store(ctl, Field.stepArrived, 0);
+    Atomics.store(ctl, Field.stopRequested, 0);
     Atomics.store(ctl, Field.arrived, 0);
     Atomics.store(ctl, Field.done, 0);
     Atomics.store(ctl, Field.nextSegment, 0);
@@ -81,7 +93,7 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
     Atomics.store(ctl, Field.normed, 0);
     Atomics.add(ctl, Field.generation, 1);
     Atomics.notify(ctl, Field.generation);
-    await whenAll(Field.done, threads);
+    await whenAll(Field.done, threads, onWait);
   };
 
   return {
@@ -89,7 +101,14 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       serving = Array.from({ length: threads }, () => pool.run({ kind: 'serve' }).catch(fail));
       await whenAll(Field.ready, threads);
     },
-    step: (position, step) => run(Command.step, position, step),
+    train: async (position, step, count, onProgress) => {
+      if (!(count >= 1 && count <= WINDOW_STEPS)) throw new RangeError(`a window runs 1 to ${WINDOW_STEPS} steps, not ${count}`);
+      await run(Command.train, position, step, count, () => onProgress(Atomics.load(ctl, Field.completed)));
+      const completed = Atomics.load(ctl, Field.completed);
+      onProgress(completed);
+      return completed;
+    },
+    requestStop: () => Atomics.store(ctl, Field.stopRequested, 1),
     evaluate: async (signal) => {
       const stop = (): void => {
         Atomics.store(ctl, Field.abort, 1);

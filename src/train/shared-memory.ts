@@ -3,6 +3,7 @@ import type { GroupBuffers, KernelSizes, ModelDims, ScoreBuffers } from '../mode
 import { MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
 import { UPDATE_CHUNK, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
+import { WINDOW_STEPS } from './control.js';
 import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 
 /**
@@ -14,10 +15,11 @@ export interface MemoryPlan {
   readonly bytes: number;
   readonly model: ModelRegions; // params (P), the weights' copy, the kernels' tables
   readonly optimizerMemory: number; // (buffers, P) float64: the optimizer's state (optimizers.ts)
-  readonly stepScalars: number; // (StepScalar) float64: what the coordinator sets for each step's update
+  readonly stepScalars: number; // (WINDOW_STEPS, STEP_SCALARS) float64: what the coordinator sets for each step's update
   readonly normParts: number; // (ceil(P / UPDATE_CHUNK)) float64: each chunk's sum of squares, for --clip-norm
   readonly state: number; // (B, S) each stream's carried state
-  readonly losses: number; // (B) each stream's summed loss of the step
+  readonly losses: number; // (WINDOW_STEPS, B) each stream's summed loss, a row per step of the window
+  readonly stepEnds: number; // (WINDOW_STEPS) float64: when each step of the window ended, ms since the epoch (timeOrigin + now)
   readonly evalLosses: number; // (segments) each validation segment's summed loss
   readonly gradSlots: number; // (ceil(B/2), P) one gradient per pair of streams
   readonly streamIds: number; // (B, T+1) int32, this step's ids of each stream
@@ -33,11 +35,12 @@ export interface MemoryPlan {
 }
 
 /**
- * The per-step numbers of the update, written by the coordinator before it starts a step (the
- * generation bump publishes them, control.ts): the learning rate, and Adam's bias corrections.
+ * The per-step numbers of the update, a row for each step of a window, written by the coordinator
+ * before it starts the window (the generation bump publishes them, control.ts): the learning
+ * rate, and Adam's bias corrections.
  */
 export const StepScalar = { eta: 0, c1: 1, c2: 2 } as const;
-const STEP_SCALARS = 4;
+export const STEP_SCALARS = 4;
 
 export interface MemoryShape {
   readonly dims: ModelDims;
@@ -65,10 +68,11 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
   const plan = {
     model: placeModel(planner, cell, layout),
     optimizerMemory: planner.take(shape.optimizerBuffers * P * 8),
-    stepScalars: planner.take(STEP_SCALARS * 8),
+    stepScalars: planner.take(WINDOW_STEPS * STEP_SCALARS * 8),
     normParts: planner.take(Math.ceil(P / UPDATE_CHUNK) * 8),
     state: planner.take(B * S * 8),
-    losses: planner.take(B * 8),
+    losses: planner.take(WINDOW_STEPS * B * 8),
+    stepEnds: planner.take(WINDOW_STEPS * 8),
     evalLosses: planner.take(segments * 8),
     gradSlots: planner.take(Math.ceil(B / 2) * P * 8),
     streamIds: planner.take(B * (T + 1) * 4),
@@ -112,9 +116,10 @@ export function scoreBuffers(plan: MemoryPlan, worker: number): ScoreBuffers {
 export interface SharedArrays {
   readonly params: Float64Array; // (P)
   readonly optimizerMemory: Float64Array; // (buffers, P)
-  readonly stepScalars: Float64Array; // (StepScalar)
+  readonly stepScalars: Float64Array; // (WINDOW_STEPS, STEP_SCALARS)
   readonly state: Float64Array; // (B, S)
-  readonly losses: Float64Array; // (B)
+  readonly losses: Float64Array; // (WINDOW_STEPS, B)
+  readonly stepEnds: Float64Array; // (WINDOW_STEPS)
   readonly evalLosses: Float64Array; // (segments)
 }
 
@@ -122,32 +127,38 @@ export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { B, P, 
   return {
     params: new Float64Array(buffer, plan.model.params, P),
     optimizerMemory: new Float64Array(buffer, plan.optimizerMemory, optimizerBuffers * P),
-    stepScalars: new Float64Array(buffer, plan.stepScalars, STEP_SCALARS),
+    stepScalars: new Float64Array(buffer, plan.stepScalars, WINDOW_STEPS * STEP_SCALARS),
     state: new Float64Array(buffer, plan.state, B * S),
-    losses: new Float64Array(buffer, plan.losses, B),
+    losses: new Float64Array(buffer, plan.losses, WINDOW_STEPS * B),
+    stepEnds: new Float64Array(buffer, plan.stepEnds, WINDOW_STEPS),
     evalLosses: new Float64Array(buffer, plan.evalLosses, segments),
   };
 }
 
 /**
  * The update of the parameters [lo, hi) by the run's optimizer from the pairs' gradient slots:
- * the one place the optimizer kernels are called, reading the step's scalars.
+ * the one place the optimizer kernels are called, reading the scalars of the window's step `row`.
  */
-export function bindOptimizer(kernels: Kernels, s: OptimizerSettings, plan: MemoryPlan, { P, B }: MemoryShape, buffer: ArrayBufferLike): (lo: number, hi: number, scale: number) => void {
-  const scalars = new Float64Array(buffer, plan.stepScalars, STEP_SCALARS);
+export function bindOptimizer(
+  kernels: Kernels, s: OptimizerSettings, plan: MemoryPlan, { P, B }: MemoryShape, buffer: ArrayBufferLike,
+): (lo: number, hi: number, scale: number, row: number) => void {
+  const all = new Float64Array(buffer, plan.stepScalars, WINDOW_STEPS * STEP_SCALARS);
   const pairs = Math.ceil(B / 2);
   const { params } = plan.model;
   const state = plan.optimizerMemory;
   const slots = plan.gradSlots;
   switch (s.optimizer) {
     case 'adagrad':
-      return (lo, hi, scale) => kernels.adagradRange(params, state, slots, P, pairs, B, lo, hi, scalars[StepScalar.eta], s.eps, scale, s.clip);
+      return (lo, hi, scale, row) => kernels.adagradRange(params, state, slots, P, pairs, B, lo, hi, all[row * STEP_SCALARS + StepScalar.eta], s.eps, scale, s.clip);
     case 'rmsprop':
-      return (lo, hi, scale) => kernels.rmspropRange(params, state, slots, P, pairs, B, lo, hi, scalars[StepScalar.eta], s.eps, scale, s.clip, s.decay);
+      return (lo, hi, scale, row) => kernels.rmspropRange(params, state, slots, P, pairs, B, lo, hi, all[row * STEP_SCALARS + StepScalar.eta], s.eps, scale, s.clip, s.decay);
     case 'adam':
-      return (lo, hi, scale) => kernels.adamRange(
-        params, state, state + P * 8, slots, P, pairs, B, lo, hi,
-        scalars[StepScalar.eta], s.eps, scale, s.clip, s.beta1, s.beta2, scalars[StepScalar.c1], scalars[StepScalar.c2],
-      );
+      return (lo, hi, scale, row) => {
+        const at = row * STEP_SCALARS;
+        kernels.adamRange(
+          params, state, state + P * 8, slots, P, pairs, B, lo, hi,
+          all[at + StepScalar.eta], s.eps, scale, s.clip, s.beta1, s.beta2, all[at + StepScalar.c1], all[at + StepScalar.c2],
+        );
+      };
   }
 }

@@ -14,10 +14,10 @@ import type { Reporter } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
 import { visibleText } from '../visible-text.js';
-import { planStreams } from './plan.js';
-import { createControl } from './control.js';
+import { planStreams, wrapPosition } from './plan.js';
+import { createControl, WINDOW_STEPS } from './control.js';
 import { createTrainPool } from './pool.js';
-import { planMemory, sharedArrays, StepScalar, type MemoryShape } from './shared-memory.js';
+import { planMemory, sharedArrays, STEP_SCALARS, StepScalar, type MemoryShape } from './shared-memory.js';
 import { adamCorrections, stateBuffers } from '../model/optimizers.js';
 import { learningRate } from './schedule.js';
 
@@ -86,7 +86,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const memory = allocateMemory(memoryPlan.bytes);
   const kernels = instantiateKernels(memory, module);
   writeModelTables(memory.buffer, memoryPlan.model, cell, layout);
-  const { params, optimizerMemory, stepScalars, state, losses, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
+  const { params, optimizerMemory, stepScalars, state, losses, stepEnds, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
 
   let prng = Prng.fromSeed(config.seed);
   let step = 0;
@@ -212,14 +212,19 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         trainingSeconds, charsPerSec: charsPerSec(),
       });
     };
+    /** The step after `from` at which this thread must act: sample, evaluate, checkpoint or end. */
+    const windowEnd = (from: number): number => {
+      const next = (every: number): number => (every > 0 ? (Math.floor(from / every) + 1) * every : Infinity);
+      return Math.min(totalSteps, from + WINDOW_STEPS, next(config.sampleEvery), trackVal ? next(config.evalEvery) : Infinity, next(config.checkpointEvery));
+    };
+    const stopWindow = (): void => pool.requestStop();
+    signal?.addEventListener('abort', stopWindow);
     reporter.startTraining(totalSteps, step);
     await bookkeeping(false);
     while (step < totalSteps && !signal?.aborted && stoppedEarly === undefined) {
-      if (position + T + 1 > plan.streamLength) {
-        epoch++;
-        position = 0;
-        state.fill(0);
-      }
+      const wrap = wrapPosition(position, epoch, T, plan.streamLength);
+      ({ position, epoch } = wrap);
+      if (wrap.wrapped) state.fill(0); // a new epoch starts every stream from zero
       // Samples show what training did; at step 0 a new model's is noise.
       if (config.sampleEvery > 0 && step > 0 && step % config.sampleEvery === 0) {
         const text = sample();
@@ -227,31 +232,58 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
       }
 
-      // The update this step makes: its learning rate, and Adam's bias corrections for update step + 1.
-      stepScalars[StepScalar.eta] = learningRate(schedule, step, epoch);
-      const { c1, c2 } = adamCorrections(step + 1, config.beta1, config.beta2);
-      stepScalars[StepScalar.c1] = c1;
-      stepScalars[StepScalar.c2] = c2;
-      const stepStarted = performance.now();
-      await pool.step(position, step); // BPTT per stream, then the mean gradient, clipped, through AdaGrad
-      trainingSeconds += (performance.now() - stepStarted) / 1000;
-      let loss = 0;
-      for (let s = 0; s < B; s++) loss += losses[s];
-      loss /= B;
-      if (!Number.isFinite(loss)) {
-        throw new TrainingError(`the loss became ${loss} at step ${step + 1}: training diverged (try a smaller --eta or --clip)`);
+      // The workers run the steps up to the next one that needs this thread, keeping step among
+      // themselves; the coordinator sets each step's update (its learning rate, and Adam's bias
+      // corrections for update step + 1) beforehand, and follows the losses as they come.
+      const count = windowEnd(step) - step;
+      let at = { position, epoch };
+      for (let row = 0; row < count; row++) {
+        at = wrapPosition(at.position, at.epoch, T, plan.streamLength);
+        const scalars = stepScalars.subarray(row * STEP_SCALARS, (row + 1) * STEP_SCALARS);
+        scalars[StepScalar.eta] = learningRate(schedule, step + row, at.epoch);
+        const { c1, c2 } = adamCorrections(step + row + 1, config.beta1, config.beta2);
+        scalars[StepScalar.c1] = c1;
+        scalars[StepScalar.c2] = c2;
+        at = { position: at.position + T, epoch: at.epoch };
       }
-      smoothLoss = Number.isNaN(smoothLoss) ? loss : 0.999 * smoothLoss + 0.001 * loss;
-      position += T;
-      step++;
-      if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
-
-      recent.add(loss / T);
-      report();
-      history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (performance.now() - started) / 1000, charsPerSec: charsPerSec() });
-      if (config.minutes !== undefined && performance.now() - started >= config.minutes * 60_000) stoppedEarly = 'minutes';
+      const windowStarted = performance.now();
+      const secondsBefore = trainingSeconds;
+      let row = 0;
+      let diverged: number | undefined;
+      /** Takes in the steps the workers have finished: the loss, the history, the time budget. */
+      const follow = (completed: number): void => {
+        for (; row < completed && diverged === undefined; row++) {
+          if (row > 0) ({ position, epoch } = wrapPosition(position, epoch, T, plan.streamLength));
+          let loss = 0;
+          for (let s = 0; s < B; s++) loss += losses[row * B + s];
+          loss /= B;
+          position += T;
+          step++;
+          if (!Number.isFinite(loss)) {
+            diverged = loss;
+            break;
+          }
+          smoothLoss = Number.isNaN(smoothLoss) ? loss : 0.999 * smoothLoss + 0.001 * loss;
+          if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
+          const ended = stepEnds[row] - performance.timeOrigin; // when the step ended, on this thread's clock
+          trainingSeconds = secondsBefore + (ended - windowStarted) / 1000;
+          recent.add(loss / T);
+          report();
+          history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (ended - started) / 1000, charsPerSec: charsPerSec() });
+        }
+        if (config.minutes !== undefined && stoppedEarly === undefined && performance.now() - started >= config.minutes * 60_000) {
+          stoppedEarly = 'minutes';
+          pool.requestStop();
+        }
+      };
+      if (signal?.aborted) break;
+      await pool.train(position, step, count, follow);
+      if (diverged !== undefined) {
+        throw new TrainingError(`the loss became ${diverged} at step ${step}: training diverged (try a smaller --eta or --clip)`);
+      }
       if (step < totalSteps && stoppedEarly === undefined) await bookkeeping(false);
     }
+    signal?.removeEventListener('abort', stopWindow);
     const interrupted = step < totalSteps && stoppedEarly === undefined;
     await bookkeeping(true);
     report(); // the final validation loss
