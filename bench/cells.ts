@@ -174,20 +174,23 @@ export async function runCells(argv: readonly string[]): Promise<void> {
     if (skipped.length > 0) out(`skipped: ${skipped.join(', ')}\n`);
 
     const started = performance.now();
-    const peak = measureSimdPeak();
+    // The ceiling is timed at the start of every round, as the runs are: on a shared machine it moves with them.
+    const peaks: number[] = [];
     for (let run = 1; run <= runs; run++) {
+      peaks.push(measureSimdPeak());
       for (const { label, once } of round) {
         const rate = await once();
         if (Number.isFinite(rate)) process.stderr.write(`[run ${run}/${runs}] ${label}: ${group(rate)} chars/s\n`);
       }
     }
 
+    const peak = median(peaks);
     out(`\n${cellTable(ours, peers, dtypes, runs, peak)}\n\n`);
     out(`GFLOP/s = chars/s x FLOPs per character (the cell's trainFlopsPerChar, a multiply-add counted as 2, training three times the forward; K=${K}):\n`);
     for (const cell of new Set(models.map((m) => m.dims.cell))) out(`  ${cell}: ${FLOP_FORMULAS[cell] ?? '(see its descriptor)'}\n`);
     out(
       `of SIMD ceiling: GFLOP/s per thread over ${fixed(peak, 1)} GFLOP/s, what one core issues of the products' inner loop (two loads, four broadcasts, ` +
-        'eight float64x2 multiplies and eight adds) with every operand in the L1 cache (bench/simd-peak.ts, measured at the start of this invocation)\n',
+        `eight float64x2 multiplies and eight adds) with every operand in the L1 cache (bench/simd-peak.ts; median of its ${runs} timings, one at the start of each round: ${peaks.map((p) => fixed(p, 1)).join(', ')})\n`,
     );
     out(
       'chars/s: the timed steps only (after the warm-up; ours without the final checkpoint save); speedup: against the 1-thread row of the same model;\n' +

@@ -57,8 +57,9 @@ export interface TrainResult {
 /**
  * The training loop. In each step the workers compute every stream's loss, and each pair of
  * streams' gradient into the pair's own slot, then average the slots in order, clip and apply
- * AdaGrad, a chunk of parameters at a time; this thread decides when to evaluate, sample,
- * checkpoint and stop. Nothing here depends on the thread count.
+ * the optimizer, a chunk of parameters at a time. They run windows of steps on their own; this
+ * thread sets each step's learning rate beforehand, follows the losses, and decides when to
+ * evaluate, sample, checkpoint and stop. Nothing here depends on the thread count.
  */
 export async function train(config: TrainConfig, corpus: Corpus, reporter: Reporter, options: TrainOptions = {}): Promise<TrainResult> {
   const { seqLength: T, streams: B } = config;
