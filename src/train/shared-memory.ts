@@ -26,7 +26,7 @@ export interface MemoryPlan {
   readonly masks: number; // (B, L, T, H) this step's dropout masks, or 0 without dropout
   readonly workerScratch: number; // (threads, workerScratchBytes)
   readonly workerScratchBytes: number;
-  // within a worker's scratch: a group's kernel scratch, then scoring's scratch, state and ids
+  // within a worker's scratch: a group's kernel scratch, which scoring uses too, then scoring's state and ids
   readonly groupScratch: number;
   readonly scoreScratch: number;
   readonly scoreState: number; // (S) float64
@@ -57,9 +57,10 @@ export interface MemoryShape {
 export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: ModelLayout, sizes: KernelSizes, heapBase: number): MemoryPlan {
   const { dims, T, B, P, S, threads, segments } = shape;
   const { L, H } = dims;
+  // A worker trains or scores, never both at once: the two share its scratch, the larger's size.
   const inWorker = new RegionPlanner(0);
-  const groupScratch = inWorker.take(sizes.groupScratch);
-  const scoreScratch = inWorker.take(sizes.scoreScratch);
+  const groupScratch = inWorker.take(Math.max(sizes.groupScratch, sizes.scoreScratch));
+  const scoreScratch = groupScratch;
   const scoreState = inWorker.take(S * 8);
   const scoreIds = inWorker.take((sizes.scoreChunk + 1) * 4);
   const workerScratchBytes = inWorker.take(0);
