@@ -1,7 +1,7 @@
 import test from 'ava';
 import { adagradStep, averageSlots } from '../src/model/adagrad.js';
 import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
-import { matrixTable, modelLayout } from '../src/model/cells/cell.js';
+import { modelLayout } from '../src/model/cells/cell.js';
 import { rnnCell } from '../src/model/cells/rnn-cell.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { Prng } from '../src/model/prng.js';
@@ -35,23 +35,23 @@ function workspace(bytes = 64 << 20): { kernels: Kernels; f64: (count: number) =
 }
 
 /**
- * An RNN of H units over K symbols placed in the workspace as the trainer places it: params,
- * paramsT (each matrix transposed at its own offset) and the offset table, from the layout table.
+ * An RNN of H units over K symbols placed in the workspace as the trainer places it: params, the
+ * packed copy of its weights and the offset table, from the layout table.
  */
-function rnnModel(ws: ReturnType<typeof workspace>, H: number, K: number): { P: number; paramsAt: number; params: Float64Array; paramsTAt: number; paramsT: Float64Array; offsAt: number; transpose(lo: number, hi: number): void } {
+function rnnModel(ws: ReturnType<typeof workspace>, H: number, K: number): { P: number; paramsAt: number; params: Float64Array; packedAt: number; packed: Float64Array; offsAt: number; pack(lo: number, hi: number): void } {
   const layout = modelLayout(rnnCell, { cell: 'rnn', L: 1, H, K });
   const P = layout.size;
+  const copies = rnnCell.weightCopies(layout);
   const [paramsAt, params] = ws.f64(P);
-  const [paramsTAt, paramsT] = ws.f64(P);
+  const [packedAt, packed] = ws.f64(copies.size);
   const offsets = rnnCell.kernelOffsets(layout);
   const [offsAt, offs] = ws.i32(offsets.length);
   offs.set(offsets);
-  const table = matrixTable(layout);
-  const [tableAt, tableView] = ws.i32(table.length);
-  tableView.set(table);
+  const [tableAt, tableView] = ws.i32(copies.table.length);
+  tableView.set(copies.table);
   return {
-    P, paramsAt, params, paramsTAt, paramsT, offsAt,
-    transpose: (lo, hi) => ws.kernels.transposeMatrices(tableAt, table.length / 3, paramsAt, paramsTAt, lo, hi),
+    P, paramsAt, params, packedAt, packed, offsAt,
+    pack: (lo, hi) => ws.kernels.packMatrices(tableAt, copies.table.length / 5, paramsAt, packedAt, lo, hi),
   };
 }
 
@@ -79,21 +79,21 @@ for (const [H, K, T, G] of SHAPES) {
     const prng = Prng.fromSeed(H * 1000 + G);
     const memory = workspace();
     const { kernels, f64, i32 } = memory;
-    const { paramsAt, params, paramsTAt, offsAt, transpose } = rnnModel(memory, H, K);
+    const { paramsAt, params, packedAt, offsAt, pack } = rnnModel(memory, H, K);
     const [idsAt, ids] = i32(G * (T + 1));
     const [hiddenAt, hidden] = f64(G * H);
     const slots = Math.ceil(G / 2);
     const [gradsAt, grads] = f64(slots * P);
     const [lossesAt, losses] = f64(G);
-    const [scratchAt] = f64((G * kernels.trainScratchBytes(H, K, T)) / 8);
+    const [scratchAt] = f64(kernels.trainScratchBytes(H, K, T) / 8);
     for (let i = 0; i < P; i++) params[i] = 0.3 * prng.nextGaussian(); // large enough to leave tanh's linear part
     for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(prng.nextDouble() * K);
     for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(prng.nextGaussian());
     grads.fill(Number.NaN); // the kernel overwrites its slots: stale values must not leak in
     const h0 = hidden.slice();
-    transpose(0, P);
+    pack(0, P);
 
-    kernels.trainStreams(H, K, T, P, paramsAt, paramsTAt, offsAt, idsAt, hiddenAt, gradsAt, lossesAt, scratchAt, G);
+    kernels.trainStreams(H, K, T, P, paramsAt, packedAt, offsAt, idsAt, hiddenAt, gradsAt, lossesAt, scratchAt, G);
 
     const views = viewsOf(Float64Array.from(params), layout);
     const expected = Array.from({ length: slots }, () => new Float64Array(P));
@@ -120,17 +120,17 @@ test('evalSequence equals the reference evaluate(), loss and carried state, bit 
   const prng = Prng.fromSeed(11);
   const memory = workspace();
   const { kernels, f64, i32 } = memory;
-  const { paramsAt, params, paramsTAt, offsAt, transpose } = rnnModel(memory, H, K);
+  const { paramsAt, params, packedAt, offsAt, pack } = rnnModel(memory, H, K);
   const [idsAt, ids] = i32(count + 1);
   const [hAt, h] = f64(H);
   const [scratchAt] = f64(kernels.evalScratchBytes(H, K) / 8);
   for (let i = 0; i < P; i++) params[i] = 0.3 * prng.nextGaussian();
   for (let i = 0; i < ids.length; i++) ids[i] = Math.floor(prng.nextDouble() * K);
-  transpose(0, P);
+  pack(0, P);
 
   // Two calls carrying the state and the sum, as a worker scores a long segment chunk by chunk.
-  const first = kernels.evalSequence(H, K, paramsAt, paramsTAt, offsAt, idsAt, 200, hAt, scratchAt, 0);
-  const both = kernels.evalSequence(H, K, paramsAt, paramsTAt, offsAt, idsAt + 200 * 4, count - 200, hAt, scratchAt, first);
+  const first = kernels.evalSequence(H, K, paramsAt, packedAt, offsAt, idsAt, 200, hAt, scratchAt, 0);
+  const both = kernels.evalSequence(H, K, paramsAt, packedAt, offsAt, idsAt + 200 * 4, count - 200, hAt, scratchAt, first);
 
   const views = viewsOf(Float64Array.from(params), layout);
   const state = new Float64Array(H);
@@ -171,20 +171,31 @@ test('adagradRange over any split of the parameters equals averageSlots + adagra
   t.true(mean.some((g) => g === 5 || g === -5), 'the test reaches the clip');
 });
 
-test('transposeMatrices fills W^T, U^T and V^T at their own offsets, whatever ranges it is given', (t) => {
+test('packMatrices fills the panels of W, U and V whatever ranges it is given, and nothing past their edges', (t) => {
   const H = 5;
   const K = 3;
   const layout = paramLayout({ H, K });
   const ws = workspace(1 << 20);
-  const { P, params, paramsT, transpose } = rnnModel(ws, H, K);
+  const { P, params, packed, pack } = rnnModel(ws, H, K);
   for (let i = 0; i < P; i++) params[i] = i + 1;
-  paramsT.fill(Number.NaN);
-  for (const [lo, hi] of [[0, 7], [7, 30], [30, 41], [41, P]]) transpose(lo, hi);
+  packed.fill(Number.NaN);
+  for (const [lo, hi] of [[0, 7], [7, 30], [30, 41], [41, P]]) pack(lo, hi);
   const { W, U, V } = viewsOf(params, layout);
-  const { W: WT, U: UT, V: VT } = viewsOf(paramsT, layout); // (H, H), (K, H), (H, K) in the same places
-  for (let i = 0; i < H; i++) for (let j = 0; j < H; j++) t.is(WT[j * H + i], W[i * H + j]);
-  for (let i = 0; i < H; i++) for (let k = 0; k < K; k++) t.is(UT[k * H + i], U[i * K + k]);
-  for (let k = 0; k < K; k++) for (let j = 0; j < H; j++) t.is(VT[j * K + k], V[k * H + j]);
+  // panel b of M (R, n): R rows of the four outputs 4b..4b+3; lanes past n are never read, nor written
+  const panels = (n: number, R: number, entry: (r: number, o: number) => number): number[] => {
+    const out: number[] = [];
+    for (let b = 0; b < Math.ceil(n / 4); b++) for (let r = 0; r < R; r++) for (let lane = 0; lane < 4; lane++) out.push(4 * b + lane < n ? entry(r, 4 * b + lane) : Number.NaN);
+    return out;
+  };
+  const expected = [
+    ...panels(H, H, (j, i) => W[i * H + j]), // W h: output i, input j
+    ...panels(H, H, (i, j) => W[i * H + j]), // W^T da
+    ...panels(H, K, (k, i) => U[i * K + k]), // U x
+    ...panels(K, H, (j, k) => V[k * H + j]), // V h
+    ...panels(H, K, (k, j) => V[k * H + j]), // V^T dy
+  ];
+  t.deepEqual(differences(packed, expected), []);
+  t.is(packed.length, expected.length);
 });
 
 test('createScorer scores a long text as one stream exactly as evaluate() does', (t) => {

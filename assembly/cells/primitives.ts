@@ -263,7 +263,7 @@ export function matvec2(out0: usize, out1: usize, init0: usize, init1: usize, M:
 /**
  * Panels: a matrix M (R, n) read as out (n) = init + Σ_r M[r, o] x[r] is packed four outputs at a
  * time, panel b holding its R rows of four contiguously: panel[b·4R + 4r + lane] = M[r, 4b + lane]
- * (0 past n). A product then streams through memory in order, whatever the matrix's row length;
+ * (lanes past n are neither written nor read). A product then streams through memory in order, whatever the matrix's row length;
  * a power-of-two row length had mapped every row of a column block to one cache set.
  */
 @inline export function panelEntries(n: i32, R: i32): i32 {

@@ -1,5 +1,5 @@
 import { GATES, maskSize, stackedLayout, stateSize, type StackedDims, type StackedLayout } from './cells/stacked-layout.js';
-import { kernelOffsets, panelCopies } from './cells/stacked-cell.js';
+import { kernelOffsets, stackedCopies } from './cells/stacked-cell.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.js';
 
 export { kernelOffsets };
@@ -49,7 +49,7 @@ export function createCellStream(dims: StackedDims, T: number, module: WebAssemb
   const lstm = dims.cell === 'lstm';
 
   // Sizes first, so that the memory is made once at its final size; every region 16-byte aligned.
-  const copies = panelCopies(layout);
+  const copies = stackedCopies(layout);
   const regions = {
     params: P * 8, grad: Math.ceil(n / 2) * P * 8, packed: copies.size * 8, offs: offsets.length * 4, table: copies.table.length * 4, ids: n * (T + 1) * 4,
     state: n * stateSize(dims) * 8, masks: n * maskSize(dims, T) * 8, losses: n * 8, scratch: 0,

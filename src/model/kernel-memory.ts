@@ -1,4 +1,4 @@
-import type { CellDescriptor, CellKernels, KernelSizes, ModelBuffers, ModelLayout, WeightCopies } from './cells/cell.js';
+import type { CellDescriptor, CellKernels, KernelSizes, ModelBuffers, ModelLayout } from './cells/cell.js';
 import type { Kernels } from './kernels.js';
 
 /**
@@ -7,14 +7,13 @@ import type { Kernels } from './kernels.js';
  * all place and call a model through here.
  */
 export interface ModelRegions extends ModelBuffers {
-  readonly copyKind: WeightCopies['kind'];
   readonly matrices: number; // the int32 table of WeightCopies
   readonly matrixCount: number;
   readonly offsCount: number;
 }
 
 /** int32 entries per row of a WeightCopies table. */
-const TABLE_ROW: Readonly<Record<WeightCopies['kind'], number>> = { transposes: 3, panels: 5 };
+const TABLE_ROW = 5;
 
 /** Hands out 16-byte aligned byte ranges from `start` on; `end` is where the last one ends. */
 export class RegionPlanner {
@@ -41,24 +40,22 @@ export function placeModel(planner: RegionPlanner, cell: CellDescriptor, layout:
   return {
     params: planner.take(layout.size * 8),
     copies: planner.take(copies.size * 8),
-    copyKind: copies.kind,
     offs: planner.take(offsCount * 4),
     offsCount,
     matrices: planner.take(copies.table.length * 4),
-    matrixCount: copies.table.length / TABLE_ROW[copies.kind],
+    matrixCount: copies.table.length / TABLE_ROW,
   };
 }
 
 /** Writes the tables the kernels find the tensors by; once, before any kernel runs. */
 export function writeModelTables(buffer: ArrayBufferLike, regions: ModelRegions, cell: CellDescriptor, layout: ModelLayout): void {
   new Int32Array(buffer, regions.offs, regions.offsCount).set(cell.kernelOffsets(layout));
-  new Int32Array(buffer, regions.matrices, regions.matrixCount * TABLE_ROW[regions.copyKind]).set(cell.weightCopies(layout).table);
+  new Int32Array(buffer, regions.matrices, regions.matrixCount * TABLE_ROW).set(cell.weightCopies(layout).table);
 }
 
 /** Refreshes the weights' copy from the parameters [lo, hi), which the kernels read. */
 export function refreshCopies(kernels: Kernels, regions: ModelRegions, lo: number, hi: number): void {
-  if (regions.copyKind === 'transposes') kernels.transposeMatrices(regions.matrices, regions.matrixCount, regions.params, regions.copies, lo, hi);
-  else kernels.packMatrices(regions.matrices, regions.matrixCount, regions.params, regions.copies, lo, hi);
+  kernels.packMatrices(regions.matrices, regions.matrixCount, regions.params, regions.copies, lo, hi);
 }
 
 /**

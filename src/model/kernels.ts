@@ -9,10 +9,10 @@ export interface Kernels {
   heapBase(): number;
   trainScratchBytes(H: number, K: number, T: number): number;
   evalScratchBytes(H: number, K: number): number;
-  // the vanilla RNN: offs is rnn-cell.ts's table (W, U, V, b, c), paramsT each matrix transposed at its own offset
-  trainStreams(H: number, K: number, T: number, P: number, params: number, paramsT: number, offs: number,
+  // the vanilla RNN: offs is rnn-cell.ts's table (W, U, V, b, c, then the panels' offsets in packed)
+  trainStreams(H: number, K: number, T: number, P: number, params: number, packed: number, offs: number,
     ids: number, hidden: number, grads: number, losses: number, scratch: number, G: number): void;
-  evalSequence(H: number, K: number, params: number, paramsT: number, offs: number,
+  evalSequence(H: number, K: number, params: number, packed: number, offs: number,
     ids: number, count: number, h: number, scratch: number, loss: number): number;
   adagradRange(params: number, mem: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
     eta: number, eps: number, scale: number, clip: number): void;
@@ -22,14 +22,12 @@ export interface Kernels {
   adamRange(params: number, m: number, v: number, slots: number, P: number, S: number, B: number, lo: number, hi: number,
     eta: number, eps: number, scale: number, clip: number, beta1: number, beta2: number, c1: number, c2: number): void;
   matVec(out: number, init: number, M: number, stride: number, x: number, n: number, R: number): void;
-  /** paramsT = each matrix of params transposed at its own offset, for the entries [lo, hi); table (count, 3) int32 (offset, rows, cols). */
-  transposeMatrices(table: number, count: number, params: number, paramsT: number, lo: number, hi: number): void;
   fillZero(p: number, bytes: number): void;
   /** The benchmark's SIMD peak probe: rounds x 32 float64 FLOPs from operands in the L1 cache. */
   simdPeakProbe(rounds: number, buffer: number): number;
   storeF64(p: number, value: number): void;
   // the gated cells (assembly/cells/): see src/model/cell-kernels.ts
-  /** The gated cells' packed copy (packMatrix); table (count, 5) int32 (offset, rows, cols, fwd, bwd). */
+  /** The packed copy of the weights (packMatrix); table (count, 5) int32 (offset, rows, cols, fwd, bwd). */
   packMatrices(table: number, count: number, params: number, packed: number, lo: number, hi: number): void;
   lstmScratchBytes(count: number, L: number, H: number, K: number, T: number): number;
   lstmLoss(L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,

@@ -45,12 +45,10 @@ export interface ModelBuffers {
 
 /**
  * The copy of the weight matrices that the kernels read, refreshed from the parameters after every
- * update: each matrix transposed at its own offset (table rows (offset, rows, cols), size P), or
- * packed in panels for the products (rows (offset, rows, cols, fwd, bwd), assembly/cells/primitives.ts).
+ * update: packed in panels for the products (panels.ts; assembly/cells/primitives.ts packMatrix).
  */
 export interface WeightCopies {
-  readonly kind: 'transposes' | 'panels';
-  readonly table: Int32Array;
+  readonly table: Int32Array; // rows of (offset, rows, cols, fwd, bwd)
   readonly size: number; // float64 entries
 }
 
@@ -154,11 +152,6 @@ export function tensorSpec(layout: ModelLayout, name: string): TensorSpec {
   const spec = layout.specs.find((s) => s.name === name);
   if (spec === undefined) throw new Error(`the ${layout.dims.cell} layout has no tensor named ${name}`);
   return spec;
-}
-
-/** (offset, rows, cols) of every matrix, for the kernels' transposeMatrices: each is transposed at its own offset. */
-export function matrixTable(layout: ModelLayout): Int32Array {
-  return Int32Array.from(layout.specs.filter((s) => s.shape.length === 2).flatMap((s) => [s.offset, s.shape[0], s.shape[1]]));
 }
 
 export function product(shape: readonly number[]): number {

@@ -2,11 +2,12 @@ import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
 import { rnnStepper } from '../sample.js';
-import { matrixTable, tensorSpec, type CellDescriptor, type ModelDims } from './cell.js';
+import { tensorSpec, type CellDescriptor, type ModelDims, type ModelLayout } from './cell.js';
+import { panelCopies, panelPlan } from './panels.js';
 
 /**
  * The seed's vanilla RNN, one layer: h_t = tanh(W h_{t-1} + U x_t + b), o_t = V h_t + c. Its math
- * is src/model/rnn.ts, its kernels assembly/kernels.ts (two streams per call, sharing each weight
+ * is src/model/rnn.ts, its kernels assembly/kernels.ts (four streams per call, sharing each weight
  * load), its init the seed's N(0, 0.01^2) with zero biases.
  */
 export const rnnCell: CellDescriptor = {
@@ -43,22 +44,27 @@ export const rnnCell: CellDescriptor = {
       },
     };
   },
-  // the table assembly/kernels.ts reads: W, U, V, b, c
-  kernelOffsets: (layout) => Int32Array.from(['W', 'U', 'V', 'b', 'c'], (name) => tensorSpec(layout, name).offset),
-  // the kernels read each matrix transposed, at its own offset
-  weightCopies: (layout) => ({ kind: 'transposes', table: matrixTable(layout), size: layout.size }),
+  // the table assembly/kernels.ts reads: W, U, V, b, c in the parameters, then W's, U's and V's panels
+  kernelOffsets: (layout) => {
+    const panels = new Map(rnnPanels(layout).entries.map((e) => [e.name, e]));
+    const at = (name: string): number => tensorSpec(layout, name).offset;
+    const W = panels.get('W')!;
+    const V = panels.get('V')!;
+    return Int32Array.from([at('W'), at('U'), at('V'), at('b'), at('c'), W.fwd, W.bwd, panels.get('U')!.fwd, V.fwd, V.bwd]);
+  },
+  weightCopies: (layout) => panelCopies(rnnPanels(layout)),
   kernelSizes: (kernels, { H, K }, T) => ({
-    groupStreams: 2,
-    groupScratch: 2 * kernels.trainScratchBytes(H, K, T),
+    groupStreams: 4,
+    groupScratch: kernels.trainScratchBytes(H, K, T),
     scoreChunk: 4096,
     scoreScratch: kernels.evalScratchBytes(H, K),
   }),
-  bindKernels: (kernels, layout, T, { params, copies: paramsT, offs }) => {
+  bindKernels: (kernels, layout, T, { params, copies, offs }) => {
     const { H, K } = layout.dims;
     const P = layout.size;
     return {
-      trainGroup: (at, n) => kernels.trainStreams(H, K, T, P, params, paramsT, offs, at.ids, at.state, at.grad, at.losses, at.scratch, n),
-      score: (at, n, loss) => kernels.evalSequence(H, K, params, paramsT, offs, at.ids, n, at.state, at.scratch, loss),
+      trainGroup: (at, n) => kernels.trainStreams(H, K, T, P, params, copies, offs, at.ids, at.state, at.grad, at.losses, at.scratch, n),
+      score: (at, n, loss) => kernels.evalSequence(H, K, params, copies, offs, at.ids, n, at.state, at.scratch, loss),
     };
   },
   createStepper: (params, layout) => {
@@ -66,6 +72,11 @@ export const rnnCell: CellDescriptor = {
     return rnnStepper(viewsOf(params, paramLayout(dims)), dims);
   },
 };
+
+/** W h and W^T da, U x (one-hot: a column), V h and V^T dy. */
+function rnnPanels(layout: ModelLayout): ReturnType<typeof panelPlan> {
+  return panelPlan(layout, [['W', true], ['U', false], ['V', true]]);
+}
 
 function rnnDims({ H, K }: ModelDims): { H: number; K: number } {
   return { H, K };

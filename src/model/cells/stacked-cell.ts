@@ -1,5 +1,6 @@
 import type { Kernels } from '../kernels.js';
 import type { CellDescriptor, CellKernels, ModelBuffers, ModelDims, ModelLayout, WeightCopies } from './cell.js';
+import { panelCopies, panelPlan } from './panels.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
 
 /** Predictions per scoring call of a gated cell: its scratch grows with them. */
@@ -61,7 +62,7 @@ export function gatedCell<W>(
       };
     },
     kernelOffsets: (layout) => kernelOffsets(layout),
-    weightCopies: (layout) => panelCopies(layout),
+    weightCopies: (layout) => stackedCopies(layout),
     kernelSizes: (kernels, dims, T) => ({
       groupStreams: GROUP_STREAMS,
       groupScratch: kernels[kernelNames.scratchBytes](GROUP_STREAMS, dims.L, dims.H, dims.K, T),
@@ -113,45 +114,17 @@ function bindGated(kernels: Kernels, names: GatedKernelNames, layout: ModelLayou
   };
 }
 
-/**
- * Where the packed copy holds each weight matrix's panels (assembly/cells/primitives.ts): the
- * forward form for W x, the backward form for W^T y, in float64 entries from the copy's start.
- * Layer 0's input weights have no backward form: nothing lies below them.
- */
-interface PanelEntry {
-  readonly name: string;
-  readonly offset: number;
-  readonly rows: number;
-  readonly cols: number;
-  readonly fwd: number;
-  readonly bwd: number; // -1: none
+/** The gated cells' matrices in panels: every layer's two and V; layer 0's W_ih has no product below it to serve. */
+function stackedPanels(layout: ModelLayout | StackedLayout): ReturnType<typeof panelPlan> {
+  const matrices: [string, boolean][] = [];
+  for (let l = 0; l < layout.dims.L; l++) matrices.push([`weight_ih_l${l}`, l > 0], [`weight_hh_l${l}`, true]);
+  matrices.push(['V', true]);
+  return panelPlan(layout, matrices);
 }
 
-function panelPlan(layout: ModelLayout | StackedLayout): { entries: PanelEntry[]; size: number } {
-  const panels = (n: number, R: number): number => Math.ceil(n / 4) * 4 * R;
-  const entries: PanelEntry[] = [];
-  let size = 0;
-  const place = (name: string, backward: boolean): void => {
-    const spec = layout.specs.find((s) => s.name === name);
-    if (spec === undefined) throw new Error(`the layout table has no tensor named ${name}`);
-    const [rows, cols] = spec.shape;
-    const fwd = size;
-    size += panels(rows, cols);
-    const bwd = backward ? size : -1;
-    if (backward) size += panels(cols, rows);
-    entries.push({ name, offset: spec.offset, rows, cols, fwd, bwd });
-  };
-  for (let l = 0; l < layout.dims.L; l++) {
-    place(`weight_ih_l${l}`, l > 0);
-    place(`weight_hh_l${l}`, true);
-  }
-  place('V', true);
-  return { entries, size };
-}
-
-export function panelCopies(layout: ModelLayout | StackedLayout): WeightCopies {
-  const { entries, size } = panelPlan(layout);
-  return { kind: 'panels', table: Int32Array.from(entries.flatMap((e) => [e.offset, e.rows, e.cols, e.fwd, e.bwd])), size };
+/** The packed copy's table and size for a stack of gated layers. */
+export function stackedCopies(layout: ModelLayout | StackedLayout): WeightCopies {
+  return panelCopies(stackedPanels(layout));
 }
 
 /**
@@ -167,7 +140,7 @@ export function kernelOffsets(layout: ModelLayout | StackedLayout): Int32Array {
     if (at === undefined) throw new Error(`the layout table has no tensor named ${tensor}`);
     return at;
   };
-  const panels = new Map(panelPlan(layout).entries.map((e) => [e.name, e]));
+  const panels = new Map(stackedPanels(layout).entries.map((e) => [e.name, e]));
   const table: number[] = [];
   for (let l = 0; l < layout.dims.L; l++) {
     const ih = panels.get(`weight_ih_l${l}`)!;

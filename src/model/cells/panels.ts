@@ -1,0 +1,38 @@
+import type { ModelLayout, WeightCopies } from './cell.js';
+
+/**
+ * Where the packed copy holds each weight matrix's panels (assembly/cells/primitives.ts
+ * packMatrix): the forward form for W x, and where a product needs it the backward form for
+ * W^T y, in float64 entries from the copy's start.
+ */
+export interface PanelEntry {
+  readonly name: string;
+  readonly offset: number; // in the parameters
+  readonly rows: number;
+  readonly cols: number;
+  readonly fwd: number;
+  readonly bwd: number; // -1: none
+}
+
+/** The panels of the named matrices, in order: [name, whether the backward form is needed]. */
+export function panelPlan(layout: Pick<ModelLayout, 'specs'>, matrices: readonly (readonly [string, boolean])[]): { entries: PanelEntry[]; size: number } {
+  const panels = (n: number, R: number): number => Math.ceil(n / 4) * 4 * R;
+  const entries: PanelEntry[] = [];
+  let size = 0;
+  for (const [name, backward] of matrices) {
+    const spec = layout.specs.find((s) => s.name === name);
+    if (spec === undefined || spec.shape.length !== 2) throw new Error(`the layout table has no matrix named ${name}`);
+    const [rows, cols] = spec.shape;
+    const fwd = size;
+    size += panels(rows, cols);
+    const bwd = backward ? size : -1;
+    if (backward) size += panels(cols, rows);
+    entries.push({ name, offset: spec.offset, rows, cols, fwd, bwd });
+  }
+  return { entries, size };
+}
+
+/** The copy's table for packMatrices, rows of (offset, rows, cols, fwd, bwd), and its size. */
+export function panelCopies(plan: { entries: readonly PanelEntry[]; size: number }): WeightCopies {
+  return { table: Int32Array.from(plan.entries.flatMap((e) => [e.offset, e.rows, e.cols, e.fwd, e.bwd])), size: plan.size };
+}
