@@ -614,85 +614,26 @@ function sigmoid2(x: v128): v128 {
 
 /**
  * out (n, m), rows ldo apart, += A[t] (n) outer B[t] (m) for t from T-1 down to 0, with A (T, n)
- * and B (T, m) read at row strides lda and ldb: each entry starts from its own value and adds one
- * term per step, in BPTT's order, as the reference's `dW[r, j] += d[r] * x[j]` does step after step.
- * outerAddStreams is the fast path; this one serves its edges.
+ * and B (T, m) read at row strides lda and ldb, each entry adding its terms in that order: the
+ * edges that outerAddStreams's tiles leave (one row, or fewer than eight columns), two columns a
+ * lane pair.
  */
 function outerAdd(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32, ldo: i32): void {
   const aRow = <usize>lda << 3;
   const bRow = <usize>ldb << 3;
-  let i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const o0 = at(out, i * ldo);
-    const o1 = at(out, (i + 1) * ldo);
-    let j = 0;
-    for (; j + 8 <= m; j += 8) {
-      const p0 = at(o0, j);
-      const p1 = at(o1, j);
-      let c00 = v128.load(p0), c01 = v128.load(p0, 16), c02 = v128.load(p0, 32), c03 = v128.load(p0, 48);
-      let c10 = v128.load(p1), c11 = v128.load(p1, 16), c12 = v128.load(p1, 32), c13 = v128.load(p1, 48);
-      let a = at(A, (T - 1) * lda + i);
-      let b = at(B, (T - 1) * ldb + j);
-      for (let t = T - 1; t >= 0; t--) {
-        const s0 = v128.load64_splat(a);
-        const s1 = v128.load64_splat(a, 8);
-        const v0 = v128.load(b);
-        const v1 = v128.load(b, 16);
-        const v2 = v128.load(b, 32);
-        const v3 = v128.load(b, 48);
-        c00 = f64x2.add(c00, f64x2.mul(s0, v0));
-        c01 = f64x2.add(c01, f64x2.mul(s0, v1));
-        c02 = f64x2.add(c02, f64x2.mul(s0, v2));
-        c03 = f64x2.add(c03, f64x2.mul(s0, v3));
-        c10 = f64x2.add(c10, f64x2.mul(s1, v0));
-        c11 = f64x2.add(c11, f64x2.mul(s1, v1));
-        c12 = f64x2.add(c12, f64x2.mul(s1, v2));
-        c13 = f64x2.add(c13, f64x2.mul(s1, v3));
-        a -= aRow;
-        b -= bRow;
-      }
-      v128.store(p0, c00);
-      v128.store(p0, c01, 16);
-      v128.store(p0, c02, 32);
-      v128.store(p0, c03, 48);
-      v128.store(p1, c10);
-      v128.store(p1, c11, 16);
-      v128.store(p1, c12, 32);
-      v128.store(p1, c13, 48);
-    }
-    for (; j < m; j += 2) {
-      const two = j + 2 <= m;
-      const p0 = at(o0, j);
-      const p1 = at(o1, j);
-      let c0 = ld(p0, two);
-      let c1 = ld(p1, two);
-      let a = at(A, (T - 1) * lda + i);
-      let b = at(B, (T - 1) * ldb + j);
-      for (let t = T - 1; t >= 0; t--) {
-        const v = ld(b, two);
-        c0 = f64x2.add(c0, f64x2.mul(v128.load64_splat(a), v));
-        c1 = f64x2.add(c1, f64x2.mul(v128.load64_splat(a, 8), v));
-        a -= aRow;
-        b -= bRow;
-      }
-      st(p0, c0, two);
-      st(p1, c1, two);
-    }
-  }
-  for (; i < n; i++) {
-    const o0 = at(out, i * ldo);
+  for (let i = 0; i < n; i++) {
+    const row = at(out, i * ldo);
     for (let j = 0; j < m; j += 2) {
       const two = j + 2 <= m;
-      const p0 = at(o0, j);
-      let c0 = ld(p0, two);
+      let c = ld(at(row, j), two);
       let a = at(A, (T - 1) * lda + i);
       let b = at(B, (T - 1) * ldb + j);
       for (let t = T - 1; t >= 0; t--) {
-        c0 = f64x2.add(c0, f64x2.mul(v128.load64_splat(a), ld(b, two)));
+        c = f64x2.add(c, f64x2.mul(v128.load64_splat(a), ld(b, two)));
         a -= aRow;
         b -= bRow;
       }
-      st(p0, c0, two);
+      st(at(row, j), c, two);
     }
   }
 }
