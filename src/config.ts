@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { CheckpointOptions } from './checkpoint/index.js';
 import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
@@ -195,4 +196,15 @@ export function flagName(field: string): string {
 
 function camel(name: string): string {
   return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** What a checkpoint keeps of the run's options: those that change the math, and the schedule's horizon. */
+export function checkpointOptions(c: TrainConfig, lrHorizon: number): CheckpointOptions {
+  return {
+    seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
+    clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout,
+    lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
+    epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
+    checkpointEvery: c.checkpointEvery, threads: c.threads,
+  };
 }

@@ -8,6 +8,7 @@ import { instantiateKernels } from '../src/model/kernels.js';
 import { idsArrayFor } from '../src/symbols.js';
 import { arrive, awaitAll, Command, Field, waitWhileEqual, WINDOW_STEPS } from '../src/train/control.js';
 import { wrapPosition } from '../src/train/plan.js';
+import { meanLoss } from '../src/train/window.js';
 import { bindOptimizer, groupBuffers, scoreBuffers } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 import type { GroupBuffers } from '../src/model/cells/cell.js';
@@ -92,9 +93,7 @@ function endOfStep(row: number): void {
   }
   stepEnds[row] = performance.timeOrigin + performance.now();
   for (const field of [Field.stepArrived, Field.arrived, Field.nextGroup, Field.nextChunk, Field.nextNormChunk, Field.normed]) Atomics.store(ctl, field, 0);
-  let loss = 0;
-  for (let s = 0; s < B; s++) loss += losses[row * B + s];
-  if (Atomics.load(ctl, Field.stopRequested) !== 0 || !Number.isFinite(loss / B)) Atomics.store(ctl, Field.windowEnd, row + 1);
+  if (Atomics.load(ctl, Field.stopRequested) !== 0 || !Number.isFinite(meanLoss(losses, row, B))) Atomics.store(ctl, Field.windowEnd, row + 1);
   Atomics.store(ctl, Field.completed, row + 1);
   Atomics.notify(ctl, Field.completed);
 }

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { GroupBuffers, KernelSizes, ModelDims, ScoreBuffers } from '../model/cells/cell.js';
-import { MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
+import { createKernelMemory, MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
 import { UPDATE_CHUNK, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
 import { WINDOW_STEPS } from './control.js';
@@ -161,5 +161,15 @@ export function bindOptimizer(
           all[at + StepScalar.eta], s.eps, scale, s.clip, s.beta1, s.beta2, all[at + StepScalar.c1], all[at + StepScalar.c2],
         );
       };
+  }
+}
+
+/** The shared memory; a size this machine cannot hold is the user's to change. */
+export function allocateMemory(bytes: number): WebAssembly.Memory {
+  try {
+    return createKernelMemory(bytes);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UserError(`cannot allocate ${(bytes / 2 ** 30).toFixed(1)} GiB of shared memory for training (use a smaller --hidden, fewer --layers or fewer --streams)`, { cause: error });
   }
 }

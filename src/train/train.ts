@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { corpusFingerprint, saveCheckpoint, type CheckpointData, type CheckpointOptions, type LossPoint } from '../checkpoint/index.js';
-import type { TrainConfig } from '../config.js';
+import { corpusFingerprint, saveCheckpoint, type CheckpointData, type LossPoint } from '../checkpoint/index.js';
+import { checkpointOptions, type TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
-import { TrainingError, UserError } from '../errors.js';
+import { TrainingError } from '../errors.js';
 import { HistoryLog, RECENT_STEPS, TrailingMean } from '../history/index.js';
 import { modelLayout, stateLength, type ModelDims } from '../model/cells/cell.js';
 import { cellNamed } from '../model/cells/registry.js';
@@ -17,9 +17,9 @@ import { visibleText } from '../visible-text.js';
 import { planStreams, wrapPosition } from './plan.js';
 import { createControl, WINDOW_STEPS } from './control.js';
 import { createTrainPool } from './pool.js';
-import { planMemory, sharedArrays, STEP_SCALARS, StepScalar, type MemoryShape } from './shared-memory.js';
-import { adamCorrections, stateBuffers } from '../model/optimizers.js';
-import { learningRate } from './schedule.js';
+import { allocateMemory, planMemory, sharedArrays, type MemoryShape } from './shared-memory.js';
+import { stateBuffers } from '../model/optimizers.js';
+import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
 const HISTORY_EVERY = 10;
@@ -203,7 +203,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     let stoppedEarly: TrainResult['stoppedEarly'];
     const started = performance.now();
     const firstStep = step;
-    /** Seconds inside pool.step this session: the rate and the ETA leave evaluations, samples and saves out. */
+    /** Seconds of training this session, to each step's end: the rate and the ETA leave evaluations, samples and saves out. */
     let trainingSeconds = 0;
     const charsPerSec = (): number => (trainingSeconds > 0 ? ((step - firstStep) * B * T) / trainingSeconds : 0);
     const report = (): void => {
@@ -213,11 +213,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         trainingSeconds, charsPerSec: charsPerSec(),
       });
     };
-    /** The step after `from` at which this thread must act: sample, evaluate, checkpoint or end. */
-    const windowEnd = (from: number): number => {
-      const next = (every: number): number => (every > 0 ? (Math.floor(from / every) + 1) * every : Infinity);
-      return Math.min(totalSteps, from + WINDOW_STEPS, next(config.sampleEvery), trackVal ? next(config.evalEvery) : Infinity, next(config.checkpointEvery));
-    };
+    const windowLimits = { totalSteps, maxSteps: WINDOW_STEPS, every: [config.sampleEvery, trackVal ? config.evalEvery : 0, config.checkpointEvery] };
     const stopWindow = (): void => pool.requestStop();
     signal?.addEventListener('abort', stopWindow);
     reporter.startTraining(totalSteps, step);
@@ -236,17 +232,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       // The workers run the steps up to the next one that needs this thread, keeping step among
       // themselves; the coordinator sets each step's update (its learning rate, and Adam's bias
       // corrections for update step + 1) beforehand, and follows the losses as they come.
-      const count = windowEnd(step) - step;
-      let at = { position, epoch };
-      for (let row = 0; row < count; row++) {
-        at = wrapPosition(at.position, at.epoch, T, plan.streamLength);
-        const scalars = stepScalars.subarray(row * STEP_SCALARS, (row + 1) * STEP_SCALARS);
-        scalars[StepScalar.eta] = learningRate(schedule, step + row, at.epoch);
-        const { c1, c2 } = adamCorrections(step + row + 1, config.beta1, config.beta2);
-        scalars[StepScalar.c1] = c1;
-        scalars[StepScalar.c2] = c2;
-        at = { position: at.position + T, epoch: at.epoch };
-      }
+      const count = windowEnd(step, windowLimits) - step;
+      writeStepScalars(stepScalars, schedule, { step, position, epoch, count, seqLength: T, streamLength: plan.streamLength });
       const windowStarted = performance.now();
       const secondsBefore = trainingSeconds;
       let row = 0;
@@ -255,9 +242,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       const follow = (completed: number): void => {
         for (; row < completed && diverged === undefined; row++) {
           if (row > 0) ({ position, epoch } = wrapPosition(position, epoch, T, plan.streamLength));
-          let loss = 0;
-          for (let s = 0; s < B; s++) loss += losses[row * B + s];
-          loss /= B;
+          const loss = meanLoss(losses, row, B);
           position += T;
           step++;
           if (!Number.isFinite(loss)) {
@@ -299,24 +284,4 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   } finally {
     await pool.destroy();
   }
-}
-
-/** The shared memory; a size this machine cannot hold is the user's to change. */
-function allocateMemory(bytes: number): WebAssembly.Memory {
-  try {
-    return createKernelMemory(bytes);
-  } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
-    throw new UserError(`cannot allocate ${(bytes / 2 ** 30).toFixed(1)} GiB of shared memory for training (use a smaller --hidden, fewer --layers or fewer --streams)`, { cause: error });
-  }
-}
-
-function checkpointOptions(c: TrainConfig, lrHorizon: number): CheckpointOptions {
-  return {
-    seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
-    clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout,
-    lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
-    epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
-    checkpointEvery: c.checkpointEvery, threads: c.threads,
-  };
 }

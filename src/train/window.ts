@@ -1,0 +1,42 @@
+import { adamCorrections } from '../model/optimizers.js';
+import { wrapPosition } from './plan.js';
+import { learningRate, type ScheduleSettings } from './schedule.js';
+import { STEP_SCALARS, StepScalar } from './shared-memory.js';
+
+// A window: the steps the workers run on their own between two points where the coordinator
+// must act (control.ts). These are the pure parts both sides agree on.
+
+/** The step after `from` at which the coordinator must act: a sample, an evaluation, a checkpoint or the end (every 0: never). */
+export function windowEnd(from: number, limits: { totalSteps: number; maxSteps: number; every: readonly number[] }): number {
+  const next = (every: number): number => (every > 0 ? (Math.floor(from / every) + 1) * every : Infinity);
+  return Math.min(limits.totalSteps, from + limits.maxSteps, ...limits.every.map(next));
+}
+
+/**
+ * Each step's update for the `count` steps of a window from run step `step` at `position` and
+ * `epoch` (after the first step's wrap), a row of stepScalars each: the learning rate, and Adam's
+ * bias corrections for update step + 1. The epochs are followed as the workers will wrap them.
+ */
+export function writeStepScalars(
+  stepScalars: Float64Array,
+  settings: ScheduleSettings & { readonly beta1: number; readonly beta2: number },
+  window: { step: number; position: number; epoch: number; count: number; seqLength: number; streamLength: number },
+): void {
+  let at = { position: window.position, epoch: window.epoch };
+  for (let row = 0; row < window.count; row++) {
+    at = wrapPosition(at.position, at.epoch, window.seqLength, window.streamLength);
+    const scalars = stepScalars.subarray(row * STEP_SCALARS, (row + 1) * STEP_SCALARS);
+    scalars[StepScalar.eta] = learningRate(settings, window.step + row, at.epoch);
+    const { c1, c2 } = adamCorrections(window.step + row + 1, settings.beta1, settings.beta2);
+    scalars[StepScalar.c1] = c1;
+    scalars[StepScalar.c2] = c2;
+    at = { position: at.position + window.seqLength, epoch: at.epoch };
+  }
+}
+
+/** The mean over the B streams of the window's step `row`'s losses (nats per sequence), summed in stream order. */
+export function meanLoss(losses: Float64Array, row: number, B: number): number {
+  let loss = 0;
+  for (let s = 0; s < B; s++) loss += losses[row * B + s];
+  return loss / B;
+}
