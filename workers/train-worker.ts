@@ -117,12 +117,12 @@ function normScale(pairs: number): number {
 function evaluate(worker: number): void {
   const at = scoreBuffers(plan, worker);
   const chunk = new Int32Array(buffer, at.ids, plan.sizes.scoreChunk + 1);
-  const state = new Float64Array(buffer, at.state, shape.S);
+  const scoreState = new Float64Array(buffer, at.state, shape.S);
   const stopped = (): boolean => Atomics.load(ctl, Field.abort) !== 0;
   for (let e = Atomics.add(ctl, Field.nextSegment, 1); e < setup.evalSegments.length; e = Atomics.add(ctl, Field.nextSegment, 1)) {
     if (stopped()) return;
     const { start, count } = setup.evalSegments[e];
-    state.fill(0);
+    scoreState.fill(0);
     evalLosses[e] = scoreStream(cell, plan.sizes, at, chunk, corpus, start, count, stopped);
   }
 }
