@@ -1,4 +1,6 @@
-// The training, evaluation and sampling hot loops, compiled to WebAssembly SIMD by AssemblyScript.
+// The training, evaluation and sampling hot loops, compiled to WebAssembly SIMD by AssemblyScript:
+// this file is the float64 module's entry, kernels-f32.ts the float32 one's (assembly/build.mjs).
+// The vanilla RNN below is float64 only; the gated cells and the optimizers are built in both.
 //
 // Every kernel does the same float64 operations in the same order as the reference in
 // src/model/rnn.ts and src/model/adagrad.ts, so the results are bit-identical to it: SIMD lanes
@@ -13,7 +15,9 @@
 // W_F, W_B, U_F, V_F, V_B, the offsets in the packed copy of the panels the products read
 // (primitives.ts packMatrix): W h and W^T da, U x, V h and V^T dy.
 
-import { at, F64, idAt, matvec, outerAddStreams, packMatrix, panelColumn, product, rowsAdd, softmaxLoss, splat, tanh, tanh2 } from './cells/primitives';
+import { splat, tanh, tanh2 } from './cells/math64';
+import { SHIFT, addLanes, vadd, vbroadcast, vmul, vsplat, wide, wide2 } from './precision';
+import { at, at64, F64, idAt, matvec, outerAddStreams, packMatrix, panelColumn, product, rowsAdd, softmaxLoss } from './cells/primitives';
 import { packBytes, tensor } from './cells/stacked';
 
 const W_ = 0;
@@ -215,16 +219,17 @@ export function evalSequence(
 }
 
 /**
- * Two entries' gradients from p: the S slots (S, P) summed in slot order, divided by the B
- * streams, times scale (the global-norm clip's; 1 leaves every bit alone), clipped.
+ * Two entries' gradients from p: the S slots (S, P) of reals summed in float64 in slot order,
+ * divided by the B streams, times scale (the global-norm clip's; 1 leaves every bit alone), clipped.
+ * The parameters and the optimizer's state are float64 in either build.
  */
 @inline function meanGradient2(slots: usize, p: i32, P: i32, S: i32, B: i32, scale: f64, clip: f64): v128 {
-  const slotBytes = <usize>P << 3;
-  let s = at(slots, p);
-  let g = v128.load(s);
+  const slotBytes = <usize>P << SHIFT;
+  let s = slots + (<usize>p << SHIFT);
+  let g = wide2(s);
   for (let k = 1; k < S; k++) {
     s += slotBytes;
-    g = f64x2.add(g, v128.load(s));
+    g = f64x2.add(g, wide2(s));
   }
   if (B > 1) g = f64x2.div(g, f64x2.splat(<f64>B));
   if (scale != 1) g = f64x2.mul(g, f64x2.splat(scale));
@@ -233,8 +238,8 @@ export function evalSequence(
 
 /** meanGradient2 for one entry. */
 @inline function meanGradient(slots: usize, p: i32, P: i32, S: i32, B: i32, scale: f64, clip: f64): f64 {
-  let g = load<f64>(at(slots, p));
-  for (let k = 1; k < S; k++) g += load<f64>(at(slots, k * P + p));
+  let g = wide(slots + (<usize>p << SHIFT));
+  for (let k = 1; k < S; k++) g += wide(slots + (<usize>(k * P + p) << SHIFT));
   if (B > 1) g /= <f64>B;
   if (scale != 1) g *= scale;
   if (g > clip) g = clip;
@@ -268,15 +273,15 @@ export function adagradRange(
   let p = lo;
   for (; p + 2 <= hi; p += 2) {
     const g = meanGradient2(slots, p, P, S, B, scale, clip);
-    const m = f64x2.add(v128.load(at(mem, p)), f64x2.mul(g, g));
-    v128.store(at(mem, p), m);
-    v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), f64x2.div(f64x2.mul(etas, g), f64x2.sqrt(f64x2.add(m, epss)))));
+    const m = f64x2.add(v128.load(at64(mem, p)), f64x2.mul(g, g));
+    v128.store(at64(mem, p), m);
+    v128.store(at64(params, p), f64x2.sub(v128.load(at64(params, p)), f64x2.div(f64x2.mul(etas, g), f64x2.sqrt(f64x2.add(m, epss)))));
   }
   for (; p < hi; p++) {
     const g = meanGradient(slots, p, P, S, B, scale, clip);
-    const m = load<f64>(at(mem, p)) + g * g;
-    store<f64>(at(mem, p), m);
-    store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * g) / Math.sqrt(m + eps));
+    const m = load<f64>(at64(mem, p)) + g * g;
+    store<f64>(at64(mem, p), m);
+    store<f64>(at64(params, p), load<f64>(at64(params, p)) - (eta * g) / Math.sqrt(m + eps));
   }
 }
 
@@ -288,16 +293,16 @@ export function rmspropRange(
   let p = lo;
   for (; p + 2 <= hi; p += 2) {
     const g = meanGradient2(slots, p, P, S, B, scale, clip);
-    const m = f64x2.add(f64x2.mul(f64x2.splat(decay), v128.load(at(ms, p))), f64x2.mul(f64x2.splat(rest), f64x2.mul(g, g)));
-    v128.store(at(ms, p), m);
+    const m = f64x2.add(f64x2.mul(f64x2.splat(decay), v128.load(at64(ms, p))), f64x2.mul(f64x2.splat(rest), f64x2.mul(g, g)));
+    v128.store(at64(ms, p), m);
     const step = f64x2.div(f64x2.mul(f64x2.splat(eta), g), f64x2.add(f64x2.sqrt(m), f64x2.splat(eps)));
-    v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), step));
+    v128.store(at64(params, p), f64x2.sub(v128.load(at64(params, p)), step));
   }
   for (; p < hi; p++) {
     const g = meanGradient(slots, p, P, S, B, scale, clip);
-    const m = decay * load<f64>(at(ms, p)) + rest * (g * g);
-    store<f64>(at(ms, p), m);
-    store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * g) / (Math.sqrt(m) + eps));
+    const m = decay * load<f64>(at64(ms, p)) + rest * (g * g);
+    store<f64>(at64(ms, p), m);
+    store<f64>(at64(params, p), load<f64>(at64(params, p)) - (eta * g) / (Math.sqrt(m) + eps));
   }
 }
 
@@ -314,21 +319,21 @@ export function adamRange(
   let p = lo;
   for (; p + 2 <= hi; p += 2) {
     const g = meanGradient2(slots, p, P, S, B, scale, clip);
-    const m2 = f64x2.add(f64x2.mul(f64x2.splat(beta1), v128.load(at(m, p))), f64x2.mul(f64x2.splat(rest1), g));
-    const v2 = f64x2.add(f64x2.mul(f64x2.splat(beta2), v128.load(at(v, p))), f64x2.mul(f64x2.splat(rest2), f64x2.mul(g, g)));
-    v128.store(at(m, p), m2);
-    v128.store(at(v, p), v2);
+    const m2 = f64x2.add(f64x2.mul(f64x2.splat(beta1), v128.load(at64(m, p))), f64x2.mul(f64x2.splat(rest1), g));
+    const v2 = f64x2.add(f64x2.mul(f64x2.splat(beta2), v128.load(at64(v, p))), f64x2.mul(f64x2.splat(rest2), f64x2.mul(g, g)));
+    v128.store(at64(m, p), m2);
+    v128.store(at64(v, p), v2);
     const num = f64x2.mul(f64x2.splat(eta), f64x2.div(m2, f64x2.splat(c1)));
     const den = f64x2.add(f64x2.sqrt(f64x2.div(v2, f64x2.splat(c2))), f64x2.splat(eps));
-    v128.store(at(params, p), f64x2.sub(v128.load(at(params, p)), f64x2.div(num, den)));
+    v128.store(at64(params, p), f64x2.sub(v128.load(at64(params, p)), f64x2.div(num, den)));
   }
   for (; p < hi; p++) {
     const g = meanGradient(slots, p, P, S, B, scale, clip);
-    const mm = beta1 * load<f64>(at(m, p)) + rest1 * g;
-    const vv = beta2 * load<f64>(at(v, p)) + rest2 * (g * g);
-    store<f64>(at(m, p), mm);
-    store<f64>(at(v, p), vv);
-    store<f64>(at(params, p), load<f64>(at(params, p)) - (eta * (mm / c1)) / (Math.sqrt(vv / c2) + eps));
+    const mm = beta1 * load<f64>(at64(m, p)) + rest1 * g;
+    const vv = beta2 * load<f64>(at64(v, p)) + rest2 * (g * g);
+    store<f64>(at64(m, p), mm);
+    store<f64>(at64(v, p), vv);
+    store<f64>(at64(params, p), load<f64>(at64(params, p)) - (eta * (mm / c1)) / (Math.sqrt(vv / c2) + eps));
   }
 }
 
@@ -351,36 +356,38 @@ export function packMatrices(table: usize, count: i32, params: usize, packed: us
   }
 }
 
+export { roundWeights } from './cells/primitives';
+
 export { lstmScratchBytes, lstmLoss, lstmLossAndGrad } from './cells/lstm';
 export { gruScratchBytes, gruLoss, gruLossAndGrad } from './cells/gru';
 
 /**
  * The benchmark's yardstick for "fraction of SIMD peak": product4's inner loop (primitives.ts)
  * with every operand in the L1 cache: per pass, two vector loads, four broadcasts and eight
- * independent f64x2 multiply-and-add accumulations (no fused multiply-add in WebAssembly SIMD),
- * 32 FLOPs, reading 64 bytes at `buffer` again and again. The time measures how fast one core
- * issues the products' arithmetic when memory costs nothing. Returns a lane of the result so that
- * nothing is optimised away.
+ * independent multiply-and-add accumulations (no fused multiply-add in WebAssembly SIMD) of LANES
+ * reals, 16·LANES FLOPs, reading the 64 bytes at `buffer` again and again. The time measures how
+ * fast one core issues the products' arithmetic when memory costs nothing. Returns the sum of the
+ * lanes so that nothing is optimised away.
  */
 export function simdPeakProbe(rounds: i32, buffer: usize): f64 {
-  const zero = f64x2.splat(0);
+  const zero = vsplat(0);
   let a0 = zero, a1 = zero, b0 = zero, b1 = zero, c0 = zero, c1 = zero, d0 = zero, d1 = zero;
   for (let r = 0; r < rounds; r++) {
     const v0 = v128.load(buffer);
     const v1 = v128.load(buffer, 16);
-    const sa = v128.load64_splat(buffer, 32);
-    a0 = f64x2.add(a0, f64x2.mul(v0, sa));
-    a1 = f64x2.add(a1, f64x2.mul(v1, sa));
-    const sb = v128.load64_splat(buffer, 40);
-    b0 = f64x2.add(b0, f64x2.mul(v0, sb));
-    b1 = f64x2.add(b1, f64x2.mul(v1, sb));
-    const sc = v128.load64_splat(buffer, 48);
-    c0 = f64x2.add(c0, f64x2.mul(v0, sc));
-    c1 = f64x2.add(c1, f64x2.mul(v1, sc));
-    const sd = v128.load64_splat(buffer, 56);
-    d0 = f64x2.add(d0, f64x2.mul(v0, sd));
-    d1 = f64x2.add(d1, f64x2.mul(v1, sd));
+    const sa = vbroadcast(buffer + 32);
+    a0 = vadd(a0, vmul(v0, sa));
+    a1 = vadd(a1, vmul(v1, sa));
+    const sb = vbroadcast(buffer + 40);
+    b0 = vadd(b0, vmul(v0, sb));
+    b1 = vadd(b1, vmul(v1, sb));
+    const sc = vbroadcast(buffer + 48);
+    c0 = vadd(c0, vmul(v0, sc));
+    c1 = vadd(c1, vmul(v1, sc));
+    const sd = vbroadcast(buffer + 56);
+    d0 = vadd(d0, vmul(v0, sd));
+    d1 = vadd(d1, vmul(v1, sd));
   }
-  const t = f64x2.add(f64x2.add(f64x2.add(a0, a1), f64x2.add(b0, b1)), f64x2.add(f64x2.add(c0, c1), f64x2.add(d0, d1)));
-  return f64x2.extract_lane(t, 0);
+  const t = vadd(vadd(vadd(a0, a1), vadd(b0, b1)), vadd(vadd(c0, c1), vadd(d0, d1)));
+  return <f64>addLanes(0, t);
 }

@@ -5,7 +5,8 @@
 // per pass, weight gradients after BPTT.
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
-import { F64, at, ld, product, sigmoid2, splat, st, tanh2 } from './primitives';
+import { LANES, SHIFT, REAL, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
+import { at, at64, product } from './primitives';
 import {
   BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
   inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes,
@@ -14,7 +15,7 @@ import {
 const G = 3; // gate rows r, z, n
 
 /**
- * Float64 entries of one stream's scratch, in this order:
+ * Reals of one stream's scratch, in this order:
  * hs (L, T+1, H) | acts (L, T, G·H), r z n, overwritten by dL/dgi in BPTT | hns, ys (L, T, H) |
  * dgh (L, T, G·H) | ps (T, K) | gi (T, G·H) | gh (G·H) | dUp (T, H) | dhNext (H)
  */
@@ -24,7 +25,7 @@ function streamEntries(L: i32, H: i32, K: i32, T: i32): i32 {
 
 /** Bytes of scratch for a group of `count` streams: the pack area (stacked.ts), then each stream's. */
 export function gruScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i32 {
-  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * F64;
+  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * <i32>REAL;
 }
 
 /**
@@ -32,25 +33,25 @@ export function gruScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i32
  *   r, z = σ(gi + gh), hn = gh_n, n = tanh(gi_n + r ⊙ hn), h = (1 - z) ⊙ n + z ⊙ hPrev, y = h ⊙ mask
  */
 function cellForward(H: i32, gi: usize, gh: usize, hPrev: usize, acts: usize, hns: usize, h: usize, y: usize, mask: usize): void {
-  const gBytes = <usize>H << 3;
-  const one = splat(1);
-  for (let i = 0; i < H; i += 2) {
-    const two = i + 2 <= H;
-    const o0 = <usize>i << 3;
+  const gBytes = <usize>H << SHIFT;
+  const one = vsplat(1);
+  for (let i = 0; i < H; i += LANES) {
+    const lanes = H - i;
+    const o0 = <usize>i << SHIFT;
     const a = gi + o0;
     const b = gh + o0;
-    const r = sigmoid2(f64x2.add(ld(a, two), ld(b, two)));
-    const z = sigmoid2(f64x2.add(ld(a + gBytes, two), ld(b + gBytes, two)));
-    const hn = ld(b + 2 * gBytes, two);
-    const n = tanh2(f64x2.add(ld(a + 2 * gBytes, two), f64x2.mul(r, hn)));
+    const r = vsigmoid(vadd(ld(a, lanes), ld(b, lanes)));
+    const z = vsigmoid(vadd(ld(a + gBytes, lanes), ld(b + gBytes, lanes)));
+    const hn = ld(b + 2 * gBytes, lanes);
+    const n = vtanh(vadd(ld(a + 2 * gBytes, lanes), vmul(r, hn)));
     const act = acts + o0;
-    st(act, r, two);
-    st(act + gBytes, z, two);
-    st(act + 2 * gBytes, n, two);
-    st(hns + o0, hn, two);
-    const hNew = f64x2.add(f64x2.mul(f64x2.sub(one, z), n), f64x2.mul(z, ld(hPrev + o0, two)));
-    st(h + o0, hNew, two);
-    st(y + o0, mask ? f64x2.mul(hNew, ld(mask + o0, two)) : hNew, two);
+    st(act, r, lanes);
+    st(act + gBytes, z, lanes);
+    st(act + 2 * gBytes, n, lanes);
+    st(hns + o0, hn, lanes);
+    const hNew = vadd(vmul(vsub(one, z), n), vmul(z, ld(hPrev + o0, lanes)));
+    st(h + o0, hNew, lanes);
+    st(y + o0, mask ? vmul(hNew, ld(mask + o0, lanes)) : hNew, lanes);
   }
 }
 
@@ -61,31 +62,31 @@ function cellForward(H: i32, gi: usize, gh: usize, hPrev: usize, acts: usize, hn
  *   dgi = [dan hn r(1-r), dz z(1-z), dan],  dgh = [the same two, dan r]
  */
 function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, acts: usize, hns: usize, hPrev: usize, dgh: usize): void {
-  const gBytes = <usize>H << 3;
-  const one = splat(1);
-  for (let i = 0; i < H; i += 2) {
-    const two = i + 2 <= H;
-    const o0 = <usize>i << 3;
+  const gBytes = <usize>H << SHIFT;
+  const one = vsplat(1);
+  for (let i = 0; i < H; i += LANES) {
+    const lanes = H - i;
+    const o0 = <usize>i << SHIFT;
     const act = acts + o0;
-    const r = ld(act, two);
-    const z = ld(act + gBytes, two);
-    const n = ld(act + 2 * gBytes, two);
-    const hn = ld(hns + o0, two);
-    const up = ld(dUp + o0, two);
-    const dh = f64x2.add(mask ? f64x2.mul(up, ld(mask + o0, two)) : up, ld(dhNext + o0, two));
-    const dn = f64x2.mul(dh, f64x2.sub(one, z));
-    const dz = f64x2.mul(dh, f64x2.sub(ld(hPrev + o0, two), n));
-    const dan = f64x2.mul(dn, f64x2.sub(one, f64x2.mul(n, n)));
-    const dar = f64x2.mul(f64x2.mul(dan, hn), f64x2.mul(r, f64x2.sub(one, r)));
-    const daz = f64x2.mul(dz, f64x2.mul(z, f64x2.sub(one, z)));
-    st(act, dar, two);
-    st(act + gBytes, daz, two);
-    st(act + 2 * gBytes, dan, two);
+    const r = ld(act, lanes);
+    const z = ld(act + gBytes, lanes);
+    const n = ld(act + 2 * gBytes, lanes);
+    const hn = ld(hns + o0, lanes);
+    const up = ld(dUp + o0, lanes);
+    const dh = vadd(mask ? vmul(up, ld(mask + o0, lanes)) : up, ld(dhNext + o0, lanes));
+    const dn = vmul(dh, vsub(one, z));
+    const dz = vmul(dh, vsub(ld(hPrev + o0, lanes), n));
+    const dan = vmul(dn, vsub(one, vmul(n, n)));
+    const dar = vmul(vmul(dan, hn), vmul(r, vsub(one, r)));
+    const daz = vmul(dz, vmul(z, vsub(one, z)));
+    st(act, dar, lanes);
+    st(act + gBytes, daz, lanes);
+    st(act + 2 * gBytes, dan, lanes);
     const d = dgh + o0;
-    st(d, dar, two);
-    st(d + gBytes, daz, two);
-    st(d + 2 * gBytes, f64x2.mul(dan, r), two);
-    st(dhNext + o0, f64x2.mul(dh, z), two);
+    st(d, dar, lanes);
+    st(d + gBytes, daz, lanes);
+    st(d + 2 * gBytes, vmul(dan, r), lanes);
+    st(dhNext + o0, vmul(dh, z), lanes);
   }
 }
 
@@ -100,10 +101,10 @@ function run(
 ): f64 {
   const GH = G * H;
   const rows = (T + 1) * H; // one layer's block of hs
-  const gap = <usize>streamEntries(L, H, K, T) << 3; // from one stream's scratch to the next's
+  const gap = <usize>streamEntries(L, H, K, T) << SHIFT; // from one stream's scratch to the next's
   const idGap = <usize>(T + 1) << 2;
   const stateGap = <usize>(L * H) << 3;
-  const maskGap = <usize>(L * T * H) << 3;
+  const maskGap = <usize>(L * T * H) << SHIFT;
   const pack = scratch;
   const hs = scratch + <usize>packBytes(GH, K, T);
   const acts = at(hs, L * rows);
@@ -115,13 +116,13 @@ function run(
   const gh = at(gi, T * GH);
   const dUp = at(gh, GH);
   const dhNext = at(dUp, T * H);
-  const hBytes = <usize>H << 3;
+  const hBytes = <usize>H << SHIFT;
 
   for (let l = 0; l < L; l++) {
     const In = l == 0 ? K : H;
     for (let s = 0; s < count; s++) {
       const g = <usize>s * gap;
-      memory.copy(at(hs, l * rows) + g, at(state + <usize>s * stateGap, l * H), hBytes);
+      realsFrom64(at(hs, l * rows) + g, at64(state + <usize>s * stateGap, l * H), H);
       // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
       inputGates(GH, In, T, layerTensor(packed, offs, l, WIH_F), layerTensor(params, offs, l, BIH),
         l == 0 ? ids + <usize>s * idGap : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, gi + g);
@@ -138,14 +139,14 @@ function run(
           at(ys, row) + g, masks ? at(masks + <usize>s * maskGap, row) : 0);
       }
     }
-    for (let s = 0; s < count; s++) memory.copy(at(state + <usize>s * stateGap, l * H), at(hs, l * rows + T * H) + <usize>s * gap, hBytes);
+    for (let s = 0; s < count; s++) realsTo64(at64(state + <usize>s * stateGap, l * H), at(hs, l * rows + T * H) + <usize>s * gap, H);
   }
   const top = at(ys, (L - 1) * T * H);
   let total = 0.0;
   for (let s = 0; s < count; s++) {
     const g = <usize>s * gap;
     const loss = outputForward(H, K, T, outputTensor(packed, offs, L, V_F), outputTensor(params, offs, L, C), top + g, ps + g, ids + <usize>s * idGap);
-    if (losses) store<f64>(at(losses, s), loss);
+    if (losses) store<f64>(at64(losses, s), loss);
     total += loss;
   }
   if (!grad) return total;

@@ -9,7 +9,8 @@
 // down to 0 and stream after stream, as the reference adds them.
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
-import { F64, at, ld, product, sigmoid2, splat, st, tanh2 } from './primitives';
+import { LANES, SHIFT, REAL, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
+import { at, at64, product } from './primitives';
 import {
   BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
   inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes,
@@ -18,7 +19,7 @@ import {
 const G = 4; // gate rows i, f, g, o
 
 /**
- * Float64 entries of one stream's scratch, in this order:
+ * Reals of one stream's scratch, in this order:
  * hs, cs (L, T+1, H) | acts (L, T, G·H), i f g o, overwritten by dL/dpre in BPTT | tcs, ys (L, T, H) |
  * ps (T, K) | gi (T, G·H) | gh (G·H) | dUp (T, H) | dhNext, dcNext (H)
  */
@@ -28,7 +29,7 @@ function streamEntries(L: i32, H: i32, K: i32, T: i32): i32 {
 
 /** Bytes of scratch for a group of `count` streams: the pack area (stacked.ts), then each stream's. */
 export function lstmScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i32 {
-  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * F64;
+  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * <i32>REAL;
 }
 
 /**
@@ -36,28 +37,28 @@ export function lstmScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i3
  *   i, f, o = σ(gi + gh), g = tanh(gi + gh), c = f ⊙ cPrev + i ⊙ g, h = o ⊙ tanh(c), y = h ⊙ mask
  */
 function cellForward(H: i32, gi: usize, gh: usize, cPrev: usize, acts: usize, c: usize, tc: usize, h: usize, y: usize, mask: usize): void {
-  const gBytes = <usize>H << 3;
-  for (let i = 0; i < H; i += 2) {
-    const two = i + 2 <= H;
-    const o0 = <usize>i << 3;
+  const gBytes = <usize>H << SHIFT;
+  for (let i = 0; i < H; i += LANES) {
+    const lanes = H - i;
+    const o0 = <usize>i << SHIFT;
     const a = gi + o0;
     const b = gh + o0;
-    const ig = sigmoid2(f64x2.add(ld(a, two), ld(b, two)));
-    const f = sigmoid2(f64x2.add(ld(a + gBytes, two), ld(b + gBytes, two)));
-    const g = tanh2(f64x2.add(ld(a + 2 * gBytes, two), ld(b + 2 * gBytes, two)));
-    const o = sigmoid2(f64x2.add(ld(a + 3 * gBytes, two), ld(b + 3 * gBytes, two)));
+    const ig = vsigmoid(vadd(ld(a, lanes), ld(b, lanes)));
+    const f = vsigmoid(vadd(ld(a + gBytes, lanes), ld(b + gBytes, lanes)));
+    const g = vtanh(vadd(ld(a + 2 * gBytes, lanes), ld(b + 2 * gBytes, lanes)));
+    const o = vsigmoid(vadd(ld(a + 3 * gBytes, lanes), ld(b + 3 * gBytes, lanes)));
     const act = acts + o0;
-    st(act, ig, two);
-    st(act + gBytes, f, two);
-    st(act + 2 * gBytes, g, two);
-    st(act + 3 * gBytes, o, two);
-    const cNew = f64x2.add(f64x2.mul(f, ld(cPrev + o0, two)), f64x2.mul(ig, g));
-    const t = tanh2(cNew);
-    const hNew = f64x2.mul(o, t);
-    st(c + o0, cNew, two);
-    st(tc + o0, t, two);
-    st(h + o0, hNew, two);
-    st(y + o0, mask ? f64x2.mul(hNew, ld(mask + o0, two)) : hNew, two);
+    st(act, ig, lanes);
+    st(act + gBytes, f, lanes);
+    st(act + 2 * gBytes, g, lanes);
+    st(act + 3 * gBytes, o, lanes);
+    const cNew = vadd(vmul(f, ld(cPrev + o0, lanes)), vmul(ig, g));
+    const t = vtanh(cNew);
+    const hNew = vmul(o, t);
+    st(c + o0, cNew, lanes);
+    st(tc + o0, t, lanes);
+    st(h + o0, hNew, lanes);
+    st(y + o0, mask ? vmul(hNew, ld(mask + o0, lanes)) : hNew, lanes);
   }
 }
 
@@ -68,25 +69,25 @@ function cellForward(H: i32, gi: usize, gh: usize, cPrev: usize, acts: usize, c:
  *   dpre = [dc g i(1-i), dc cPrev f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)];  dcNext = dc ⊙ f
  */
 function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, dcNext: usize, acts: usize, tc: usize, cPrev: usize): void {
-  const gBytes = <usize>H << 3;
-  const one = splat(1);
-  for (let i = 0; i < H; i += 2) {
-    const two = i + 2 <= H;
-    const o0 = <usize>i << 3;
+  const gBytes = <usize>H << SHIFT;
+  const one = vsplat(1);
+  for (let i = 0; i < H; i += LANES) {
+    const lanes = H - i;
+    const o0 = <usize>i << SHIFT;
     const act = acts + o0;
-    const ig = ld(act, two);
-    const f = ld(act + gBytes, two);
-    const gg = ld(act + 2 * gBytes, two);
-    const o = ld(act + 3 * gBytes, two);
-    const t = ld(tc + o0, two);
-    const up = ld(dUp + o0, two);
-    const dh = f64x2.add(mask ? f64x2.mul(up, ld(mask + o0, two)) : up, ld(dhNext + o0, two));
-    const dc = f64x2.add(f64x2.mul(f64x2.mul(dh, o), f64x2.sub(one, f64x2.mul(t, t))), ld(dcNext + o0, two));
-    st(act, f64x2.mul(f64x2.mul(dc, gg), f64x2.mul(ig, f64x2.sub(one, ig))), two);
-    st(act + gBytes, f64x2.mul(f64x2.mul(dc, ld(cPrev + o0, two)), f64x2.mul(f, f64x2.sub(one, f))), two);
-    st(act + 2 * gBytes, f64x2.mul(f64x2.mul(dc, ig), f64x2.sub(one, f64x2.mul(gg, gg))), two);
-    st(act + 3 * gBytes, f64x2.mul(f64x2.mul(dh, t), f64x2.mul(o, f64x2.sub(one, o))), two);
-    st(dcNext + o0, f64x2.mul(dc, f), two);
+    const ig = ld(act, lanes);
+    const f = ld(act + gBytes, lanes);
+    const gg = ld(act + 2 * gBytes, lanes);
+    const o = ld(act + 3 * gBytes, lanes);
+    const t = ld(tc + o0, lanes);
+    const up = ld(dUp + o0, lanes);
+    const dh = vadd(mask ? vmul(up, ld(mask + o0, lanes)) : up, ld(dhNext + o0, lanes));
+    const dc = vadd(vmul(vmul(dh, o), vsub(one, vmul(t, t))), ld(dcNext + o0, lanes));
+    st(act, vmul(vmul(dc, gg), vmul(ig, vsub(one, ig))), lanes);
+    st(act + gBytes, vmul(vmul(dc, ld(cPrev + o0, lanes)), vmul(f, vsub(one, f))), lanes);
+    st(act + 2 * gBytes, vmul(vmul(dc, ig), vsub(one, vmul(gg, gg))), lanes);
+    st(act + 3 * gBytes, vmul(vmul(dh, t), vmul(o, vsub(one, o))), lanes);
+    st(dcNext + o0, vmul(dc, f), lanes);
   }
 }
 
@@ -106,10 +107,10 @@ function run(
 ): f64 {
   const GH = G * H;
   const rows = (T + 1) * H; // one layer's block of hs or cs
-  const gap = <usize>streamEntries(L, H, K, T) << 3; // from one stream's scratch to the next's
+  const gap = <usize>streamEntries(L, H, K, T) << SHIFT; // from one stream's scratch to the next's
   const idGap = <usize>(T + 1) << 2;
   const stateGap = <usize>(2 * L * H) << 3;
-  const maskGap = <usize>(L * T * H) << 3;
+  const maskGap = <usize>(L * T * H) << SHIFT;
   const pack = scratch;
   const hs = scratch + <usize>packBytes(GH, K, T);
   const cs = at(hs, L * rows);
@@ -122,15 +123,15 @@ function run(
   const dUp = at(gh, GH);
   const dhNext = at(dUp, T * H);
   const dcNext = at(dhNext, H);
-  const hBytes = <usize>H << 3;
+  const hBytes = <usize>H << SHIFT;
 
   for (let l = 0; l < L; l++) {
     const In = l == 0 ? K : H;
     for (let s = 0; s < count; s++) {
       const g = <usize>s * gap;
       const carried = state + <usize>s * stateGap;
-      memory.copy(at(hs, l * rows) + g, at(carried, l * H), hBytes);
-      memory.copy(at(cs, l * rows) + g, at(carried, (L + l) * H), hBytes);
+      realsFrom64(at(hs, l * rows) + g, at64(carried, l * H), H);
+      realsFrom64(at(cs, l * rows) + g, at64(carried, (L + l) * H), H);
       // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
       inputGates(GH, In, T, layerTensor(packed, offs, l, WIH_F), layerTensor(params, offs, l, BIH),
         l == 0 ? ids + <usize>s * idGap : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, gi + g);
@@ -151,8 +152,8 @@ function run(
     for (let s = 0; s < count; s++) {
       const g = <usize>s * gap;
       const carried = state + <usize>s * stateGap;
-      memory.copy(at(carried, l * H), at(hs, l * rows + T * H) + g, hBytes);
-      memory.copy(at(carried, (L + l) * H), at(cs, l * rows + T * H) + g, hBytes);
+      realsTo64(at64(carried, l * H), at(hs, l * rows + T * H) + g, H);
+      realsTo64(at64(carried, (L + l) * H), at(cs, l * rows + T * H) + g, H);
     }
   }
   const top = at(ys, (L - 1) * T * H);
@@ -160,7 +161,7 @@ function run(
   for (let s = 0; s < count; s++) {
     const g = <usize>s * gap;
     const loss = outputForward(H, K, T, outputTensor(packed, offs, L, V_F), outputTensor(params, offs, L, C), top + g, ps + g, ids + <usize>s * idGap);
-    if (losses) store<f64>(at(losses, s), loss);
+    if (losses) store<f64>(at64(losses, s), loss);
     total += loss;
   }
   if (!grad) return total;

@@ -1,131 +1,37 @@
-// The numerical primitives that the gated cells' kernels share: the model's exp, tanh and sigmoid
-// (src/model/exp.ts, tanh.ts, cells/sigmoid.ts operation for operation, also two lanes at a time),
-// the matrix-vector products and the softmax, each number computed in the reference's order.
-// The vanilla RNN's kernels (assembly/kernels.ts) use them too: one copy for every cell.
+// The numerical primitives that every cell's kernels share: the products over packed panels, the
+// weight gradients' outer products and the softmax, each number computed in the reference's order,
+// in the build's precision (assembly/precision.ts: `real` is f64, or f32 in the float32 build).
+// The vanilla RNN's kernels (assembly/kernels.ts) are built in float64 only.
+
+import { LANES, REAL, SHIFT, addLanes, ld, real, rexp, st, vadd, vbroadcast, vexp, vmul, vsplat, vsub } from '../precision';
 
 @external('env', 'log') declare function log(x: f64): f64;
 
 export const F64 = 8;
 
-const LOG2E = 1.4426950408889634;
-const ROUND = 6755399441055744.0; // 1.5 * 2^52
-const LN2_HI = 6.9314718036912382e-1;
-const LN2_LO = 1.9082149292705877e-10;
-
-/** src/model/exp.ts: within 1 ulp of Math.exp, 0 below -708. */
-export function exp(x: f64): f64 {
-  if (!(x <= 709.782712893384)) return x > 0 ? Infinity : x;
-  if (x < -708) return 0;
-  const k = x * LOG2E + ROUND - ROUND;
-  const r = x - k * LN2_HI - k * LN2_LO;
-  const p = expPolynomial(r);
-  return k <= 1022 ? p * pow2(k) : p * pow2(k - 1) * 2;
-}
-
-@inline function pow2(k: f64): f64 {
-  return reinterpret<f64>((<i64>k + 1023) << 52);
-}
-
-@inline function expPolynomial(r: f64): f64 {
-  let p = 1.6059043836821613e-10;
-  p = 2.08767569878681e-9 + r * p;
-  p = 2.505210838544172e-8 + r * p;
-  p = 2.755731922398589e-7 + r * p;
-  p = 0.0000027557319223985893 + r * p;
-  p = 0.0000248015873015873 + r * p;
-  p = 0.0001984126984126984 + r * p;
-  p = 0.001388888888888889 + r * p;
-  p = 0.008333333333333333 + r * p;
-  p = 0.041666666666666664 + r * p;
-  p = 0.16666666666666666 + r * p;
-  p = 0.5 + r * p;
-  p = 1 + r * p;
-  return 1 + r * p;
-}
-
-@inline export function splat(x: f64): v128 {
-  return f64x2.splat(x);
-}
-
-@inline function muladd(c: f64, r: v128, p: v128): v128 {
-  return f64x2.add(splat(c), f64x2.mul(r, p));
-}
-
-/** exp of both lanes, each exactly as exp() above, for x <= 708 (the kernels never pass more). */
-function exp2(x: v128): v128 {
-  const low = splat(-708);
-  const xc = f64x2.max(x, low); // NaN stays NaN
-  const t = f64x2.add(f64x2.mul(xc, splat(LOG2E)), splat(ROUND)); // its low bits hold k
-  const k = f64x2.sub(t, splat(ROUND));
-  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(k, splat(LN2_HI))), f64x2.mul(k, splat(LN2_LO)));
-  let p = splat(1.6059043836821613e-10);
-  p = muladd(2.08767569878681e-9, r, p);
-  p = muladd(2.505210838544172e-8, r, p);
-  p = muladd(2.755731922398589e-7, r, p);
-  p = muladd(0.0000027557319223985893, r, p);
-  p = muladd(0.0000248015873015873, r, p);
-  p = muladd(0.0001984126984126984, r, p);
-  p = muladd(0.001388888888888889, r, p);
-  p = muladd(0.008333333333333333, r, p);
-  p = muladd(0.041666666666666664, r, p);
-  p = muladd(0.16666666666666666, r, p);
-  p = muladd(0.5, r, p);
-  p = muladd(1, r, p);
-  p = muladd(1, r, p);
-  const scale = i64x2.add(i64x2.shl(t, 52), i64x2.splat(0x3ff0000000000000)); // 2^k
-  return v128.bitselect(splat(0), f64x2.mul(p, scale), f64x2.lt(x, low));
-}
-
-/** src/model/tanh.ts: Cephes' form, within 2 ulp of Math.tanh. */
-export function tanh(x: f64): f64 {
-  const z = Math.abs(x);
-  if (z >= 0.625) {
-    const t = 1 - 2 / (exp(2 * min(z, 354.0)) + 1);
-    return x < 0 ? -t : t;
-  }
-  if (x == 0) return x;
-  const s = x * x;
-  const r =
-    ((-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3) /
-    (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3);
-  return x + x * s * r;
-}
-
-/** tanh of both lanes, each exactly as tanh() above: the form each lane needs, or both and a choice. */
-function tanh2(x: v128): v128 {
-  const z = f64x2.abs(x);
-  const far = f64x2.ge(z, splat(0.625));
-  if (!v128.any_true(far)) return tanhNear(x);
-  const e = exp2(f64x2.mul(splat(2), f64x2.min(z, splat(354))));
-  const t = f64x2.sub(splat(1), f64x2.div(splat(2), f64x2.add(e, splat(1))));
-  const outer = v128.bitselect(f64x2.neg(t), t, f64x2.lt(x, splat(0)));
-  if (i64x2.all_true(far)) return outer;
-  return v128.bitselect(outer, tanhNear(x), far);
-}
-
-/** tanh's rational form for |x| < 0.625, both lanes (0 and -0 pass through). */
-function tanhNear(x: v128): v128 {
-  const s = f64x2.mul(x, x);
-  const num = f64x2.sub(f64x2.mul(f64x2.sub(f64x2.mul(splat(-9.64399179425052238628e-1), s), splat(9.92877231001918586564e1)), s), splat(1.61468768441708447952e3));
-  const den = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(f64x2.add(s, splat(1.12811678491632931402e2)), s), splat(2.23548839060100448583e3)), s), splat(4.84406305325125486048e3));
-  const inner = f64x2.add(x, f64x2.mul(f64x2.mul(x, s), f64x2.div(num, den)));
-  return v128.bitselect(x, inner, f64x2.eq(x, splat(0)));
-}
-
+/** The address of real number `index` of the array at base. */
 @inline export function at(base: usize, index: i32): usize {
+  return base + (<usize>index << SHIFT);
+}
+
+/** The address of float64 number `index`: the master weights, the optimizer's state, the carried states. */
+@inline export function at64(base: usize, index: i32): usize {
   return base + (<usize>index << 3);
 }
 
+/** Outputs per panel: two vectors of LANES, so that a panel row is 32 bytes in either precision. */
+const PANEL: i32 = 2 * LANES;
+
 /**
- * out (n) = init (n) + sum over r < R, in order, of M[r * stride + o] * x[r]; init 0 means zeros.
- * Serves every matrix-vector product: the matrix is read with the output index contiguous.
+ * out (n) = init (n) + sum over r < R, in order, of M[r * stride + o] * x[r]; init 0 means zeros,
+ * in float64: the vanilla RNN's sampler reads the matrix with the output index contiguous.
  */
 export function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize, n: i32, R: i32): void {
   const rowBytes = <usize>stride << 3;
   const zero = f64x2.splat(0);
   let o = 0;
   for (; o + 16 <= n; o += 16) {
-    const io = at(init, o);
+    const io = at64(init, o);
     let a0 = init ? v128.load(io) : zero;
     let a1 = init ? v128.load(io, 16) : zero;
     let a2 = init ? v128.load(io, 32) : zero;
@@ -134,7 +40,7 @@ export function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize,
     let a5 = init ? v128.load(io, 80) : zero;
     let a6 = init ? v128.load(io, 96) : zero;
     let a7 = init ? v128.load(io, 112) : zero;
-    let m = at(M, o);
+    let m = at64(M, o);
     let xp = x;
     for (let r = 0; r < R; r++) {
       const s = v128.load64_splat(xp);
@@ -149,7 +55,7 @@ export function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize,
       m += rowBytes;
       xp += F64;
     }
-    const oo = at(out, o);
+    const oo = at64(out, o);
     v128.store(oo, a0);
     v128.store(oo, a1, 16);
     v128.store(oo, a2, 32);
@@ -160,10 +66,10 @@ export function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize,
     v128.store(oo, a7, 112);
   }
   for (; o + 4 <= n; o += 4) {
-    const io = at(init, o);
+    const io = at64(init, o);
     let a0 = init ? v128.load(io) : zero;
     let a1 = init ? v128.load(io, 16) : zero;
-    let m = at(M, o);
+    let m = at64(M, o);
     let xp = x;
     for (let r = 0; r < R; r++) {
       const s = v128.load64_splat(xp);
@@ -172,36 +78,37 @@ export function matvec(out: usize, init: usize, M: usize, stride: i32, x: usize,
       m += rowBytes;
       xp += F64;
     }
-    v128.store(at(out, o), a0);
-    v128.store(at(out, o), a1, 16);
+    v128.store(at64(out, o), a0);
+    v128.store(at64(out, o), a1, 16);
   }
   for (; o < n; o++) {
-    let a = init ? load<f64>(at(init, o)) : 0.0;
-    let m = at(M, o);
+    let a = init ? load<f64>(at64(init, o)) : 0.0;
+    let m = at64(M, o);
     let xp = x;
     for (let r = 0; r < R; r++) {
       a += load<f64>(m) * load<f64>(xp);
       m += rowBytes;
       xp += F64;
     }
-    store<f64>(at(out, o), a);
+    store<f64>(at64(out, o), a);
   }
 }
 
 /**
- * Panels: a matrix M (R, n) read as out (n) = init + Σ_r M[r, o] x[r] is packed four outputs at a
- * time, panel b holding its R rows of four contiguously: panel[b·4R + 4r + lane] = M[r, 4b + lane]
- * (lanes past n are neither written nor read). A product then streams through memory in order, whatever the matrix's row length;
- * a power-of-two row length had mapped every row of a column block to one cache set.
+ * Panels: a matrix M (R, n) read as out (n) = init + Σ_r M[r, o] x[r] is packed PANEL outputs at a
+ * time (4 in float64, 8 in float32: two vectors), panel b holding its R rows contiguously:
+ * panel[b·PANEL·R + PANEL·r + lane] = M[r, PANEL·b + lane] (lanes past n are neither written nor
+ * read). A product then streams through memory in order, whatever the matrix's row length; a
+ * power-of-two row length had mapped every row of a column block to one cache set.
  */
 @inline export function panelEntries(n: i32, R: i32): i32 {
-  return ((n + 3) >> 2) * 4 * R;
+  return ((n + PANEL - 1) / PANEL) * PANEL * R;
 }
 
 /**
- * Packs the entries [lo, hi) of the matrix A (rows, cols) at float offset `offset` of params into
+ * Packs the entries [lo, hi) of the float64 matrix A (rows, cols) at offset `offset` of params into
  * its forward panels, out = A x (M[j, i] = A[i, j]), at fwd, and its backward panels, out = A^T y
- * (M[i, j] = A[i, j]), at bwd; either offset may be -1 for none.
+ * (M[i, j] = A[i, j]), at bwd, as reals; either offset may be -1 for none.
  */
 export function packMatrix(params: usize, packed: usize, offset: i32, rows: i32, cols: i32, fwd: i32, bwd: i32, lo: i32, hi: i32): void {
   const first = max(lo, offset) - offset;
@@ -212,9 +119,9 @@ export function packMatrix(params: usize, packed: usize, offset: i32, rows: i32,
   let i = first / cols;
   let j = first - i * cols;
   for (let e = first; e < end; e++) {
-    const v = load<f64>(at(params, offset + e));
-    if (F) store<f64>(at(F, (i >> 2) * 4 * cols + 4 * j + (i & 3)), v);
-    if (B) store<f64>(at(B, (j >> 2) * 4 * rows + 4 * i + (j & 3)), v);
+    const v = <real>load<f64>(at64(params, offset + e));
+    if (F) store<real>(at(F, (i / PANEL) * PANEL * cols + PANEL * j + (i % PANEL)), v);
+    if (B) store<real>(at(B, (j / PANEL) * PANEL * rows + PANEL * i + (j % PANEL)), v);
     if (++j == cols) {
       j = 0;
       i++;
@@ -222,14 +129,19 @@ export function packMatrix(params: usize, packed: usize, offset: i32, rows: i32,
   }
 }
 
+/** The reals of params [lo, hi) (float64) at weights: the float32 kernels' copy of the biases they read. */
+export function roundWeights(params: usize, weights: usize, lo: i32, hi: i32): void {
+  for (let e = lo; e < hi; e++) store<real>(at(weights, e), <real>load<f64>(at64(params, e)));
+}
+
 /**
  * out (n) = init (n) + Σ_r M[r, o] x[r] for `count` vectors at once, M in panels: vector s's out,
  * init and x lie at out + s·outGap, init + s·initGap (initGap 0: one init for all; init 0: zeros)
- * and x + s·xGap. Every entry is summed as matvec sums it, init first, then r ascending; each
- * load of a panel serves up to four vectors.
+ * and x + s·xGap. Every entry is summed as the reference sums it, init first, then r ascending;
+ * each load of a panel serves up to four vectors.
  */
 export function product(count: i32, out: usize, outGap: usize, init: usize, initGap: usize, panels: usize, x: usize, xGap: usize, n: i32, R: i32): void {
-  const full = n & ~3;
+  const full = n - n % PANEL;
   let s = 0;
   for (; s + 4 <= count; s += 4) product4(out + <usize>s * outGap, outGap, init ? init + <usize>s * initGap : 0, initGap, panels, x + <usize>s * xGap, xGap, full, R);
   if (s + 2 <= count) {
@@ -244,22 +156,22 @@ export function product(count: i32, out: usize, outGap: usize, init: usize, init
     const i = init ? init + <usize>s * initGap : 0;
     const xs = x + <usize>s * xGap;
     for (let k = full; k < n; k++) {
-      let a = i ? load<f64>(at(i, k)) : 0.0;
+      let a: real = i ? load<real>(at(i, k)) : 0;
       let p = at(tail, k - full);
       for (let r = 0; r < R; r++) {
-        a += load<f64>(p) * load<f64>(at(xs, r));
+        a += load<real>(p) * load<real>(at(xs, r));
         p += 32;
       }
-      store<f64>(at(o, k), a);
+      store<real>(at(o, k), a);
     }
   }
 }
 
-/** product for four vectors over the full panels (outputs below `full`): tiles of four outputs by four vectors. */
+/** product for four vectors over the full panels (outputs below `full`): tiles of one panel by four vectors. */
 function product4(out: usize, outGap: usize, init: usize, initGap: usize, panels: usize, x: usize, xGap: usize, full: i32, R: i32): void {
-  const zero = f64x2.splat(0);
+  const zero = vsplat(0);
   let p = panels;
-  for (let o = 0; o < full; o += 4) {
+  for (let o = 0; o < full; o += PANEL) {
     const i0 = at(init, o);
     const i1 = i0 + initGap;
     const i2 = i1 + initGap;
@@ -272,20 +184,20 @@ function product4(out: usize, outGap: usize, init: usize, initGap: usize, panels
     for (let r = 0; r < R; r++) {
       const v0 = v128.load(p);
       const v1 = v128.load(p, 16);
-      const sa = v128.load64_splat(xp);
-      a0 = f64x2.add(a0, f64x2.mul(v0, sa));
-      a1 = f64x2.add(a1, f64x2.mul(v1, sa));
-      const sb = v128.load64_splat(xp + xGap);
-      b0 = f64x2.add(b0, f64x2.mul(v0, sb));
-      b1 = f64x2.add(b1, f64x2.mul(v1, sb));
-      const sc = v128.load64_splat(xp + 2 * xGap);
-      c0 = f64x2.add(c0, f64x2.mul(v0, sc));
-      c1 = f64x2.add(c1, f64x2.mul(v1, sc));
-      const sd = v128.load64_splat(xp + 3 * xGap);
-      d0 = f64x2.add(d0, f64x2.mul(v0, sd));
-      d1 = f64x2.add(d1, f64x2.mul(v1, sd));
+      const sa = vbroadcast(xp);
+      a0 = vadd(a0, vmul(v0, sa));
+      a1 = vadd(a1, vmul(v1, sa));
+      const sb = vbroadcast(xp + xGap);
+      b0 = vadd(b0, vmul(v0, sb));
+      b1 = vadd(b1, vmul(v1, sb));
+      const sc = vbroadcast(xp + 2 * xGap);
+      c0 = vadd(c0, vmul(v0, sc));
+      c1 = vadd(c1, vmul(v1, sc));
+      const sd = vbroadcast(xp + 3 * xGap);
+      d0 = vadd(d0, vmul(v0, sd));
+      d1 = vadd(d1, vmul(v1, sd));
       p += 32;
-      xp += F64;
+      xp += REAL;
     }
     const q = at(out, o);
     v128.store(q, a0);
@@ -301,10 +213,10 @@ function product4(out: usize, outGap: usize, init: usize, initGap: usize, panels
 
 /** product for two vectors over the full panels: two panels by two vectors per pass. */
 function product2(out: usize, outGap: usize, init: usize, initGap: usize, panels: usize, x: usize, xGap: usize, full: i32, R: i32): void {
-  const zero = f64x2.splat(0);
+  const zero = vsplat(0);
   const panelBytes = <usize>R << 5;
   let o = 0;
-  for (; o + 8 <= full; o += 8) {
+  for (; o + 2 * PANEL <= full; o += 2 * PANEL) {
     const i0 = at(init, o);
     const i1 = i0 + initGap;
     let a0 = init ? v128.load(i0) : zero, a1 = init ? v128.load(i0, 16) : zero;
@@ -318,18 +230,18 @@ function product2(out: usize, outGap: usize, init: usize, initGap: usize, panels
       const v1 = v128.load(p, 16);
       const v2 = v128.load(p + panelBytes);
       const v3 = v128.load(p + panelBytes, 16);
-      const sa = v128.load64_splat(xp);
-      const sb = v128.load64_splat(xp + xGap);
-      a0 = f64x2.add(a0, f64x2.mul(v0, sa));
-      a1 = f64x2.add(a1, f64x2.mul(v1, sa));
-      a2 = f64x2.add(a2, f64x2.mul(v2, sa));
-      a3 = f64x2.add(a3, f64x2.mul(v3, sa));
-      b0 = f64x2.add(b0, f64x2.mul(v0, sb));
-      b1 = f64x2.add(b1, f64x2.mul(v1, sb));
-      b2 = f64x2.add(b2, f64x2.mul(v2, sb));
-      b3 = f64x2.add(b3, f64x2.mul(v3, sb));
+      const sa = vbroadcast(xp);
+      const sb = vbroadcast(xp + xGap);
+      a0 = vadd(a0, vmul(v0, sa));
+      a1 = vadd(a1, vmul(v1, sa));
+      a2 = vadd(a2, vmul(v2, sa));
+      a3 = vadd(a3, vmul(v3, sa));
+      b0 = vadd(b0, vmul(v0, sb));
+      b1 = vadd(b1, vmul(v1, sb));
+      b2 = vadd(b2, vmul(v2, sb));
+      b3 = vadd(b3, vmul(v3, sb));
       p += 32;
-      xp += F64;
+      xp += REAL;
     }
     const q = at(out, o);
     v128.store(q, a0);
@@ -342,30 +254,30 @@ function product2(out: usize, outGap: usize, init: usize, initGap: usize, panels
     v128.store(q + outGap, b3, 48);
   }
   if (o < full) {
-    product1(at(out, o), init ? at(init, o) : 0, at(panels, o * R), x, 4, R);
-    product1(at(out, o) + outGap, init ? at(init, o) + initGap : 0, at(panels, o * R), x + xGap, 4, R);
+    product1(at(out, o), init ? at(init, o) : 0, at(panels, o * R), x, PANEL, R);
+    product1(at(out, o) + outGap, init ? at(init, o) + initGap : 0, at(panels, o * R), x + xGap, PANEL, R);
   }
 }
 
 /** product for one vector over the full panels: two panels per pass. */
 function product1(out: usize, init: usize, panels: usize, x: usize, full: i32, R: i32): void {
-  const zero = f64x2.splat(0);
+  const zero = vsplat(0);
   const panelBytes = <usize>R << 5;
   let o = 0;
-  for (; o + 8 <= full; o += 8) {
+  for (; o + 2 * PANEL <= full; o += 2 * PANEL) {
     const i0 = at(init, o);
     let a0 = init ? v128.load(i0) : zero, a1 = init ? v128.load(i0, 16) : zero;
     let a2 = init ? v128.load(i0, 32) : zero, a3 = init ? v128.load(i0, 48) : zero;
     let p = at(panels, o * R);
     let xp = x;
     for (let r = 0; r < R; r++) {
-      const sa = v128.load64_splat(xp);
-      a0 = f64x2.add(a0, f64x2.mul(v128.load(p), sa));
-      a1 = f64x2.add(a1, f64x2.mul(v128.load(p, 16), sa));
-      a2 = f64x2.add(a2, f64x2.mul(v128.load(p + panelBytes), sa));
-      a3 = f64x2.add(a3, f64x2.mul(v128.load(p + panelBytes, 16), sa));
+      const sa = vbroadcast(xp);
+      a0 = vadd(a0, vmul(v128.load(p), sa));
+      a1 = vadd(a1, vmul(v128.load(p, 16), sa));
+      a2 = vadd(a2, vmul(v128.load(p + panelBytes), sa));
+      a3 = vadd(a3, vmul(v128.load(p + panelBytes, 16), sa));
       p += 32;
-      xp += F64;
+      xp += REAL;
     }
     const q = at(out, o);
     v128.store(q, a0);
@@ -379,11 +291,11 @@ function product1(out: usize, init: usize, panels: usize, x: usize, full: i32, R
     let p = at(panels, o * R);
     let xp = x;
     for (let r = 0; r < R; r++) {
-      const sa = v128.load64_splat(xp);
-      a0 = f64x2.add(a0, f64x2.mul(v128.load(p), sa));
-      a1 = f64x2.add(a1, f64x2.mul(v128.load(p, 16), sa));
+      const sa = vbroadcast(xp);
+      a0 = vadd(a0, vmul(v128.load(p), sa));
+      a1 = vadd(a1, vmul(v128.load(p, 16), sa));
       p += 32;
-      xp += F64;
+      xp += REAL;
     }
     v128.store(at(out, o), a0);
     v128.store(at(out, o), a1, 16);
@@ -392,24 +304,24 @@ function product1(out: usize, init: usize, panels: usize, x: usize, full: i32, R
 
 /** out (n) = init (n) + column j of M (R = its columns), M's forward panels: a one-hot input's product. */
 export function panelColumn(out: usize, init: usize, panels: usize, j: i32, n: i32, R: i32): void {
-  const full = n & ~3;
-  let p = at(panels, 4 * j);
+  const full = n - n % PANEL;
+  let p = at(panels, PANEL * j);
   const panelBytes = <usize>R << 5;
   let o = 0;
-  for (; o < full; o += 4) {
-    v128.store(at(out, o), f64x2.add(v128.load(at(init, o)), v128.load(p)));
-    v128.store(at(out, o), f64x2.add(v128.load(at(init, o), 16), v128.load(p, 16)), 16);
+  for (; o < full; o += PANEL) {
+    v128.store(at(out, o), vadd(v128.load(at(init, o)), v128.load(p)));
+    v128.store(at(out, o), vadd(v128.load(at(init, o), 16), v128.load(p, 16)), 16);
     p += panelBytes;
   }
-  for (; o < n; o++) store<f64>(at(out, o), load<f64>(at(init, o)) + load<f64>(at(p, o - full)));
+  for (; o < n; o++) store<real>(at(out, o), load<real>(at(init, o)) + load<real>(at(p, o - full)));
 }
 
 /**
  * out (n, m) += A_s[t] (n) outer B_s[t] (m) for the `count` streams s in order, each t from T-1
  * down to 0: each entry adds its terms one by one in that order, as the reference does stream
  * after stream. Stream s's A (T, n) and B (T, m), rows lda and ldb apart, lie gap bytes after
- * stream s-1's. pack holds count·T·(n + 8) float64: A is copied there two columns at a time and
- * B eight, each in the order of the terms, so that the tiles read memory in sequence.
+ * stream s-1's. pack (packBytes, stacked.ts): A is copied there two columns at a time and B four
+ * vectors' worth of columns, each in the order of the terms, so that the tiles read memory in sequence.
  */
 export function outerAddStreams(out: usize, count: i32, A: usize, lda: i32, B: usize, ldb: i32, gap: usize, n: i32, m: i32, T: i32, pack: usize): void {
   const terms = count * T;
@@ -419,13 +331,16 @@ export function outerAddStreams(out: usize, count: i32, A: usize, lda: i32, B: u
     let d = at(pack, q * 2 * terms);
     for (let s = 0; s < count; s++) {
       for (let t = T - 1; t >= 0; t--) {
-        v128.store(d, v128.load(at(A + <usize>s * gap, t * lda + 2 * q)));
-        d += 16;
+        const a = at(A + <usize>s * gap, t * lda + 2 * q);
+        store<real>(d, load<real>(a));
+        store<real>(d, load<real>(a, REAL), REAL);
+        d += 2 * REAL;
       }
     }
   }
-  const wide = m & ~7;
-  for (let j = 0; j < wide; j += 8) {
+  const W = 4 * LANES; // columns per tile: four vectors
+  const wide = m - m % W;
+  for (let j = 0; j < wide; j += W) {
     let d = packB;
     for (let s = 0; s < count; s++) {
       for (let t = T - 1; t >= 0; t--) {
@@ -445,21 +360,21 @@ export function outerAddStreams(out: usize, count: i32, A: usize, lda: i32, B: u
       let a = at(pack, q * 2 * terms);
       let b = packB;
       for (let k = 0; k < terms; k++) {
-        const s0 = v128.load64_splat(a);
-        const s1 = v128.load64_splat(a, 8);
+        const s0 = vbroadcast(a);
+        const s1 = vbroadcast(a + REAL);
         const v0 = v128.load(b);
         const v1 = v128.load(b, 16);
         const v2 = v128.load(b, 32);
         const v3 = v128.load(b, 48);
-        c00 = f64x2.add(c00, f64x2.mul(s0, v0));
-        c01 = f64x2.add(c01, f64x2.mul(s0, v1));
-        c02 = f64x2.add(c02, f64x2.mul(s0, v2));
-        c03 = f64x2.add(c03, f64x2.mul(s0, v3));
-        c10 = f64x2.add(c10, f64x2.mul(s1, v0));
-        c11 = f64x2.add(c11, f64x2.mul(s1, v1));
-        c12 = f64x2.add(c12, f64x2.mul(s1, v2));
-        c13 = f64x2.add(c13, f64x2.mul(s1, v3));
-        a += 16;
+        c00 = vadd(c00, vmul(s0, v0));
+        c01 = vadd(c01, vmul(s0, v1));
+        c02 = vadd(c02, vmul(s0, v2));
+        c03 = vadd(c03, vmul(s0, v3));
+        c10 = vadd(c10, vmul(s1, v0));
+        c11 = vadd(c11, vmul(s1, v1));
+        c12 = vadd(c12, vmul(s1, v2));
+        c13 = vadd(c13, vmul(s1, v3));
+        a += 2 * REAL;
         b += 64;
       }
       v128.store(p0, c00);
@@ -472,7 +387,7 @@ export function outerAddStreams(out: usize, count: i32, A: usize, lda: i32, B: u
       v128.store(p1, c13, 48);
     }
   }
-  // what the tiles leave: the last row when n is odd, the last columns when m is not a multiple of 8
+  // what the tiles leave: the last row when n is odd, the last columns when m is not a multiple of W
   for (let s = 0; s < count; s++) {
     const As = A + <usize>s * gap;
     const Bs = B + <usize>s * gap;
@@ -481,101 +396,71 @@ export function outerAddStreams(out: usize, count: i32, A: usize, lda: i32, B: u
   }
 }
 
-/** The logits out (K) become softmax(out); returns -log of it at y, computed stably. */
+/** The logits out (K) become softmax(out); returns -log of it at y, computed stably, in float64. */
 export function softmaxLoss(K: i32, out: usize, y: i32): f64 {
-  let max = -Infinity;
+  let max: real = -Infinity;
   for (let k = 0; k < K; k++) {
-    const o = load<f64>(at(out, k));
+    const o = load<real>(at(out, k));
     if (o > max) max = o;
   }
-  const logitY = load<f64>(at(out, y));
-  let total = 0.0;
-  const maxs = splat(max);
+  const logitY = load<real>(at(out, y));
+  let total: real = 0;
+  const maxs = vsplat(max);
   let k = 0;
-  for (; k + 2 <= K; k += 2) {
-    const e = exp2(f64x2.sub(v128.load(at(out, k)), maxs));
+  for (; k + LANES <= K; k += LANES) {
+    const e = vexp(vsub(v128.load(at(out, k)), maxs));
     v128.store(at(out, k), e);
-    total += f64x2.extract_lane(e, 0);
-    total += f64x2.extract_lane(e, 1);
+    total = addLanes(total, e);
   }
   for (; k < K; k++) {
-    const e = exp(load<f64>(at(out, k)) - max);
-    store<f64>(at(out, k), e);
+    const e = rexp(load<real>(at(out, k)) - max);
+    store<real>(at(out, k), e);
     total += e;
   }
-  const inv = 1 / total;
-  const invs = f64x2.splat(inv);
+  const inv: real = 1 / total;
+  const invs = vsplat(inv);
   k = 0;
-  for (; k + 2 <= K; k += 2) v128.store(at(out, k), f64x2.mul(v128.load(at(out, k)), invs));
-  for (; k < K; k++) store<f64>(at(out, k), load<f64>(at(out, k)) * inv);
-  return log(total) - (logitY - max);
+  for (; k + LANES <= K; k += LANES) v128.store(at(out, k), vmul(v128.load(at(out, k)), invs));
+  for (; k < K; k++) store<real>(at(out, k), load<real>(at(out, k)) * inv);
+  return log(<f64>total) - <f64>(logitY - max);
 }
 
 @inline export function idAt(ids: usize, t: i32): i32 {
   return load<i32>(ids + (<usize>t << 2));
 }
 
-/** src/model/cells/sigmoid.ts, both lanes: 1 / (1 + exp(-x)); a lane past exp2's range takes exp(). */
-function sigmoid2(x: v128): v128 {
-  const nx = f64x2.neg(x);
-  const one = splat(1);
-  if (v128.any_true(f64x2.gt(nx, splat(708)))) {
-    const s0 = 1 / (1 + exp(f64x2.extract_lane(nx, 0)));
-    const s1 = 1 / (1 + exp(f64x2.extract_lane(nx, 1)));
-    return f64x2.replace_lane(f64x2.splat(s0), 1, s1);
-  }
-  return f64x2.div(one, f64x2.add(one, exp2(nx)));
-}
-
-/**
- * Elementwise loops go two entries at a time; an odd last entry runs alone in lane 0 (lane 1
- * loads 0 and is never stored), so one formula serves both and each entry is computed alike.
- */
-@inline export function ld(p: usize, two: bool): v128 {
-  return two ? v128.load(p) : v128.load64_zero(p);
-}
-
-@inline export function st(p: usize, v: v128, two: bool): void {
-  if (two) v128.store(p, v);
-  else v128.store64_lane(p, v, 0);
-}
-
 /**
  * out (n, m), rows ldo apart, += A[t] (n) outer B[t] (m) for t from T-1 down to 0, with A (T, n)
  * and B (T, m) read at row strides lda and ldb, each entry adding its terms in that order: the
- * edges that outerAddStreams's tiles leave (one row, or fewer than eight columns), two columns a
- * lane pair.
+ * edges that outerAddStreams's tiles leave (one row, or fewer than a tile's columns), a vector of
+ * columns at a time.
  */
 function outerAdd(out: usize, A: usize, lda: i32, B: usize, ldb: i32, n: i32, m: i32, T: i32, ldo: i32): void {
-  const aRow = <usize>lda << 3;
-  const bRow = <usize>ldb << 3;
+  const aRow = <usize>lda << SHIFT;
+  const bRow = <usize>ldb << SHIFT;
   for (let i = 0; i < n; i++) {
     const row = at(out, i * ldo);
-    for (let j = 0; j < m; j += 2) {
-      const two = j + 2 <= m;
-      let c = ld(at(row, j), two);
+    for (let j = 0; j < m; j += LANES) {
+      const lanes = m - j;
+      let c = ld(at(row, j), lanes);
       let a = at(A, (T - 1) * lda + i);
       let b = at(B, (T - 1) * ldb + j);
       for (let t = T - 1; t >= 0; t--) {
-        c = f64x2.add(c, f64x2.mul(v128.load64_splat(a), ld(b, two)));
+        c = vadd(c, vmul(vbroadcast(a), ld(b, lanes)));
         a -= aRow;
         b -= bRow;
       }
-      st(at(row, j), c, two);
+      st(at(row, j), c, lanes);
     }
   }
 }
 
 /** out (n) += A[t] (n) for t from T-1 down to 0, A (T, n) at row stride lda: a bias's gradient, in BPTT's order. */
 export function rowsAdd(out: usize, A: usize, lda: i32, n: i32, T: i32): void {
-  for (let j = 0; j < n; j += 2) {
-    const two = j + 2 <= n;
-    let s = ld(at(out, j), two);
-    for (let t = T - 1; t >= 0; t--) s = f64x2.add(s, ld(at(A, t * lda + j), two));
-    st(at(out, j), s, two);
+  for (let j = 0; j < n; j += LANES) {
+    const lanes = n - j;
+    let s = ld(at(out, j), lanes);
+    for (let t = T - 1; t >= 0; t--) s = vadd(s, ld(at(A, t * lda + j), lanes));
+    st(at(out, j), s, lanes);
   }
 }
-
-// Listed here rather than marked `export function`: asc warns (AS112) on every exported function
-// that takes a v128, although a module other than the entry exports nothing to the host.
-export { exp2, tanh2, sigmoid2 };

@@ -6,8 +6,10 @@
 // layer l's weight_ih, weight_hh, bias_ih, bias_hh in params (and in a gradient slot, which has
 // the same layout); 8l + WIH_F/WIH_B/WHH_F/WHH_B are the forward and backward panels of its two
 // weight matrices in the packed copy (primitives.ts packMatrix; layer 0 has no WIH_B). Entries
-// 8L + V, C, V_F, V_B are the output layer's. Offsets count float64 entries.
+// 8L + V, C, V_F, V_B are the output layer's. Offsets count reals (assembly/precision.ts); the
+// kernels' params are the float64 master weights, or in the float32 build their float32 copy.
 
+import { REAL, SHIFT, real } from '../precision';
 import { at, idAt, outerAddStreams, panelColumn, product, rowsAdd, softmaxLoss } from './primitives';
 
 export const WIH = 0;
@@ -41,10 +43,10 @@ export const V_B = 3;
 
 /**
  * Bytes of the area at the start of a group's scratch where outerAddStreams packs its operands:
- * a pair of streams' T steps of rows of up to max(G·H, K) entries.
+ * a pair of streams' T steps of rows of up to max(G·H, K) entries, and of a tile's 64 bytes.
  */
 export function packBytes(GH: i32, K: i32, T: i32): i32 {
-  return 2 * T * (max(GH, K) + 8) * 8;
+  return 2 * T * (max(GH, K) * <i32>REAL + 64);
 }
 
 /**
@@ -58,7 +60,7 @@ export function inputGates(GH: i32, In: i32, T: i32, WihF: usize, bih: usize, id
     for (let t = 0; t < T; t++) panelColumn(at(gi, t * GH), bih, WihF, idAt(ids, t), GH, In);
     return;
   }
-  product(T, gi, <usize>GH << 3, bih, 0, WihF, x, <usize>In << 3, GH, In);
+  product(T, gi, <usize>GH << SHIFT, bih, 0, WihF, x, <usize>In << SHIFT, GH, In);
 }
 
 /**
@@ -66,7 +68,7 @@ export function inputGates(GH: i32, In: i32, T: i32, WihF: usize, bih: usize, id
  * ys (T, H); returns the sum, t ascending, of -log p_t[ids[t+1]] (affine.ts softmaxCrossEntropy).
  */
 export function outputForward(H: i32, K: i32, T: i32, VF: usize, c: usize, ys: usize, ps: usize, ids: usize): f64 {
-  product(T, ps, <usize>K << 3, c, 0, VF, ys, <usize>H << 3, K, H);
+  product(T, ps, <usize>K << SHIFT, c, 0, VF, ys, <usize>H << SHIFT, K, H);
   let loss = 0.0;
   for (let t = 0; t < T; t++) loss += softmaxLoss(K, at(ps, t * K), idAt(ids, t + 1));
   return loss;
@@ -79,9 +81,9 @@ export function outputForward(H: i32, K: i32, T: i32, VF: usize, c: usize, ys: u
 export function outputBackward(H: i32, K: i32, T: i32, VB: usize, ps: usize, ids: usize, dUp: usize): void {
   for (let t = 0; t < T; t++) {
     const y = at(ps, t * K + idAt(ids, t + 1));
-    store<f64>(y, load<f64>(y) - 1);
+    store<real>(y, load<real>(y) - 1);
   }
-  product(T, dUp, <usize>H << 3, 0, 0, VB, ps, <usize>K << 3, H, K);
+  product(T, dUp, <usize>H << SHIFT, 0, 0, VB, ps, <usize>K << SHIFT, H, K);
 }
 
 /**
@@ -96,7 +98,7 @@ export function outputGradients(count: i32, H: i32, K: i32, T: i32, dV: usize, d
 
 /** dUp (T, H) row t = W_ih^T dgi_t for the layer below (affine.ts gatesBackward's dx); dgi (T, G·H). */
 export function inputBackward(GH: i32, H: i32, T: i32, WihB: usize, dgi: usize, dUp: usize): void {
-  product(T, dUp, <usize>H << 3, 0, 0, WihB, dgi, <usize>GH << 3, H, GH);
+  product(T, dUp, <usize>H << SHIFT, 0, 0, WihB, dgi, <usize>GH << SHIFT, H, GH);
 }
 
 /**
@@ -128,8 +130,8 @@ export function layerGradients(
       const column = at(dWih, idAt(streamIds, t));
       const row = at(d, t * GH);
       for (let r = 0; r < GH; r++) {
-        const p = column + (<usize>(r * In) << 3);
-        store<f64>(p, load<f64>(p) + load<f64>(at(row, r)));
+        const p = at(column, r * In);
+        store<real>(p, load<real>(p) + load<real>(at(row, r)));
       }
     }
   }
