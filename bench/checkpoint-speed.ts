@@ -28,7 +28,7 @@ export async function measureCheckpoints(runs: number): Promise<CheckpointSpeed>
     createdAt: new Date(0).toISOString(),
     model: { cell: 'rnn', L: 1, H, K, vocab: Uint32Array.from({ length: K }, (_, k) => 32 + k) },
     options: {
-      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0.05, dropout: 0, optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
+      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 1, steps: undefined,
       evalEvery: 2000, sampleEvery: 1000, sampleLength: 200, checkpointEvery: 1000, threads: 2,
     },

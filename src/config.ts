@@ -4,6 +4,7 @@ import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
 import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, type OptimizerName } from './model/optimizers.js';
+import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
 import { isLrSchedule, LR_SCHEDULES, type LrSchedule } from './train/schedule.js';
 
@@ -14,6 +15,7 @@ export interface TrainConfig {
   readonly layers: number;
   readonly hidden: number;
   readonly dropout: number; // in [0, 1): on the input of every layer above the first and on the top layer's output
+  readonly dtype: Dtype; // the kernels' precision (src/model/precision.ts)
   readonly seqLength: number;
   readonly streams: number;
   readonly threads: number;
@@ -61,7 +63,7 @@ export const MAX_LAYERS = 16;
 
 /** Options that change the numbers a run computes: a resumed run may not change them. */
 export const MATH_OPTIONS = [
-  'cell', 'layers', 'hidden', 'dropout', 'seqLength', 'streams', 'optimizer', 'eta', 'eps', 'clip', 'clipNorm', 'decay', 'beta1', 'beta2',
+  'cell', 'layers', 'hidden', 'dropout', 'dtype', 'seqLength', 'streams', 'optimizer', 'eta', 'eps', 'clip', 'clipNorm', 'decay', 'beta1', 'beta2',
   'lrSchedule', 'lrDecay', 'lrDecayEvery', 'lrMin', 'warmupSteps', 'seed', 'valFrac',
 ] as const;
 
@@ -74,6 +76,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'stacked layers L (lstm and gru)' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H per layer' },
   { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
+  { name: 'dtype', kind: 'string', default: 'float64', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients (lstm and gru; the weights and the optimizer stay float64)` },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T (BPTT length)' },
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'contiguous streams B trained side by side; the gradient is their mean' },
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
@@ -177,10 +180,12 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
 }
 
 /** The model options together: a known cell, and layers and dropout only where the cell has them. */
-export function checkModelOptions({ cell, layers, dropout }: Pick<TrainConfig, 'cell' | 'layers' | 'dropout'>): void {
+export function checkModelOptions({ cell, layers, dropout, dtype }: Pick<TrainConfig, 'cell' | 'layers' | 'dropout' | 'dtype'>): void {
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
+  if (!isDtype(dtype)) throw new UserError(`--dtype must be one of ${DTYPES.join(', ')}, got '${String(dtype)}'`);
   if (descriptor.stacks) return;
+  if (dtype !== 'float64') throw new UserError(`--cell ${cell} is the seed's float64 model: use --cell lstm or --cell gru for --dtype ${dtype}`);
   if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell lstm or --cell gru for --layers ${layers}`);
   if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
 }
@@ -202,7 +207,7 @@ function camel(name: string): string {
 export function checkpointOptions(c: TrainConfig, lrHorizon: number): CheckpointOptions {
   return {
     seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
-    clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout,
+    clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout, dtype: c.dtype,
     lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
     epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
     checkpointEvery: c.checkpointEvery, threads: c.threads,

@@ -4,6 +4,7 @@ import { UserError } from './errors.js';
 import { modelLayout, stateLength, type Stepper } from './model/cells/cell.js';
 import { cellNamed } from './model/cells/registry.js';
 import { Prng } from './model/prng.js';
+import { precisionOf } from './model/precision.js';
 import { checkSamplingRule, drawFromScores, type SamplingRule } from './model/sample.js';
 import { describeUnknown, encodeKnown } from './symbols.js';
 
@@ -72,7 +73,7 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
     throw new UserError(`${unknownCharacters(prime.unknown)} (use only characters the model was trained on, or set skipUnknown to drop them)`);
   }
   const S = stateLength(cell, dims);
-  const stepper = cell.createStepper(checkpoint.state.params, layout);
+  const stepper = cell.createStepper(checkpoint.state.params, layout, precisionOf(checkpoint.options.dtype));
   stepper.state.set(prime.ids.length === 0 ? checkpoint.state.hidden.subarray(0, S) : new Float64Array(S));
   return symbolChunks(stepper, vocab, prime.ids, length, rule, Prng.fromSeed(seed));
 }

@@ -73,7 +73,7 @@ export function meanLoss(checkpoint: CheckpointData, ids: Uint32Array): number {
   const predictions = ids.length - 1;
   const dims = { cell, L, H, K };
   const state = new Float64Array(stateLength(cellNamed(cell), dims));
-  return createScorer(checkpoint.state.params, dims).score(ids, 0, predictions, state) / predictions;
+  return createScorer(checkpoint.state.params, dims, checkpoint.options.dtype).score(ids, 0, predictions, state) / predictions;
 }
 
 

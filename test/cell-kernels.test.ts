@@ -4,6 +4,7 @@ import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from '../
 import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from '../src/model/cells/lstm.js';
 import { maskSize, stackedLayout, stackedViewsOf, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
 import { Prng } from '../src/model/prng.js';
+import type { FloatArray } from '../src/model/precision.js';
 
 // The gated cells' WebAssembly kernels (assembly/cells/) against the TypeScript reference
 // (src/model/cells/lstm.ts, gru.ts): the same operations in the same order, so the loss, the
@@ -77,7 +78,7 @@ function firstDifference(actual: ArrayLike<number>, expected: ArrayLike<number>)
 }
 
 /** The first differing gradient entry, named by tensor and index within it. */
-function firstGradientDifference(dims: StackedDims, actual: Float64Array, expected: Float64Array): string | null {
+function firstGradientDifference(dims: StackedDims, actual: FloatArray, expected: FloatArray): string | null {
   for (const spec of stackedLayout(dims).specs) {
     const where = firstDifference(actual.subarray(spec.offset, spec.offset + spec.size), expected.subarray(spec.offset, spec.offset + spec.size));
     if (where !== null) return `${spec.name} ${JSON.stringify(spec.shape)}, ${where}`;
@@ -189,7 +190,7 @@ for (const cell of ['lstm', 'gru'] as const) {
         const P = stackedLayout(dims).size;
         const S = stateSize(dims);
         const M = maskSize(dims, T);
-        const group = createCellStream(dims, T, undefined, n);
+        const group = createCellStream(dims, T, n);
         group.params.set(problems[0].flat);
         group.pack();
         const ref = reference(dims, T);

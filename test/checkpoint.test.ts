@@ -45,7 +45,7 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
     createdAt: '2025-11-26T04:20:00.000Z',
     model: { cell: 'rnn', L: 1, H, K, vocab },
     options: {
-      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
+      seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 3, steps: undefined,
       evalEvery: 1000, sampleEvery: 500, sampleLength: 200, checkpointEvery: 250, threads: 4,
       ...overrides.options,

@@ -5,6 +5,7 @@ import { modelLayout } from '../src/model/cells/cell.js';
 import { rnnCell } from '../src/model/cells/rnn-cell.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
 import { Prng } from '../src/model/prng.js';
+import { FLOAT64 } from '../src/model/precision.js';
 import { createScorer } from '../src/model/scorer.js';
 import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
 
@@ -41,10 +42,10 @@ function workspace(bytes = 64 << 20): { kernels: Kernels; f64: (count: number) =
 function rnnModel(ws: ReturnType<typeof workspace>, H: number, K: number): { P: number; paramsAt: number; params: Float64Array; packedAt: number; packed: Float64Array; offsAt: number; pack(lo: number, hi: number): void } {
   const layout = modelLayout(rnnCell, { cell: 'rnn', L: 1, H, K });
   const P = layout.size;
-  const copies = rnnCell.weightCopies(layout);
+  const copies = rnnCell.weightCopies(layout, FLOAT64);
   const [paramsAt, params] = ws.f64(P);
   const [packedAt, packed] = ws.f64(copies.size);
-  const offsets = rnnCell.kernelOffsets(layout);
+  const offsets = rnnCell.kernelOffsets(layout, FLOAT64);
   const [offsAt, offs] = ws.i32(offsets.length);
   offs.set(offsets);
   const [tableAt, tableView] = ws.i32(copies.table.length);

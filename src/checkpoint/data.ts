@@ -1,4 +1,5 @@
 import type { OptimizerName } from '../model/optimizers.js';
+import type { Dtype } from '../model/precision.js';
 import type { LrSchedule } from '../train/schedule.js';
 
 /** A loss measured at a step; the history of these redraws the learning curve. */
@@ -28,6 +29,7 @@ export interface CheckpointOptions {
   readonly seed: number;
   readonly valFrac: number;
   readonly dropout: number; // 0 for none; files from before the cells read as 0
+  readonly dtype: Dtype; // files from before it read as float64
   readonly epochs: number;
   readonly steps: number | undefined; // undefined: the run is bounded by epochs
   readonly evalEvery: number;

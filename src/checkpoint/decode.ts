@@ -5,6 +5,7 @@ import { float64FromLittleEndian } from './endian.js';
 import type { ShapeEntry } from '../model/cells/cell.js';
 import { findCell } from '../model/cells/registry.js';
 import { isOptimizerName, stateBuffers } from '../model/optimizers.js';
+import { isDtype } from '../model/precision.js';
 import { isLrSchedule } from '../train/schedule.js';
 import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireTensorShape } from './schema.js';
 import { shapeProblem } from './shape.js';
@@ -60,6 +61,8 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   if (descriptor === undefined) throw new UserError(`${path} holds a '${cell}' model, which this char-rnn cannot run: upgrade parallel-char-rnn`);
   const optimizer = options.optimizer || 'adagrad'; // files from before the optimizers are AdaGrad's
   if (!isOptimizerName(optimizer)) throw new UserError(`${path} was trained with the '${optimizer}' optimizer, which this char-rnn does not know: upgrade parallel-char-rnn`);
+  const dtype = options.dtype || 'float64'; // files from before float32 are float64
+  if (!isDtype(dtype)) throw new UserError(`${path} was trained in '${dtype}', a precision this char-rnn does not know: upgrade parallel-char-rnn`);
   const lrSchedule = options.lrSchedule || 'constant';
   if (!isLrSchedule(lrSchedule)) throw new UserError(`${path} follows the '${lrSchedule}' learning-rate schedule, which this char-rnn does not know: upgrade parallel-char-rnn`);
   for (const [name, tensor] of [['params', params], ['optimizer state', optimizerState], ['hidden states', hidden]] as const) {
@@ -107,6 +110,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       seed: options.seed ?? 0,
       valFrac: options.valFrac ?? 0,
       dropout: options.dropout ?? 0,
+      dtype,
       optimizer,
       decay: options.decay ?? 0.95,
       beta1: options.beta1 ?? 0.9,

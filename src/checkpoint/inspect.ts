@@ -72,7 +72,8 @@ function optionFlags(options: CheckpointOptions): string {
   if (options.lrSchedule === 'cosine') flags.push(['lr-min', options.lrMin]);
   if (options.warmupSteps > 0) flags.push(['warmup-steps', options.warmupSteps]);
   const schedule = options.lrSchedule === 'constant' ? [] : [`--lr-schedule ${options.lrSchedule}`];
-  return [`--optimizer ${options.optimizer}`, ...schedule, ...flags.map(([name, value]) => `--${name} ${value}`)].join(' ');
+  const dtype = options.dtype === 'float64' ? [] : [`--dtype ${options.dtype}`];
+  return [...dtype, `--optimizer ${options.optimizer}`, ...schedule, ...flags.map(([name, value]) => `--${name} ${value}`)].join(' ');
 }
 
 function group(n: number): string {

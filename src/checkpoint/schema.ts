@@ -67,6 +67,7 @@ export interface WireOptions {
   lrHorizon?: number;
   warmupSteps?: number;
   clipNorm?: number;
+  dtype?: string;
   epochs?: number;
   steps?: number;
   evalEvery?: number;

@@ -1,3 +1,4 @@
+import type { FloatArray } from './precision.js';
 export interface AdagradOptions {
   readonly eta: number;
   readonly eps: number;
@@ -25,7 +26,7 @@ export function adagradStep(params: Float64Array, grad: Float64Array, mem: Float
  * in slot order so that the result never depends on which thread filled which slot, divided by
  * the number of streams they hold (a slot holds a pair of streams' gradients).
  */
-export function averageSlots(slots: Float64Array, count: number, streams: number, out: Float64Array): void {
+export function averageSlots(slots: FloatArray, count: number, streams: number, out: Float64Array): void {
   const n = out.length;
   out.set(slots.subarray(0, n));
   for (let s = 1; s < count; s++) {

@@ -1,3 +1,4 @@
+import type { FloatArray } from './precision.js';
 /**
  * Dropout masks from Philox4x32-10 (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as
  * easy as 1, 2, 3", SC 2011; the Random123 library). A counter-based generator is a pure function
@@ -38,9 +39,10 @@ export const PHILOX_ROUNDS = 10;
 
 /**
  * Fills out (H) with an inverted-dropout mask: 0 where a unit is dropped, 1 / (1 - p) where it is
- * kept, so that the expected value of mask * h is h. p = 0 gives all ones without drawing.
+ * kept, so that the expected value of mask * h is h. p = 0 gives all ones without drawing. A
+ * Float32Array holds the float32 kernels' masks: 1 / (1 - p) rounded to float32.
  */
-export function dropoutMask(out: Float64Array, key: DropoutKey): Float64Array {
+export function dropoutMask<A extends FloatArray>(out: A, key: DropoutKey): A {
   const { seed, step, stream, layer, t, p } = key;
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
     throw new RangeError(`dropout p must be a number in [0, 1), got ${String(p)}`);
@@ -52,7 +54,10 @@ export function dropoutMask(out: Float64Array, key: DropoutKey): Float64Array {
   checkField('dropout t', t, 2 ** 24);
   const n = out.length;
   if (n > 2 ** 32) throw new RangeError(`a dropout mask has at most 2^32 units, got ${n}`);
-  if (p === 0) return out.fill(1);
+  if (p === 0) {
+    out.fill(1);
+    return out;
+  }
 
   const kept = 1 / (1 - p);
   const threshold = p * 4294967296; // x / 2^32 < p  <=>  x < p * 2^32, exactly: 2^32 is a power of two
@@ -72,10 +77,10 @@ export function dropoutMask(out: Float64Array, key: DropoutKey): Float64Array {
  * Fills out (L, T, H) with the masks of one stream's sequence: row (l, t) is dropoutMask for
  * (seed, step, stream, layer l, t), the layout the cells (src/model/cells/) take.
  */
-export function sequenceMasks(out: Float64Array, { L, T, H }: { L: number; T: number; H: number }, key: Omit<DropoutKey, 'layer' | 't'>): Float64Array {
+export function sequenceMasks<A extends FloatArray>(out: A, { L, T, H }: { L: number; T: number; H: number }, key: Omit<DropoutKey, 'layer' | 't'>): A {
   if (out.length !== L * T * H) throw new RangeError(`sequence masks need L*T*H = ${L * T * H} numbers, got ${out.length}`);
   for (let l = 0; l < L; l++) {
-    for (let t = 0; t < T; t++) dropoutMask(out.subarray((l * T + t) * H, (l * T + t + 1) * H), { ...key, layer: l, t });
+    for (let t = 0; t < T; t++) dropoutMask(out.subarray((l * T + t) * H, (l * T + t + 1) * H) as A, { ...key, layer: l, t });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import type { CellDescriptor, CellKernels, KernelSizes, ModelBuffers, ModelLayout } from './cells/cell.js';
 import type { Kernels } from './kernels.js';
+import { precisionOf, type Dtype } from './precision.js';
 
 /**
  * A model placed in a kernel memory: the one place that knows which regions a model needs and
@@ -10,6 +11,7 @@ export interface ModelRegions extends ModelBuffers {
   readonly matrices: number; // the int32 table of WeightCopies
   readonly matrixCount: number;
   readonly offsCount: number;
+  readonly size: number; // P
 }
 
 /** int32 entries per row of a WeightCopies table. */
@@ -33,29 +35,38 @@ export function align16(bytes: number): number {
   return Math.ceil(bytes / 16) * 16;
 }
 
-/** Reserves the model's regions: params (P), the weights' copy and the two int32 tables. */
-export function placeModel(planner: RegionPlanner, cell: CellDescriptor, layout: ModelLayout): ModelRegions {
-  const offsCount = cell.kernelOffsets(layout).length;
-  const copies = cell.weightCopies(layout);
+/**
+ * Reserves the model's regions: params (P, float64), in float32 their float32 copy, the packed
+ * weights and the two int32 tables.
+ */
+export function placeModel(planner: RegionPlanner, cell: CellDescriptor, layout: ModelLayout, dtype: Dtype): ModelRegions {
+  const precision = precisionOf(dtype);
+  const offsCount = cell.kernelOffsets(layout, precision).length;
+  const copies = cell.weightCopies(layout, precision);
+  const params = planner.take(layout.size * 8);
   return {
-    params: planner.take(layout.size * 8),
-    copies: planner.take(copies.size * 8),
+    dtype,
+    params,
+    weights: precision.bytes === 8 ? params : planner.take(layout.size * precision.bytes),
+    copies: planner.take(copies.size * precision.bytes),
     offs: planner.take(offsCount * 4),
     offsCount,
     matrices: planner.take(copies.table.length * 4),
     matrixCount: copies.table.length / TABLE_ROW,
+    size: layout.size,
   };
 }
 
 /** Writes the tables the kernels find the tensors by; once, before any kernel runs. */
 export function writeModelTables(buffer: ArrayBufferLike, regions: ModelRegions, cell: CellDescriptor, layout: ModelLayout): void {
-  new Int32Array(buffer, regions.offs, regions.offsCount).set(cell.kernelOffsets(layout));
-  new Int32Array(buffer, regions.matrices, regions.matrixCount * TABLE_ROW).set(cell.weightCopies(layout).table);
+  new Int32Array(buffer, regions.offs, regions.offsCount).set(cell.kernelOffsets(layout, precisionOf(regions.dtype)));
+  new Int32Array(buffer, regions.matrices, regions.matrixCount * TABLE_ROW).set(cell.weightCopies(layout, precisionOf(regions.dtype)).table);
 }
 
-/** Refreshes the weights' copy from the parameters [lo, hi), which the kernels read. */
+/** Refreshes what the kernels read of the parameters [lo, hi): the packed weights, and in float32 the rounded copy. */
 export function refreshCopies(kernels: Kernels, regions: ModelRegions, lo: number, hi: number): void {
   kernels.packMatrices(regions.matrices, regions.matrixCount, regions.params, regions.copies, lo, hi);
+  if (regions.weights !== regions.params) kernels.roundWeights(regions.params, regions.weights, lo, hi);
 }
 
 /**

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { Dtype } from './precision.js';
 
 /**
- * The WebAssembly SIMD kernels built from assembly/kernels.ts (see there for what each computes).
+ * The WebAssembly SIMD kernels built from assembly/kernels.ts (see there for what each computes),
+ * in float64, or from assembly/kernels-f32.ts in float32: the same names, of which the float32
+ * module has the gated cells', the weights' copies' and the optimizers' (assembly/build.mjs).
  * They work on one shared WebAssembly.Memory; every pointer is a byte offset into it.
  */
 export interface Kernels {
@@ -29,6 +32,8 @@ export interface Kernels {
   // the gated cells (assembly/cells/): see src/model/cell-kernels.ts
   /** The packed copy of the weights (packMatrix); table (count, 5) int32 (offset, rows, cols, fwd, bwd). */
   packMatrices(table: number, count: number, params: number, packed: number, lo: number, hi: number): void;
+  /** The float32 module's copy of params [lo, hi) as float32 at weights, which its kernels read. */
+  roundWeights(params: number, weights: number, lo: number, hi: number): void;
   lstmScratchBytes(count: number, L: number, H: number, K: number, T: number): number;
   lstmLoss(L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
     ids: number, state: number, masks: number, scratch: number): number;
@@ -41,17 +46,24 @@ export interface Kernels {
     ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number): number;
 }
 
-const WASM_URL = new URL('../../assembly/kernels.wasm', import.meta.url); // built by npm run build
+const WASM_URLS: Readonly<Record<Dtype, URL>> = { // built by npm run build
+  float64: new URL('../../assembly/kernels.wasm', import.meta.url),
+  float32: new URL('../../assembly/kernels-f32.wasm', import.meta.url),
+};
 const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB; the module declares that as its memory's maximum. */
 export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
 
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<Dtype, WebAssembly.Module>();
 
-/** The compiled module, cached per thread; a WebAssembly.Module can also be posted to workers. */
-export function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
-  return compiled;
+/** The compiled module of a precision, cached per thread; a WebAssembly.Module can also be posted to workers. */
+export function kernelModule(dtype: Dtype = 'float64'): WebAssembly.Module {
+  let module = compiled.get(dtype);
+  if (module === undefined) {
+    module = new WebAssembly.Module(readFileSync(WASM_URLS[dtype]));
+    compiled.set(dtype, module);
+  }
+  return module;
 }
 
 /** A shared memory of at least `bytes` bytes, which every thread's kernel instance can import. */

@@ -1,7 +1,8 @@
 import { modelLayout, stateLength, type ModelDims } from './cells/cell.js';
 import { cellNamed } from './cells/registry.js';
 import { placeModel, RegionPlanner, scoreStream, refreshCopies, writeModelTables } from './kernel-memory.js';
-import { createKernelMemory, instantiateKernels } from './kernels.js';
+import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.js';
+import type { Dtype } from './precision.js';
 
 /**
  * Scores text with a snapshot of the parameters, as one stream, by the cell's WebAssembly kernels
@@ -16,19 +17,20 @@ export interface Scorer {
   score(ids: ArrayLike<number>, start: number, count: number, state: Float64Array): number;
 }
 
-export function createScorer(params: Float64Array, dims: ModelDims): Scorer {
+export function createScorer(params: Float64Array, dims: ModelDims, dtype: Dtype = 'float64'): Scorer {
   const cell = cellNamed(dims.cell);
   const layout = modelLayout(cell, dims);
   const P = layout.size;
   const S = stateLength(cell, dims);
   if (params.length !== P) throw new RangeError(`params has ${params.length} entries, a ${dims.cell} of L=${dims.L} H=${dims.H} K=${dims.K} needs ${P}`);
-  const probe = instantiateKernels(createKernelMemory(0));
+  const module = kernelModule(dtype);
+  const probe = instantiateKernels(createKernelMemory(0), module);
   const sizes = cell.kernelSizes(probe, dims, 1);
   const planner = new RegionPlanner(probe.heapBase());
-  const model = placeModel(planner, cell, layout);
+  const model = placeModel(planner, cell, layout, dtype);
   const at = { state: planner.take(S * 8), ids: planner.take((sizes.scoreChunk + 1) * 4), scratch: planner.take(sizes.scoreScratch) };
   const memory = createKernelMemory(planner.end);
-  const kernels = instantiateKernels(memory);
+  const kernels = instantiateKernels(memory, module);
   writeModelTables(memory.buffer, model, cell, layout);
   new Float64Array(memory.buffer, model.params, P).set(params);
   refreshCopies(kernels, model, 0, P);

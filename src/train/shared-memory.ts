@@ -3,6 +3,7 @@ import type { GroupBuffers, KernelSizes, ModelDims, ScoreBuffers } from '../mode
 import { createKernelMemory, MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
 import { UPDATE_CHUNK, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
+import { precisionOf, type Dtype } from '../model/precision.js';
 import { WINDOW_STEPS } from './control.js';
 import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 
@@ -21,9 +22,9 @@ export interface MemoryPlan {
   readonly losses: number; // (WINDOW_STEPS, B) each stream's summed loss, a row per step of the window
   readonly stepEnds: number; // (WINDOW_STEPS) float64: when each step of the window ended, ms since the epoch (timeOrigin + now)
   readonly evalLosses: number; // (segments) each validation segment's summed loss
-  readonly gradSlots: number; // (ceil(B/2), P) one gradient per pair of streams
+  readonly gradSlots: number; // (ceil(B/2), P) one gradient per pair of streams, in the kernels' precision
   readonly streamIds: number; // (B, T+1) int32, this step's ids of each stream
-  readonly masks: number; // (B, L, T, H) this step's dropout masks, or 0 without dropout
+  readonly masks: number; // (B, L, T, H) this step's dropout masks in the kernels' precision, or 0 without dropout
   readonly workerScratch: number; // (threads, workerScratchBytes)
   readonly workerScratchBytes: number;
   // within a worker's scratch: a group's kernel scratch, which scoring uses too, then scoring's state and ids
@@ -52,10 +53,12 @@ export interface MemoryShape {
   readonly optimizerBuffers: number;
   readonly threads: number;
   readonly segments: number;
+  readonly dtype: Dtype; // the kernels' precision (src/model/precision.ts)
 }
 
 export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: ModelLayout, sizes: KernelSizes, heapBase: number): MemoryPlan {
   const { dims, T, B, P, S, threads, segments } = shape;
+  const precision = precisionOf(shape.dtype);
   const { L, H } = dims;
   // A worker trains or scores, never both at once: the two share its scratch, the larger's size.
   const inWorker = new RegionPlanner(0);
@@ -67,7 +70,7 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
 
   const planner = new RegionPlanner(heapBase);
   const plan = {
-    model: placeModel(planner, cell, layout),
+    model: placeModel(planner, cell, layout, shape.dtype),
     optimizerMemory: planner.take(shape.optimizerBuffers * P * 8),
     stepScalars: planner.take(WINDOW_STEPS * STEP_SCALARS * 8),
     normParts: planner.take(Math.ceil(P / UPDATE_CHUNK) * 8),
@@ -75,9 +78,9 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
     losses: planner.take(WINDOW_STEPS * B * 8),
     stepEnds: planner.take(WINDOW_STEPS * 8),
     evalLosses: planner.take(segments * 8),
-    gradSlots: planner.take(Math.ceil(B / 2) * P * 8),
+    gradSlots: planner.take(Math.ceil(B / 2) * P * precision.bytes),
     streamIds: planner.take(B * (T + 1) * 4),
-    masks: shape.dropout ? planner.take(B * L * T * H * 8) : 0,
+    masks: shape.dropout ? planner.take(B * L * T * H * precision.bytes) : 0,
     workerScratch: planner.take(threads * workerScratchBytes),
     workerScratchBytes,
     groupScratch,
@@ -95,13 +98,14 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
 }
 
 /** The buffers of group `group` (streams from group · groupStreams on), trained by worker `worker`. */
-export function groupBuffers(plan: MemoryPlan, { T, P, S, dims }: MemoryShape, group: number, worker: number): GroupBuffers {
+export function groupBuffers(plan: MemoryPlan, { T, P, S, dims, dtype }: MemoryShape, group: number, worker: number): GroupBuffers {
   const first = group * plan.sizes.groupStreams;
+  const precision = precisionOf(dtype);
   return {
     ids: plan.streamIds + first * (T + 1) * 4,
     state: plan.state + first * S * 8,
-    masks: plan.masks === 0 ? 0 : plan.masks + first * dims.L * T * dims.H * 8,
-    grad: plan.gradSlots + (first / 2) * P * 8,
+    masks: plan.masks === 0 ? 0 : plan.masks + first * dims.L * T * dims.H * precision.bytes,
+    grad: plan.gradSlots + (first / 2) * P * precision.bytes,
     losses: plan.losses + first * 8,
     scratch: plan.workerScratch + worker * plan.workerScratchBytes + plan.groupScratch,
   };

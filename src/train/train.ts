@@ -19,6 +19,7 @@ import { createControl, WINDOW_STEPS } from './control.js';
 import { createTrainPool } from './pool.js';
 import { allocateMemory, planMemory, sharedArrays, type MemoryShape } from './shared-memory.js';
 import { stateBuffers } from '../model/optimizers.js';
+import { precisionOf } from '../model/precision.js';
 import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
@@ -78,9 +79,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const signal = options.signal;
 
   // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
-  const module = kernelModule();
+  const module = kernelModule(config.dtype);
   const shape: MemoryShape = {
-    dims, T, B, P, S, dropout: config.dropout > 0, optimizerBuffers: stateBuffers(config.optimizer), threads: config.threads, segments: plan.evalSegments.length,
+    dims, T, B, P, S, dropout: config.dropout > 0, optimizerBuffers: stateBuffers(config.optimizer), threads: config.threads, segments: plan.evalSegments.length, dtype: config.dtype,
   };
   const probe = instantiateKernels(createKernelMemory(0), module);
   const memoryPlan = planMemory(shape, cell, layout, cell.kernelSizes(probe, dims, T), probe.heapBase());
@@ -167,7 +168,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       return total / count;
     };
     const sample = (): string => {
-      const stepper = cell.createStepper(params, layout);
+      const stepper = cell.createStepper(params, layout, precisionOf(config.dtype));
       stepper.state.set(state.subarray(0, S)); // stream 0's state, as the seed sampled from its hprev
       const ids = sampleWith(stepper, corpus.ids[position], config.sampleLength, prng);
       return decodeIds(ids, corpus.vocab);

@@ -1,4 +1,5 @@
 import { exp } from '../exp.js';
+import type { FloatArray, Precision } from '../precision.js';
 import type { LayerViews } from './stacked-layout.js';
 
 /**
@@ -7,7 +8,26 @@ import type { LayerViews } from './stacked-layout.js';
  *   gate pre-activations  gi = b_ih + W_ih x,  gh = b_hh + W_hh h_prev   (G·H rows each)
  *   output layer          o = V h + c,  p = softmax(o),  loss = -log p[y]  (as rnn.ts)
  * Matrices are row-major; the LSTM adds gi + gh, the GRU needs gh's n rows apart.
+ * `round` follows every +, -, * and / (precision.ts): the identity in float64, Math.fround in
+ * float32, where the kernels compute each operation in float32.
  */
+
+export type Round = Precision['round'];
+
+/**
+ * The precision's rounding, one of two functions made from one literal. Not precision.round itself:
+ * a call site that has seen two unrelated functions (the identity and Math.fround) is megamorphic
+ * and never inlined, which made the float64 math ten times slower once a process had also run
+ * float32; with one literal it stays inlined at the cost of a branch. Two instances, not one per
+ * workspace: a float64-only process then sees one function at every call site, as before.
+ */
+export function roundOf(precision: Precision): Round {
+  return precision.bytes === 4 ? ROUND32 : ROUND64;
+}
+
+const rounding = (f32: boolean): Round => (x) => (f32 ? Math.fround(x) : x);
+const ROUND64 = rounding(false);
+const ROUND32 = rounding(true);
 
 /**
  * gi[r] = b_ih[r] + sum_j W_ih[r, j] x_j  and  gh[r] = b_hh[r] + sum_j W_hh[r, j] h_j, j ascending,
@@ -15,26 +35,27 @@ import type { LayerViews } from './stacked-layout.js';
  * Above it, symbol is -1 and x is xs[xOff..xOff+In). h_prev is hs[hOff..hOff+H).
  */
 export function gatesForward(
+  round: Round,
   p: LayerViews,
   rows: number,
   H: number,
   In: number,
   symbol: number,
-  xs: Float64Array,
+  xs: FloatArray,
   xOff: number,
-  hs: Float64Array,
+  hs: FloatArray,
   hOff: number,
-  gi: Float64Array,
-  gh: Float64Array,
+  gi: FloatArray,
+  gh: FloatArray,
 ): void {
   const { Wih, Whh, bih, bhh } = p;
   for (let r = 0; r < rows; r++) {
     let a = bih[r];
-    if (symbol >= 0) a += Wih[r * In + symbol];
-    else for (let j = 0; j < In; j++) a += Wih[r * In + j] * xs[xOff + j];
+    if (symbol >= 0) a = round(a + Wih[r * In + symbol]);
+    else for (let j = 0; j < In; j++) a = round(a + round(Wih[r * In + j] * xs[xOff + j]));
     gi[r] = a;
     let b = bhh[r];
-    for (let j = 0; j < H; j++) b += Whh[r * H + j] * hs[hOff + j];
+    for (let j = 0; j < H; j++) b = round(b + round(Whh[r * H + j] * hs[hOff + j]));
     gh[r] = b;
   }
 }
@@ -47,39 +68,40 @@ export function gatesForward(
  * dhPrev[dhOff..dhOff+H) is ADDED to, so the caller puts any direct path in first.
  */
 export function gatesBackward(
+  round: Round,
   p: LayerViews,
   g: LayerViews,
   rows: number,
   H: number,
   In: number,
   symbol: number,
-  xs: Float64Array,
+  xs: FloatArray,
   xOff: number,
-  hs: Float64Array,
+  hs: FloatArray,
   hOff: number,
-  dgi: Float64Array,
-  dgh: Float64Array,
-  dx: Float64Array | null,
-  dhPrev: Float64Array,
+  dgi: FloatArray,
+  dgh: FloatArray,
+  dx: FloatArray | null,
+  dhPrev: FloatArray,
   dhOff: number,
 ): void {
   const { Wih, Whh } = p;
   if (dx !== null) dx.fill(0, 0, In);
   for (let r = 0; r < rows; r++) {
     const di = dgi[r];
-    g.bih[r] += di;
-    if (symbol >= 0) g.Wih[r * In + symbol] += di;
+    g.bih[r] = round(g.bih[r] + di);
+    if (symbol >= 0) g.Wih[r * In + symbol] = round(g.Wih[r * In + symbol] + di);
     else {
       for (let j = 0; j < In; j++) {
-        g.Wih[r * In + j] += di * xs[xOff + j];
-        if (dx !== null) dx[j] += Wih[r * In + j] * di;
+        g.Wih[r * In + j] = round(g.Wih[r * In + j] + round(di * xs[xOff + j]));
+        if (dx !== null) dx[j] = round(dx[j] + round(Wih[r * In + j] * di));
       }
     }
     const dh = dgh[r];
-    g.bhh[r] += dh;
+    g.bhh[r] = round(g.bhh[r] + dh);
     for (let j = 0; j < H; j++) {
-      g.Whh[r * H + j] += dh * hs[hOff + j];
-      dhPrev[dhOff + j] += Whh[r * H + j] * dh;
+      g.Whh[r * H + j] = round(g.Whh[r * H + j] + round(dh * hs[hOff + j]));
+      dhPrev[dhOff + j] = round(dhPrev[dhOff + j] + round(Whh[r * H + j] * dh));
     }
   }
 }
@@ -87,16 +109,17 @@ export function gatesBackward(
 /**
  * The output layer, o = V h + c with V (K, H) and c (K), h = hs[hOff..hOff+H). Writes
  * p = softmax(o) at ps[pOff..pOff+K) and returns -log p[y], computed stably (logits shifted by
- * their max), as rnn.ts does.
+ * their max), as rnn.ts does. The loss itself is float64 in either precision: only its terms are rounded.
  */
 export function softmaxCrossEntropy(
-  V: Float64Array,
-  c: Float64Array,
+  round: Round,
+  V: FloatArray,
+  c: FloatArray,
   H: number,
   K: number,
-  hs: Float64Array,
+  hs: FloatArray,
   hOff: number,
-  ps: Float64Array,
+  ps: FloatArray,
   pOff: number,
   y: number,
 ): number {
@@ -104,20 +127,20 @@ export function softmaxCrossEntropy(
   for (let k = 0; k < K; k++) {
     const row = k * H;
     let sum = c[k];
-    for (let j = 0; j < H; j++) sum += V[row + j] * hs[hOff + j];
+    for (let j = 0; j < H; j++) sum = round(sum + round(V[row + j] * hs[hOff + j]));
     ps[pOff + k] = sum;
     if (sum > max) max = sum;
   }
   const logitY = ps[pOff + y];
   let total = 0;
   for (let k = 0; k < K; k++) {
-    const e = exp(ps[pOff + k] - max);
+    const e = round(exp(round(ps[pOff + k] - max)));
     ps[pOff + k] = e;
-    total += e;
+    total = round(total + e);
   }
-  const inv = 1 / total;
-  for (let k = 0; k < K; k++) ps[pOff + k] *= inv;
-  return Math.log(total) - (logitY - max);
+  const inv = round(1 / total);
+  for (let k = 0; k < K; k++) ps[pOff + k] = round(ps[pOff + k] * inv);
+  return Math.log(total) - round(logitY - max);
 }
 
 /**
@@ -125,27 +148,28 @@ export function softmaxCrossEntropy(
  *   dy = p - onehot(y);  o = V h + c  =>  dc += dy, dV += dy h^T, dh = V^T dy (dh is overwritten)
  */
 export function softmaxCrossEntropyBackward(
-  V: Float64Array,
-  dV: Float64Array,
-  dc: Float64Array,
+  round: Round,
+  V: FloatArray,
+  dV: FloatArray,
+  dc: FloatArray,
   H: number,
   K: number,
-  hs: Float64Array,
+  hs: FloatArray,
   hOff: number,
-  ps: Float64Array,
+  ps: FloatArray,
   pOff: number,
   y: number,
-  dh: Float64Array,
+  dh: FloatArray,
 ): void {
-  ps[pOff + y] -= 1;
+  ps[pOff + y] = round(ps[pOff + y] - 1);
   dh.fill(0);
   for (let k = 0; k < K; k++) {
     const d = ps[pOff + k];
-    dc[k] += d;
+    dc[k] = round(dc[k] + d);
     const row = k * H;
     for (let j = 0; j < H; j++) {
-      dV[row + j] += d * hs[hOff + j];
-      dh[j] += V[row + j] * d;
+      dV[row + j] = round(dV[row + j] + round(d * hs[hOff + j]));
+      dh[j] = round(dh[j] + round(V[row + j] * d));
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Kernels } from '../kernels.js';
+import type { Dtype, FloatArray, Precision } from '../precision.js';
 import type { Prng } from '../prng.js';
 
 /**
@@ -36,9 +37,15 @@ export interface ModelLayout {
   readonly size: number;
 }
 
-/** Byte offsets in the kernels' memory of the model: params (P), their copy (WeightCopies), the cell's offset table. */
+/**
+ * Byte offsets in the kernels' memory of the model: params (P, float64), the weights as the kernels
+ * read them (params itself in float64, their float32 copy in float32), the packed copy
+ * (WeightCopies) and the cell's offset table; and the kernels' precision.
+ */
 export interface ModelBuffers {
+  readonly dtype: Dtype;
   readonly params: number;
+  readonly weights: number;
   readonly copies: number;
   readonly offs: number;
 }
@@ -49,7 +56,7 @@ export interface ModelBuffers {
  */
 export interface WeightCopies {
   readonly table: Int32Array; // rows of (offset, rows, cols, fwd, bwd)
-  readonly size: number; // float64 entries
+  readonly size: number; // entries in the kernels' precision
 }
 
 /**
@@ -94,11 +101,12 @@ export interface CellKernels {
  * The cell's TypeScript reference math over sequences of T steps, on flat buffers in the layout:
  * the readable statement of the math, and the oracle the kernels and the gradient check are held
  * to. state (S) is read as the initial state and overwritten with the final one; masks (L, T, H)
- * or null for no dropout; grad is ADDED to.
+ * or null for no dropout; grad is ADDED to. In float32, params is a Float32Array of the rounded
+ * weights, state holds float32 numbers, masks hold fround(1 / (1 - p)), and the losses stay float64.
  */
 export interface ReferenceMath {
-  loss(params: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null): number;
-  lossAndGrad(params: Float64Array, grad: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null): number;
+  loss(params: FloatArray, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null): number;
+  lossAndGrad(params: FloatArray, grad: FloatArray, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null): number;
 }
 
 /** One stream's state fed symbol by symbol, for sampling; the scores are o = V h + c of the top layer. */
@@ -123,13 +131,15 @@ export interface CellDescriptor {
   init(params: Float64Array, layout: ModelLayout, prng: Prng): void;
   /** Floating-point operations to train on one character (forward and backward), for the benchmark. */
   trainFlopsPerChar(dims: ModelDims): number;
-  reference(layout: ModelLayout, T: number): ReferenceMath;
+  /** The reference math in a precision, float64 unless asked (the rnn has float64 only). */
+  reference(layout: ModelLayout, T: number, precision?: Precision): ReferenceMath;
   /** The int32 table this cell's kernels find their tensors by (may be empty). */
-  kernelOffsets(layout: ModelLayout): Int32Array;
-  weightCopies(layout: ModelLayout): WeightCopies;
+  kernelOffsets(layout: ModelLayout, precision: Precision): Int32Array;
+  weightCopies(layout: ModelLayout, precision: Precision): WeightCopies;
   kernelSizes(kernels: Kernels, dims: ModelDims, T: number): KernelSizes;
   bindKernels(kernels: Kernels, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels;
-  createStepper(params: Float64Array, layout: ModelLayout): Stepper;
+  /** A stepper computing in a precision, float64 unless asked; params are the float64 weights. */
+  createStepper(params: Float64Array, layout: ModelLayout, precision?: Precision): Stepper;
 }
 
 export function modelLayout(cell: CellDescriptor, dims: ModelDims): ModelLayout {

@@ -1,5 +1,6 @@
+import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { tanh } from '../tanh.js';
-import { gatesBackward, gatesForward, softmaxCrossEntropy, softmaxCrossEntropyBackward } from './affine.js';
+import { gatesBackward, gatesForward, roundOf, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
 import { sigmoid } from './sigmoid.js';
 import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacked-layout.js';
 
@@ -10,7 +11,10 @@ import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacke
  *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 - z) ⊙ n + z ⊙ h
  * Layer 0's x is the one-hot symbol; layer l's x is layer l-1's h' times its dropout mask row; the
  * output layer reads the top h' times its mask row (masks: stacked-layout.ts, maskSize).
- * The reference math: float64, every sum in the order written here; backward ADDS into gradients.
+ * The reference math, every sum in the order written here; backward ADDS into gradients. In the
+ * workspace's precision (precision.ts): every +, -, * and / is rounded, and exp, tanh and σ are the
+ * float64 functions rounded once, so that float64 is plain float64 and float32 is what the float32
+ * kernels compute.
  */
 
 const G = 3;
@@ -18,42 +22,45 @@ const G = 3;
 /** Activations of one sequence, kept for BPTT; allocate once and reuse. */
 export interface GruWorkspace {
   readonly T: number;
-  readonly hs: Float64Array; // (L, T+1, H): row (l, 0) is layer l's initial h, row (l, t+1) is h_t
-  readonly acts: Float64Array; // (L, T, G·H): r, z, n after their nonlinearities
-  readonly hns: Float64Array; // (L, T, H): W_hn h_{t-1} + b_hn, which r multiplies
-  readonly ys: Float64Array; // (L, T, H): h_t after dropout, the input of the layer above
-  readonly ps: Float64Array; // (T, K): p_t, overwritten by dL/do_t during backward
-  readonly gi: Float64Array; // (G·H): W_ih x + b_ih
-  readonly gh: Float64Array; // (G·H): W_hh h + b_hh
-  readonly dgi: Float64Array; // (G·H): dL/dgi
-  readonly dgh: Float64Array; // (G·H): dL/dgh (differs from dgi in the n rows)
-  readonly dUp: Float64Array; // (H): dL/dys of the current layer, from the layer above or the output
-  readonly dh: Float64Array; // (H)
-  readonly dhNext: Float64Array; // (L, H): dL/dh_{t-1}, through z and through W_hh
+  readonly round: Round; // the precision's rounding, after every +, -, * and /
+  readonly hs: FloatArray; // (L, T+1, H): row (l, 0) is layer l's initial h, row (l, t+1) is h_t
+  readonly acts: FloatArray; // (L, T, G·H): r, z, n after their nonlinearities
+  readonly hns: FloatArray; // (L, T, H): W_hn h_{t-1} + b_hn, which r multiplies
+  readonly ys: FloatArray; // (L, T, H): h_t after dropout, the input of the layer above
+  readonly ps: FloatArray; // (T, K): p_t, overwritten by dL/do_t during backward
+  readonly gi: FloatArray; // (G·H): W_ih x + b_ih
+  readonly gh: FloatArray; // (G·H): W_hh h + b_hh
+  readonly dgi: FloatArray; // (G·H): dL/dgi
+  readonly dgh: FloatArray; // (G·H): dL/dgh (differs from dgi in the n rows)
+  readonly dUp: FloatArray; // (H): dL/dys of the current layer, from the layer above or the output
+  readonly dh: FloatArray; // (H)
+  readonly dhNext: FloatArray; // (L, H): dL/dh_{t-1}, through z and through W_hh
 }
 
-export function createGruWorkspace({ L, H, K }: StackedDims, T: number): GruWorkspace {
+export function createGruWorkspace({ L, H, K }: StackedDims, T: number, precision: Precision = FLOAT64): GruWorkspace {
   return {
     T,
-    hs: new Float64Array(L * (T + 1) * H),
-    acts: new Float64Array(L * T * G * H),
-    hns: new Float64Array(L * T * H),
-    ys: new Float64Array(L * T * H),
-    ps: new Float64Array(T * K),
-    gi: new Float64Array(G * H),
-    gh: new Float64Array(G * H),
-    dgi: new Float64Array(G * H),
-    dgh: new Float64Array(G * H),
-    dUp: new Float64Array(H),
-    dh: new Float64Array(H),
-    dhNext: new Float64Array(L * H),
+    round: roundOf(precision),
+    hs: precision.array(L * (T + 1) * H),
+    acts: precision.array(L * T * G * H),
+    hns: precision.array(L * T * H),
+    ys: precision.array(L * T * H),
+    ps: precision.array(T * K),
+    gi: precision.array(G * H),
+    gh: precision.array(G * H),
+    dgi: precision.array(G * H),
+    dgh: precision.array(G * H),
+    dUp: precision.array(H),
+    dh: precision.array(H),
+    dhNext: precision.array(L * H),
   };
 }
 
 /**
  * Forward only: the summed loss (nats) of the T predictions ids[start+t] -> ids[start+t+1].
  * state (1, L, H) = h per layer is read as the initial state and overwritten with the final one,
- * so that a stream carries it to its next sequence. masks (L, T, H) or null: no dropout.
+ * so that a stream carries it to its next sequence (in float32 it holds float32 numbers).
+ * masks (L, T, H) or null: no dropout.
  */
 export function gruSequenceLoss(
   p: StackedViews,
@@ -61,11 +68,11 @@ export function gruSequenceLoss(
   ids: ArrayLike<number>,
   start: number,
   state: Float64Array,
-  masks: Float64Array | null,
+  masks: FloatArray | null,
   ws: GruWorkspace,
 ): number {
   const { L, H, K } = dims;
-  const { T, hs, acts, hns, ys, ps, gi, gh } = ws;
+  const { T, round, hs, acts, hns, ys, ps, gi, gh } = ws;
   checkSequenceArgs(dims, T, ids, start, state, masks);
   for (let l = 0; l < L; l++) hs.set(state.subarray(l * H, (l + 1) * H), l * (T + 1) * H);
   let loss = 0;
@@ -76,23 +83,23 @@ export function gruSequenceLoss(
       const row = (l * T + t) * H; // rows of hns, ys and masks
       const aRow = row * G;
       // gi = W_ih x + b_ih, gh = W_hh h + b_hh, (G·H)
-      if (l === 0) gatesForward(p.layers[0], G * H, H, K, ids[start + t], ys, 0, hs, hPrev, gi, gh);
-      else gatesForward(p.layers[l], G * H, H, H, -1, ys, row - T * H, hs, hPrev, gi, gh);
+      if (l === 0) gatesForward(round, p.layers[0], G * H, H, K, ids[start + t], ys, 0, hs, hPrev, gi, gh);
+      else gatesForward(round, p.layers[l], G * H, H, H, -1, ys, row - T * H, hs, hPrev, gi, gh);
       for (let i = 0; i < H; i++) {
-        const r = sigmoid(gi[i] + gh[i]);
-        const z = sigmoid(gi[H + i] + gh[H + i]);
+        const r = round(sigmoid(round(gi[i] + gh[i])));
+        const z = round(sigmoid(round(gi[H + i] + gh[H + i])));
         const hn = gh[2 * H + i];
-        const n = tanh(gi[2 * H + i] + r * hn);
+        const n = round(tanh(round(gi[2 * H + i] + round(r * hn))));
         acts[aRow + i] = r;
         acts[aRow + H + i] = z;
         acts[aRow + 2 * H + i] = n;
         hns[row + i] = hn;
-        const h = (1 - z) * n + z * hs[hPrev + i];
+        const h = round(round(round(1 - z) * n) + round(z * hs[hPrev + i]));
         hs[hRow + i] = h;
-        ys[row + i] = masks === null ? h : h * masks[row + i];
+        ys[row + i] = masks === null ? h : round(h * masks[row + i]);
       }
     }
-    loss += softmaxCrossEntropy(p.V, p.c, H, K, ys, ((L - 1) * T + t) * H, ps, t * K, ids[start + t + 1]);
+    loss += softmaxCrossEntropy(round, p.V, p.c, H, K, ys, ((L - 1) * T + t) * H, ps, t * K, ids[start + t + 1]);
   }
   for (let l = 0; l < L; l++) {
     const last = (l * (T + 1) + T) * H;
@@ -112,48 +119,48 @@ export function gruSequenceLossAndGrad(
   ids: ArrayLike<number>,
   start: number,
   state: Float64Array,
-  masks: Float64Array | null,
+  masks: FloatArray | null,
   g: StackedViews,
   ws: GruWorkspace,
 ): number {
   const loss = gruSequenceLoss(p, dims, ids, start, state, masks, ws);
   const { L, H, K } = dims;
-  const { T, hs, acts, hns, ys, ps, dgi, dgh, dUp, dh, dhNext } = ws;
+  const { T, round, hs, acts, hns, ys, ps, dgi, dgh, dUp, dh, dhNext } = ws;
   dhNext.fill(0);
   for (let t = T - 1; t >= 0; t--) {
     // o = V ys_{L-1} + c, p = softmax(o)  =>  dUp = V^T (p - onehot(y)), and dV, dc
-    softmaxCrossEntropyBackward(p.V, g.V, g.c, H, K, ys, ((L - 1) * T + t) * H, ps, t * K, ids[start + t + 1], dUp);
+    softmaxCrossEntropyBackward(round, p.V, g.V, g.c, H, K, ys, ((L - 1) * T + t) * H, ps, t * K, ids[start + t + 1], dUp);
     for (let l = L - 1; l >= 0; l--) {
       const hPrev = (l * (T + 1) + t) * H;
       const row = (l * T + t) * H;
       const aRow = row * G;
       const d = l * H; // this layer's row of dhNext
       // ys = h ⊙ mask, and h also feeds step t+1  =>  dh = dUp ⊙ mask + dhNext   (H)
-      for (let i = 0; i < H; i++) dh[i] = (masks === null ? dUp[i] : dUp[i] * masks[row + i]) + dhNext[d + i];
+      for (let i = 0; i < H; i++) dh[i] = round((masks === null ? dUp[i] : round(dUp[i] * masks[row + i])) + dhNext[d + i]);
       for (let i = 0; i < H; i++) {
         const r = acts[aRow + i];
         const z = acts[aRow + H + i];
         const n = acts[aRow + 2 * H + i];
         const hn = hns[row + i];
         // h = (1 - z) ⊙ n + z ⊙ h_prev  =>  dn = dh ⊙ (1 - z), dz = dh ⊙ (h_prev - n), dh_prev = dh ⊙ z + ...
-        const dn = dh[i] * (1 - z);
-        const dz = dh[i] * (hs[hPrev + i] - n);
+        const dn = round(dh[i] * round(1 - z));
+        const dz = round(dh[i] * round(hs[hPrev + i] - n));
         // n = tanh(gi_n + r ⊙ gh_n)  =>  dgi_n = dn (1 - n^2), dr = dgi_n ⊙ gh_n, dgh_n = dgi_n ⊙ r
-        const dan = dn * (1 - n * n);
+        const dan = round(dn * round(1 - round(n * n)));
         // r = σ(gi_r + gh_r), z = σ(gi_z + gh_z)  =>  d(gi_r) = d(gh_r) = dr r (1 - r), likewise z
-        const dar = dan * hn * (r * (1 - r));
-        const daz = dz * (z * (1 - z));
+        const dar = round(round(dan * hn) * round(r * round(1 - r)));
+        const daz = round(dz * round(z * round(1 - z)));
         dgi[i] = dar;
         dgi[H + i] = daz;
         dgi[2 * H + i] = dan;
         dgh[i] = dar;
         dgh[H + i] = daz;
-        dgh[2 * H + i] = dan * r;
-        dhNext[d + i] = dh[i] * z; // the direct path; gatesBackward adds W_hh^T dgh
+        dgh[2 * H + i] = round(dan * r);
+        dhNext[d + i] = round(dh[i] * z); // the direct path; gatesBackward adds W_hh^T dgh
       }
       // gi = W_ih x + b_ih, gh = W_hh h_prev + b_hh  =>  dW, db; dhNext += W_hh^T dgh; dUp = W_ih^T dgi (l > 0)
-      if (l === 0) gatesBackward(p.layers[0], g.layers[0], G * H, H, K, ids[start + t], ys, 0, hs, hPrev, dgi, dgh, null, dhNext, d);
-      else gatesBackward(p.layers[l], g.layers[l], G * H, H, H, -1, ys, row - T * H, hs, hPrev, dgi, dgh, dUp, dhNext, d);
+      if (l === 0) gatesBackward(round, p.layers[0], g.layers[0], G * H, H, K, ids[start + t], ys, 0, hs, hPrev, dgi, dgh, null, dhNext, d);
+      else gatesBackward(round, p.layers[l], g.layers[l], G * H, H, H, -1, ys, row - T * H, hs, hPrev, dgi, dgh, dUp, dhNext, d);
     }
   }
   return loss;

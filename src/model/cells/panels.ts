@@ -1,9 +1,11 @@
+import { FLOAT64, type Precision } from '../precision.js';
 import type { ModelLayout, WeightCopies } from './cell.js';
 
 /**
  * Where the packed copy holds each weight matrix's panels (assembly/cells/primitives.ts
  * packMatrix): the forward form for W x, and where a product needs it the backward form for
- * W^T y, in float64 entries from the copy's start.
+ * W^T y, in entries of the kernels' precision from the copy's start. A panel row is 32 bytes:
+ * 4 outputs in float64, 8 in float32.
  */
 export interface PanelEntry {
   readonly name: string;
@@ -15,8 +17,13 @@ export interface PanelEntry {
 }
 
 /** The panels of the named matrices, in order: [name, whether the backward form is needed]. */
-export function panelPlan(layout: Pick<ModelLayout, 'specs'>, matrices: readonly (readonly [string, boolean])[]): { entries: PanelEntry[]; size: number } {
-  const panels = (n: number, R: number): number => Math.ceil(n / 4) * 4 * R;
+export function panelPlan(
+  layout: Pick<ModelLayout, 'specs'>,
+  matrices: readonly (readonly [string, boolean])[],
+  precision: Precision = FLOAT64,
+): { entries: PanelEntry[]; size: number } {
+  const width = 32 / precision.bytes;
+  const panels = (n: number, R: number): number => Math.ceil(n / width) * width * R;
   const entries: PanelEntry[] = [];
   let size = 0;
   for (const [name, backward] of matrices) {

@@ -1,5 +1,6 @@
 import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
+import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
 import { rnnStepper } from '../sample.js';
 import { tensorSpec, type CellDescriptor, type ModelDims, type ModelLayout } from './cell.js';
@@ -20,11 +21,12 @@ export const rnnCell: CellDescriptor = {
   init: (params, layout, prng) => initParams(params, paramLayout(layout.dims), prng),
   // forward W h, V h (2 flops per multiply-add); backward V^T dy, dV, W^T da, dW: three times the forward's
   trainFlopsPerChar: ({ H, K }) => 3 * (2 * H * H + 2 * K * H),
-  reference: (layout, T) => {
+  reference: (layout, T, precision = FLOAT64) => {
+    float64Only(precision);
     const dims = rnnDims(layout.dims);
     const rnnLayout = paramLayout(dims);
     const ws = createWorkspace(dims, T);
-    const noMasks = (masks: Float64Array | null): void => {
+    const noMasks = (masks: FloatArray | null): void => {
       if (masks !== null) throw new RangeError('the rnn has no dropout');
     };
     // rnn.ts leaves h0 alone; the descriptor's contract carries the final state out
@@ -32,13 +34,13 @@ export const rnnCell: CellDescriptor = {
     return {
       loss: (params, ids, start, state, masks) => {
         noMasks(masks);
-        const loss = sequenceLoss(viewsOf(params, rnnLayout), dims, ids, start, state, ws);
+        const loss = sequenceLoss(viewsOf(float64(params), rnnLayout), dims, ids, start, state, ws);
         carry(state);
         return loss;
       },
       lossAndGrad: (params, grad, ids, start, state, masks) => {
         noMasks(masks);
-        const loss = sequenceLossAndGrad(viewsOf(params, rnnLayout), dims, ids, start, state, viewsOf(grad, rnnLayout), ws);
+        const loss = sequenceLossAndGrad(viewsOf(float64(params), rnnLayout), dims, ids, start, state, viewsOf(float64(grad), rnnLayout), ws);
         carry(state);
         return loss;
       },
@@ -67,7 +69,8 @@ export const rnnCell: CellDescriptor = {
       score: (at, n, loss) => kernels.evalSequence(H, K, params, copies, offs, at.ids, n, at.state, at.scratch, loss),
     };
   },
-  createStepper: (params, layout) => {
+  createStepper: (params, layout, precision = FLOAT64) => {
+    float64Only(precision);
     const dims = rnnDims(layout.dims);
     return rnnStepper(viewsOf(params, paramLayout(dims)), dims);
   },
@@ -76,6 +79,16 @@ export const rnnCell: CellDescriptor = {
 /** W h and W^T da, U x (one-hot: a column), V h and V^T dy. */
 function rnnPanels(layout: ModelLayout): ReturnType<typeof panelPlan> {
   return panelPlan(layout, [['W', true], ['U', false], ['V', true]]);
+}
+
+/** The rnn computes in float64 only; the CLI refuses --dtype float32 for it before this. */
+function float64Only(precision: Precision): void {
+  if (precision.dtype !== 'float64') throw new Error(`the rnn cell computes in float64 only, not ${precision.dtype}`);
+}
+
+function float64(flat: FloatArray): Float64Array {
+  if (!(flat instanceof Float64Array)) throw new TypeError('the rnn cell reads and writes Float64Array buffers');
+  return flat;
 }
 
 function rnnDims({ H, K }: ModelDims): { H: number; K: number } {

@@ -1,5 +1,7 @@
 import type { Kernels } from '../kernels.js';
+import { FLOAT64, precisionOf, type FloatArray, type Precision } from '../precision.js';
 import type { CellDescriptor, CellKernels, ModelBuffers, ModelDims, ModelLayout, WeightCopies } from './cell.js';
+import { roundOf } from './affine.js';
 import { panelCopies, panelPlan } from './panels.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
 
@@ -15,12 +17,15 @@ export interface GatedKernelNames {
   readonly lossAndGrad: 'lstmLossAndGrad' | 'gruLossAndGrad';
 }
 
-/** The reference math of one gated cell (lstm.ts, gru.ts): a workspace of T steps, the forward pass and BPTT. */
+/**
+ * The reference math of one gated cell (lstm.ts, gru.ts): a workspace of T steps in a precision,
+ * the forward pass and BPTT in the workspace's precision.
+ */
 export interface GatedReference<W> {
-  createWorkspace(dims: StackedDims, T: number): W;
-  sequenceLoss(p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null, ws: W): number;
+  createWorkspace(dims: StackedDims, T: number, precision: Precision): W;
+  sequenceLoss(p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null, ws: W): number;
   sequenceLossAndGrad(
-    p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null, g: StackedViews, ws: W,
+    p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null, g: StackedViews, ws: W,
   ): number;
 }
 
@@ -52,17 +57,24 @@ export function gatedCell<W>(
     },
     // forward: layer 0's W_hh h, each higher layer's W_ih x and W_hh h, the output's V h; backward three times the forward
     trainFlopsPerChar: ({ L, H, K }) => 3 * (2 * G * H * H * (2 * L - 1) + 2 * K * H),
-    reference: (layout, T) => {
+    reference: (layout, T, precision = FLOAT64) => {
       const dims = stacked(layout.dims);
-      const views = (flat: Float64Array): StackedViews => stackedViewsOf(flat, layout as unknown as StackedLayout);
-      const ws = math.createWorkspace(dims, T);
+      const views = (flat: FloatArray): StackedViews => stackedViewsOf(flat, layout as unknown as StackedLayout);
+      // float32 math reads float32 weights: a float64 buffer here would be a caller's missed copy
+      const weights = (params: FloatArray): StackedViews => {
+        if (precision.bytes === 4 && !(params instanceof Float32Array)) {
+          throw new TypeError('the float32 reference math reads a Float32Array copy of the parameters (Float32Array.from(params))');
+        }
+        return views(params);
+      };
+      const ws = math.createWorkspace(dims, T, precision);
       return {
-        loss: (params, ids, start, state, masks) => math.sequenceLoss(views(params), dims, ids, start, state, masks, ws),
-        lossAndGrad: (params, grad, ids, start, state, masks) => math.sequenceLossAndGrad(views(params), dims, ids, start, state, masks, views(grad), ws),
+        loss: (params, ids, start, state, masks) => math.sequenceLoss(weights(params), dims, ids, start, state, masks, ws),
+        lossAndGrad: (params, grad, ids, start, state, masks) => math.sequenceLossAndGrad(weights(params), dims, ids, start, state, masks, views(grad), ws),
       };
     },
-    kernelOffsets: (layout) => kernelOffsets(layout),
-    weightCopies: (layout) => stackedCopies(layout),
+    kernelOffsets: (layout, precision) => kernelOffsets(layout, precision),
+    weightCopies: (layout, precision) => stackedCopies(layout, precision),
     kernelSizes: (kernels, dims, T) => ({
       groupStreams: GROUP_STREAMS,
       groupScratch: kernels[kernelNames.scratchBytes](GROUP_STREAMS, dims.L, dims.H, dims.K, T),
@@ -70,11 +82,14 @@ export function gatedCell<W>(
       scoreScratch: kernels[kernelNames.scratchBytes](1, dims.L, dims.H, dims.K, SCORE_CHUNK),
     }),
     bindKernels: (kernels, layout, T, model) => bindGated(kernels, kernelNames, layout, T, model),
-    createStepper: (params, layout) => {
+    createStepper: (params, layout, precision = FLOAT64) => {
       const dims = stacked(layout.dims);
       const { L, H, K } = dims;
-      const p = stackedViewsOf(params, layout as unknown as StackedLayout);
-      const ws = math.createWorkspace(dims, 1);
+      // float32 steps on the weights rounded once, as the kernels read their float32 copy
+      const weights = precision.bytes === 4 ? Float32Array.from(params) : params;
+      const p = stackedViewsOf(weights, layout as unknown as StackedLayout);
+      const round = roundOf(precision);
+      const ws = math.createWorkspace(dims, 1, precision);
       const state = new Float64Array(stateShapeTable(dims).length * L * H);
       const ids = new Int32Array(2); // the one step's input, and a target whose loss is not used
       const out = new Float64Array(K);
@@ -89,7 +104,7 @@ export function gatedCell<W>(
           const top = (L - 1) * H;
           for (let k = 0; k < K; k++) {
             let o = p.c[k];
-            for (let j = 0; j < H; j++) o += p.V[k * H + j] * state[top + j];
+            for (let j = 0; j < H; j++) o = round(o + round(p.V[k * H + j] * state[top + j]));
             out[k] = o;
           }
           return out;
@@ -102,29 +117,30 @@ export function gatedCell<W>(
 function bindGated(kernels: Kernels, names: GatedKernelNames, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels {
   const { L, H, K } = layout.dims;
   const P = layout.size;
-  const { params, copies, offs } = model;
+  const { weights, copies, offs } = model;
+  const slotBytes = P * precisionOf(model.dtype).bytes;
   const lossAndGrad = kernels[names.lossAndGrad];
   const loss = kernels[names.loss];
   return {
     trainGroup: (at, n) => {
-      kernels.fillZero(at.grad, Math.ceil(n / 2) * P * 8); // the kernels add into the slots
-      lossAndGrad(n, L, H, K, T, params, copies, offs, at.ids, at.state, at.masks, at.grad, P * 8, at.scratch, at.losses);
+      kernels.fillZero(at.grad, Math.ceil(n / 2) * slotBytes); // the kernels add into the slots
+      lossAndGrad(n, L, H, K, T, weights, copies, offs, at.ids, at.state, at.masks, at.grad, slotBytes, at.scratch, at.losses);
     },
-    score: (at, n, total) => total + loss(L, H, K, n, params, copies, offs, at.ids, at.state, 0, at.scratch),
+    score: (at, n, total) => total + loss(L, H, K, n, weights, copies, offs, at.ids, at.state, 0, at.scratch),
   };
 }
 
 /** The gated cells' matrices in panels: every layer's two and V; layer 0's W_ih has no product below it to serve. */
-function stackedPanels(layout: ModelLayout | StackedLayout): ReturnType<typeof panelPlan> {
+function stackedPanels(layout: ModelLayout | StackedLayout, precision: Precision): ReturnType<typeof panelPlan> {
   const matrices: [string, boolean][] = [];
   for (let l = 0; l < layout.dims.L; l++) matrices.push([`weight_ih_l${l}`, l > 0], [`weight_hh_l${l}`, true]);
   matrices.push(['V', true]);
-  return panelPlan(layout, matrices);
+  return panelPlan(layout, matrices, precision);
 }
 
 /** The packed copy's table and size for a stack of gated layers. */
-export function stackedCopies(layout: ModelLayout | StackedLayout): WeightCopies {
-  return panelCopies(stackedPanels(layout));
+export function stackedCopies(layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): WeightCopies {
+  return panelCopies(stackedPanels(layout, precision));
 }
 
 /**
@@ -133,14 +149,14 @@ export function stackedCopies(layout: ModelLayout | StackedLayout): WeightCopies
  * forward and backward panels of weight_ih and weight_hh in the packed copy; entries 8L + 0..3 are
  * V and c, then V's forward and backward panels.
  */
-export function kernelOffsets(layout: ModelLayout | StackedLayout): Int32Array {
+export function kernelOffsets(layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): Int32Array {
   const offsets = new Map(layout.specs.map((spec) => [spec.name, spec.offset]));
   const offset = (tensor: string): number => {
     const at = offsets.get(tensor);
     if (at === undefined) throw new Error(`the layout table has no tensor named ${tensor}`);
     return at;
   };
-  const panels = new Map(stackedPanels(layout).entries.map((e) => [e.name, e]));
+  const panels = new Map(stackedPanels(layout, precision).entries.map((e) => [e.name, e]));
   const table: number[] = [];
   for (let l = 0; l < layout.dims.L; l++) {
     const ih = panels.get(`weight_ih_l${l}`)!;

@@ -1,3 +1,4 @@
+import type { FloatArray } from '../precision.js';
 import { product, type ShapeEntry, type TensorSpec } from './cell.js';
 
 /**
@@ -31,17 +32,20 @@ export interface StackedLayout {
 
 /** One layer's tensors: (G·H, In), (G·H, H), (G·H), (G·H), with In = K for layer 0, else H. */
 export interface LayerViews {
-  readonly Wih: Float64Array;
-  readonly Whh: Float64Array;
-  readonly bih: Float64Array;
-  readonly bhh: Float64Array;
+  readonly Wih: FloatArray;
+  readonly Whh: FloatArray;
+  readonly bih: FloatArray;
+  readonly bhh: FloatArray;
 }
 
-/** Named views into one flat buffer (parameters, gradients or optimizer state alike). */
+/**
+ * Named views into one flat buffer (parameters, gradients or optimizer state alike): Float32Array
+ * views of a float32 model's weight copy and gradient slots, Float64Array views otherwise.
+ */
 export interface StackedViews {
   readonly layers: readonly LayerViews[]; // (L)
-  readonly V: Float64Array; // (K, H)
-  readonly c: Float64Array; // (K)
+  readonly V: FloatArray; // (K, H)
+  readonly c: FloatArray; // (K)
 }
 
 /**
@@ -104,12 +108,12 @@ export function stackedLayout(dims: StackedDims): StackedLayout {
   return { dims: { cell, L, H, K }, specs, size: offset };
 }
 
-export function stackedViewsOf(flat: Float64Array, layout: StackedLayout): StackedViews {
+export function stackedViewsOf(flat: FloatArray, layout: StackedLayout): StackedViews {
   if (flat.length !== layout.size) {
     throw new RangeError(`flat buffer has ${flat.length} entries, layout needs ${layout.size}`);
   }
   const byName = new Map(layout.specs.map((spec) => [spec.name, flat.subarray(spec.offset, spec.offset + spec.size)]));
-  const view = (name: string): Float64Array => {
+  const view = (name: string): FloatArray => {
     const found = byName.get(name);
     if (found === undefined) throw new Error(`the layout table has no tensor named ${name}`);
     return found;
@@ -138,7 +142,7 @@ export function checkSequenceArgs(
   ids: ArrayLike<number>,
   start: number,
   state: Float64Array,
-  masks: Float64Array | null,
+  masks: FloatArray | null,
 ): void {
   if (ids.length < start + T + 1) {
     throw new RangeError(`${T} predictions from position ${start} need ${start + T + 1} symbols, ids has ${ids.length}`);
