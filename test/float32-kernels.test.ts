@@ -3,7 +3,7 @@ import { createCellStream } from '../src/model/cell-kernels.js';
 import { modelLayout } from '../src/model/cells/cell.js';
 import { cellNamed } from '../src/model/cells/registry.js';
 import { maskSize, stackedLayout, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
-import { FLOAT32, FLOAT64, type FloatArray } from '../src/model/precision.js';
+import { FLOAT32, type FloatArray } from '../src/model/precision.js';
 import { Prng } from '../src/model/prng.js';
 
 // The float32 kernels (assembly/kernels-f32.ts: the gated kernels built with precision-f32.ts)
