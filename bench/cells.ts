@@ -4,7 +4,7 @@
  * from the cell's FLOP count (about --target-gflop of work a run), every run a fresh process
  * (run-one.ts), round-robin over the configurations, beside PyTorch's nn.LSTM / nn.GRU on the same
  * text, the same shapes and the same steps (bench/peers/torch_cells_train.py), in float64 and
- * float32. Both sides leave --warmup-steps steps out of the clock. Prints medians and ratios
+ * float32 on both sides (--dtype). Both sides leave --warmup-steps steps out of the clock. Prints medians and ratios
  * measured in this one invocation: figures from different invocations are not comparable.
  */
 import { realpathSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { firstLine, fixed, formatTable, gflops, group, isPositiveInt, median, pa
 import { findPeer, type PeerConfig, type PythonPeer } from './peers.js';
 import type { RunResult } from './run-one.js';
 import { measureSimdPeak } from './simd-peak.js';
+import type { Dtype } from '../src/model/precision.js';
 
 const CELLS_OPTIONS: readonly OptionSpec[] = [
   { name: 'cells-list', kind: 'string', default: 'lstm,gru', help: `comma-separated cells (${CELL_NAMES.join(', ')}; rnn only with L=1)` },
@@ -36,7 +37,7 @@ const CELLS_OPTIONS: readonly OptionSpec[] = [
   { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file (default: the bundled corpus, written once to a temporary file for both sides)' },
   { name: 'torch', kind: 'string', metavar: 'FILE', help: 'the PyTorch peer (default: bench/peers/torch_cells_train.py)' },
   { name: 'torch-threads', kind: 'string', metavar: 'LIST', help: 'comma-separated torch.set_num_threads values, a subset of the thread counts (default: all of them)' },
-  { name: 'torch-dtypes', kind: 'string', default: 'float64,float32', help: 'comma-separated torch dtypes' },
+  { name: 'dtypes', kind: 'string', default: 'float64,float32', help: 'comma-separated dtypes, ours (--dtype) and torch\'s alike' },
   { name: 'python', kind: 'string', metavar: 'FILE', help: 'python with torch (default: $PYTHON, else the first of python3, /usr/bin/python3 that imports torch)' },
   { name: 'no-torch', kind: 'flag', help: 'skip the PyTorch columns' },
   { name: 'help', kind: 'flag', help: 'print this help' },
@@ -61,6 +62,7 @@ interface Model {
 
 interface OurConfig {
   readonly model: Model;
+  readonly dtype: string;
   readonly threads: number;
   readonly runs: RunResult[];
   failure: string | undefined; // set when a run failed: this configuration is dropped, the rest go on
@@ -111,8 +113,9 @@ export async function runCells(argv: readonly string[]): Promise<void> {
   const runs = v.runs as number;
   if (threadCounts.some((t) => t > streams)) throw new UserError(`--threads-list goes above --streams ${streams}: threads beyond the streams would idle`);
   const torchThreads = v['torch-threads'] === undefined ? threadCounts : [...new Set(parseList('torch-threads', v['torch-threads'] as string, (n) => threadCounts.includes(n), `thread counts of --threads-list (${threadCounts.join(', ')})`))];
-  const dtypes = v['no-torch'] === true ? [] : (v['torch-dtypes'] as string).split(',').map((d) => d.trim());
-  if (dtypes.some((d) => d !== 'float64' && d !== 'float32')) throw new UserError(`--torch-dtypes takes float64 and float32, got '${v['torch-dtypes']}'`);
+  const dtypes = (v.dtypes as string).split(',').map((d) => d.trim());
+  if (dtypes.some((d) => d !== 'float64' && d !== 'float32')) throw new UserError(`--dtypes takes float64 and float32, got '${v.dtypes}'`);
+  const torchDtypes = v['no-torch'] === true ? [] : dtypes;
 
   // Both sides read one file: the user's, or the bundled corpus written out once.
   const given = v.corpus as string | undefined;
@@ -142,18 +145,21 @@ export async function runCells(argv: readonly string[]): Promise<void> {
     }
     if (models.length === 0) throw new UserError(`no configuration to run: ${skipped.join(', ')}`);
 
-    const torch = dtypes.length === 0 ? 'not asked for (--no-torch)' : await findTorch((v.torch as string | undefined) ?? torchCellsScript, v.python as string | undefined);
+    const torch = torchDtypes.length === 0 ? 'not asked for (--no-torch)' : await findTorch((v.torch as string | undefined) ?? torchCellsScript, v.python as string | undefined);
     const ours: OurConfig[] = [];
     const peers: TorchConfig[] = [];
     const round: Turn[] = [];
     for (const model of models) {
-      for (const threads of threadCounts) {
-        const config: OurConfig = { model, threads, runs: [], failure: undefined };
-        ours.push(config);
-        round.push(ourTurn(config, streams, T, warmup, corpusPath));
+      for (const dtype of dtypes) {
+        if (dtype !== 'float64' && !cellNamed(model.dims.cell).stacks) continue; // the rnn is float64 only
+        for (const threads of threadCounts) {
+          const config: OurConfig = { model, dtype, threads, runs: [], failure: undefined };
+          ours.push(config);
+          round.push(ourTurn(config, streams, T, warmup, corpusPath));
+        }
       }
       if (typeof torch === 'string') continue;
-      for (const dtype of dtypes) {
+      for (const dtype of torchDtypes) {
         for (const threads of torchThreads) {
           const config = torchConfig(torch, model, threads, dtype, streams, T, warmup, corpusPath);
           peers.push(config);
@@ -170,31 +176,32 @@ export async function runCells(argv: readonly string[]): Promise<void> {
       `work per run: B=${streams} streams x T=${T} characters a step, ${warmup} untimed warm-up steps, then the steps of about ${targetGflop} GFLOP; ` +
         `${runs} run${runs === 1 ? '' : 's'} of each configuration, interleaved; every run a fresh process\n`,
     );
-    out(typeof torch === 'string' ? `PyTorch skipped: ${torch}\n` : `PyTorch peer: ${torch.script} (${torch.python}: ${torch.versions}; ${dtypes.join(', ')}; torch.set_num_threads ${torchThreads.join(', ')})\n`);
+    out(typeof torch === 'string' ? `PyTorch skipped: ${torch}\n` : `PyTorch peer: ${torch.script} (${torch.python}: ${torch.versions}; ${torchDtypes.join(', ')}; torch.set_num_threads ${torchThreads.join(', ')})\n`);
     if (skipped.length > 0) out(`skipped: ${skipped.join(', ')}\n`);
 
     const started = performance.now();
     // The ceiling is timed at the start of every round, as the runs are: on a shared machine it moves with them.
-    const peaks: number[] = [];
+    const peaks = new Map<string, number[]>(dtypes.map((dtype) => [dtype, []]));
     for (let run = 1; run <= runs; run++) {
-      peaks.push(measureSimdPeak());
+      for (const dtype of dtypes) peaks.get(dtype)?.push(measureSimdPeak(dtype as Dtype));
       for (const { label, once } of round) {
         const rate = await once();
         if (Number.isFinite(rate)) process.stderr.write(`[run ${run}/${runs}] ${label}: ${group(rate)} chars/s\n`);
       }
     }
 
-    const peak = median(peaks);
-    out(`\n${cellTable(ours, peers, dtypes, runs, peak)}\n\n`);
+    const peak = new Map([...peaks].map(([dtype, rates]) => [dtype, median(rates)]));
+    out(`\n${cellTable(ours, peers, runs, peak)}\n\n`);
     out(`GFLOP/s = chars/s x FLOPs per character (the cell's trainFlopsPerChar, a multiply-add counted as 2, training three times the forward; K=${K}):\n`);
     for (const cell of new Set(models.map((m) => m.dims.cell))) out(`  ${cell}: ${FLOP_FORMULAS[cell] ?? '(see its descriptor)'}\n`);
+    const ceilings = [...peaks].map(([dtype, rates]) => `${dtype} ${fixed(peak.get(dtype) ?? Number.NaN, 1)} GFLOP/s (${rates.map((p) => fixed(p, 1)).join(', ')})`);
     out(
-      `of SIMD ceiling: GFLOP/s per thread over ${fixed(peak, 1)} GFLOP/s, what one core issues of the products' inner loop (two loads, four broadcasts, ` +
-        `eight float64x2 multiplies and eight adds) with every operand in the L1 cache (bench/simd-peak.ts; median of its ${runs} timings, one at the start of each round: ${peaks.map((p) => fixed(p, 1)).join(', ')})\n`,
+      `of SIMD ceiling: GFLOP/s per thread over what one core issues of the products' inner loop (two loads, four broadcasts, ` +
+        `eight multiplies and eight adds of float64x2 or float32x4) with every operand in the L1 cache (bench/simd-peak.ts; the median of ${runs} timings, one at the start of each round): ${ceilings.join('; ')}\n`,
     );
     out(
       'chars/s: the timed steps only (after the warm-up; ours without the final checkpoint save); speedup: against the 1-thread row of the same model;\n' +
-        'torch: nn.LSTM/nn.GRU(K, H, L) + nn.Linear(H, K) with autograd and Adagrad, torch.set_num_threads = the row\'s threads, the same steps; ours is float64\n',
+        'torch: nn.LSTM/nn.GRU(K, H, L) + nn.Linear(H, K) with autograd and Adagrad in the row\'s dtype, the same steps, torch.set_num_threads = the row\'s threads; best torch: its fastest thread count\n',
     );
     const blas = [...new Set(peers.flatMap((p) => (p.reported === undefined ? [] : [p.reported.blas])))];
     if (blas.length > 0) {
@@ -224,13 +231,13 @@ function modelLabel({ dims: { cell, L, H } }: Model): string {
 }
 
 function ourLabel(config: OurConfig): string {
-  return `ours ${modelLabel(config.model)}, threads ${config.threads}`;
+  return `ours ${config.dtype === 'float32' ? 'f32' : 'f64'} ${modelLabel(config.model)}, threads ${config.threads}`;
 }
 
 function ourTurn(config: OurConfig, streams: number, T: number, warmup: number, corpus: string): Turn {
   const { dims, steps } = config.model;
   const args = [
-    runOneScript, '--cell', dims.cell, '--layers', String(dims.L), '--hidden', String(dims.H), '--seq-length', String(T),
+    runOneScript, '--cell', dims.cell, '--dtype', config.dtype, '--layers', String(dims.L), '--hidden', String(dims.H), '--seq-length', String(T),
     '--streams', String(streams), '--threads', String(config.threads), '--steps', String(warmup + steps), '--warmup-steps', String(warmup), '--corpus', corpus,
   ];
   return {
@@ -311,26 +318,24 @@ async function findTorch(script: string, python: string | undefined): Promise<Py
   return `${failures.join('; ')} (pass --python FILE)`;
 }
 
-/** One row per model and thread count: our figures, then PyTorch's for the same model and threads. */
-function cellTable(ours: readonly OurConfig[], peers: readonly TorchConfig[], dtypes: readonly string[], runs: number, peak: number): string {
-  const short = (dtype: string): string => (dtype === 'float32' ? 'f32' : 'f64');
+/** One row per model, dtype and thread count: our figures, then PyTorch's in that dtype, at the same threads and at its best. */
+function cellTable(ours: readonly OurConfig[], peers: readonly TorchConfig[], runs: number, peak: ReadonlyMap<string, number>): string {
   const header = [
-    'cell', 'L', 'H', 'params P', 'threads', `chars/s (median of ${runs})`, 'GFLOP/s', 'of SIMD ceiling', 'speedup vs 1 thread',
-    ...dtypes.flatMap((d) => [`torch ${short(d)} chars/s`, `ours/torch ${short(d)}`]),
+    'cell', 'L', 'H', 'params P', 'dtype', 'threads', `chars/s (median of ${runs})`, 'GFLOP/s', 'of SIMD ceiling', 'speedup vs 1 thread',
+    'torch chars/s', 'ours/torch', 'best torch chars/s', 'ours/best torch',
   ];
   const rate = (config: OurConfig | undefined): number => (config === undefined ? Number.NaN : median(config.runs.map((r) => r.timedCharsPerSec)));
   const rows = ours.map((config) => {
-    const { model, threads } = config;
+    const { model, threads, dtype } = config;
     const ourRate = rate(config);
-    const base = rate(ours.find((c) => c.model === model && c.threads === 1));
-    const torchColumns = dtypes.flatMap((dtype) => {
-      const torchRate = median(peers.find((p) => p.model === model && p.threads === threads && p.dtype === dtype)?.rates ?? []);
-      return [group(torchRate), ratio(ourRate / torchRate)];
-    });
+    const base = rate(ours.find((c) => c.model === model && c.dtype === dtype && c.threads === 1));
+    const sameDtype = peers.filter((p) => p.model === model && p.dtype === dtype && p.rates.length > 0);
+    const torchRate = median(sameDtype.find((p) => p.threads === threads)?.rates ?? []);
+    const bestTorch = sameDtype.length === 0 ? Number.NaN : Math.max(...sameDtype.map((p) => median(p.rates)));
     return [
-      model.dims.cell, String(model.dims.L), String(model.dims.H), group(model.params), String(threads),
-      group(ourRate), gflops(ourRate * model.flopsPerChar), `${fixed((100 * ourRate * model.flopsPerChar) / 1e9 / threads / peak, 0)}%`,
-      `${fixed(ourRate / base, 2)}x`, ...torchColumns,
+      model.dims.cell, String(model.dims.L), String(model.dims.H), group(model.params), dtype, String(threads),
+      group(ourRate), gflops(ourRate * model.flopsPerChar), `${fixed((100 * ourRate * model.flopsPerChar) / 1e9 / threads / (peak.get(dtype) ?? Number.NaN), 0)}%`,
+      `${fixed(ourRate / base, 2)}x`, group(torchRate), ratio(ourRate / torchRate), group(bestTorch), ratio(ourRate / bestTorch),
     ];
   });
   return formatTable(header, rows);

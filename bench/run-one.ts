@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_LAYERS, makeTrainConfig } from '../src/config.js';
+import { MAX_LAYERS, makeTrainConfig, type TrainConfig } from '../src/config.js';
 import { loadCorpusFile, loadDefaultCorpus } from '../src/corpus.js';
 import { UserError } from '../src/errors.js';
 import { parseOptions, type OptionSpec } from '../src/options.js';
@@ -15,6 +15,7 @@ import { train } from '../src/train/train.js';
 /** What one run prints; bench.ts parses it. */
 export interface RunResult {
   readonly cell: string;
+  readonly dtype: string;
   readonly layers: number; // L
   readonly seqLength: number; // T
   readonly threads: number;
@@ -43,6 +44,7 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'cell', kind: 'string', default: 'rnn', help: 'recurrent cell: rnn, lstm, gru' },
   { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'stacked layers L (lstm and gru)' },
+  { name: 'dtype', kind: 'string', default: 'float64', help: 'float64 or float32 (lstm and gru)' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T' },
   { name: 'warmup-steps', kind: 'int', default: 0, min: 0, help: 'steps left out of the timed* figures' },
   { name: 'corpus', kind: 'string', help: 'UTF-8 text file (default: the bundled corpus)' },
@@ -64,6 +66,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const config = makeTrainConfig({
       corpus: path,
       cell: v.cell as string,
+      dtype: v.dtype as TrainConfig['dtype'],
       layers: v.layers as number,
       seqLength: v['seq-length'] as number,
       threads: v.threads as number,
@@ -92,6 +95,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const timedSeconds = timedEnd - timedStart;
     const line: RunResult = {
       cell: config.cell,
+      dtype: config.dtype,
       layers: config.layers,
       seqLength: config.seqLength,
       threads: config.threads,
