@@ -37,7 +37,7 @@ const QUALITY_OPTIONS: readonly OptionSpec[] = [
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T' },
   { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout (lstm and gru)' },
-  { name: 'dtype', kind: 'string', default: 'float64', help: 'float64 or float32 (lstm and gru): training, and validation by the kernels of that precision' },
+  { name: 'dtype', kind: 'string', help: 'float64 or float32 (default: the cell\'s): training, and validation by the kernels of that precision' },
   { name: 'optimizer', kind: 'string', default: 'adagrad', help: 'adagrad, rmsprop or adam' },
   { name: 'streams', kind: 'int', min: 1, max: 4096, help: 'streams B (default: the trainer\'s)' },
   { name: 'eta', kind: 'number', min: 0, minExclusive: true, help: 'learning rate (default: the optimizer\'s)' },
@@ -99,7 +99,7 @@ export async function runQuality(argv: readonly string[]): Promise<void> {
     const base = makeTrainConfig({
       corpus: trainPath, streams: v.streams as number | undefined, eta: v.eta as number | undefined, threads: v.threads as number | undefined,
       cell: v.cell as string, layers: v.layers as number, hidden: v.hidden as number, seqLength: v['seq-length'] as number,
-      dropout: v.dropout as number, dtype: v.dtype as TrainConfig['dtype'], optimizer: v.optimizer as TrainConfig['optimizer'],
+      dropout: v.dropout as number, dtype: v.dtype as TrainConfig['dtype'] | undefined, optimizer: v.optimizer as TrainConfig['optimizer'],
       seed: v.seed as number, valFrac: 0, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: dir,
     });
     const valLoss = makeValLoss({ cell: base.cell, L: base.layers, H: base.hidden, K: corpus.vocab.length }, valIds, mode, base.dtype);

@@ -44,7 +44,7 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
   { name: 'cell', kind: 'string', default: 'rnn', help: 'recurrent cell: rnn, lstm, gru' },
   { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'stacked layers L (lstm and gru)' },
-  { name: 'dtype', kind: 'string', default: 'float64', help: 'float64 or float32 (lstm and gru)' },
+  { name: 'dtype', kind: 'string', help: 'float64 or float32 (default: the cell\'s)' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T' },
   { name: 'warmup-steps', kind: 'int', default: 0, min: 0, help: 'steps left out of the timed* figures' },
   { name: 'corpus', kind: 'string', help: 'UTF-8 text file (default: the bundled corpus)' },
@@ -66,7 +66,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const config = makeTrainConfig({
       corpus: path,
       cell: v.cell as string,
-      dtype: v.dtype as TrainConfig['dtype'],
+      dtype: v.dtype as TrainConfig['dtype'] | undefined,
       layers: v.layers as number,
       seqLength: v['seq-length'] as number,
       threads: v.threads as number,

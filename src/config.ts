@@ -76,7 +76,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'stacked layers L (lstm and gru)' },
   { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H per layer' },
   { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
-  { name: 'dtype', kind: 'string', default: 'float64', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients (lstm and gru; the weights and the optimizer stay float64)` },
+  { name: 'dtype', kind: 'string', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients; the weights and the optimizer stay float64 (default: the cell's, float32 for lstm and gru, float64 for rnn)` },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T (BPTT length)' },
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'contiguous streams B trained side by side; the gradient is their mean' },
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
@@ -168,7 +168,8 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
     TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
   ) as Partial<TrainConfig>;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
-  const merged = { corpus: undefined, steps: undefined, minutes: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number };
+  const given = { corpus: undefined, steps: undefined, minutes: undefined, out: RUNS_FOLDER, ...defaults, ...defined } as TrainConfig & { threads?: number; dtype?: Dtype };
+  const merged = { ...given, dtype: given.dtype ?? defaultDtype(given.cell) };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
   if (checkModel) checkModelOptions(merged);
   if (!isOptimizerName(merged.optimizer)) throw new UserError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${String(merged.optimizer)}'`);
@@ -179,13 +180,18 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
   return Object.freeze({ ...merged, threads, eta });
 }
 
-/** The model options together: a known cell, and layers and dropout only where the cell has them. */
+/** The precision a cell trains in unless told: the first of its dtypes (an unknown cell is refused later). */
+export function defaultDtype(cell: string): Dtype {
+  return findCell(cell)?.dtypes[0] ?? 'float64';
+}
+
+/** The model options together: a known cell, and layers, dropout and a precision only where the cell has them. */
 export function checkModelOptions({ cell, layers, dropout, dtype }: Pick<TrainConfig, 'cell' | 'layers' | 'dropout' | 'dtype'>): void {
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
   if (!isDtype(dtype)) throw new UserError(`--dtype must be one of ${DTYPES.join(', ')}, got '${String(dtype)}'`);
+  if (!descriptor.dtypes.includes(dtype)) throw new UserError(`--cell ${cell} computes in ${descriptor.dtypes.join(' or ')} only: use --cell lstm or --cell gru for --dtype ${dtype}`);
   if (descriptor.stacks) return;
-  if (dtype !== 'float64') throw new UserError(`--cell ${cell} is the seed's float64 model: use --cell lstm or --cell gru for --dtype ${dtype}`);
   if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell lstm or --cell gru for --layers ${layers}`);
   if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
 }

@@ -148,7 +148,7 @@ test.serial('--dtype: refused for the rnn, on resume, and unknown; --init-from c
   const inspected = await runCli(['inspect', last]);
   t.regex(inspected.stdout, /--dtype float32/);
   const cases: [string[], RegExp][] = [
-    [['--cell', 'rnn', '--dtype', 'float32'], /--cell rnn is the seed's float64 model: use --cell lstm or --cell gru for --dtype float32/],
+    [['--cell', 'rnn', '--dtype', 'float32'], /--cell rnn computes in float64 only: use --cell lstm or --cell gru for --dtype float32/],
     [['--cell', 'lstm', '--dtype', 'float16'], /--dtype must be one of float64, float32, got 'float16'/],
     [['--resume', last, '--dtype', 'float64', '--steps', '6'], /cannot resume .* with --dtype float64 \(the run used float32\): that would change the math/],
   ];
@@ -163,4 +163,17 @@ test.serial('--dtype: refused for the rnn, on resume, and unknown; --init-from c
   const loaded = await loadCheckpoint(join(dir.path, 'converted', 'last.ckpt'));
   t.is(loaded.options.dtype, 'float64');
   t.is(loaded.model.cell, 'gru');
+  t.regex((await runCli(['inspect', join(dir.path, 'converted', 'last.ckpt')])).stdout, /--dtype float64/, 'a gated float64 run says so: it is not the default');
+  // without --dtype, --init-from keeps the checkpoint's precision
+  const kept = await runCli(['train', '--corpus', CORPUS_FILE, '--init-from', join(dir.path, 'converted', 'last.ckpt'), '--steps', '2', '--streams', '2', '--no-report', '--out', join(dir.path, 'kept')]);
+  t.is(kept.code, 0, kept.stderr);
+  t.is((await loadCheckpoint(join(dir.path, 'kept', 'last.ckpt'))).options.dtype, 'float64');
+});
+
+test('the default precision is the cell\'s: float32 for the gated cells, float64 for the rnn; --dtype wins', (t) => {
+  t.is(makeTrainConfig({ cell: 'lstm' }).dtype, 'float32');
+  t.is(makeTrainConfig({ cell: 'gru' }).dtype, 'float32');
+  t.is(makeTrainConfig({ cell: 'rnn' }).dtype, 'float64');
+  t.is(makeTrainConfig({}).dtype, 'float64');
+  t.is(makeTrainConfig({ cell: 'lstm', dtype: 'float64' }).dtype, 'float64');
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CheckpointData, CheckpointOptions } from './data.js';
 import { formatPerChar } from '../progress/format.js';
 import { littleEndianBytes } from './endian.js';
+import { findCell } from '../model/cells/registry.js';
 
 /** A few lines for 'char-rnn inspect': what the model is, where training stands, what it came from. */
 export function describeCheckpoint(data: CheckpointData, path: string, fileBytes: number): string {
@@ -21,7 +22,7 @@ export function describeCheckpoint(data: CheckpointData, path: string, fileBytes
     `model:      ${model.cell}, ${model.L === 1 ? '' : `${model.L} layers of `}H=${model.H} hidden units, K=${model.K} symbols, ${group(state.params.length)} parameters`,
     `progress:   step ${group(state.step)}, epoch ${state.epoch}, ${group(state.charsSeen)} characters seen, position ${group(state.position)} of ${group(state.streamLength)} in each of ${options.streams} streams`,
     `losses:     ${smooth}; validation ${val}; best ${best}`,
-    `options:    ${optionFlags(options)}`,
+    `options:    ${optionFlags(options, model.cell)}`,
     `corpus:     ${corpus.source}, ${group(corpus.length)} symbols, sha256 ${hex(corpus.sha256).slice(0, 16)}`,
   ].join('\n');
 }
@@ -57,7 +58,7 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
   };
 }
 
-function optionFlags(options: CheckpointOptions): string {
+function optionFlags(options: CheckpointOptions, cell: string): string {
   const flags: [string, number | undefined][] = [
     ['seq-length', options.seqLength], ['streams', options.streams], ['threads', options.threads],
     options.steps === undefined ? ['epochs', options.epochs] : ['steps', options.steps],
@@ -72,7 +73,8 @@ function optionFlags(options: CheckpointOptions): string {
   if (options.lrSchedule === 'cosine') flags.push(['lr-min', options.lrMin]);
   if (options.warmupSteps > 0) flags.push(['warmup-steps', options.warmupSteps]);
   const schedule = options.lrSchedule === 'constant' ? [] : [`--lr-schedule ${options.lrSchedule}`];
-  const dtype = options.dtype === 'float64' ? [] : [`--dtype ${options.dtype}`];
+  // the precision is a choice only where the cell has two (and its default may change)
+  const dtype = (findCell(cell)?.dtypes.length ?? 1) > 1 ? [`--dtype ${options.dtype}`] : [];
   return [...dtype, `--optimizer ${options.optimizer}`, ...schedule, ...flags.map(([name, value]) => `--${name} ${value}`)].join(' ');
 }
 

@@ -55,7 +55,7 @@ function optionsProblem(o: CheckpointOptions): string | undefined {
 /** Dropout and float32 only where the cell has them. */
 function modelProblem(model: CheckpointModel, o: CheckpointOptions): string | undefined {
   if (o.dropout > 0 && findCell(model.cell)?.stacks === false) return `its ${model.cell} model has dropout ${o.dropout}, which that cell does not take`;
-  if (o.dtype !== 'float64' && findCell(model.cell)?.stacks === false) return `its ${model.cell} model was trained in ${o.dtype}, which that cell does not run in`;
+  if (findCell(model.cell)?.dtypes.includes(o.dtype) === false) return `its ${model.cell} model was trained in ${o.dtype}, which that cell does not compute in`;
   return undefined;
 }
 

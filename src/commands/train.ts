@@ -163,7 +163,8 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
       const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (it has ${model[field]})`).join(', ');
       throw new UserError(`cannot start from ${request.initFrom} with ${list}: its weights fit only its own model; drop the flag or train a new model without --init-from`);
     }
-    const config = { ...request.config, ...model, out };
+    // without --dtype, the checkpoint's precision: --init-from converts only when asked
+    const config = { ...request.config, ...model, dtype: request.given.has('dtype') ? request.config.dtype : checkpoint.options.dtype, out };
     checkModelOptions(config);
     const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
     return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };

@@ -123,6 +123,8 @@ export interface CellDescriptor {
   readonly summary: string;
   /** Whether the cell takes more than one layer and dropout. */
   readonly stacks: boolean;
+  /** The precisions its kernels compute in, the default first: chosen by time to quality (README, "Precision"). */
+  readonly dtypes: readonly Dtype[];
   /** THE parameter table: every view, gradient, optimizer state, checkpoint shape and kernel offset derives from it. */
   paramTable(dims: ModelDims): readonly ShapeEntry[];
   /** One stream's recurrent state, carried from one sequence to the next. */

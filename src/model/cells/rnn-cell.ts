@@ -15,6 +15,7 @@ export const rnnCell: CellDescriptor = {
   name: 'rnn',
   summary: "vanilla RNN, h = tanh(W h + U x + b): the seed's model (one layer, no dropout)",
   stacks: false,
+  dtypes: ['float64'], // the seed's model, unchanged
   // layout.ts's table (W, U, V, b, c), with the biases as vectors
   paramTable: (dims) => paramLayout(rnnDims(dims)).specs.map((spec) => [spec.name, spec.vector ? [spec.rows] : [spec.rows, spec.cols]]),
   stateTable: ({ H }) => [['h', [H]]],
