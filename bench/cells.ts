@@ -85,6 +85,7 @@ interface TorchResult {
   readonly vocab: number;
   readonly params: number;
   readonly blas: string; // torch's BLAS_INFO
+  readonly blas_library?: string; // the libblas files its process mapped (/proc/self/maps)
 }
 
 interface Turn {
@@ -204,8 +205,10 @@ export async function runCells(argv: readonly string[]): Promise<void> {
         'torch: nn.LSTM/nn.GRU(K, H, L) + nn.Linear(H, K) with autograd and Adagrad in the row\'s dtype, the same steps, torch.set_num_threads = the row\'s threads; best torch: its fastest thread count\n',
     );
     const blas = [...new Set(peers.flatMap((p) => (p.reported === undefined ? [] : [p.reported.blas])))];
+    const mapped = [...new Set(peers.flatMap((p) => (p.reported?.blas_library === undefined ? [] : [p.reported.blas_library])))];
     if (blas.length > 0) {
-      out(`torch BLAS_INFO=${blas.join(', ')}${blas.includes('generic') ? ` (torch calls the system's libblas.so.3: ${systemBlas()}; the reference BLAS, Debian's default, makes it several times slower than OpenBLAS)` : ''}\n`);
+      const library = mapped.length > 0 ? `it mapped ${mapped.join('; ')}` : `the system's libblas.so.3 is ${systemBlas()}`;
+      out(`torch BLAS_INFO=${blas.join(', ')}${blas.includes('generic') ? ` (torch calls libblas.so.3: ${library}; the reference BLAS, Debian's default, makes it several times slower than OpenBLAS)` : ''}\n`);
     }
     for (const p of peers) {
       const r = p.reported;

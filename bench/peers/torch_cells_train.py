@@ -15,12 +15,14 @@ autograd's, the input layer a dense one-hot product (our kernels look the column
         --streams 32 --seq-length 64 --steps 20 --threads 1 --dtype float32 --corpus FILE
 
 warms up --warmup steps untimed, times --steps steps, and prints one JSON line:
-{"chars_per_sec", "seconds", "chars", "threads", "dtype", "steps", "vocab", "params", "loss", "torch", "blas"}
+{"chars_per_sec", "seconds", "chars", "threads", "dtype", "steps", "vocab", "params", "loss", "torch", "blas", "blas_library"}
 (blas: the BLAS_INFO torch was built with; "generic" is the system's libblas.so.3, which may be the
-slow reference BLAS unless OpenBLAS or MKL provides it)
+slow reference BLAS unless OpenBLAS or MKL provides it; blas_library: the libblas file this process
+mapped, read from /proc/self/maps, so that LD_LIBRARY_PATH or the system's alternative shows)
 """
 import argparse
 import json
+import os
 import re
 import time
 
@@ -124,12 +126,22 @@ def main():
         "chars_per_sec": chars / seconds, "seconds": seconds, "chars": chars, "threads": torch.get_num_threads(),
         "dtype": a.dtype, "steps": a.steps, "vocab": K, "params": sum(p.numel() for p in model.parameters()),
         "loss": loss / T, "torch": torch.__version__, "blas": blas_info(),
+        "blas_library": blas_library(),
     }))
 
 
 def blas_info():
     found = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     return found.group(1) if found else "unknown"
+
+
+def blas_library():
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libblas" in line or "libopenblas" in line}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(os.path.realpath(path) for path in paths)) or "none mapped"
 
 
 if __name__ == "__main__":
