@@ -40,6 +40,8 @@ const QUALITY_OPTIONS: readonly OptionSpec[] = [
   { name: 'dtype', kind: 'string', help: 'float64 or float32 (default: the cell\'s): training, and validation by the kernels of that precision' },
   { name: 'optimizer', kind: 'string', default: 'adagrad', help: 'adagrad, rmsprop or adam' },
   { name: 'streams', kind: 'int', min: 1, max: 4096, help: 'streams B (default: the trainer\'s)' },
+  { name: 'clip', kind: 'number', min: 0, minExclusive: true, help: 'element clip (default: the trainer\'s)' },
+  { name: 'clip-norm', kind: 'number', min: 0, help: 'global-norm clip (default: the trainer\'s, none)' },
   { name: 'eta', kind: 'number', min: 0, minExclusive: true, help: 'learning rate (default: the optimizer\'s)' },
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: the trainer\'s, available cores at most B)' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the initial weights' },
@@ -100,6 +102,7 @@ export async function runQuality(argv: readonly string[]): Promise<void> {
       corpus: trainPath, streams: v.streams as number | undefined, eta: v.eta as number | undefined, threads: v.threads as number | undefined,
       cell: v.cell as string, layers: v.layers as number, hidden: v.hidden as number, seqLength: v['seq-length'] as number,
       dropout: v.dropout as number, dtype: v.dtype as TrainConfig['dtype'] | undefined, optimizer: v.optimizer as TrainConfig['optimizer'],
+      clip: v.clip as number | undefined, clipNorm: v['clip-norm'] as number | undefined,
       seed: v.seed as number, valFrac: 0, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: dir,
     });
     const valLoss = makeValLoss({ cell: base.cell, L: base.layers, H: base.hidden, K: corpus.vocab.length }, valIds, mode, base.dtype);

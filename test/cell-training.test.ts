@@ -76,6 +76,9 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: F
   // the descriptor's init: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every entry, in table order
   const prng = Prng.fromSeed(seed);
   for (let i = 0; i < P; i++) params[i] = (1 / Math.sqrt(H)) * (2 * prng.nextDouble() - 1);
+  // then layer 0's input weights, read one-hot, times sqrt(H): U(-1, 1)
+  const input = layout.specs.find((spec) => spec.name === 'weight_ih_l0')!;
+  for (let i = input.offset; i < input.offset + input.size; i++) params[i] *= Math.sqrt(H);
   if (dims.cell === 'lstm') {
     // then the forget gates open: the f rows (H..2H) of b_ih are 1 and of b_hh 0
     for (const spec of layout.specs) {

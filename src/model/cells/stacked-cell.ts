@@ -1,6 +1,6 @@
 import type { Kernels } from '../kernels.js';
 import { FLOAT64, precisionOf, type FloatArray, type Precision } from '../precision.js';
-import type { CellDescriptor, CellKernels, ModelBuffers, ModelDims, ModelLayout, WeightCopies } from './cell.js';
+import { tensorSpec, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
 import { roundOf } from './affine.js';
 import { panelCopies, panelPlan } from './panels.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
@@ -52,9 +52,14 @@ export function gatedCell<W>(
     paramTable: (dims) => stackedShapeTable(stacked(dims)),
     stateTable: (dims) => stateShapeTable(stacked(dims)),
     // PyTorch's init for nn.LSTM / nn.GRU and nn.Linear(H, K): every entry from U(-1/sqrt(H), 1/sqrt(H))
+    // then layer 0's input weights times sqrt(H), to U(-1, 1): a PyTorch model reads a symbol
+    // through nn.Embedding(K, H), N(0, 1), times W_ih, whose product has this scale (std 0.58);
+    // one-hot weights at 1/sqrt(H) gave a tenth of that, and a GRU took minutes to catch up (README, Cells)
     init: (params, layout, prng) => {
-      const bound = 1 / Math.sqrt(layout.dims.H);
-      for (let i = 0; i < params.length; i++) params[i] = bound * (2 * prng.nextDouble() - 1);
+      const { H } = layout.dims;
+      for (let i = 0; i < params.length; i++) params[i] = (1 / Math.sqrt(H)) * (2 * prng.nextDouble() - 1);
+      const input = tensorSpec(layout, 'weight_ih_l0');
+      for (let i = input.offset; i < input.offset + input.size; i++) params[i] *= Math.sqrt(H);
       adjustInit(params, layout);
     },
     // forward: layer 0's W_hh h, each higher layer's W_ih x and W_hh h, the output's V h; backward three times the forward
