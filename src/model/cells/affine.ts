@@ -15,21 +15,6 @@ import type { LayerViews } from './stacked-layout.js';
 export type Round = Precision['round'];
 
 /**
- * The precision's rounding, one of two functions made from one literal. Not precision.round itself:
- * a call site that has seen two unrelated functions (the identity and Math.fround) is megamorphic
- * and never inlined, which made the float64 math ten times slower once a process had also run
- * float32; with one literal it stays inlined at the cost of a branch. Two instances, not one per
- * workspace: a float64-only process then sees one function at every call site, as before.
- */
-export function roundOf(precision: Precision): Round {
-  return precision.bytes === 4 ? ROUND32 : ROUND64;
-}
-
-const rounding = (f32: boolean): Round => (x) => (f32 ? Math.fround(x) : x);
-const ROUND64 = rounding(false);
-const ROUND32 = rounding(true);
-
-/**
  * gi[r] = b_ih[r] + sum_j W_ih[r, j] x_j  and  gh[r] = b_hh[r] + sum_j W_hh[r, j] h_j, j ascending,
  * for r < G·H. Layer 0's x is one-hot (symbol >= 0): W_ih x is column `symbol` of W_ih (G·H, In = K).
  * Above it, symbol is -1 and x is xs[xOff..xOff+In). h_prev is hs[hOff..hOff+H).

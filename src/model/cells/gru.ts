@@ -1,6 +1,6 @@
 import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { tanh } from '../tanh.js';
-import { gatesBackward, gatesForward, roundOf, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
+import { gatesBackward, gatesForward, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
 import { sigmoid } from './sigmoid.js';
 import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacked-layout.js';
 
@@ -40,7 +40,7 @@ export interface GruWorkspace {
 export function createGruWorkspace({ L, H, K }: StackedDims, T: number, precision: Precision = FLOAT64): GruWorkspace {
   return {
     T,
-    round: roundOf(precision),
+    round: precision.round,
     hs: precision.array(L * (T + 1) * H),
     acts: precision.array(L * T * G * H),
     hns: precision.array(L * T * H),

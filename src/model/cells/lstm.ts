@@ -1,6 +1,6 @@
 import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { tanh } from '../tanh.js';
-import { gatesBackward, gatesForward, roundOf, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
+import { gatesBackward, gatesForward, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
 import { sigmoid } from './sigmoid.js';
 import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacked-layout.js';
 
@@ -41,7 +41,7 @@ export interface LstmWorkspace {
 export function createLstmWorkspace({ L, H, K }: StackedDims, T: number, precision: Precision = FLOAT64): LstmWorkspace {
   return {
     T,
-    round: roundOf(precision),
+    round: precision.round,
     hs: precision.array(L * (T + 1) * H),
     cs: precision.array(L * (T + 1) * H),
     acts: precision.array(L * T * G * H),

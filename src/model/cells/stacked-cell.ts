@@ -1,7 +1,6 @@
 import type { Kernels } from '../kernels.js';
 import { FLOAT64, precisionOf, type FloatArray, type Precision } from '../precision.js';
 import { tensorSpec, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
-import { roundOf } from './affine.js';
 import { panelCopies, panelPlan } from './panels.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
 
@@ -95,7 +94,7 @@ export function gatedCell<W>(
       // float32 steps on the weights rounded once, as the kernels read their float32 copy
       const weights = precision.bytes === 4 ? Float32Array.from(params) : params;
       const p = stackedViewsOf(weights, layout as unknown as StackedLayout);
-      const round = roundOf(precision);
+      const { round } = precision;
       const ws = math.createWorkspace(dims, 1, precision);
       const state = new Float64Array(stateShapeTable(dims).length * L * H);
       const ids = new Int32Array(2); // the one step's input, and a target whose loss is not used
