@@ -17,7 +17,7 @@ import { planStreams } from '../src/train/plan.js';
 import { learningRate } from '../src/train/schedule.js';
 import { train } from '../src/train/train.js';
 import type { Reporter } from '../src/progress.js';
-import { bytesOf, firstBitDifference, pseudoEnglish, runCli, silentReporter, tempDir } from './fixtures/harness.js';
+import { bytesOf, firstBitDifference, pseudoEnglish, runCli, sameState, silentReporter, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('cell-training-');
 test.after.always(() => dir.remove());
@@ -36,16 +36,6 @@ function config(cell: CellKind, partial: Partial<TrainConfig>): TrainConfig {
     evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: join(dir.path, `${cell}-${Math.random().toString(36).slice(2)}`),
     ...partial,
   });
-}
-
-function sameState(t: import('ava').ExecutionContext, actual: CheckpointState, expected: CheckpointState, what: string): void {
-  t.is(actual.step, expected.step, `${what}: step`);
-  t.is(Buffer.compare(bytesOf(actual.params), bytesOf(expected.params)), 0, `${what}: params differ at ${firstBitDifference(actual.params, expected.params)}`);
-  t.is(Buffer.compare(bytesOf(actual.optimizerState), bytesOf(expected.optimizerState)), 0, `${what}: AdaGrad memory`);
-  t.is(Buffer.compare(bytesOf(actual.hidden), bytesOf(expected.hidden)), 0, `${what}: carried states`);
-  t.deepEqual([...actual.prngState], [...expected.prngState], `${what}: PRNG state`);
-  t.true(Object.is(actual.smoothLoss, expected.smoothLoss), `${what}: smooth loss ${actual.smoothLoss} vs ${expected.smoothLoss}`);
-  t.true(Object.is(actual.valLoss, expected.valLoss), `${what}: validation loss ${actual.valLoss} vs ${expected.valLoss}`);
 }
 
 /** The reference math of one gated cell, for one stream's sequence. */

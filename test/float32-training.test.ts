@@ -15,7 +15,7 @@ import { Prng } from '../src/model/prng.js';
 import { planStreams } from '../src/train/plan.js';
 import { learningRate } from '../src/train/schedule.js';
 import { train } from '../src/train/train.js';
-import { bytesOf, firstBitDifference, pseudoEnglish, runCli, silentReporter, tempDir } from './fixtures/harness.js';
+import { bytesOf, firstBitDifference, pseudoEnglish, runCli, sameState, silentReporter, tempDir } from './fixtures/harness.js';
 
 // --dtype float32: the trainer against a float32 reference loop, thread counts, resume, the
 // checkpoint's dtype, sampling and scoring from a float32 checkpoint, and the refusals.
@@ -34,15 +34,6 @@ function config(cell: CellKind, partial: Partial<TrainConfig>): TrainConfig {
     evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: join(dir.path, `${cell}-${Math.random().toString(36).slice(2)}`),
     ...partial,
   });
-}
-
-function sameState(t: import('ava').ExecutionContext, actual: CheckpointState, expected: CheckpointState, what: string): void {
-  t.is(actual.step, expected.step, `${what}: step`);
-  t.is(Buffer.compare(bytesOf(actual.params), bytesOf(expected.params)), 0, `${what}: params differ at ${firstBitDifference(actual.params, expected.params)}`);
-  t.is(Buffer.compare(bytesOf(actual.optimizerState), bytesOf(expected.optimizerState)), 0, `${what}: optimizer state`);
-  t.is(Buffer.compare(bytesOf(actual.hidden), bytesOf(expected.hidden)), 0, `${what}: carried states`);
-  t.true(Object.is(actual.smoothLoss, expected.smoothLoss), `${what}: smooth loss ${actual.smoothLoss} vs ${expected.smoothLoss}`);
-  t.true(Object.is(actual.valLoss, expected.valLoss), `${what}: validation loss ${actual.valLoss} vs ${expected.valLoss}`);
 }
 
 /**
