@@ -7,6 +7,7 @@
  *   npm run bench                     the throughput table, sampling and checkpoint speeds
  *   npm run bench -- --memory ...     peak RSS against the thread count on a 100 MB corpus (memory.ts)
  *   npm run bench -- --quality ...    time to a validation loss (quality.ts)
+ *   npm run bench -- --quality --minutes M ...   the race: loss against time beside PyTorch (race.ts)
  *   npm run bench -- --cells ...      LSTM and GRU throughput beside PyTorch (cells.ts)
  */
 import { availableParallelism, cpus, platform, arch } from 'node:os';
@@ -23,6 +24,7 @@ import {
   findPeer, numpyConfig, numpyScript, runPeerTurn, SEQ_LENGTH, torchConfig, torchScript, type PeerConfig, type PythonPeer,
 } from './peers.js';
 import { runQuality } from './quality.js';
+import { runRace } from './race.js';
 import type { RunResult } from './run-one.js';
 import { measureSampling } from './sample-speed.js';
 
@@ -66,7 +68,7 @@ interface Turn {
 async function main(argv: readonly string[]): Promise<void> {
   const without = (flag: string): string[] => argv.filter((arg) => arg !== flag);
   if (argv.includes('--memory')) return runMemory(without('--memory'));
-  if (argv.includes('--quality')) return runQuality(without('--quality'));
+  if (argv.includes('--quality')) return argv.includes('--minutes') ? runRace(without('--quality')) : runQuality(without('--quality'));
   if (argv.includes('--cells')) return runCells(without('--cells'));
   const { values: v } = parseOptions('bench', BENCH_OPTIONS, argv);
   if (v.help === true) {

@@ -303,7 +303,7 @@ async function runTorchTurn(config: TorchConfig): Promise<number> {
  * The peer through findPeer (peers.ts), which runs $PYTHON, else python3: with no --python and no
  * $PYTHON, python3 and then /usr/bin/python3 are tried, the first that imports torch wins.
  */
-async function findTorch(script: string, python: string | undefined): Promise<PythonPeer | string> {
+export async function findTorch(script: string, python: string | undefined): Promise<PythonPeer | string> {
   const candidates = python !== undefined ? [python] : process.env.PYTHON !== undefined ? [process.env.PYTHON] : ['python3', '/usr/bin/python3'];
   const saved = process.env.PYTHON;
   const failures: string[] = [];

@@ -32,13 +32,13 @@ import { makeValLoss, type ValMode } from './val-loss.js';
 const QUALITY_OPTIONS: readonly OptionSpec[] = [
   { name: 'train', kind: 'string', metavar: 'FILE', help: 'training text (default: $PEERS_DATA/sotu_train.txt, else ../shared/peers/data/sotu_train.txt)' },
   { name: 'val', kind: 'string', metavar: 'FILE', help: 'validation text (default: sotu_val.txt beside the training text\'s default)' },
-  { name: 'cell', kind: 'string', default: 'rnn', help: 'rnn, lstm or gru' },
-  { name: 'layers', kind: 'int', default: 1, min: 1, max: 16, help: 'layers L' },
-  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
-  { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 100000, help: 'characters per sequence T' },
+  { name: 'cell', kind: 'string', help: 'rnn, lstm or gru (default: the trainer\'s)' },
+  { name: 'layers', kind: 'int', min: 1, max: 16, help: 'layers L (default: the cell\'s)' },
+  { name: 'hidden', kind: 'int', min: 1, max: 4096, help: 'hidden units H (default: the cell\'s)' },
+  { name: 'seq-length', kind: 'int', min: 1, max: 100000, help: 'characters per sequence T (default: the cell\'s)' },
   { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout (lstm and gru)' },
   { name: 'dtype', kind: 'string', help: 'float64 or float32 (default: the cell\'s): training, and validation by the kernels of that precision' },
-  { name: 'optimizer', kind: 'string', default: 'adagrad', help: 'adagrad, rmsprop or adam' },
+  { name: 'optimizer', kind: 'string', help: 'adagrad, rmsprop or adam (default: the cell\'s)' },
   { name: 'streams', kind: 'int', min: 1, max: 4096, help: 'streams B (default: the trainer\'s)' },
   { name: 'clip', kind: 'number', min: 0, minExclusive: true, help: 'element clip (default: the trainer\'s)' },
   { name: 'clip-norm', kind: 'number', min: 0, help: 'global-norm clip (default: the trainer\'s, none)' },
@@ -58,6 +58,7 @@ const QUALITY_OPTIONS: readonly OptionSpec[] = [
   { name: 'numpy', kind: 'flag', help: 'also run numpy_rnn.py --val (one BLAS thread) for --numpy-chars characters' },
   { name: 'numpy-streams', kind: 'int', default: 16, min: 1, help: 'streams of the numpy run' },
   { name: 'numpy-chars', kind: 'int', default: 4_000_000, min: 1, help: 'characters of the numpy run' },
+  { name: 'json', kind: 'flag', help: 'the curve as JSON lines, {"t": training s, "chars", "val"} after one of the configuration (for the race, race.ts)' },
   { name: 'help', kind: 'flag', help: 'print this help' },
 ];
 
@@ -100,8 +101,8 @@ export async function runQuality(argv: readonly string[]): Promise<void> {
   try {
     const base = makeTrainConfig({
       corpus: trainPath, streams: v.streams as number | undefined, eta: v.eta as number | undefined, threads: v.threads as number | undefined,
-      cell: v.cell as string, layers: v.layers as number, hidden: v.hidden as number, seqLength: v['seq-length'] as number,
-      dropout: v.dropout as number, dtype: v.dtype as TrainConfig['dtype'] | undefined, optimizer: v.optimizer as TrainConfig['optimizer'],
+      cell: v.cell as string | undefined, layers: v.layers as number | undefined, hidden: v.hidden as number | undefined, seqLength: v['seq-length'] as number | undefined,
+      dropout: v.dropout as number, dtype: v.dtype as TrainConfig['dtype'] | undefined, optimizer: v.optimizer as TrainConfig['optimizer'] | undefined,
       clip: v.clip as number | undefined, clipNorm: v['clip-norm'] as number | undefined,
       seed: v.seed as number, valFrac: 0, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: dir,
     });
@@ -135,17 +136,27 @@ function point(run: Run, valLoss: (params: Float64Array) => number): Point {
   return { seconds: run.seconds, step: state.state.step, chars: state.state.charsSeen, val: valLoss(state.state.params), state };
 }
 
-function printPoint(p: Point, note = ''): void {
+function printPoint(p: Point, note = '', json = false): void {
+  if (json) {
+    out(`${JSON.stringify({ t: Number(p.seconds.toFixed(2)), chars: p.chars, val: Number(p.val.toFixed(4)) })}\n`);
+    return;
+  }
   out(`${fixed(p.seconds, 2).padStart(9)}  ${String(p.step).padStart(7)}  ${group(p.chars).padStart(11)}  ${p.val.toFixed(4).padStart(9)}${note}\n`);
 }
 
 async function curve(v: Readonly<Record<string, unknown>>, corpus: Corpus, base: TrainConfig, valLoss: (params: Float64Array) => number): Promise<void> {
-  const target = v.target as number;
+  const json = v.json === true;
+  const target = json ? Number.NEGATIVE_INFINITY : (v.target as number); // the race wants the whole curve
   const maxSeconds = v['max-seconds'] as number;
   const every = v['eval-every'] as number;
   const charsPerStep = base.streams * base.seqLength;
-  out(`${base.cell}, L=${base.layers}, H=${base.hidden}, T=${base.seqLength}, dropout ${base.dropout}, ${base.optimizer}; streams ${base.streams}, eta ${base.eta}, threads ${base.threads}, seed ${base.seed}; target ${target} nats/char within ${maxSeconds} s of training; a point every ~${every} s\n\n`);
-  out(`${'train s'.padStart(9)}  ${'step'.padStart(7)}  ${'chars'.padStart(11)}  val nats/char\n`);
+  if (json) {
+    const { cell, layers, hidden, dtype, seqLength, streams, optimizer, eta, dropout, clip, clipNorm, threads, seed } = base;
+    out(`${JSON.stringify({ config: { cell, layers, hidden, dtype, seqLength, streams, optimizer, eta, dropout, clip, clipNorm, threads, seed } })}\n`);
+  } else {
+    out(`${base.cell}, L=${base.layers}, H=${base.hidden}, T=${base.seqLength}, dropout ${base.dropout}, ${base.optimizer}; streams ${base.streams}, eta ${base.eta}, threads ${base.threads}, seed ${base.seed}; target ${target} nats/char within ${maxSeconds} s of training; a point every ~${every} s\n\n`);
+    out(`${'train s'.padStart(9)}  ${'step'.padStart(7)}  ${'chars'.padStart(11)}  val nats/char\n`);
+  }
   const run: Run = { base, corpus, state: undefined, seconds: 0 };
   const started = performance.now();
   let steps = Math.max(1, Math.ceil(20_000 / charsPerStep)); // a short first segment measures the speed
@@ -155,7 +166,7 @@ async function curve(v: Readonly<Record<string, unknown>>, corpus: Corpus, base:
     const before = run.seconds;
     await advance(run, steps);
     const p = point(run, valLoss);
-    printPoint(p);
+    printPoint(p, '', json);
     if (p.val <= target) {
       crossed = p;
       break;
@@ -164,6 +175,7 @@ async function curve(v: Readonly<Record<string, unknown>>, corpus: Corpus, base:
     const stepsPerSecond = steps / Math.max(run.seconds - before, 1e-6);
     steps = Math.max(1, Math.round(stepsPerSecond * Math.min(every, maxSeconds - run.seconds)));
   }
+  if (json) return;
   if (crossed === undefined) {
     out(`\nnot reached: ${target} nats/char not reached within ${fixed(run.seconds, 1)} s of training (${group(run.state?.state.charsSeen ?? 0)} characters)\n`);
   } else {

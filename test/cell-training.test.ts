@@ -32,7 +32,7 @@ const CELLS: readonly CellKind[] = ['lstm', 'gru'];
 /** Two layers and dropout: every part of the gated cells' training path. */
 function config(cell: CellKind, partial: Partial<TrainConfig>): TrainConfig {
   return makeTrainConfig({
-    corpus: CORPUS_FILE, cell, layers: 2, hidden: 12, dropout: 0.25, dtype: 'float64', seqLength: 9, streams: 5, valFrac: 0.1,
+    corpus: CORPUS_FILE, cell, layers: 2, hidden: 12, dropout: 0.25, dtype: 'float64', optimizer: 'adagrad', seqLength: 9, streams: 5, valFrac: 0.1,
     evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: join(dir.path, `${cell}-${Math.random().toString(36).slice(2)}`),
     ...partial,
   });

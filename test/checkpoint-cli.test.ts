@@ -27,7 +27,7 @@ function good(): Promise<string> {
   goodPromise ??= (async () => {
     const out = join(dir.path, 'good');
     const result = await runCli(
-      ['train', '--corpus', CORPUS, '--hidden', String(H), '--seq-length', String(T), '--streams', String(B), '--steps', String(STEPS), '--threads', '2', '--sample-every', '0', '--eval-every', '0', '--checkpoint-every', '0', '--out', out],
+      ['train', '--corpus', CORPUS, '--cell', 'rnn', '--hidden', String(H), '--seq-length', String(T), '--streams', String(B), '--steps', String(STEPS), '--threads', '2', '--sample-every', '0', '--eval-every', '0', '--checkpoint-every', '0', '--out', out],
       { cwd: dir.path, timeoutMs: 60_000 },
     );
     if (result.code !== 0) throw new Error(`the training run exited with ${result.code}: ${result.stderr}`);

@@ -165,6 +165,6 @@ test('the default precision is the cell\'s: float32 for the gated cells, float64
   t.is(makeTrainConfig({ cell: 'lstm' }).dtype, 'float32');
   t.is(makeTrainConfig({ cell: 'gru' }).dtype, 'float32');
   t.is(makeTrainConfig({ cell: 'rnn' }).dtype, 'float64');
-  t.is(makeTrainConfig({}).dtype, 'float64');
+  t.is(makeTrainConfig({}).dtype, 'float32', 'the default cell is a gru');
   t.is(makeTrainConfig({ cell: 'lstm', dtype: 'float64' }).dtype, 'float64');
 });

@@ -26,7 +26,7 @@ const T = 10;
 /** The math of every run here: resumed runs must keep it. */
 function config(out: string, partial: Partial<TrainConfig>): TrainConfig {
   return makeTrainConfig({
-    corpus: CORPUS_FILE, hidden: 16, seqLength: T, streams: B, threads: 2, valFrac: 0.1,
+    corpus: CORPUS_FILE, cell: 'rnn', hidden: 16, seqLength: T, streams: B, threads: 2, valFrac: 0.1,
     evalEvery: 25, sampleEvery: 30, sampleLength: 20, checkpointEvery: 0, out: join(dir.path, out),
     ...partial,
   });

@@ -13,7 +13,7 @@ const dir = tempDir('report-test-');
 test.after.always(() => dir.remove());
 
 const CORPUS = dir.file('corpus.txt', pseudoEnglish(30_000, 3));
-const TRAIN = ['train', '--corpus', CORPUS, '--hidden', '16', '--seq-length', '20', '--streams', '4', '--threads', '2', '--steps', '120', '--eval-every', '40', '--sample-every', '50', '--sample-length', '40', '--checkpoint-every', '60'];
+const TRAIN = ['train', '--corpus', CORPUS, '--cell', 'rnn', '--hidden', '16', '--seq-length', '20', '--streams', '4', '--threads', '2', '--steps', '120', '--eval-every', '40', '--sample-every', '50', '--sample-length', '40', '--checkpoint-every', '60'];
 const CHILD_MS = 60_000;
 
 /** One run with the default report, shared by the tests that read it. */

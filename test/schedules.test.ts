@@ -36,22 +36,32 @@ test('--preset seed fills in the assignment; what is typed wins', (t) => {
   t.is(seed.threads, 1, 'one stream needs one thread');
   const typed = parseTrainRequest(['--preset', 'seed', '--eta', '0.2', '--streams', '4']).config;
   t.like(typed, { eta: 0.2, streams: 4, hidden: 100 });
-  t.is(parseTrainRequest([]).config.streams, 16, 'the default preset changes nothing');
+  t.like(parseTrainRequest([]).config, { cell: 'gru', layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam', eta: 0.002, dtype: 'float32' }, 'the race\'s winner');
+  t.like(parseTrainRequest(['--preset', 'default']).config, { cell: 'gru', streams: 32 }, 'the default preset adds nothing to the cell\'s defaults');
   t.throws(() => parseTrainRequest(['--preset', 'fast']), { message: /--preset must be one of default, seed, got 'fast'/ });
+});
+
+test('the defaults follow the cell: the rnn keeps the former ones, the lstm and gru take the race\'s', (t) => {
+  t.like(parseTrainRequest(['--cell', 'rnn']).config, { layers: 1, hidden: 100, seqLength: 25, streams: 16, optimizer: 'adagrad', eta: 0.05, dtype: 'float64' });
+  t.like(parseTrainRequest(['--cell', 'lstm']).config, { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam', eta: 0.002, dtype: 'float32' });
+  t.like(parseTrainRequest(['--cell', 'rnn', '--streams', '8', '--optimizer', 'adam']).config, { streams: 8, optimizer: 'adam', eta: 0.002, hidden: 100 });
+  t.like(makeTrainConfig({ cell: 'rnn' }), { streams: 16, optimizer: 'adagrad' }, 'library callers get the same defaults');
+  t.throws(() => parseTrainRequest(['--cell', 'rnn', '--layers', '2']), { message: /--cell rnn is the seed's one-layer model/ });
 });
 
 test('options that cannot work together are refused in one line', (t) => {
   t.throws(() => parseTrainRequest(['--patience', '3', '--val-frac', '0']), { message: /--patience counts evaluations of the validation loss, and --val-frac 0 holds out none/ });
   t.throws(() => parseTrainRequest(['--minutes', '5', '--lr-schedule', 'cosine']), { message: /a cosine schedule needs the run's length, which --minutes alone does not fix/ });
   t.notThrows(() => parseTrainRequest(['--minutes', '5', '--lr-schedule', 'cosine', '--epochs', '3']));
-  t.throws(() => parseTrainRequest(['--lr-schedule', 'cosine', '--lr-min', '1']), { message: /--lr-min 1 is above the learning rate 0\.05/ });
+  t.throws(() => parseTrainRequest(['--lr-schedule', 'cosine', '--lr-min', '1']), { message: /--lr-min 1 is above the learning rate 0\.002/ });
   t.throws(() => parseTrainRequest(['--lr-schedule', 'linear']), { message: /--lr-schedule must be one of constant, step, cosine, got 'linear'/ });
 });
 
 test('--optimizer adam without --eta starts from 0.002; --eta still wins', (t) => {
   t.is(parseTrainRequest(['--optimizer', 'adam']).config.eta, 0.002);
   t.is(parseTrainRequest(['--optimizer', 'rmsprop', '--eta', '0.01']).config.eta, 0.01);
-  t.is(parseTrainRequest([]).config.eta, 0.05);
+  t.is(parseTrainRequest(['--cell', 'rnn']).config.eta, 0.05);
+  t.is(parseTrainRequest(['--cell', 'gru', '--optimizer', 'adagrad']).config.eta, 0.05);
   t.throws(() => parseTrainRequest(['--optimizer', 'sgd']), { message: /--optimizer must be one of adagrad, rmsprop, adam, got 'sgd'/ });
 });
 
@@ -67,7 +77,7 @@ test.serial('--patience stops after that many evaluations without a new best, an
   const file = dir.file('noise.txt', noise(20_000));
   const c = await loadCorpusFile(file);
   const config = makeTrainConfig({
-    corpus: file, hidden: 32, seqLength: 10, streams: 4, eta: 0.5, steps: 2000, evalEvery: 5, patience: 3,
+    corpus: file, cell: 'rnn', hidden: 32, seqLength: 10, streams: 4, eta: 0.5, steps: 2000, evalEvery: 5, patience: 3,
     sampleEvery: 0, checkpointEvery: 0, valFrac: 0.1, threads: 2, out: join(dir.path, 'patience'),
   });
   const result = await train(config, c, silentReporter);

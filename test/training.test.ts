@@ -45,7 +45,7 @@ const corpus = (): Promise<Corpus> => (corpusPromise ??= loadCorpusFile(CORPUS_F
 /** Quiet flags for the tests: no samples, validation and checkpoints only at the end, saved in the temp folder. */
 function config(partial: Partial<TrainConfig>): TrainConfig {
   return makeTrainConfig({
-    corpus: CORPUS_FILE, hidden: 16, seqLength: 10, streams: 4, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: join(dir.path, 'checkpoints'),
+    corpus: CORPUS_FILE, cell: 'rnn', hidden: 16, seqLength: 10, streams: 4, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0, out: join(dir.path, 'checkpoints'),
     ...partial,
   });
 }

@@ -38,7 +38,7 @@ test('an emoji outside the BMP is one symbol, and training on the text runs', as
   const { state } = (
     await train(
       makeTrainConfig({
-        corpus: FILE, hidden: H, seqLength: 8, streams: 4, threads: 2, steps: 20, sampleEvery: 5, sampleLength: 60, evalEvery: 0, valFrac: 0.1,
+        corpus: FILE, cell: 'rnn', hidden: H, seqLength: 8, streams: 4, threads: 2, steps: 20, sampleEvery: 5, sampleLength: 60, evalEvery: 0, valFrac: 0.1,
         checkpointEvery: 0, out: join(dir.path, 'checkpoints'),
       }),
       corpus,
@@ -90,7 +90,7 @@ test('a sample of the largest --sample-length is logged, not a stack overflow', 
   const samples: string[] = [];
   const capturing: Reporter = { ...silentReporter, log: (text) => samples.push(text) };
   const config = makeTrainConfig({
-    corpus: FILE, hidden: 4, seqLength: 8, streams: 2, threads: 1, steps: 2, sampleEvery: 1, sampleLength: 1_000_000, evalEvery: 0, valFrac: 0,
+    corpus: FILE, cell: 'rnn', hidden: 4, seqLength: 8, streams: 2, threads: 1, steps: 2, sampleEvery: 1, sampleLength: 1_000_000, evalEvery: 0, valFrac: 0,
     checkpointEvery: 0, out: join(dir.path, 'checkpoints-long'),
   });
   await train(config, corpus, capturing);
