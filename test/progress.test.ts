@@ -53,6 +53,7 @@ function stats(step: number, overrides: Partial<StepStats> = {}): StepStats {
     valLoss: undefined,
     trainingSeconds: step, // one step a second
     charsPerSec: 41_234,
+    budget: undefined,
     ...overrides,
   };
 }
@@ -133,6 +134,29 @@ test('plain and interactive: the ETA counts training time only, whatever the clo
     reporter.finish();
     t.true(out.text().includes('ETA 24s'), `${interactive ? 'bar' : 'plain'}: ${JSON.stringify(out.text().slice(-300))}`);
   }
+});
+
+test('plain and interactive: a time budget that ends the run first shows its share and what is left, and no step or epoch total', (t) => {
+  for (const interactive of [false, true]) {
+    const out = capture({ columns: 200 });
+    const reporter = createReporter({ stream: out.stream, interactive, plainIntervalMs: 0, now: manualClock().now });
+    reporter.startTraining(6_000_000, 0);
+    // a million epochs planned (--minutes alone), 90 s of a 5-minute budget gone
+    reporter.update(stats(90, { totalSteps: 6_000_000, epochs: 1_000_000, budget: { seconds: 300, left: 210 } }));
+    reporter.finish();
+    const text = out.text();
+    const what = `${interactive ? 'bar' : 'plain'}: ${JSON.stringify(text.slice(-300))}`;
+    t.true(text.includes(interactive ? '30% | step 90 | epoch 1 |' : 'step 90 (30% of 5m00s) | epoch 1 |'), what);
+    t.true(text.includes('ETA 3m30s'), what);
+    t.false(text.includes('6000000') || text.includes('1000000'), what);
+  }
+  // and when the steps end first, the steps' ETA and totals as before
+  const out = capture({ columns: 200 });
+  const reporter = createReporter({ stream: out.stream, interactive: false, plainIntervalMs: 0, now: manualClock().now });
+  reporter.startTraining(100, 0);
+  reporter.update(stats(90, { budget: { seconds: 300, left: 210 } }));
+  t.true(out.text().startsWith('step 90/100 (90%) | epoch 1/1 |'), out.text());
+  t.true(out.text().includes('ETA 10s'), out.text());
 });
 
 test('plain: an evaluation is announced with its step', (t) => {
@@ -312,7 +336,7 @@ test('interactive: while evaluating, the bar says so with the time it has taken,
   reporter.finish();
 });
 
-const VIEW: BarView = { step: 1200, totalSteps: 2500, epoch: 1, epochs: 1, recentLoss: 2.0931, recentSteps: 100, valLoss: 1.8734, speed: '41.2k chars/s', eta: '1m32s' };
+const VIEW: BarView = { step: 1200, totalSteps: 2500, progress: 0.48, byTime: false, epoch: 1, epochs: 1, recentLoss: 2.0931, recentSteps: 100, valLoss: 1.8734, speed: '41.2k chars/s', eta: '1m32s' };
 
 test('the bar line gives way field by field as the terminal narrows, and never drops the ETA', (t) => {
   const expected: [number, string][] = [

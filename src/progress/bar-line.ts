@@ -2,6 +2,9 @@
 export interface BarView {
   readonly step: number;
   readonly totalSteps: number;
+  /** Done, from 0 to 1: of the steps, or of the time budget when that ends the run first (then no totals are shown). */
+  readonly progress: number;
+  readonly byTime: boolean;
   readonly epoch: number | undefined;
   readonly epochs: number | undefined;
   /** Nats per character, the mean of the last recentSteps steps. */
@@ -62,7 +65,7 @@ export function barLine(view: BarView, width: number): string {
 }
 
 function renderLine(v: BarView, layout: Layout): string {
-  const progress = v.totalSteps > 0 ? Math.min(1, Math.max(0, v.step / v.totalSteps)) : 1;
+  const progress = v.progress;
   const head: string[] = [];
   if (layout.graphic > 0) {
     const done = Math.round(progress * layout.graphic);
@@ -70,8 +73,8 @@ function renderLine(v: BarView, layout: Layout): string {
   }
   if (layout.percent) head.push(`${Math.floor(100 * progress)}%`);
   const fields = head.length > 0 ? [head.join(' ')] : [];
-  if (layout.step !== 'none') fields.push(`${layout.step === 'long' ? 'step ' : ''}${v.step}/${v.totalSteps}`);
-  if (layout.epoch) fields.push(`epoch ${v.epoch ?? '-'}/${v.epochs === undefined ? '-' : Math.ceil(v.epochs)}`);
+  if (layout.step !== 'none') fields.push(`${layout.step === 'long' ? 'step ' : ''}${v.step}${v.byTime ? '' : `/${v.totalSteps}`}`);
+  if (layout.epoch) fields.push(`epoch ${v.epoch ?? '-'}${v.byTime ? '' : `/${v.epochs === undefined ? '-' : Math.ceil(v.epochs)}`}`);
   if (layout.loss !== 'none') fields.push(lossField(v, layout.loss));
   if (layout.val) fields.push(`val ${loss(v.valLoss)}`);
   if (layout.speed) fields.push(v.speed);

@@ -118,16 +118,19 @@ export class InteractiveReporter implements Reporter {
       const seconds = (this.now() - this.#evaluatingSince) / 1000;
       speed = seconds < 1 ? 'evaluating…' : `evaluating… ${formatDuration(seconds)}`;
     }
+    const standing = stats === undefined ? undefined : this.#eta?.standing(stats);
     return barLine({
       step: stats?.step ?? start?.step ?? 0,
       totalSteps: stats?.totalSteps ?? start?.totalSteps ?? 0,
+      progress: standing?.fraction ?? 0,
+      byTime: standing?.byTime ?? false,
       epoch: stats?.epoch,
       epochs: stats?.epochs,
       recentLoss: stats?.recentLoss,
       recentSteps: stats?.recentSteps ?? 0,
       valLoss: stats?.valLoss,
       speed,
-      eta: formatDuration(stats === undefined ? undefined : this.#eta?.remaining(stats.step, stats.totalSteps, stats.trainingSeconds)),
+      eta: formatDuration(standing?.eta),
     }, columns - 1);
   }
 

@@ -1,5 +1,5 @@
 import type { Clock, Reporter, StepStats } from './reporter.js';
-import { EtaClock } from './eta-clock.js';
+import { EtaClock, type Standing } from './eta-clock.js';
 import { formatDuration, formatRate } from './format.js';
 
 export class PlainReporter implements Reporter {
@@ -66,25 +66,26 @@ export class PlainReporter implements Reporter {
   }
 
   #print(stats: StepStats, time: number): void {
-    const eta = this.#eta?.remaining(stats.step, stats.totalSteps, stats.trainingSeconds);
-    this.stream.write(`${plainLine(stats, eta)}\n`);
+    const standing = this.#eta?.standing(stats) ?? { fraction: 0, eta: undefined, byTime: false };
+    this.stream.write(`${plainLine(stats, standing)}\n`);
     this.#lastPrintedAt = time;
     this.#unprinted = false;
   }
 }
 
 /**
- * e.g. `step 1200/5000 (24%) | epoch 1/1 | nats/char: loss 2.093 (last 100 steps), smooth 2.214, val 1.873 (2.703 bits) | 41.2k chars/s | ETA 1m32s`
+ * e.g. `step 1200/5000 (24%) | epoch 1/1 | nats/char: loss 2.093 (last 100 steps), smooth 2.214, val 1.873 (2.703 bits) | 41.2k chars/s | ETA 1m32s`;
+ * when the time budget ends the run first, `step 1200 (24% of 4m30s) | epoch 1 | ...`.
  */
-function plainLine(stats: StepStats, etaSeconds: number | undefined): string {
-  const percent = stats.totalSteps > 0 ? Math.floor((100 * stats.step) / stats.totalSteps) : 100;
+function plainLine(stats: StepStats, standing: Standing): string {
+  const percent = Math.floor(100 * standing.fraction);
   const val = stats.valLoss === undefined ? 'val -' : `val ${stats.valLoss.toFixed(3)} (${(stats.valLoss / Math.LN2).toFixed(3)} bits)`;
   const recent = `loss ${stats.recentLoss.toFixed(3)} (last ${stats.recentSteps} step${stats.recentSteps === 1 ? '' : 's'})`;
   return [
-    `step ${stats.step}/${stats.totalSteps} (${percent}%)`,
-    `epoch ${stats.epoch}/${Math.ceil(stats.epochs)}`,
+    standing.byTime ? `step ${stats.step} (${percent}% of ${formatDuration(stats.budget?.seconds)})` : `step ${stats.step}/${stats.totalSteps} (${percent}%)`,
+    standing.byTime ? `epoch ${stats.epoch}` : `epoch ${stats.epoch}/${Math.ceil(stats.epochs)}`,
     `nats/char: ${recent}, smooth ${stats.smoothLoss.toFixed(3)}, ${val}`,
     `${formatRate(stats.charsPerSec)} chars/s`,
-    `ETA ${formatDuration(etaSeconds)}`,
+    `ETA ${formatDuration(standing.eta)}`,
   ].join(' | ');
 }

@@ -22,6 +22,8 @@ export interface StepStats {
   readonly trainingSeconds: number;
   /** Characters per second of training time in this session. */
   readonly charsPerSec: number;
+  /** The --minutes budget in seconds and what is left of it (wall clock); undefined without one. */
+  readonly budget: { readonly seconds: number; readonly left: number } | undefined;
 }
 
 export interface Reporter {

@@ -10,7 +10,7 @@ import { refreshCopies, writeModelTables } from '../model/kernel-memory.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
 import { Prng } from '../model/prng.js';
 import { sampleWith } from '../model/sample.js';
-import type { Reporter } from '../progress.js';
+import type { Reporter, StepStats } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
 import { visibleText } from '../visible-text.js';
@@ -207,11 +207,13 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     /** Seconds of training this session, to each step's end: the rate and the ETA leave evaluations, samples and saves out. */
     let trainingSeconds = 0;
     const charsPerSec = (): number => (trainingSeconds > 0 ? ((step - firstStep) * B * T) / trainingSeconds : 0);
+    const budget = (): StepStats['budget'] =>
+      config.minutes === undefined ? undefined : { seconds: config.minutes * 60, left: Math.max(0, config.minutes * 60 - (performance.now() - started) / 1000) };
     const report = (): void => {
       const epochs = Math.ceil(totalSteps / plan.stepsPerEpoch);
       reporter.update({
         step, totalSteps, epoch, epochs, recentLoss: recent.mean(), recentSteps: recent.count(), smoothLoss: smoothLoss / T, valLoss,
-        trainingSeconds, charsPerSec: charsPerSec(),
+        trainingSeconds, charsPerSec: charsPerSec(), budget: budget(),
       });
     };
     const windowLimits = { totalSteps, maxSteps: WINDOW_STEPS, every: [config.sampleEvery, trackVal ? config.evalEvery : 0, config.checkpointEvery] };
