@@ -8,6 +8,7 @@
  * (race-Mmin.json) and the curves (race-Mmin.svg and .png) into --out.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -105,6 +106,9 @@ export async function runRace(argv: readonly string[]): Promise<void> {
   const seeds = parseList('seeds', v.seeds as string, (n) => Number.isSafeInteger(n) && n >= 0, 'whole numbers');
   const trainPath = resolve((v.train as string | undefined) ?? join(peersDataDir(), 'sotu_train.txt'));
   const valPath = resolve((v.val as string | undefined) ?? join(peersDataDir(), 'sotu_val.txt'));
+  for (const [flag, path] of [['train', trainPath], ['val', valPath]]) {
+    if (!existsSync(path)) throw new UserError(`no ${flag === 'train' ? 'training' : 'validation'} text at ${path}: pass --${flag} FILE, or set PEERS_DATA to the folder of sotu_train.txt and sotu_val.txt`);
+  }
   const threads = (v.threads as number | undefined) ?? availableParallelism();
   const torchThreads = v['torch-threads'] as number;
 
