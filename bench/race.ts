@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,7 @@ const ENTRIES: Readonly<Record<string, Entry>> = {
   lstm: { peer: 'ours', label: 'ours: --cell lstm', args: ['--cell', 'lstm'] },
   'gru-256': { peer: 'ours', label: 'ours: --hidden 256', args: ['--hidden', '256'] },
   'gru-dropout': { peer: 'ours', label: 'ours: --dropout 0.2', args: ['--dropout', '0.2'] },
+  'eta-4e-3': { peer: 'ours', label: 'ours: --eta 0.004', args: ['--eta', '0.004'] },
   'torch-gru': { peer: 'torch', label: 'PyTorch GRU 2x128, 32x50, Adam 2e-3', args: ['--cell', 'gru', '--hidden', '128', '--streams', '32', '--seq-length', '50', '--lr', '2e-3'] },
   'torch-gru-4e-3': { peer: 'torch', label: 'PyTorch GRU 2x128, 32x50, Adam 4e-3', args: ['--cell', 'gru', '--hidden', '128', '--streams', '32', '--seq-length', '50', '--lr', '4e-3'] },
   'torch-lstm': { peer: 'torch', label: 'PyTorch LSTM 2x128, 32x50, Adam 2e-3', args: ['--cell', 'lstm', '--hidden', '128', '--streams', '32', '--seq-length', '50', '--lr', '2e-3'] },
@@ -51,6 +52,7 @@ const RACE_OPTIONS: readonly OptionSpec[] = [
   { name: 'train', kind: 'string', metavar: 'FILE', help: 'training text (default: $PEERS_DATA/sotu_train.txt, else ../shared/peers/data/sotu_train.txt)' },
   { name: 'val', kind: 'string', metavar: 'FILE', help: 'validation text (default: sotu_val.txt beside it)' },
   { name: 'out', kind: 'string', default: 'bench/results', metavar: 'DIR', help: 'folder for race-Mmin.json, .svg and .png' },
+  { name: 'report', kind: 'string', metavar: 'FILE', help: 'run nothing: print the table and targets of a saved race-Mmin.json and draw its curves again beside it' },
   { name: 'help', kind: 'flag', help: 'print this help' },
 ];
 
@@ -96,6 +98,7 @@ export async function runRace(argv: readonly string[]): Promise<void> {
     process.stdout.write(`usage: npm run bench -- --quality --minutes M [options]   (or: node dist/bench/race.js --minutes M)\n\n${optionsHelp(RACE_OPTIONS)}\n`);
     return;
   }
+  if (v.report !== undefined) return reportRace(v.report as string);
   if (v.minutes === undefined) throw new UserError('--minutes M is the training time of every run: give it');
   const minutes = v.minutes as number;
   const seconds = minutes * 60;
@@ -133,17 +136,44 @@ export async function runRace(argv: readonly string[]): Promise<void> {
     else await runChild(command, args, env, run);
   }
   const wall = (performance.now() - started) / 1000;
-
-  process.stdout.write(`\n${formatTable(TABLE_HEADER, runs.map((run) => tableRow(run, seconds)))}\n`);
-  process.stdout.write(`val at a time: the last evaluation at or before it (its training second in brackets); reaches ${FORMER_FIVE_MINUTES}: the first evaluation at or under it\n`);
-  process.stdout.write(`${targetLines(runs.filter((run) => run.entry === 'default'), seconds).join('\n')}\n`);
-  process.stdout.write(`race wall time (evaluations and start-ups included): ${fixed(wall / 60, 1)} min\n`);
-
   const out = resolve(v.out as string);
-  const base = join(out, `race-${String(minutes).replace('.', '_')}min`);
   await mkdir(out, { recursive: true });
-  await writeFile(`${base}.json`, `${JSON.stringify({ minutes, train: trainPath, val: valPath, threads, torchThreads, evalEvery: every, runs }, null, 1)}\n`);
-  const svg = await renderSvg(raceChartSpec(runs, minutes));
+  const file = join(out, `race-${String(minutes).replace('.', '_')}min.json`);
+  const saved: SavedRace = { minutes, train: trainPath, val: valPath, threads, torchThreads, evalEvery: every, wallSeconds: wall, runs };
+  await writeFile(file, `${JSON.stringify(saved, null, 1)}\n`);
+  await printAndDraw(saved, file);
+}
+
+/** What a race leaves in race-Mmin.json. */
+interface SavedRace {
+  readonly minutes: number;
+  readonly train: string;
+  readonly val: string;
+  readonly threads: number;
+  readonly torchThreads: number;
+  readonly evalEvery: number;
+  readonly wallSeconds: number;
+  readonly runs: Run[];
+}
+
+async function reportRace(file: string): Promise<void> {
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    throw new UserError(`cannot read ${file}: ${(error as Error).message} (give a race-Mmin.json that a race wrote)`);
+  });
+  const saved = JSON.parse(text) as SavedRace;
+  process.stdout.write(`the race in ${file}: ${saved.runs.length} runs of ${saved.minutes} min; train ${saved.train}, validation ${saved.val} every ~${fixed(saved.evalEvery, 0)} s; ours on ${saved.threads} threads, PyTorch on ${saved.torchThreads}\n`);
+  await printAndDraw(saved, file);
+}
+
+/** The table, the targets, and the curves beside the JSON file as .svg and .png. */
+async function printAndDraw(race: SavedRace, file: string): Promise<void> {
+  const seconds = race.minutes * 60;
+  process.stdout.write(`\n${formatTable(TABLE_HEADER, race.runs.map((run) => tableRow(run, seconds)))}\n`);
+  process.stdout.write(`val at a time: the last evaluation at or before it (its training second in brackets); at end: the last evaluation; reaches ${FORMER_FIVE_MINUTES}: the first evaluation at or under it\n`);
+  process.stdout.write(`${targetLines(race.runs.filter((run) => run.entry === 'default'), seconds).join('\n')}\n`);
+  process.stdout.write(`race wall time (evaluations and start-ups included): ${fixed(race.wallSeconds / 60, 1)} min\n`);
+  const base = file.replace(/\.json$/, '');
+  const svg = await renderSvg(raceChartSpec(race.runs, race.minutes));
   await writeFile(`${base}.svg`, svg);
   await writeFile(`${base}.png`, await renderPng(svg));
   process.stdout.write(`wrote ${base}.json, .svg and .png\n`);
@@ -221,12 +251,15 @@ function targetLines(defaults: readonly Run[], seconds: number): string[] {
   const lines: string[] = [];
   const reach = defaults.map((run) => firstAtOrUnder(run.points, FORMER_FIVE_MINUTES)?.t);
   lines.push(`target: ${FORMER_FIVE_MINUTES} within ${TARGETS.reachSeconds} s: ${reach.map((t) => (t === undefined ? 'never' : `${fixed(t, 0)} s`)).join(', ')}: ${verdict(reach.map((t) => t !== undefined && t <= TARGETS.reachSeconds))}`);
+  // A run's last evaluation ends its budget (a little past it: the last segment ends on the first step after).
+  const at = (run: Run, t: number): Point | undefined => (t === seconds ? run.points.at(-1) : pointAt(run.points, t));
   if (seconds >= 300) {
-    const five = defaults.map((run) => pointAt(run.points, 300)?.val ?? Number.NaN);
+    const five = defaults.map((run) => at(run, 300)?.val ?? Number.NaN);
     lines.push(`target: at most ${TARGETS.fiveMinutes} after 5 min: ${five.map((x) => x.toFixed(3)).join(', ')}: ${verdict(five.map((x) => x <= TARGETS.fiveMinutes))}`);
   }
   if (seconds >= 1800) {
-    const thirty = defaults.map((run) => Math.min(...run.points.filter((p) => p.t <= 1800.5).map((p) => p.val)));
+    const last = (run: Run): number => at(run, 1800)?.t ?? 0;
+    const thirty = defaults.map((run) => Math.min(...run.points.filter((p) => p.t <= last(run)).map((p) => p.val)));
     lines.push(`target: at most ${TARGETS.thirtyMinutes} after 30 min (best.ckpt's, the best evaluation): ${thirty.map((x) => x.toFixed(3)).join(', ')}: ${verdict(thirty.map((x) => x <= TARGETS.thirtyMinutes))}`);
   }
   return lines;
