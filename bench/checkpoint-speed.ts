@@ -30,7 +30,7 @@ export async function measureCheckpoints(runs: number): Promise<CheckpointSpeed>
     options: {
       seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 1, steps: undefined,
-      evalEvery: 2000, sampleEvery: 1000, sampleLength: 200, checkpointEvery: 1000, threads: 2,
+      evalEvery: 2000, sampleEvery: 1000, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 1000, threads: 2,
     },
     corpus: { source: 'bench', length: 10_000_000, sha256: new Uint8Array(32) },
     state: {

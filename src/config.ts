@@ -41,6 +41,7 @@ export interface TrainConfig {
   readonly evalEvery: number; // 0: only at the end
   readonly sampleEvery: number; // 0: never during training
   readonly sampleLength: number;
+  readonly sampleTemperature: number;
   readonly checkpointEvery: number; // 0: only at the end
   readonly out: string;
 }
@@ -115,6 +116,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'eval-every', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
   { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
   { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
+  { name: 'sample-temperature', kind: 'number', default: 1, min: 0, minExclusive: true, max: 100, help: 'temperature of the printed samples: below 1 likelier, above 1 more varied text; training is the same' },
   { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
   { name: 'out', kind: 'string', metavar: 'DIR', help: 'folder for this run\'s files (default: a new folder checkpoints/run-N; with --resume: the checkpoint\'s folder)' },
   { name: 'force', kind: 'flag', help: 'let a new run replace the run already in --out (its checkpoints, history and report)' },
@@ -236,7 +238,7 @@ export function checkpointOptions(c: TrainConfig, lrHorizon: number): Checkpoint
     seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
     clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout, dtype: c.dtype,
     lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
-    epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength,
+    epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength, sampleTemperature: c.sampleTemperature,
     checkpointEvery: c.checkpointEvery, threads: c.threads,
   };
 }

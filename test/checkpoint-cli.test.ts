@@ -4,6 +4,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { CHECKPOINT_FORMAT_VERSION, loadCheckpoint, PROTO_PATH, type CheckpointData } from '../src/checkpoint/index.js';
+import { sample } from '../src/generate.js';
+import { visibleText } from '../src/visible-text.js';
 import { folderSnapshot, pseudoEnglish, runCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it.
@@ -123,6 +125,21 @@ test('--init-from starts a new run from the checkpoint\'s weights, with a fresh 
     }
   }
   t.is(worstAt, -1, `entry ${worstAt}: |new - old| = ${Math.abs(p1[worstAt] - p0[worstAt])}, a fresh AdaGrad step with memory ${m1[worstAt]} is ${(ETA * Math.sqrt(m1[worstAt])) / Math.sqrt(m1[worstAt] + EPS)} (old memory ${m0[worstAt]})`);
+});
+
+test('--sample-temperature: the final sample is the sample command\'s at that temperature, and a resume keeps it', async (t) => {
+  const out = join(dir.path, 'cool');
+  const flags = ['--corpus', CORPUS, '--cell', 'rnn', '--hidden', String(H), '--seq-length', String(T), '--streams', String(B), '--threads', '1', '--sample-every', '0', '--sample-length', '80'];
+  const first = await runCli(['train', ...flags, '--steps', '30', '--sample-temperature', '0.5', '--out', out], { cwd: dir.path, timeoutMs: 60_000 });
+  t.is(first.code, 0, first.stderr);
+  const best = await loadCheckpoint(join(out, 'best.ckpt'));
+  t.is(best.options.sampleTemperature, 0.5);
+  const printed = /----- sample from [^\n]* -----\n([^\n]*)\n?$/.exec(first.stdout)?.[1];
+  t.is(printed, visibleText(sample(best, { length: 80, temperature: 0.5, seed: best.options.seed })));
+  t.not(printed, visibleText(sample(best, { length: 80, temperature: 1, seed: best.options.seed })), 'the temperature changes the text');
+  const resumed = await runCli(['train', '--resume', join(out, 'last.ckpt'), '--steps', '40', '--threads', '1'], { cwd: dir.path, timeoutMs: 60_000 });
+  t.is(resumed.code, 0, resumed.stderr);
+  t.is((await loadCheckpoint(join(out, 'last.ckpt'))).options.sampleTemperature, 0.5);
 });
 
 test('--init-from on a text with characters the checkpoint lacks names each of them', async (t) => {

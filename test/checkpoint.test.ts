@@ -47,7 +47,7 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
     options: {
       seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 3, steps: undefined,
-      evalEvery: 1000, sampleEvery: 500, sampleLength: 200, checkpointEvery: 250, threads: 4,
+      evalEvery: 1000, sampleEvery: 500, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 250, threads: 4,
       ...overrides.options,
     },
     corpus: { source: 'texts/tiny shakespeare.txt', length: 1_115_394, sha256: createHash('sha256').update('corpus').digest() },

@@ -35,6 +35,7 @@ export interface CheckpointOptions {
   readonly evalEvery: number;
   readonly sampleEvery: number;
   readonly sampleLength: number;
+  readonly sampleTemperature: number; // 1 in files from before it
   readonly checkpointEvery: number;
   readonly threads: number; // informational: results do not depend on it
 }

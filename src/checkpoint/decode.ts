@@ -127,6 +127,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       evalEvery: count('eval-every option', options.evalEvery),
       sampleEvery: count('sample-every option', options.sampleEvery),
       sampleLength: options.sampleLength ?? 0,
+      sampleTemperature: options.sampleTemperature || 1, // files from before it sampled at 1
       checkpointEvery: count('checkpoint-every option', options.checkpointEvery),
       threads: options.threads ?? 0,
     },

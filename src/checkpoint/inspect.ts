@@ -72,6 +72,7 @@ function optionFlags(options: CheckpointOptions, cell: string): string {
   if (options.lrSchedule === 'step') flags.push(['lr-decay', options.lrDecay], ['lr-decay-every', options.lrDecayEvery]);
   if (options.lrSchedule === 'cosine') flags.push(['lr-min', options.lrMin]);
   if (options.warmupSteps > 0) flags.push(['warmup-steps', options.warmupSteps]);
+  if (options.sampleTemperature !== 1) flags.push(['sample-temperature', options.sampleTemperature]);
   const schedule = options.lrSchedule === 'constant' ? [] : [`--lr-schedule ${options.lrSchedule}`];
   // the precision is a choice only where the cell has two (and its default may change)
   const dtype = (findCell(cell)?.dtypes.length ?? 1) > 1 ? [`--dtype ${options.dtype}`] : [];

@@ -73,6 +73,7 @@ export interface WireOptions {
   evalEvery?: number;
   sampleEvery?: number;
   sampleLength?: number;
+  sampleTemperature?: number;
   checkpointEvery?: number;
   threads?: number;
 }

@@ -30,7 +30,7 @@ function vocabularyProblem(vocab: Uint32Array): string | undefined {
 
 /** The ranges 'char-rnn train' accepts; seed and the every-N counts are any value of their type. */
 function optionsProblem(o: CheckpointOptions): string | undefined {
-  for (const [name, value] of [['eta', o.eta], ['eps', o.eps], ['clip', o.clip]] as const) {
+  for (const [name, value] of [['eta', o.eta], ['eps', o.eps], ['clip', o.clip], ['sample-temperature', o.sampleTemperature]] as const) {
     if (!(Number.isFinite(value) && value > 0)) return `its ${name} option is ${value}, not a finite number above 0`;
   }
   const counts: [string, number, number][] = [

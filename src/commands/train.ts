@@ -108,7 +108,7 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
         : `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
       ...(files === undefined ? [] : [reportLine(files)]),
       `----- sample from ${best === undefined ? result.lastPath : result.bestPath} -----`,
-      visibleText(sample(sampled, { length: config.sampleLength, seed: config.seed })),
+      visibleText(sample(sampled, { length: config.sampleLength, temperature: config.sampleTemperature, seed: config.seed })),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return files?.gradcheckPassed === false ? 1 : 0;
@@ -194,6 +194,7 @@ function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: 
     evalEvery: pick('evalEvery', saved.evalEvery),
     sampleEvery: pick('sampleEvery', saved.sampleEvery),
     sampleLength: pick('sampleLength', saved.sampleLength),
+    sampleTemperature: pick('sampleTemperature', saved.sampleTemperature),
     checkpointEvery: pick('checkpointEvery', saved.checkpointEvery),
     threads: Math.min(request.config.threads, saved.streams),
   } as TrainConfig);

@@ -170,7 +170,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     const sample = (): string => {
       const stepper = cell.createStepper(params, layout, precisionOf(config.dtype));
       stepper.state.set(state.subarray(0, S)); // stream 0's state, as the seed sampled from its hprev
-      const ids = sampleWith(stepper, corpus.ids[position], config.sampleLength, prng);
+      const ids = sampleWith(stepper, corpus.ids[position], config.sampleLength, prng, { temperature: config.sampleTemperature });
       return decodeIds(ids, corpus.vocab);
     };
     /** Evaluation and checkpoints due after `step` steps; safe to repeat for the same step. */
