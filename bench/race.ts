@@ -237,7 +237,7 @@ function valAt(points: readonly Point[], t: number): string {
 }
 
 function pointAt(points: readonly Point[], t: number): Point | undefined {
-  return points.filter((p) => p.t <= t + 0.5).at(-1);
+  return points.filter((p) => p.t <= t + 1).at(-1); // a segment ends on the first step past its mark
 }
 
 function firstAtOrUnder(points: readonly Point[], val: number): Point | undefined {
