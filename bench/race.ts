@@ -170,7 +170,7 @@ async function printAndDraw(race: SavedRace, file: string): Promise<void> {
   const seconds = race.minutes * 60;
   process.stdout.write(`\n${formatTable(TABLE_HEADER, race.runs.map((run) => tableRow(run, seconds)))}\n`);
   process.stdout.write(`val at a time: the last evaluation at or before it (its training second in brackets); at end: the last evaluation; reaches ${FORMER_FIVE_MINUTES}: the first evaluation at or under it\n`);
-  process.stdout.write(`${targetLines(race.runs.filter((run) => run.entry === 'default'), seconds).join('\n')}\n`);
+  process.stdout.write(`${targetLines(race.runs.filter((run) => run.entry === 'default'), seconds, race.evalEvery).join('\n')}\n`);
   process.stdout.write(`race wall time (evaluations and start-ups included): ${fixed(race.wallSeconds / 60, 1)} min\n`);
   const base = file.replace(/\.json$/, '');
   const svg = await renderSvg(raceChartSpec(race.runs, race.minutes));
@@ -245,12 +245,14 @@ function firstAtOrUnder(points: readonly Point[], val: number): Point | undefine
 }
 
 /** The quality issue's targets, judged on the defaults' runs (every seed must meet one for it to be met). */
-function targetLines(defaults: readonly Run[], seconds: number): string[] {
+function targetLines(defaults: readonly Run[], seconds: number, evalEvery: number): string[] {
   if (defaults.length === 0) return ['targets: not judged (the default configuration did not race)'];
   const verdict = (ok: readonly boolean[]): string => (ok.every(Boolean) ? 'MET' : ok.some(Boolean) ? 'met in some seeds' : 'NOT MET');
   const lines: string[] = [];
   const reach = defaults.map((run) => firstAtOrUnder(run.points, FORMER_FIVE_MINUTES)?.t);
-  lines.push(`target: ${FORMER_FIVE_MINUTES} within ${TARGETS.reachSeconds} s: ${reach.map((t) => (t === undefined ? 'never' : `${fixed(t, 0)} s`)).join(', ')}: ${verdict(reach.map((t) => t !== undefined && t <= TARGETS.reachSeconds))}`);
+  if (evalEvery > TARGETS.reachSeconds / 3) {
+    lines.push(`target: ${FORMER_FIVE_MINUTES} within ${TARGETS.reachSeconds} s: not judged, an evaluation every ${fixed(evalEvery, 0)} s cannot time it (the 5-minute race does)`);
+  } else lines.push(`target: ${FORMER_FIVE_MINUTES} within ${TARGETS.reachSeconds} s: ${reach.map((t) => (t === undefined ? 'never' : `${fixed(t, 0)} s`)).join(', ')}: ${verdict(reach.map((t) => t !== undefined && t <= TARGETS.reachSeconds))}`);
   // A run's last evaluation ends its budget (a little past it: the last segment ends on the first step after).
   const at = (run: Run, t: number): Point | undefined => (t === seconds ? run.points.at(-1) : pointAt(run.points, t));
   if (seconds >= 300) {
