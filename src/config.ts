@@ -128,6 +128,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
 export interface TrainRequest {
   readonly config: TrainConfig;
   readonly given: ReadonlySet<keyof TrainConfig>;
+  /** What the flags and the preset chose, before any default: --init-from fills in the rest from the checkpoint's cell. */
+  readonly chosen: Partial<TrainConfig>;
   readonly resume: string | undefined;
   readonly initFrom: string | undefined;
   /** Write the run's report at the end (not with --no-report). */
@@ -160,15 +162,17 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const fromFlags = Object.fromEntries(
     TRAIN_OPTIONS.filter((spec) => spec.kind !== 'flag' && !REQUEST_OPTIONS.has(spec.name)).map((spec) => [camel(spec.name), v[spec.name]]),
   ) as Partial<TrainConfig>;
-  const config = makeTrainConfig({
-    ...fromFlags,
+  const chosen: Partial<TrainConfig> = {
+    ...Object.fromEntries(Object.entries(fromFlags).filter(([field]) => given.has(flagName(field).slice(2)))),
     // a time budget alone bounds the run by time: as many epochs as fit
     ...(given.has('minutes') && !given.has('epochs') && !given.has('steps') ? { epochs: UNBOUNDED_EPOCHS } : {}),
     ...presetValues,
-  }, { checkModel: !fromCheckpoint });
+  };
+  const config = makeTrainConfig({ ...fromFlags, ...chosen }, { checkModel: !fromCheckpoint });
   return {
     config,
     given: new Set([...given].map((name) => camel(name) as keyof TrainConfig)),
+    chosen,
     resume: v.resume as string | undefined,
     initFrom: v['init-from'] as string | undefined,
     report: v['no-report'] !== true,

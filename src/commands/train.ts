@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeUnfinishedWrites } from '../atomic-file.js';
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
-import { CELL_DEFAULTS, DEFAULT_CELL, flagName, makeTrainConfig, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
+import { flagName, makeTrainConfig, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { MachineError, UserError } from '../errors.js';
 import { sample } from '../generate.js';
@@ -163,9 +163,8 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
       const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (it has ${model[field]})`).join(', ');
       throw new UserError(`cannot start from ${request.initFrom} with ${list}: its weights fit only its own model; drop the flag or train a new model without --init-from`);
     }
-    // The defaults that depend on the cell follow the checkpoint's; without --dtype, its precision: --init-from converts only when asked.
-    const typed = Object.fromEntries(Object.entries(request.config).filter(([field]) => !CELL_DEPENDENT.has(field) || request.given.has(field as keyof TrainConfig)));
-    const config = makeTrainConfig({ ...typed, ...model, dtype: request.given.has('dtype') ? request.config.dtype : checkpoint.options.dtype, out });
+    // The defaults come from the checkpoint's cell; without --dtype, its precision: --init-from converts only when asked.
+    const config = makeTrainConfig({ ...request.chosen, ...model, dtype: request.chosen.dtype ?? checkpoint.options.dtype, out });
     const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
     return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
   }
@@ -199,9 +198,6 @@ function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: 
     threads: Math.min(request.config.threads, saved.streams),
   } as TrainConfig);
 }
-
-/** The options whose defaults come from the cell (config.ts). */
-const CELL_DEPENDENT: ReadonlySet<string> = new Set([...Object.keys(CELL_DEFAULTS[DEFAULT_CELL]), 'eta', 'threads']);
 
 /** The options that fix the shapes of a model's tensors. */
 const MODEL_OPTIONS = ['cell', 'layers', 'hidden'] as const;
