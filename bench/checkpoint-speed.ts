@@ -30,11 +30,11 @@ export async function measureCheckpoints(runs: number): Promise<CheckpointSpeed>
     options: {
       seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 1, steps: undefined,
-      evalEvery: 2000, sampleEvery: 1000, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 1000, threads: 2,
+      evalEvery: 2000, sampleEvery: 1000, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 1000, threads: 2, minutes: undefined, patience: 0,
     },
     corpus: { source: 'bench', length: 10_000_000, sha256: new Uint8Array(32) },
     state: {
-      step: 10_000, epoch: 1, position: 250_000, streamLength: 600_000, charsSeen: 4_000_000,
+      step: 10_000, epoch: 1, position: 250_000, streamLength: 600_000, charsSeen: 4_000_000, seconds: 0,
       params: tensor(layout.size), optimizerState: tensor(layout.size).map(Math.abs), hidden: tensor(B * H), prngState: prng.state(),
       smoothLoss: 45, bestLoss: 1.9, bestStep: 10_000, bestMetric: 'val', valLoss: 1.9,
       smoothHistory: Array.from({ length: 1000 }, (_, i) => ({ step: 10 * (i + 1), loss: 50 })),

@@ -45,11 +45,11 @@ function randomModel(H: number, K: number): CheckpointData {
     options: {
       seqLength: 25, streams: 1, eta: 0.1, eps: 1e-8, clip: 5, seed: 1, valFrac: 0, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 1, steps: undefined,
-      evalEvery: 0, sampleEvery: 0, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 0, threads: 1,
+      evalEvery: 0, sampleEvery: 0, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 0, threads: 1, minutes: undefined, patience: 0,
     },
     corpus: { source: 'random', length: 0, sha256: new Uint8Array(32) },
     state: {
-      step: 0, epoch: 1, position: 0, streamLength: 0, charsSeen: 0, params,
+      step: 0, epoch: 1, position: 0, streamLength: 0, charsSeen: 0, seconds: 0, params,
       optimizerState: new Float64Array(layout.size), hidden: new Float64Array(H), prngState: prng.state(),
       smoothLoss: Number.NaN, bestLoss: Infinity, bestStep: 0, bestMetric: 'smooth', valLoss: undefined,
       smoothHistory: [], valHistory: [],

@@ -3,10 +3,10 @@ import type { CheckpointOptions } from './checkpoint/index.js';
 import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
-import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, type OptimizerName } from './model/optimizers.js';
+import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS, type OptimizerName } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
-import { isLrSchedule, LR_SCHEDULES, type LrSchedule } from './train/schedule.js';
+import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS, type LrSchedule } from './train/schedule.js';
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
 export interface TrainConfig {
@@ -19,7 +19,7 @@ export interface TrainConfig {
   readonly seqLength: number;
   readonly streams: number;
   readonly threads: number;
-  readonly epochs: number;
+  readonly epochs: number; // Infinity: --minutes alone bounds the run
   readonly steps: number | undefined; // when set, bounds the run instead of epochs
   readonly optimizer: OptimizerName;
   readonly eta: number;
@@ -35,7 +35,7 @@ export interface TrainConfig {
   readonly lrMin: number; // cosine schedule: the floor
   readonly warmupSteps: number;
   readonly patience: number; // 0: never stop early
-  readonly minutes: number | undefined; // a budget of wall-clock training time
+  readonly minutes: number | undefined; // a budget of wall-clock training time, all sessions of the run together
   readonly seed: number;
   readonly valFrac: number;
   readonly evalEvery: number; // 0: only at the end
@@ -69,8 +69,8 @@ export const CELL_DEFAULTS: Readonly<Record<string, Pick<TrainConfig, 'layers' |
   gru: { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' },
 };
 
-/** --minutes without --epochs or --steps: more epochs than any budget holds. */
-export const UNBOUNDED_EPOCHS = 1_000_000;
+/** What files from before the time budget was saved hold for --minutes alone: more epochs than any budget held. */
+export const OLD_UNBOUNDED_EPOCHS = 1_000_000;
 
 /** Dropout masks are keyed by layer in 8 bits (src/model/dropout.ts); 16 layers is deeper than any char model needs. */
 export const MAX_LAYERS = 16;
@@ -149,6 +149,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
   if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
+  if (given.has('resume') && given.has('preset')) throw new UserError('--preset fills in the options of a new run, and a resumed run keeps its own: drop --preset');
   if (given.has('minutes') && !given.has('epochs') && !given.has('steps') && v['lr-schedule'] === 'cosine') {
     throw new UserError('a cosine schedule needs the run\'s length, which --minutes alone does not fix: give --steps or --epochs too');
   }
@@ -165,13 +166,15 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const chosen: Partial<TrainConfig> = {
     ...Object.fromEntries(Object.entries(fromFlags).filter(([field]) => given.has(flagName(field).slice(2)))),
     // a time budget alone bounds the run by time: as many epochs as fit
-    ...(given.has('minutes') && !given.has('epochs') && !given.has('steps') ? { epochs: UNBOUNDED_EPOCHS } : {}),
+    ...(given.has('minutes') && !given.has('epochs') && !given.has('steps') ? { epochs: Infinity } : {}),
     ...presetValues,
   };
   const config = makeTrainConfig({ ...fromFlags, ...chosen }, { checkModel: !fromCheckpoint });
+  const typed = new Set([...given].map((name) => camel(name) as keyof TrainConfig));
+  if (!fromCheckpoint) checkFlagsApply(config, typed);
   return {
     config,
-    given: new Set([...given].map((name) => camel(name) as keyof TrainConfig)),
+    given: typed,
     chosen,
     resume: v.resume as string | undefined,
     initFrom: v['init-from'] as string | undefined,
@@ -198,6 +201,32 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
   if (merged.patience > 0 && merged.valFrac === 0) throw new UserError('--patience counts evaluations of the validation loss, and --val-frac 0 holds out none: drop one of them');
   if (merged.lrSchedule === 'cosine' && !(merged.lrMin <= eta)) throw new UserError(`--lr-min ${merged.lrMin} is above the learning rate ${eta}: the cosine schedule falls from --eta to --lr-min`);
   return Object.freeze({ ...merged, threads, eta });
+}
+
+/**
+ * Refuses a typed flag that the run's other options make meaningless (another optimizer's
+ * constant, another schedule's setting, patience without evaluations), naming what makes it so.
+ * A run from a checkpoint is checked once its options are merged with the checkpoint's.
+ */
+export function checkFlagsApply(config: TrainConfig, given: ReadonlySet<keyof TrainConfig>, { resumed = false } = {}): void {
+  const readOnlyBy = (field: keyof TrainConfig, choice: '--optimizer' | '--lr-schedule', value: string, readers: readonly string[]): void => {
+    if (!given.has(field) || readers.includes(value)) return;
+    // a resumed run keeps its optimizer and schedule; a new one may pick another
+    const other = resumed || given.has(choice === '--optimizer' ? 'optimizer' : 'lrSchedule') ? '' : ` or pass ${readers.map((reader) => `${choice} ${reader}`).join(' or ')}`;
+    throw new UserError(`${flagName(field)} does nothing with ${choice} ${value} (only ${readers.join(' and ')} read${readers.length === 1 ? 's' : ''} it): drop ${flagName(field)}${other}`);
+  };
+  for (const field of ['decay', 'beta1', 'beta2'] as const) {
+    readOnlyBy(field, '--optimizer', config.optimizer, OPTIMIZER_NAMES.filter((name) => OPTIMIZER_OWN_OPTIONS[name].includes(field)));
+  }
+  for (const field of ['lrDecay', 'lrDecayEvery', 'lrMin'] as const) {
+    readOnlyBy(field, '--lr-schedule', config.lrSchedule, LR_SCHEDULES.filter((name) => SCHEDULE_OWN_OPTIONS[name].includes(field)));
+  }
+  if (config.patience > 0 && config.evalEvery === 0) {
+    throw new UserError('--patience counts evaluations of the validation loss, and --eval-every 0 makes none before the end: drop --patience or give --eval-every N');
+  }
+  if (given.has('evalEvery') && config.evalEvery > 0 && config.valFrac === 0) {
+    throw new UserError(`--eval-every ${config.evalEvery} evaluates the held-out text, and this run holds out none (--val-frac 0): drop --eval-every or give --val-frac`);
+  }
 }
 
 /** 'rnn 100, lstm and gru 128': one option's default for each cell, for --help. */
@@ -242,7 +271,7 @@ export function checkpointOptions(c: TrainConfig, lrHorizon: number): Checkpoint
     seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
     clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout, dtype: c.dtype,
     lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
-    epochs: c.epochs, steps: c.steps, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength, sampleTemperature: c.sampleTemperature,
+    epochs: c.epochs, steps: c.steps, minutes: c.minutes, patience: c.patience, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength, sampleTemperature: c.sampleTemperature,
     checkpointEvery: c.checkpointEvery, threads: c.threads,
   };
 }

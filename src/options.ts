@@ -82,3 +82,17 @@ export function optionsHelp(specs: readonly OptionSpec[]): string {
     })
     .join('\n');
 }
+
+/**
+ * What keeps `value` out of a numeric option's bounds, as a phrase ('not in 1..16'); undefined
+ * when it is within them. A checkpoint's options are held to the flags' own bounds by it.
+ */
+export function boundsProblem(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, value: number): string | undefined {
+  const integer = spec.kind === 'int';
+  const exclusive = spec.kind === 'number' && spec.minExclusive === true;
+  const aboveMin = exclusive ? value > spec.min : value >= spec.min;
+  if ((integer ? Number.isSafeInteger(value) : Number.isFinite(value)) && aboveMin && (spec.max === undefined || value <= spec.max)) return undefined;
+  if (integer) return spec.max === undefined ? `not ${spec.min} or more` : `not in ${spec.min}..${spec.max}`;
+  if (spec.max !== undefined) return `not in ${exclusive ? '(' : '['}${spec.min}, ${spec.max}]`;
+  return `not a finite number ${exclusive ? 'above' : '>='} ${spec.min}`;
+}

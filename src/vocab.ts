@@ -2,6 +2,12 @@ import type { Corpus } from './corpus.js';
 import { UserError } from './errors.js';
 import { describeCodePoint, newIds } from './symbols.js';
 
+/** Whether every symbol of the text is in `vocab`, so that withVocabulary() can encode it. */
+export function usesOnly(corpus: Corpus, vocab: Uint32Array): boolean {
+  const symbols = new Set(vocab);
+  return corpus.vocab.every((codePoint) => symbols.has(codePoint));
+}
+
 /**
  * The same text re-encoded with another vocabulary (a checkpoint's, for fine-tuning), which
  * must contain every symbol of the text; the missing ones are named otherwise.

@@ -6,7 +6,7 @@ import protobuf from 'protobufjs';
 import { CHECKPOINT_FORMAT_VERSION, loadCheckpoint, PROTO_PATH, type CheckpointData } from '../src/checkpoint/index.js';
 import { sample } from '../src/generate.js';
 import { visibleText } from '../src/visible-text.js';
-import { folderSnapshot, pseudoEnglish, runCli, tempDir, type CliResult } from './fixtures/harness.js';
+import { folderSnapshot, pseudoEnglish, runCli, sameState, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it.
 const dir = tempDir('checkpoint-cli-test-');
@@ -140,6 +140,26 @@ test('--sample-temperature: the final sample is the sample command\'s at that te
   const resumed = await runCli(['train', '--resume', join(out, 'last.ckpt'), '--steps', '40', '--threads', '1'], { cwd: dir.path, timeoutMs: 60_000 });
   t.is(resumed.code, 0, resumed.stderr);
   t.is((await loadCheckpoint(join(out, 'last.ckpt'))).options.sampleTemperature, 0.5);
+});
+
+test('a fine-tuned run on a text with fewer characters than the checkpoint resumes, bit for bit as if it never stopped', async (t) => {
+  const file = await good();
+  const narrower = TEXT.toLowerCase().replace(/[?,]/g, '');
+  t.true(new Set(narrower).size < K, 'the text uses fewer characters than the checkpoint knows');
+  const text = dir.file('narrower.txt', narrower);
+  const flags = ['--init-from', file, '--corpus', text, '--seq-length', String(T), '--streams', String(B), '--threads', '1', '--sample-every', '5', '--sample-length', '20', '--eval-every', '4', '--no-report'];
+  const whole = join(dir.path, 'tuned-whole');
+  const parted = join(dir.path, 'tuned-parted');
+  const uninterrupted = await runCli(['train', ...flags, '--steps', '12', '--out', whole], { cwd: dir.path, timeoutMs: 60_000 });
+  t.is(uninterrupted.code, 0, uninterrupted.stderr);
+  const first = await runCli(['train', ...flags, '--steps', '6', '--out', parted], { cwd: dir.path, timeoutMs: 60_000 });
+  t.is(first.code, 0, first.stderr);
+  const resumed = await runCli(['train', '--resume', join(parted, 'last.ckpt'), '--steps', '12', '--threads', '2'], { cwd: dir.path, timeoutMs: 60_000 });
+  t.is(resumed.code, 0, `stdout ${resumed.stdout}\nstderr ${resumed.stderr}`);
+  const expected = await loadCheckpoint(join(whole, 'last.ckpt'));
+  const actual = await loadCheckpoint(join(parted, 'last.ckpt'));
+  sameState(t, actual.state, expected.state, 'resumed fine-tuning');
+  t.deepEqual(Array.from(actual.model.vocab), Array.from((await loadCheckpoint(file)).model.vocab), 'the checkpoint\'s vocabulary');
 });
 
 test('--init-from on a text with characters the checkpoint lacks names each of them', async (t) => {

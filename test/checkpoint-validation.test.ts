@@ -5,7 +5,7 @@
  * checks, not the checksum, are what refuses them.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -317,14 +317,15 @@ const OPTION_CASES: [string, WireOptions, RegExp][] = [
   ['seq-length 0', { seqLength: 0 }, /its seq-length option is 0, not in 1\.\.100000/],
   ['seq-length above the CLI\'s maximum', { seqLength: 100_001 }, /its seq-length option is 100001, not in 1\.\.100000/],
   ['streams 0', { streams: 0 }, /its streams is 0/],
-  ['val-frac 1', { valFrac: 1 }, /its val-frac option is 1, not in \[0, 1\)/],
+  ['val-frac 1', { valFrac: 1 }, /its val-frac option is 1, not in \[0, 0\.5\]/],
+  ['val-frac 0.5, above the CLI\'s maximum', { valFrac: 0.6 }, /its val-frac option is 0\.6, not in \[0, 0\.5\]/],
   ['val-frac -0.1', { valFrac: -0.1 }, /its val-frac option is -0\.1,/],
   ['val-frac NaN', { valFrac: Number.NaN }, /its val-frac option is NaN,/],
   ['sample-length 0', { sampleLength: 0 }, /its sample-length option is 0, not in 1\.\.1000000/],
   ['sample-length huge', { sampleLength: 0xffffffff }, /its sample-length option is 4294967295, not in 1\.\.1000000/],
-  ['epochs 0', { epochs: 0 }, /its epochs option is 0, not 1 or more/],
+  ['epochs 0 without steps or a time budget', { epochs: 0, steps: undefined }, /its epochs option is 0 \(none\), and neither steps nor a time budget bound the run/],
   ['steps 0', { steps: 0 }, /its steps option is 0, not 1 or more/],
-  ['threads 0', { threads: 0 }, /its threads option is 0, not 1 or more/],
+  ['threads 0', { threads: 0 }, /its threads option is 0, not in 1\.\.1024/],
   ['dropout on the rnn', { dropout: 0.2 }, /its rnn model has dropout 0\.2, which that cell does not take/],
   ['dropout 1', { dropout: 1 }, /its dropout option is 1, not in \[0, 0\.95\]/],
   ['decay 1', { decay: 1 }, /its decay option is 1, not in \[0, 0\.9999\]/],
@@ -392,4 +393,98 @@ test('the encoder refuses what the decoder would, so no run writes a file it can
   t.throws(() => encodeCheckpoint({ ...data, options: { ...data.options, eta: 0 } }), { instanceOf: RangeError, message: /cannot encode the checkpoint: its eta option is 0/ });
   t.throws(() => encodeCheckpoint({ ...data, model: { ...data.model, vocab: data.model.vocab.slice().reverse() } }), { instanceOf: RangeError, message: /its vocabulary is not in ascending order/ });
   t.throws(() => encodeCheckpoint({ ...data, state: { ...data.state, charsSeen: 47 } }), { instanceOf: RangeError, message: /its characters seen \(47\)/ });
+});
+
+// ----- numbers and places no run writes, through sample, eval and train --resume -----
+
+interface Tensors {
+  params: number[];
+  optimizerState: number[];
+  hidden: number[];
+}
+
+function float64s(bytes: Uint8Array | undefined): number[] {
+  const view = new DataView(bytes!.buffer, bytes!.byteOffset, bytes!.byteLength);
+  return Array.from({ length: bytes!.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
+}
+
+function littleEndian(values: readonly number[]): Buffer {
+  const bytes = Buffer.alloc(values.length * 8);
+  values.forEach((value, i) => bytes.writeDoubleLE(value, i * 8));
+  return bytes;
+}
+
+/** The fixture with its tensors (and options) edited, their own checksum recomputed and the file signed: only the values are wrong. */
+function withTensors(edit: (tensors: Tensors, wire: WireCheckpoint) => void): Buffer {
+  return crafted((wire) => {
+    const tensors = { params: float64s(wire.tensors!.params), optimizerState: float64s(wire.tensors!.optimizerState), hidden: float64s(wire.tensors!.hidden) };
+    edit(tensors, wire);
+    const [params, optimizerState, hidden] = [tensors.params, tensors.optimizerState, tensors.hidden].map(littleEndian);
+    wire.tensors = { params, optimizerState, hidden, sha256: createHash('sha256').update(params).update(optimizerState).update(hidden).digest() };
+  });
+}
+
+/** The fixture as an Adam run: m then v, each P long, v as given. */
+function asAdam(v: (i: number) => number): Buffer {
+  return withTensors((tensors, wire) => {
+    wire.options!.optimizer = 'adam';
+    tensors.optimizerState = [...tensors.params.map((p) => p / 10), ...tensors.params.map((_, i) => v(i))];
+  });
+}
+
+const V1_CORPUS_FILE = dir.file('v1-text.txt', V1_CORPUS);
+
+/** sample, eval and train --resume each refuse the file in one line matching pattern, exit 2, and write nothing. */
+function refusedEverywhere(title: string, file: () => Buffer, pattern: RegExp): void {
+  test(title, async (t) => {
+    const name = title.replace(/[^a-z0-9]+/gi, '-');
+    const path = join(dir.path, `${name}.ckpt`);
+    await writeFile(path, file());
+    const out = join(dir.path, `${name}-resumed`);
+    for (const args of [
+      ['sample', '--checkpoint', path, '--length', '10', '--seed', '1'],
+      ['eval', '--checkpoint', path, '--text-file', V1_CORPUS_FILE],
+      ['train', '--resume', path, '--corpus', V1_CORPUS_FILE, '--steps', '10', '--threads', '1', '--no-report', '--out', out],
+    ]) {
+      const what = args.slice(0, 2).join(' ');
+      const result = await runCli(args, { cwd: dir.path, timeoutMs: 30_000 });
+      oneLineError(t, result, what);
+      t.true(result.stderr.includes(path), `${what}: the path is not named: ${result.stderr}`);
+      t.regex(result.stderr, pattern, what);
+    }
+    t.false(existsSync(out), 'the resume wrote a run');
+  });
+}
+
+test('the crafted tensors of these tests load when nothing is wrong with them, as AdaGrad and as Adam', (t) => {
+  t.is(decodeCheckpoint(withTensors(() => {}), 'x.ckpt').state.step, 3);
+  t.is(decodeCheckpoint(asAdam(() => 0.25), 'x.ckpt').options.optimizer, 'adam');
+});
+
+refusedEverywhere('NaN in the parameters is refused', () => withTensors((x) => void (x.params[5] = Number.NaN)), /is damaged: its parameters hold NaN \(entry 5\)/);
+refusedEverywhere('Infinity in the parameters is refused', () => withTensors((x) => void (x.params[0] = -Infinity)), /is damaged: its parameters hold -Infinity \(entry 0\)/);
+refusedEverywhere('NaN in the optimizer state is refused', () => withTensors((x) => void (x.optimizerState[7] = Number.NaN)), /is damaged: its optimizer state hold NaN \(entry 7\)/);
+refusedEverywhere('Infinity in a saved stream state is refused', () => withTensors((x) => void (x.hidden[3] = Infinity)), /is damaged: its saved states hold Infinity \(entry 3\)/);
+refusedEverywhere('a negative AdaGrad sum of squares is refused', () => withTensors((x) => void (x.optimizerState[2] = -1e-3)), /is damaged: its adagrad state holds -0\.001 \(entry 2\) where it keeps squares, never negative/);
+refusedEverywhere('a negative Adam v is refused', () => asAdam((i) => (i === 4 ? -0.5 : 0.25)), /is damaged: its adam state holds -0\.5 \(entry \d+\) where it keeps squares/);
+refusedEverywhere('a sample temperature above the CLI\'s maximum is refused', () => withOptions({ sampleTemperature: 1000 }), /is damaged: its sample-temperature option is 1000, not in \(0, 100\]/);
+refusedEverywhere('a NaN sample temperature is refused, not read as 1', () => withOptions({ sampleTemperature: Number.NaN }), /is damaged: its sample-temperature option is NaN/);
+refusedEverywhere('a cosine schedule ending above its eta is refused', () => withOptions({ lrSchedule: 'cosine', lrMin: 1, lrHorizon: 3 }), /is damaged: its cosine schedule falls to lr-min 1, above its eta 0\.05/);
+refusedEverywhere('a cosine schedule with a horizon of 0 is refused', () => withOptions({ lrSchedule: 'cosine', lrMin: 0, lrHorizon: 0 }), /is damaged: its cosine schedule has a horizon of 0 steps/);
+refusedEverywhere('a validation fraction of 0.5 or more, beyond the CLI\'s bound, is refused', () => withOptions({ valFrac: 0.9 }), /is damaged: its val-frac option is 0\.9, not in \[0, 0\.5\]/);
+refusedEverywhere('an epoch impossible at the step is refused', () => withProgress({ epoch: 2 }), /is damaged: it stands at position 24 of epoch 2 after 3 steps, where streams of 106 characters read 8 at a time stand at position 24 of epoch 1/);
+refusedEverywhere('a position that is not a multiple of T is refused', () => withProgress({ position: 25 }), /is damaged: it stands at position 25 of epoch 1 after 3 steps/);
+refusedEverywhere('a position other than the step\'s is refused', () => withProgress({ position: 80 }), /is damaged: it stands at position 80 of epoch 1 after 3 steps/);
+refusedEverywhere('a stream length of 6000 is refused', () => withProgress({ streamLength: 6000 }), /is damaged: its stream length 6000 times 2 streams is more than its corpus length 264/);
+
+test('a resume whose streams do not match the split its text and options give is refused in one line, writing nothing', async (t) => {
+  // val-frac 0.3 passes every check of the file alone; the text it names splits into streams of 92, not 106.
+  const path = join(dir.path, 'other-split.ckpt');
+  await writeFile(path, withOptions({ valFrac: 0.3 }));
+  t.is(decodeCheckpoint(readFileSync(path), path).state.streamLength, 106);
+  const out = join(dir.path, 'other-split-resumed');
+  const result = await runCli(['train', '--resume', path, '--corpus', V1_CORPUS_FILE, '--steps', '10', '--threads', '1', '--no-report', '--out', out], { cwd: dir.path, timeoutMs: 30_000 });
+  t.is(result.code, 2, result.stderr);
+  t.regex(result.stderr, /^char-rnn: \S+ is damaged: it trains streams of 106 characters, where its text and options give 92 [^\n]*\n$/);
+  t.false(existsSync(out));
 });

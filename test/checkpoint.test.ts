@@ -47,12 +47,14 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
     options: {
       seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 3, steps: undefined,
-      evalEvery: 1000, sampleEvery: 500, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 250, threads: 4,
+      evalEvery: 1000, sampleEvery: 500, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 250, threads: 4, minutes: undefined, patience: 0,
       ...overrides.options,
     },
     corpus: { source: 'texts/tiny shakespeare.txt', length: 1_115_394, sha256: createHash('sha256').update('corpus').digest() },
     state: {
-      step, epoch: 2, position: 9875, streamLength: 17_000, charsSeen: step * B * 25,
+      // where streams of 17,000 characters stand after `step` steps of 25: 679 steps an epoch
+      step, epoch: 1 + Math.floor(Math.max(0, step - 1) / 679), position: step === 0 ? 0 : (((step - 1) % 679) + 1) * 25,
+      streamLength: 17_000, charsSeen: step * B * 25, seconds: 1234.5,
       params, optimizerState, hidden,
       prngState: Uint32Array.from([0xdeadbeef, 1, 0xffffffff, 12345]),
       smoothLoss: 58.123456789, bestLoss: 1.712345, bestStep: 1000, bestMetric: 'val', valLoss: 1.75,
@@ -140,7 +142,7 @@ test('optional fields round-trip both set and unset, and so do NaN and Infinity 
 });
 
 test('large counters past 2^32 round-trip', (t) => {
-  const data = sampleData({ state: { step: 2 ** 33 + 1 }, options: { evalEvery: 2 ** 35 } });
+  const data = sampleData({ state: { step: 2 ** 33 + 1 }, options: { evalEvery: 2 ** 35, steps: 2 ** 34 } });
   t.true(data.state.charsSeen > 2 ** 32);
   assertSameCheckpoint(t, decodeCheckpoint(encodeCheckpoint(data), 'x.ckpt'), data);
 });

@@ -270,11 +270,11 @@ test('SIGINT while the final report is written exits 130 with one line saying so
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   const chunks: Buffer[] = [];
   run.child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
-  // The final progress line is the one that shows the validation loss measured at the end.
-  await pollUntil(() => Promise.resolve(Buffer.concat(chunks).toString('utf8')), (text) => /^step 20\/20 \(100%\).*val \d/m.test(text), {
+  // The loss chart is printed once training has returned, just before the report is written.
+  await pollUntil(() => Promise.resolve(Buffer.concat(chunks).toString('utf8')), (text) => /nats\/char: .*validation/.test(text), {
     timeoutMs: 30_000,
     stillUseful: run.running,
-    what: 'the final progress line',
+    what: 'the loss chart after training',
   });
   t.true(run.running(), 'the run ended before the signal');
   t.false(existsSync(join(out, 'report.html')), 'the report was already written: the signal came too late');
@@ -289,6 +289,30 @@ test('SIGINT while the final report is written exits 130 with one line saying so
   t.is((await loadCheckpoint(join(out, 'last.ckpt'))).state.step, 20);
   t.deepEqual(temporaryFiles(out), []);
   t.false(existsSync(join(out, 'train.lock')), 'train.lock is still there');
+});
+
+// ----- a signal as training finishes -----
+
+test('SIGTERM during the final evaluation says that training finished, not that a report was written, with or without --no-report', async (t) => {
+  // Half of a large text held out: the final evaluation takes seconds.
+  const corpus = dir.file('long.txt', pseudoEnglish(1_500_000, 31));
+  for (const report of [false, true]) {
+    const out = join(dir.path, `signalled-at-the-end-${report ? 'report' : 'no-report'}`);
+    const args = ['train', '--corpus', corpus, '--cell', 'gru', '--layers', '1', '--hidden', '64', '--seq-length', '8', '--streams', '2', '--threads', '1',
+      '--steps', '3', '--sample-every', '0', '--eval-every', '0', '--val-frac', '0.5', ...(report ? [] : ['--no-report']), '--out', out];
+    const run = startCli(args, { cwd: dir.path });
+    t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
+    let stdout = '';
+    run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    await pollUntil(async () => stdout, (text) => text.includes('step 3: evaluating on the validation text'), { timeoutMs: 60_000, stillUseful: run.running, what: 'the final evaluation' });
+    run.child.kill('SIGTERM');
+    const result = await settlesWithin(run.result, 30_000);
+    t.is(result.code, 143, `stdout ${result.stdout}\nstderr ${result.stderr}`);
+    const expected = `char-rnn: SIGTERM as training finished${report ? ', before the report' : ''}: stopped; training finished and its checkpoints are saved in ${out}\n`;
+    t.is(result.stderr, expected);
+    t.is((await loadCheckpoint(join(out, 'last.ckpt'))).state.step, 3);
+    t.false(existsSync(join(out, 'report.html')), 'a report was written after the signal');
+  }
 });
 
 // ----- small CLI things -----

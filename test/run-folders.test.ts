@@ -171,9 +171,9 @@ test('--out a folder holding another run is refused in one line naming --resume 
   t.deepEqual(folderSnapshot(out), before);
 });
 
-test('--out a folder holding any one of a run\'s files is refused, naming --force, and the folder is unchanged', async (t) => {
+test('--out a folder holding either checkpoint is refused, naming --force, and the folder is unchanged', async (t) => {
   const cwd = workdir('one-file');
-  for (const name of RUN_FILES) {
+  for (const name of ['last.ckpt', 'best.ckpt']) {
     const out = join(cwd, name.replace('.', '-'));
     mkdirSync(out);
     writeFileSync(join(out, name), `an earlier run's ${name}\n`);
@@ -183,6 +183,22 @@ test('--out a folder holding any one of a run\'s files is refused, naming --forc
     t.true(result.stderr.includes('--force'), `${name}: ${result.stderr}`);
     t.true(result.stderr.includes(out), `${name}: the folder is not named: ${result.stderr}`);
     t.deepEqual(folderSnapshot(out), before, `--out holding ${name} changed`);
+  }
+});
+
+test('--out a folder holding a run\'s other files but no checkpoint (a start that never saved) is taken by a new run, which says so', async (t) => {
+  const cwd = workdir('unfinished-start');
+  for (const name of RUN_FILES.filter((file) => !file.endsWith('.ckpt'))) {
+    const out = join(cwd, name.replace('.', '-'));
+    mkdirSync(out);
+    writeFileSync(join(out, name), `an unfinished start's ${name}\n`);
+    const result = await runCli(['train', ...TINY, '--steps', '10', '--no-report', '--out', out], { cwd });
+    succeeded(t, result, `--out holding ${name}`);
+    t.true(result.stdout.includes(`${out} holds the files of a start that saved no checkpoint (${name})`), `${name}: ${result.stdout}`);
+    t.is((await loadCheckpoint(join(out, 'last.ckpt'))).state.step, 10);
+    const left = existsSync(join(out, name)) ? readFileSync(join(out, name), 'utf8') : '';
+    t.false(left.includes('unfinished start'), `${name} is still the unfinished start's`);
+    t.deepEqual(readdirSync(out).filter((file) => file.startsWith('.')), [], `${name}: hidden files left`);
   }
 });
 
@@ -200,6 +216,89 @@ test('--force replaces the other run; with --no-report the old report files are 
   t.is((await loadCheckpoint(join(out, 'best.ckpt'))).state.step, 10);
   t.deepEqual(historySteps(out), range(1, 10), 'history.csv still holds the old run\'s rows');
   t.deepEqual(temporaryFiles(out), []);
+});
+
+/** Flags that make a GRU's loss NaN at step 2, long before its first checkpoint. */
+const DIVERGING = ['--cell', 'gru', '--eta', '1e300', '--clip', '1e300'];
+
+test('--force checks everything before it touches the old run: a checkpoint inside it to start from, a missing corpus, a model too large', async (t) => {
+  const cwd = workdir('force-checks-first');
+  const out = join(cwd, 'run');
+  succeeded(t, await runCli(['train', ...TINY, '--steps', '20', '--no-report', '--out', out], { cwd }), 'the first run');
+  const before = folderSnapshot(out);
+  const cases: [string, string[], RegExp][] = [
+    ['--init-from its own last.ckpt', ['--init-from', join(out, 'last.ckpt'), '--corpus', CORPUS], /--init-from .*last\.ckpt lies in .*which --force would replace/],
+    ['--init-from a checkpoint missing from it', ['--init-from', join(out, 'gone.ckpt'), '--corpus', CORPUS], /lies in .*which --force would replace/],
+    ['a corpus that is not there', ['--corpus', join(cwd, 'typo.txt')], /corpus file not found/],
+    ['a model too large', ['--corpus', CORPUS, '--cell', 'gru', '--hidden', '4096', '--layers', '16'], /more than WebAssembly's 4 GiB/],
+    ['a flag a new run refuses', ['--corpus', CORPUS, '--decay', '0.9', '--optimizer', 'adam'], /--decay does nothing with --optimizer adam/],
+  ];
+  for (const [what, args, pattern] of cases) {
+    const result = await runCli(['train', '--steps', '5', '--hidden', '8', '--seq-length', '8', '--streams', '2', '--threads', '1', ...args, '--out', out, '--force'], { cwd });
+    oneLineError(t, result, what);
+    t.regex(result.stderr, pattern, what);
+    t.deepEqual(folderSnapshot(out), before, `${what}: the old run changed`);
+  }
+});
+
+test('--force whose new run fails before its first checkpoint puts the old run back as it was', async (t) => {
+  const cwd = workdir('force-fails');
+  const out = join(cwd, 'run');
+  succeeded(t, await runCli(['train', ...TINY, '--steps', '20', '--out', out], { cwd }), 'the first run');
+  const before = folderSnapshot(out);
+  const result = await runCli(['train', ...TINY, ...DIVERGING, '--steps', '50', '--out', out, '--force'], { cwd });
+  oneLineError(t, result, 'a diverging run', 1);
+  t.regex(result.stderr, /the loss became NaN/);
+  t.deepEqual(folderSnapshot(out), before, 'the old run is not back as it was');
+  t.deepEqual(readdirSync(out).filter((name) => name.startsWith('.')), [], 'hidden folders left');
+});
+
+test('a new run that fails before its first checkpoint leaves nothing, so the folder takes the next run', async (t) => {
+  const cwd = workdir('first-save-never-came');
+  const out = join(cwd, 'run');
+  const failed = await runCli(['train', ...TINY, ...DIVERGING, '--steps', '50', '--out', out], { cwd });
+  oneLineError(t, failed, 'a diverging run', 1);
+  t.false(existsSync(out), `it left ${existsSync(out) ? readdirSync(out).join(', ') : ''}`);
+  succeeded(t, await runCli(['train', ...TINY, '--steps', '10', '--no-report', '--out', out], { cwd }), 'the next run into the same --out');
+  t.is((await loadCheckpoint(join(out, 'last.ckpt'))).state.step, 10);
+});
+
+test('--force killed before its first checkpoint: the next train in the folder puts the old run back and resumes it', async (t) => {
+  const cwd = workdir('force-killed');
+  const out = join(cwd, 'run');
+  succeeded(t, await runCli(['train', ...TINY, '--steps', '20', '--no-report', '--out', out], { cwd }), 'the first run');
+  const before = folderSnapshot(out);
+  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '0', '--no-report', '--out', out, '--force'], { cwd, timeoutMs: 60_000 });
+  t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
+  let stdout = '';
+  run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  await pollUntil(async () => stdout, (text) => /^step \d+\/100000/m.test(text), { timeoutMs: 30_000, stillUseful: run.running, what: 'the new run training' });
+  run.child.kill('SIGKILL');
+  await run.result;
+  t.false(existsSync(join(out, 'last.ckpt')), 'the killed run saved a checkpoint: it was killed too late');
+
+  const resumed = await runCli(['train', '--resume', out, '--steps', '25', '--no-report'], { cwd });
+  succeeded(t, resumed, 'the resume');
+  t.true(resumed.stdout.includes(`put back the run in ${out} that a trainer killed before its first checkpoint was replacing`), resumed.stdout);
+  t.is((await loadCheckpoint(join(out, 'last.ckpt'))).state.step, 25);
+  t.deepEqual(historySteps(out), range(1, 25), 'the old run\'s history, continued');
+  t.deepEqual(readdirSync(out).filter((name) => name.startsWith('.')), [], 'hidden folders left');
+  t.truthy(before['last.ckpt']);
+});
+
+test('--force killed after its first checkpoint: the next claim deletes the old run it had replaced', async (t) => {
+  const cwd = workdir('force-killed-late');
+  const out = join(cwd, 'run');
+  succeeded(t, await runCli(['train', ...TINY, '--steps', '20', '--no-report', '--out', out], { cwd }), 'the first run');
+  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '5', '--no-report', '--out', out, '--force'], { cwd, timeoutMs: 60_000 });
+  t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
+  await pollUntil(() => loadCheckpoint(join(out, 'last.ckpt')), (c) => c.options.steps === 100000, { timeoutMs: 30_000, stillUseful: run.running, what: 'the new run\'s first checkpoint' });
+  run.child.kill('SIGKILL');
+  await run.result;
+  const resumed = await runCli(['train', '--resume', out, '--steps', '30', '--no-report'], { cwd });
+  succeeded(t, resumed, 'the resume');
+  t.is((await loadCheckpoint(join(out, 'last.ckpt'))).options.steps, 30);
+  t.deepEqual(readdirSync(out).filter((name) => name.startsWith('.')), [], 'the old run is still kept aside');
 });
 
 test('--force with --resume is refused in one line, and the run is unchanged', async (t) => {

@@ -5,7 +5,8 @@ import { loadCorpusFile } from '../src/corpus.js';
 import { Prng } from '../src/model/prng.js';
 import { learningRate, type ScheduleSettings } from '../src/train/schedule.js';
 import { train } from '../src/train/train.js';
-import { silentReporter, tempDir } from './fixtures/harness.js';
+import { loadCheckpoint } from '../src/checkpoint/index.js';
+import { pseudoEnglish, runCli, sameState, silentReporter, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('schedules-');
 test.after.always(() => dir.remove());
@@ -94,7 +95,7 @@ test.serial('--minutes stops the run at its time budget, leaving its checkpoints
   const file = dir.file('minutes.txt', noise(50_000));
   const c = await loadCorpusFile(file);
   const request = parseTrainRequest(['--corpus', file, '--minutes', '0.02', '--hidden', '16', '--streams', '2', '--eval-every', '0', '--sample-every', '0', '--out', join(dir.path, 'minutes')]);
-  t.true(request.config.epochs > 1000, 'a budget alone leaves the epochs unbounded');
+  t.is(request.config.epochs, Infinity, 'a budget alone leaves the epochs unbounded');
   const started = performance.now();
   const result = await train(request.config, c, silentReporter);
   const seconds = (performance.now() - started) / 1000;
@@ -103,4 +104,25 @@ test.serial('--minutes stops the run at its time budget, leaving its checkpoints
   t.true(result.last.state.step > 0);
   t.true(seconds < 30, `took ${seconds} s for a 1.2 s budget`);
   t.true(result.last.state.valLoss !== undefined, 'the final evaluation ran');
+});
+
+test('--patience across a resume: a run stopped by --steps between evaluations stops where the uninterrupted run does, with its weights', async (t) => {
+  const file = dir.file('patience-resume.txt', pseudoEnglish(4000, 21));
+  const flags = ['--corpus', file, '--cell', 'gru', '--hidden', '32', '--layers', '1', '--streams', '2', '--seq-length', '20', '--eta', '0.03',
+    '--eval-every', '5', '--val-frac', '0.3', '--patience', '3', '--threads', '1', '--sample-every', '0', '--no-report'];
+  const whole = join(dir.path, 'patience-whole');
+  const uninterrupted = await runCli(['train', ...flags, '--steps', '1000', '--out', whole], { timeoutMs: 60_000 });
+  t.is(uninterrupted.code, 0, uninterrupted.stderr);
+  t.regex(uninterrupted.stdout, /stopped early: no new best validation loss in 3 evaluations/);
+  const expected = await loadCheckpoint(join(whole, 'last.ckpt'));
+  t.true(expected.state.step > 80 && expected.state.step < 1000, `stopped at step ${expected.state.step}`);
+  // Stopped at 77, between the evaluations at 75 and 80: the evaluation at its end is not on the schedule.
+  const parted = join(dir.path, 'patience-parted');
+  const first = await runCli(['train', ...flags, '--steps', '77', '--out', parted], { timeoutMs: 60_000 });
+  t.is(first.code, 0, first.stderr);
+  t.is((await loadCheckpoint(join(parted, 'last.ckpt'))).state.valHistory.at(-1)?.step, 77, 'the stop step was evaluated');
+  const resumed = await runCli(['train', '--resume', parted, '--steps', '1000', '--threads', '2'], { timeoutMs: 60_000 });
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stdout, /stopped early: no new best validation loss in 3 evaluations/, 'the resume keeps --patience');
+  sameState(t, (await loadCheckpoint(join(parted, 'last.ckpt'))).state, expected.state, 'stopped at 77 and resumed');
 });

@@ -30,8 +30,10 @@ export interface CheckpointOptions {
   readonly valFrac: number;
   readonly dropout: number; // 0 for none; files from before the cells read as 0
   readonly dtype: Dtype; // files from before it read as float64
-  readonly epochs: number;
+  readonly epochs: number; // Infinity: the time budget alone bounds the run (0 in the file)
   readonly steps: number | undefined; // undefined: the run is bounded by epochs
+  readonly minutes: number | undefined; // the time budget of the whole run, all sessions together; undefined: none
+  readonly patience: number; // 0: never stop early (and in files from before it)
   readonly evalEvery: number;
   readonly sampleEvery: number;
   readonly sampleLength: number;
@@ -54,6 +56,7 @@ export interface CheckpointState {
   readonly position: number; // offset of the next sequence within every stream
   readonly streamLength: number; // L
   readonly charsSeen: number;
+  readonly seconds: number; // wall-clock seconds trained, all sessions together, as the time budget counts them
   readonly params: Float64Array; // (P)
   readonly optimizerState: Float64Array; // (buffers, P): AdaGrad's or RMSProp's (1, P), Adam's m then v (2, P)
   readonly hidden: Float64Array; // (B, S): each stream's state, the cell's state table per stream

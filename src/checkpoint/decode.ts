@@ -122,12 +122,15 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       lrMin: options.lrMin ?? 0,
       lrHorizon: count('lr horizon', options.lrHorizon),
       warmupSteps: count('warmup-steps option', options.warmupSteps),
-      epochs: options.epochs ?? 0,
+      // 0: no epoch bound, which only a time budget may leave (values.ts)
+      epochs: options.epochs || Infinity,
       steps: options.steps === undefined ? undefined : count('steps option', options.steps),
       evalEvery: count('eval-every option', options.evalEvery),
       sampleEvery: count('sample-every option', options.sampleEvery),
       sampleLength: options.sampleLength ?? 0,
-      sampleTemperature: options.sampleTemperature || 1, // files from before it sampled at 1
+      sampleTemperature: options.sampleTemperature === 0 ? 1 : (options.sampleTemperature ?? 1), // files from before it sampled at 1
+      minutes: options.minutes === 0 ? undefined : options.minutes, // 0: none, as in files from before it
+      patience: count('patience option', options.patience),
       checkpointEvery: count('checkpoint-every option', options.checkpointEvery),
       threads: options.threads ?? 0,
     },
@@ -138,6 +141,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
       position: count('position', progress.position),
       streamLength: count('stream length', progress.streamLength),
       charsSeen: count('character count', progress.charsSeen),
+      seconds: progress.seconds ?? 0,
       params: float64FromLittleEndian(params),
       optimizerState: float64FromLittleEndian(optimizerState),
       hidden: float64FromLittleEndian(hidden),

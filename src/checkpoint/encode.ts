@@ -31,7 +31,8 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
       cell: model.cell, hidden: model.H, vocabSize: model.K, vocab: Array.from(model.vocab), layers: model.L,
       params: wireShapes(cell.paramTable(model)), state: wireShapes(cell.stateTable(model)),
     },
-    options, // an undefined steps is left out of the file, as proto3 optional allows
+    // An undefined steps is left out of the file, as proto3 optional allows; no epoch bound is 0, no budget 0.
+    options: { ...options, epochs: options.epochs === Infinity ? 0 : options.epochs, minutes: options.minutes ?? 0 },
     corpus: { source: corpus.source, length: corpus.length, sha256: corpus.sha256 },
     progress: {
       step: state.step,
@@ -45,6 +46,7 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
       bestStep: state.bestStep,
       bestMetric: state.bestMetric,
       valLoss: state.valLoss,
+      seconds: state.seconds,
     },
     tensors: { params, optimizerState, hidden, sha256: tensorsSha256(params, optimizerState, hidden) },
     history: { smooth: state.smoothHistory.map(wirePoint), val: state.valHistory.map(wirePoint) },
@@ -76,11 +78,12 @@ function checkEncodable(data: CheckpointData): void {
   const integers: [string, number, number][] = [
     ['model.L', model.L, uint32], ['model.H', model.H, uint32], ['model.K', model.K, uint32],
     ['options.seqLength', options.seqLength, uint32], ['options.streams', options.streams, uint32],
-    ['options.seed', options.seed, uint32], ['options.epochs', options.epochs, uint32],
+    ['options.seed', options.seed, uint32], ['options.epochs', options.epochs === Infinity ? 0 : options.epochs, uint32],
     ['options.steps', options.steps ?? 0, uint64], ['options.evalEvery', options.evalEvery, uint64],
     ['options.sampleEvery', options.sampleEvery, uint64], ['options.sampleLength', options.sampleLength, uint32],
     ['options.checkpointEvery', options.checkpointEvery, uint64], ['options.threads', options.threads, uint32],
     ['options.lrDecayEvery', options.lrDecayEvery, uint64], ['options.lrHorizon', options.lrHorizon, uint64], ['options.warmupSteps', options.warmupSteps, uint64],
+    ['options.patience', options.patience, uint64],
     ['corpus.length', corpus.length, uint64], ['state.step', state.step, uint64], ['state.epoch', state.epoch, uint32],
     ['state.position', state.position, uint64], ['state.streamLength', state.streamLength, uint64],
     ['state.charsSeen', state.charsSeen, uint64], ['state.bestStep', state.bestStep, uint64],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CheckpointData, CheckpointOptions } from './data.js';
-import { formatPerChar } from '../progress/format.js';
+import { formatDuration, formatPerChar } from '../progress/format.js';
 import { littleEndianBytes } from './endian.js';
 import { findCell } from '../model/cells/registry.js';
 
@@ -20,7 +20,8 @@ export function describeCheckpoint(data: CheckpointData, path: string, fileBytes
   return [
     `checkpoint ${path}: ${formatBytes(fileBytes)}, written ${data.createdAt} by parallel-char-rnn ${data.packageVersion}`,
     `model:      ${model.cell}, ${model.L === 1 ? '' : `${model.L} layers of `}H=${model.H} hidden units, K=${model.K} symbols, ${group(state.params.length)} parameters`,
-    `progress:   step ${group(state.step)}, epoch ${state.epoch}, ${group(state.charsSeen)} characters seen, position ${group(state.position)} of ${group(state.streamLength)} in each of ${options.streams} streams`,
+    `progress:   step ${group(state.step)}, epoch ${state.epoch}, ${group(state.charsSeen)} characters seen, position ${group(state.position)} of ${group(state.streamLength)} in each of ${options.streams} streams${state.seconds > 0 ? `, ${formatDuration(state.seconds)} of training` : ''}`,
+    `length:     ${plannedLength(options)}`,
     `losses:     ${smooth}; validation ${val}; best ${best}`,
     `options:    ${optionFlags(options, model.cell)}`,
     `corpus:     ${corpus.source}, ${group(corpus.length)} symbols, sha256 ${hex(corpus.sha256).slice(0, 16)}`,
@@ -36,7 +37,7 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
     packageVersion: data.packageVersion,
     createdAt: data.createdAt,
     model: { cell: model.cell, L: model.L, H: model.H, K: model.K, parameters: state.params.length, vocab: Array.from(model.vocab, (cp) => String.fromCodePoint(cp)).join('') },
-    options: { ...options, steps: options.steps ?? null },
+    options: { ...options, steps: options.steps ?? null, epochs: options.epochs === Infinity ? null : options.epochs, minutes: options.minutes ?? null },
     corpus: { source: corpus.source, length: corpus.length, sha256: hex(corpus.sha256) },
     state: {
       step: state.step,
@@ -44,6 +45,7 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
       position: state.position,
       streamLength: state.streamLength,
       charsSeen: state.charsSeen,
+      seconds: state.seconds,
       smoothLoss: state.smoothLoss,
       bestLoss: state.bestLoss,
       bestStep: state.bestStep,
@@ -61,7 +63,7 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
 function optionFlags(options: CheckpointOptions, cell: string): string {
   const flags: [string, number | undefined][] = [
     ['seq-length', options.seqLength], ['streams', options.streams], ['threads', options.threads],
-    options.steps === undefined ? ['epochs', options.epochs] : ['steps', options.steps],
+    ...lengthFlags(options),
     ['dropout', options.dropout], ['eta', options.eta], ['eps', options.eps], ['clip', options.clip],
     ...(options.optimizer === 'rmsprop' ? [['decay', options.decay] as [string, number]] : []),
     ...(options.optimizer === 'adam' ? [['beta1', options.beta1], ['beta2', options.beta2]] as [string, number][] : []), ['seed', options.seed], ['val-frac', options.valFrac],
@@ -69,6 +71,7 @@ function optionFlags(options: CheckpointOptions, cell: string): string {
     ['checkpoint-every', options.checkpointEvery],
   ];
   if (options.clipNorm > 0) flags.push(['clip-norm', options.clipNorm]);
+  if (options.patience > 0) flags.push(['patience', options.patience]);
   if (options.lrSchedule === 'step') flags.push(['lr-decay', options.lrDecay], ['lr-decay-every', options.lrDecayEvery]);
   if (options.lrSchedule === 'cosine') flags.push(['lr-min', options.lrMin]);
   if (options.warmupSteps > 0) flags.push(['warmup-steps', options.warmupSteps]);
@@ -77,6 +80,25 @@ function optionFlags(options: CheckpointOptions, cell: string): string {
   // the precision is a choice only where the cell has two (and its default may change)
   const dtype = (findCell(cell)?.dtypes.length ?? 1) > 1 ? [`--dtype ${options.dtype}`] : [];
   return [...dtype, `--optimizer ${options.optimizer}`, ...schedule, ...flags.map(([name, value]) => `--${name} ${value}`)].join(' ');
+}
+
+/** '20 epochs', '5,000 steps', '4m30s of training', or two of them with 'or' (whichever ends the run first). */
+export function plannedLength(options: Pick<CheckpointOptions, 'epochs' | 'steps' | 'minutes'>): string {
+  const parts = [
+    options.steps !== undefined ? `${group(options.steps)} steps` : options.epochs !== Infinity ? `${group(options.epochs)} epoch${options.epochs === 1 ? '' : 's'}` : undefined,
+    options.minutes === undefined ? undefined : `${formatDuration(options.minutes * 60)} of training`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 2 ? `${parts[0]} or ${parts[1]}, whichever ends first` : parts[0] as string;
+}
+
+/** The flags that give the run's length, for the options line. */
+function lengthFlags(options: CheckpointOptions): [string, number][] {
+  const flags: [string, number][] = [];
+  if (options.steps !== undefined) flags.push(['steps', options.steps]);
+  else if (options.epochs !== Infinity) flags.push(['epochs', options.epochs]);
+  // a resumed budget is what was spent plus what was given: a few digits say it
+  if (options.minutes !== undefined) flags.push(['minutes', Number(options.minutes.toPrecision(4))]);
+  return flags;
 }
 
 function group(n: number): string {

@@ -74,6 +74,8 @@ export interface WireOptions {
   sampleEvery?: number;
   sampleLength?: number;
   sampleTemperature?: number;
+  minutes?: number;
+  patience?: number;
   checkpointEvery?: number;
   threads?: number;
 }
@@ -96,6 +98,7 @@ export interface WireProgress {
   bestStep?: number;
   bestMetric?: string;
   valLoss?: number;
+  seconds?: number;
 }
 
 export interface WireTensors {

@@ -1,11 +1,11 @@
-import { TRAIN_OPTIONS } from '../config.js';
+import { flagName, TRAIN_OPTIONS } from '../config.js';
 import { findCell } from '../model/cells/registry.js';
+import { squareBuffers } from '../model/optimizers.js';
+import { boundsProblem } from '../options.js';
+import { placeAfter } from '../train/plan.js';
 import type { CheckpointData, CheckpointModel, CheckpointOptions, CheckpointState, CorpusFingerprint, LossPoint } from './data.js';
 
 const MAX_CODE_POINT = 0x10ffff;
-const MAX_SEQ_LENGTH = cliMaximum('seq-length');
-const MAX_SAMPLE_LENGTH = cliMaximum('sample-length');
-const MAX_DROPOUT = cliMaximum('dropout');
 
 /**
  * What about the checkpoint's values no run could have written, as a phrase for an error
@@ -13,7 +13,22 @@ const MAX_DROPOUT = cliMaximum('dropout');
  * train() keeps, so that a file read back is safe to sample from and to resume.
  */
 export function valueProblem({ model, options, corpus, state }: CheckpointData): string | undefined {
-  return vocabularyProblem(model.vocab) ?? optionsProblem(options) ?? modelProblem(model, options) ?? progressProblem(options, corpus, state) ?? lossesProblem(state);
+  return vocabularyProblem(model.vocab) ?? optionsProblem(options) ?? modelProblem(model, options) ?? progressProblem(options, corpus, state) ?? lossesProblem(state) ??
+    tensorsProblem(options, state);
+}
+
+/** Numbers training leaves finite, and the optimizer's squares never negative: a NaN would only sample noise or stop a resumed run. */
+function tensorsProblem(o: CheckpointOptions, s: CheckpointState): string | undefined {
+  const P = s.params.length;
+  const squares = new Set(squareBuffers(o.optimizer));
+  for (const [name, tensor] of [['parameters', s.params], ['optimizer state', s.optimizerState], ['saved states', s.hidden]] as const) {
+    for (let i = 0; i < tensor.length; i++) {
+      const value = tensor[i];
+      if (!Number.isFinite(value)) return `its ${name} hold ${value} (entry ${i})`;
+      if (tensor === s.optimizerState && value < 0 && squares.has(Math.floor(i / P))) return `its ${o.optimizer} state holds ${value} (entry ${i}) where it keeps squares, never negative`;
+    }
+  }
+  return undefined;
 }
 
 /** Code points as a corpus decoded from UTF-8 yields them: Unicode scalar values, ascending, each once. */
@@ -28,27 +43,23 @@ function vocabularyProblem(vocab: Uint32Array): string | undefined {
   return undefined;
 }
 
-/** The ranges 'char-rnn train' accepts; seed and the every-N counts are any value of their type. */
+/**
+ * Every option within the bounds its flag has in 'char-rnn train' (TRAIN_OPTIONS), and the options
+ * together as makeTrainConfig leaves them; the names (cell, optimizer, schedule, dtype) are decode's.
+ */
 function optionsProblem(o: CheckpointOptions): string | undefined {
-  for (const [name, value] of [['eta', o.eta], ['eps', o.eps], ['clip', o.clip], ['sample-temperature', o.sampleTemperature]] as const) {
-    if (!(Number.isFinite(value) && value > 0)) return `its ${name} option is ${value}, not a finite number above 0`;
+  if (o.epochs === Infinity && o.minutes === undefined && o.steps === undefined) return 'its epochs option is 0 (none), and neither steps nor a time budget bound the run';
+  for (const [field, value] of Object.entries(o) as [keyof CheckpointOptions, unknown][]) {
+    const spec = TRAIN_OPTIONS.find((option) => option.name === flagName(field).slice(2));
+    if ((spec?.kind !== 'int' && spec?.kind !== 'number') || value === undefined || (field === 'epochs' && value === Infinity)) continue;
+    const problem = boundsProblem(spec, value as number);
+    if (problem !== undefined) return `its ${spec.name} option is ${String(value)}, ${problem}`;
   }
-  const counts: [string, number, number][] = [
-    ['seq-length', o.seqLength, MAX_SEQ_LENGTH], ['streams', o.streams, Infinity], ['epochs', o.epochs, Infinity],
-    ['steps', o.steps ?? 1, Infinity], ['sample-length', o.sampleLength, MAX_SAMPLE_LENGTH], ['threads', o.threads, Infinity],
-  ];
-  for (const [name, value, max] of counts) {
-    if (!(value >= 1 && value <= max)) return `its ${name} option is ${value}, not ${max === Infinity ? '1 or more' : `in 1..${max}`}`;
+  if (o.lrSchedule === 'cosine') {
+    if (!(o.lrMin <= o.eta)) return `its cosine schedule falls to lr-min ${o.lrMin}, above its eta ${o.eta}`;
+    if (!(o.lrHorizon >= 1)) return `its cosine schedule has a horizon of ${o.lrHorizon} steps`;
   }
-  if (!(o.valFrac >= 0 && o.valFrac < 1)) return `its val-frac option is ${o.valFrac}, not in [0, 1)`;
-  if (!(o.dropout >= 0 && o.dropout <= MAX_DROPOUT)) return `its dropout option is ${o.dropout}, not in [0, ${MAX_DROPOUT}]`;
-  if (!(Number.isFinite(o.clipNorm) && o.clipNorm >= 0)) return `its clip-norm option is ${o.clipNorm}, not a finite number >= 0`;
-  if (!(o.lrDecay > 0 && o.lrDecay <= 1)) return `its lr-decay option is ${o.lrDecay}, not in (0, 1]`;
-  if (!(Number.isFinite(o.lrMin) && o.lrMin >= 0)) return `its lr-min option is ${o.lrMin}, not a finite number >= 0`;
-  for (const [name, value] of [['decay', o.decay], ['beta1', o.beta1], ['beta2', o.beta2]] as const) {
-    const max = cliMaximum(name);
-    if (!(value >= 0 && value <= max)) return `its ${name} option is ${value}, not in [0, ${max}]`;
-  }
+  if (o.patience > 0 && (o.valFrac === 0 || o.evalEvery === 0)) return `its patience option is ${o.patience} with ${o.valFrac === 0 ? 'no validation text' : 'no evaluations (eval-every 0)'} to count`;
   return undefined;
 }
 
@@ -68,6 +79,13 @@ function progressProblem(o: CheckpointOptions, corpus: CorpusFingerprint, s: Che
   if (!(L * B <= corpus.length)) return `its stream length ${L} times ${B} streams is more than its corpus length ${corpus.length}`;
   if (!(s.position <= L)) return `its position ${s.position} is beyond its stream length ${L}`;
   if (s.charsSeen !== s.step * B * T) return `its characters seen (${s.charsSeen}) are not ${s.step} steps of ${B} streams of ${T} characters`;
+  const place = placeAfter(s.step, T, L);
+  if (s.position !== place.position || s.epoch !== place.epoch) {
+    return `it stands at position ${s.position} of epoch ${s.epoch} after ${s.step} steps, where streams of ${L} characters read ${T} at a time stand at position ${place.position} of epoch ${place.epoch}`;
+  }
+  const planned = o.steps ?? o.epochs * Math.floor((L - 1) / T);
+  if (s.step > planned) return `its step ${s.step} is beyond the ${planned} steps its options plan`;
+  if (!(Number.isFinite(s.seconds) && s.seconds >= 0)) return `its training time is ${s.seconds} seconds, not a finite number >= 0`;
   if (!(s.bestStep <= s.step)) return `its best step ${s.bestStep} is beyond its step ${s.step}`;
   return historyProblem('smooth loss history', s.smoothHistory, s.step) ?? historyProblem('validation loss history', s.valHistory, s.step);
 }
@@ -102,11 +120,4 @@ function isLoss(value: number): boolean {
 /** 'U+00E9'; never the character itself, which may not exist. */
 function codePoint(cp: number): string {
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
-}
-
-/** The CLI's upper bound on an integer option, so that a checkpoint holds no more than 'char-rnn train' accepts. */
-function cliMaximum(name: string): number {
-  const spec = TRAIN_OPTIONS.find((option) => option.name === name);
-  if ((spec?.kind !== 'int' && spec?.kind !== 'number') || spec.max === undefined) throw new Error(`TRAIN_OPTIONS has no maximum for --${name}`);
-  return spec.max;
 }

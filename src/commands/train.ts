@@ -1,27 +1,28 @@
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { removeUnfinishedWrites } from '../atomic-file.js';
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
-import { flagName, makeTrainConfig, MATH_OPTIONS, type TrainConfig, type TrainRequest } from '../config.js';
+import { checkFlagsApply, flagName, makeTrainConfig, MATH_OPTIONS, OLD_UNBOUNDED_EPOCHS, type TrainConfig, type TrainRequest } from '../config.js';
 import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
 import { MachineError, UserError } from '../errors.js';
 import { sample } from '../generate.js';
 import { readHistory, terminalChart, terminalColors } from '../history/index.js';
 import { createReporter, type Reporter } from '../progress.js';
 import { planStreams } from '../train/plan.js';
-import { formatPerChar } from '../progress/format.js';
+import { formatDuration, formatPerChar } from '../progress/format.js';
 import { writeReport, type ReportFiles } from '../report/index.js';
-import { checkpointIn, claimRunFolder, LAST_CHECKPOINT, newRunFolder, type RunFolder } from '../run-folder.js';
+import { checkpointIn, claimRunFolder, LAST_CHECKPOINT, newRunFolder, recoverRunFolder, type RunFolder } from '../run-folder.js';
 import { printReportWarnings, reportLine } from './report.js';
 import { train, type TrainStart } from '../train/train.js';
 import { visibleText } from '../visible-text.js';
-import { withVocabulary } from '../vocab.js';
+import { usesOnly, withVocabulary } from '../vocab.js';
 import { packageVersion } from '../version.js';
 
 const EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runTrain(request: TrainRequest): Promise<number> {
   const reporter = createReporter();
+  const recovered = request.resume === undefined ? [] : recoverRunFolder(request.resume);
   // The folder is claimed before the corpus loads, so that a folder that cannot be used fails at once.
   const resumePath = request.resume === undefined ? undefined : checkpointIn(request.resume, LAST_CHECKPOINT);
   // A damaged checkpoint is refused before the folder is touched; prepare() reads it again under the lock.
@@ -29,6 +30,7 @@ export async function runTrain(request: TrainRequest): Promise<number> {
   const run = claimFolder(request, resumePath);
   try {
     if (run.removedDebris.length > 0) reporter.log(`removed ${run.removedDebris.length} unfinished save${run.removedDebris.length === 1 ? '' : 's'} left in ${run.path} by a trainer that was killed`);
+    for (const note of [...recovered, ...run.notes]) reporter.log(note);
     return await trainIn(run, request, resumePath, reporter);
   } finally {
     run.release();
@@ -41,7 +43,8 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
 
   const trainingStop = new AbortController();
   const reportStop = new AbortController();
-  let writingReport = false;
+  /** Training has returned: what is left is the report, which a signal stops. */
+  let trained = false;
   let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppedBy !== undefined) {
@@ -51,7 +54,7 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
       process.exit(EXIT_CODES[signal] ?? 1);
     }
     stoppedBy = signal;
-    if (writingReport) {
+    if (trained) {
       reportStop.abort();
       return;
     }
@@ -61,7 +64,6 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
   /** The report, or undefined when it could not be written: the checkpoints are what matters, and they are saved. */
   const report = async (): Promise<ReportFiles | undefined> => {
     if (!request.report) return undefined;
-    writingReport = true;
     try {
       const files = await writeReport(config.out, { gradcheck: request.gradcheck, signal: reportStop.signal });
       printReportWarnings(files);
@@ -71,15 +73,16 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
       if (!(error instanceof UserError || error instanceof MachineError)) throw error;
       process.stderr.write(`char-rnn: warning: the report was not written (${error.message}); the checkpoints are saved and intact\n`);
       return undefined;
-    } finally {
-      writingReport = false;
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const historyFrom = resumePath === undefined ? undefined : dirname(resumePath);
-    const result = await train(config, corpus, reporter, { start, signal: trainingStop.signal, packageVersion: packageVersion(), historyFrom });
+    const result = await train(config, corpus, reporter, {
+      start, signal: trainingStop.signal, packageVersion: packageVersion(), historyFrom, onReady: () => run.replaceEarlier(), onSaved: () => run.settle(),
+    });
+    trained = true;
     const { state } = result.last;
     await printLossChart(config);
     if (result.interrupted) {
@@ -88,9 +91,11 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
       if (files !== undefined) process.stdout.write(`${reportLine(files)}\n`);
       return EXIT_CODES[stoppedBy ?? 'SIGINT'];
     }
-    const files = await report();
+    const signalledInTraining = stoppedBy !== undefined; // during the final evaluation or save: the report is skipped
+    const files = signalledInTraining ? undefined : await report();
     if (stoppedBy !== undefined) {
-      process.stderr.write(`char-rnn: ${stoppedBy} while writing the report: stopped; training finished and its checkpoints are saved in ${config.out}\n`);
+      const when = !request.report ? 'as training finished' : signalledInTraining ? 'as training finished, before the report' : 'while writing the report';
+      process.stderr.write(`char-rnn: ${stoppedBy} ${when}: stopped; training finished and its checkpoints are saved in ${config.out}\n`);
       return EXIT_CODES[stoppedBy];
     }
     const best = existsSync(result.bestPath) ? await loadCheckpoint(result.bestPath) : undefined;
@@ -128,7 +133,12 @@ function claimFolder(request: TrainRequest, resumePath: string | undefined): Run
     const own = dirname(resumePath);
     return claimRunFolder(named ?? own, { newRun: named !== undefined && named !== own, force: false });
   }
-  if (named !== undefined) return claimRunFolder(named, { newRun: true, force: request.force });
+  if (named !== undefined) {
+    if (request.force && request.initFrom !== undefined && sameFolder(dirname(request.initFrom), named)) {
+      throw new UserError(`--init-from ${request.initFrom} lies in ${named}, which --force would replace: copy the checkpoint elsewhere first, or pass another --out`);
+    }
+    return claimRunFolder(named, { newRun: true, force: request.force });
+  }
   const { path, created } = newRunFolder();
   return claimRunFolder(path, { newRun: true, force: false, created });
 }
@@ -144,15 +154,25 @@ async function printLossChart(config: TrainConfig): Promise<void> {
 async function prepare(request: TrainRequest, resumePath: string | undefined, out: string, reporter: Reporter): Promise<{ config: TrainConfig; corpus: Corpus; start: TrainStart }> {
   if (resumePath !== undefined) {
     const checkpoint = await loadCheckpoint(resumePath);
-    const config = { ...resumedConfig(checkpoint, request, resumePath), out };
+    const { config: resumed, length } = resumedConfig(checkpoint, request, resumePath);
+    const config = { ...resumed, out };
     const source = config.corpus ?? (checkpoint.corpus.source === DEFAULT_CORPUS_SOURCE ? undefined : checkpoint.corpus.source);
-    const corpus = await loadWithSpinner(source, reporter);
-    const sameVocabulary = corpus.vocab.length === checkpoint.model.vocab.length && corpus.vocab.every((cp, k) => cp === checkpoint.model.vocab[k]);
-    if (!sameVocabulary || !sameCorpus(corpusFingerprint(corpus), checkpoint.corpus)) {
+    const loaded = await loadWithSpinner(source, reporter);
+    // A fine-tuned run's text is encoded in the vocabulary of the checkpoint it started from, which may hold more symbols.
+    const { vocab } = checkpoint.model;
+    const corpus = usesOnly(loaded, vocab) ? withVocabulary(loaded, vocab) : undefined;
+    if (corpus === undefined || !sameCorpus(corpusFingerprint(corpus), checkpoint.corpus)) {
       throw new UserError(
-        `${corpus.source} is not the text ${resumePath} was trained on (${corpus.ids.length} characters, the checkpoint's had ${checkpoint.corpus.length} and another SHA-256); pass --corpus with the original text`,
+        `${loaded.source} is not the text ${resumePath} was trained on (${loaded.ids.length} characters, the checkpoint's had ${checkpoint.corpus.length} and another SHA-256); pass --corpus with the original text`,
       );
     }
+    const { streamLength } = planStreams(corpus.ids.length, config);
+    if (streamLength !== checkpoint.state.streamLength) {
+      throw new UserError(
+        `${resumePath} is damaged: it trains streams of ${checkpoint.state.streamLength} characters, where its text and options give ${streamLength} (the file was altered or partly written); use another checkpoint`,
+      );
+    }
+    if (length !== undefined) reporter.log(length);
     return { config: { ...config, corpus: source }, corpus, start: { kind: 'resume', checkpoint } };
   }
   if (request.initFrom !== undefined) {
@@ -165,6 +185,7 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
     }
     // The defaults come from the checkpoint's cell; without --dtype, its precision: --init-from converts only when asked.
     const config = makeTrainConfig({ ...request.chosen, ...model, dtype: request.chosen.dtype ?? checkpoint.options.dtype, out });
+    checkFlagsApply(config, request.given);
     const corpus = withVocabulary(await loadWithSpinner(config.corpus, reporter), checkpoint.model.vocab);
     return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
   }
@@ -174,22 +195,18 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
 /**
  * A resumed run keeps every option that shapes the numbers; speed and bookkeeping options may
  * change, and default to the original run's (the thread count defaults to this machine's cores).
+ * `length` says how long it goes on, when there is something to say.
  */
-function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: string): TrainConfig {
+function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: string): { config: TrainConfig; length: string | undefined } {
   const saved = { ...checkpoint.options, ...modelOptions(checkpoint) };
-  const differing = MATH_OPTIONS.filter((field) => request.given.has(field) && request.config[field] !== saved[field]);
-  if (differing.length > 0) {
-    const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (the run used ${saved[field]})`).join(', ');
-    throw new UserError(`cannot resume ${path} with ${list}: that would change the math; drop the flag or start a new run`);
-  }
   const pick = <F extends keyof TrainConfig>(field: F, fallback: TrainConfig[F]): TrainConfig[F] =>
     request.given.has(field) ? request.config[field] : fallback;
-  const byEpochs = request.given.has('epochs');
-  return Object.freeze({
+  const { length, ...bounds } = resumedLength(checkpoint, request, path);
+  const config = Object.freeze({
     ...request.config,
     ...Object.fromEntries(MATH_OPTIONS.map((field) => [field, saved[field]])),
-    epochs: pick('epochs', saved.epochs),
-    steps: byEpochs ? undefined : pick('steps', saved.steps),
+    ...bounds,
+    patience: pick('patience', saved.patience),
     evalEvery: pick('evalEvery', saved.evalEvery),
     sampleEvery: pick('sampleEvery', saved.sampleEvery),
     sampleLength: pick('sampleLength', saved.sampleLength),
@@ -197,6 +214,57 @@ function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: 
     checkpointEvery: pick('checkpointEvery', saved.checkpointEvery),
     threads: Math.min(request.config.threads, saved.streams),
   } as TrainConfig);
+  // A flag the run's own optimizer or schedule does not read is refused as such, before any as a change of the math.
+  checkFlagsApply(config, request.given, { resumed: true });
+  const differing = MATH_OPTIONS.filter((field) => request.given.has(field) && request.config[field] !== saved[field]);
+  if (differing.length > 0) {
+    const list = differing.map((field) => `${flagName(field)} ${request.config[field]} (the run used ${saved[field]})`).join(', ');
+    throw new UserError(`cannot resume ${path} with ${list}: that would change the math; drop the flag or start a new run`);
+  }
+  return { config, length };
+}
+
+/**
+ * How long a resumed run goes on: the rest of its own length (steps, epochs, what is left of its
+ * time budget) unless --steps, --epochs or --minutes says otherwise; --minutes M is M more minutes.
+ */
+function resumedLength(checkpoint: CheckpointData, request: TrainRequest, path: string): Pick<TrainConfig, 'epochs' | 'steps' | 'minutes'> & { length: string | undefined } {
+  const saved = checkpoint.options;
+  const spent = checkpoint.state.seconds;
+  const given = (field: keyof TrainConfig): boolean => request.given.has(field);
+  const bound = given('steps') || given('epochs');
+  const minutes = given('minutes') ? spent / 60 + (request.config.minutes as number) : bound ? undefined : saved.minutes;
+  const budgetGone = saved.minutes !== undefined && !given('minutes') && bound ? `; its time budget of ${formatDuration(saved.minutes * 60)} no longer applies` : '';
+  const more = given('minutes') ? ` and for ${formatDuration((request.config.minutes as number) * 60)} more at most (--minutes ${request.config.minutes})` : '';
+  if (given('epochs')) return { epochs: request.config.epochs, steps: undefined, minutes, length: `resuming ${path} to the end of epoch ${request.config.epochs} (--epochs)${more}${budgetGone}` };
+  if (given('steps')) return { epochs: saved.epochs, steps: request.config.steps, minutes, length: `resuming ${path} up to step ${request.config.steps} (--steps)${more}${budgetGone}` };
+  if (given('minutes')) return { epochs: saved.epochs, steps: saved.steps, minutes, length: `resuming ${path} for ${formatDuration((request.config.minutes as number) * 60)} more (--minutes ${request.config.minutes})` };
+  if (saved.minutes === undefined && saved.steps === undefined && saved.epochs === OLD_UNBOUNDED_EPOCHS) {
+    throw new UserError(`${path} plans ${OLD_UNBOUNDED_EPOCHS} epochs, as char-rnn recorded a time budget before it saved the budget itself: say how long to go on with --minutes, --steps or --epochs`);
+  }
+  if (saved.minutes === undefined) return { epochs: saved.epochs, steps: saved.steps, minutes, length: undefined };
+  const left = saved.minutes * 60 - spent;
+  if (left <= 0) {
+    throw new UserError(
+      `${path} has spent its time budget of ${formatDuration(saved.minutes * 60)} (--minutes ${saved.minutes}): give --minutes M to train M more minutes, or --steps or --epochs`,
+    );
+  }
+  return {
+    epochs: saved.epochs, steps: saved.steps, minutes,
+    length: `resuming ${path} with ${formatDuration(left)} left of its time budget of ${formatDuration(saved.minutes * 60)} (--minutes ${saved.minutes}; give --minutes M for M more minutes instead)`,
+  };
+}
+
+/** Whether two paths name one folder, through links; a path that is not there is compared as written. */
+function sameFolder(a: string, b: string): boolean {
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path); // not there (yet): nothing to follow
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** The options that fix the shapes of a model's tensors. */

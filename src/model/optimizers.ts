@@ -57,6 +57,14 @@ export function stateBuffers(name: OptimizerName): number {
   return name === 'adam' ? 2 : 1;
 }
 
+/** The options each optimizer reads besides the learning rate, eps and the clips: a flag for another's is refused (config.ts). */
+export const OPTIMIZER_OWN_OPTIONS: Readonly<Record<OptimizerName, readonly ('decay' | 'beta1' | 'beta2')[]>> = { adagrad: [], rmsprop: ['decay'], adam: ['beta1', 'beta2'] };
+
+/** The state buffers that hold squares, so never a negative number: AdaGrad's sums, RMSProp's mean squares, Adam's v. */
+export function squareBuffers(name: OptimizerName): readonly number[] {
+  return name === 'adam' ? [1] : [0];
+}
+
 export function isOptimizerName(name: string): name is OptimizerName {
   return (OPTIMIZER_NAMES as readonly string[]).includes(name);
 }

@@ -1,4 +1,4 @@
-import type { CheckpointData } from '../checkpoint/index.js';
+import { plannedLength, type CheckpointData } from '../checkpoint/index.js';
 import type { ParamCheck } from '../gradcheck.js';
 import { RECENT_LABEL, RECENT_STEPS, type HistoryRow, type SampleRecord } from '../history/index.js';
 import { formatDuration, formatPerChar, formatRate } from '../progress/format.js';
@@ -54,7 +54,7 @@ export function reportHtml(c: ReportContent): string {
     ['gradient clip', `${options.clip} per entry${options.clipNorm > 0 ? `, norm ${options.clipNorm}` : ''}`],
     ['seed', String(options.seed)],
     ['validation fraction', String(options.valFrac)],
-    ['planned length', options.steps === undefined ? `${options.epochs} epoch${options.epochs === 1 ? '' : 's'}` : `${options.steps} steps`],
+    ['planned length', plannedLength(options)],
     ['evaluate / sample / checkpoint every', `${options.evalEvery} / ${options.sampleEvery} / ${options.checkpointEvery} steps`],
     ['package version', c.last.packageVersion],
   ];

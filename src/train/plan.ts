@@ -38,3 +38,13 @@ export function wrapPosition(position: number, epoch: number, seqLength: number,
   if (position + seqLength + 1 > streamLength) return { position: 0, epoch: epoch + 1, wrapped: true };
   return { position, epoch, wrapped: false };
 }
+
+/**
+ * Where the streams stand after `step` steps, as the loop moves them with wrapPosition: each
+ * epoch takes floor((L - 1) / T) steps, and the wrap to the next waits for the step after its last.
+ */
+export function placeAfter(step: number, seqLength: number, streamLength: number): { position: number; epoch: number } {
+  if (step === 0) return { position: 0, epoch: 1 };
+  const stepsPerEpoch = Math.floor((streamLength - 1) / seqLength);
+  return { position: (((step - 1) % stepsPerEpoch) + 1) * seqLength, epoch: 1 + Math.floor((step - 1) / stepsPerEpoch) };
+}

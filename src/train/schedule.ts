@@ -35,6 +35,9 @@ export function learningRate(s: ScheduleSettings, step: number, epoch: number): 
   return lr;
 }
 
+/** The options each schedule reads besides eta and the warm-up: a flag for another's is refused (config.ts). */
+export const SCHEDULE_OWN_OPTIONS: Readonly<Record<LrSchedule, readonly ('lrDecay' | 'lrDecayEvery' | 'lrMin')[]>> = { constant: [], step: ['lrDecay', 'lrDecayEvery'], cosine: ['lrMin'] };
+
 export function isLrSchedule(name: string): name is LrSchedule {
   return (LR_SCHEDULES as readonly string[]).includes(name);
 }

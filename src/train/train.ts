@@ -25,6 +25,24 @@ import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
 const HISTORY_EVERY = 10;
 
+/** --patience's count: the lowest validation loss of the scheduled evaluations, and how many came since without a lower one. */
+interface PatienceStanding {
+  readonly best: number;
+  readonly since: number;
+}
+
+const NO_PATIENCE_YET: PatienceStanding = { best: Infinity, since: 0 };
+
+/**
+ * The standing after an evaluation. Only those of the --eval-every schedule count: the extra one
+ * where --steps or --minutes stopped a run would count again in a resumed run, which an
+ * uninterrupted run never makes.
+ */
+export function patienceAfter(standing: PatienceStanding, { step, loss }: LossPoint, evalEvery: number): PatienceStanding {
+  if (!(evalEvery > 0 && step % evalEvery === 0)) return standing;
+  return loss < standing.best ? { best: loss, since: 0 } : { best: standing.best, since: standing.since + 1 };
+}
+
 /** Where a run begins: from scratch, from another run's weights, or exactly where a checkpoint stopped. */
 export type TrainStart =
   | { readonly kind: 'fresh' }
@@ -40,6 +58,10 @@ export interface TrainOptions {
   readonly historyFrom?: string;
   /** Replaces the worker module; tests use it to make a worker fail. */
   readonly workerUrl?: URL;
+  /** Called once the run is checked and its memory allocated, before it writes any file: a --force run moves the run it replaces aside here. */
+  readonly onReady?: () => void;
+  /** Called after each checkpoint is saved (last.ckpt or best.ckpt), with its path. */
+  readonly onSaved?: (path: string) => void;
 }
 
 export interface TrainResult {
@@ -70,12 +92,12 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const P = layout.size;
   const S = stateLength(cell, dims);
   const plan = planStreams(corpus.ids.length, config);
-  const totalSteps = config.steps ?? config.epochs * plan.stepsPerEpoch;
+  const totalSteps = config.steps ?? config.epochs * plan.stepsPerEpoch; // Infinity: the time budget alone ends the run
   const trackVal = plan.evalSegments.length > 0;
   const fingerprint = corpusFingerprint(corpus);
   const start = options.start ?? { kind: 'fresh' };
   // The cosine's length is the run's when it starts: a resumed run that goes on longer keeps it.
-  const schedule = { ...config, lrHorizon: start.kind === 'resume' ? start.checkpoint.options.lrHorizon : totalSteps };
+  const schedule = { ...config, lrHorizon: start.kind === 'resume' ? start.checkpoint.options.lrHorizon : Number.isFinite(totalSteps) ? totalSteps : 0 };
   const signal = options.signal;
 
   // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
@@ -113,10 +135,16 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     valHistory = [...s.valHistory];
   }
   refreshCopies(kernels, memoryPlan.model, 0, P);
+  options.onReady?.();
   const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T, seqLength: T });
   for (const warning of history.warnings) reporter.log(`warning: ${warning}`);
   // The training loss per character over the last steps, for display only: nothing computed from it.
   const recent = new TrailingMean(RECENT_STEPS, history.recentLosses);
+
+  // The time budget counts wall-clock seconds from the start of training, all sessions together.
+  const secondsBefore = start.kind === 'resume' ? start.checkpoint.state.seconds : 0;
+  let started = Number.NaN;
+  const runSeconds = (): number => secondsBefore + (Number.isNaN(started) ? 0 : (performance.now() - started) / 1000);
 
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
@@ -125,7 +153,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     options: checkpointOptions(config, schedule.lrHorizon),
     corpus: fingerprint,
     state: {
-      step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T,
+      step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T, seconds: runSeconds(),
       params: params.slice(), optimizerState: optimizerMemory.slice(), hidden: state.slice(), prngState: prng.state(),
       smoothLoss, bestLoss, bestStep, bestMetric: trackVal ? 'val' : 'smooth', valLoss,
       smoothHistory: smoothHistory.slice(), valHistory: valHistory.slice(),
@@ -138,6 +166,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     bestLoss = loss;
     bestStep = step;
     await saveCheckpoint(bestPath, snapshot());
+    options.onSaved?.(bestPath);
   };
 
   const workers = `${config.threads} worker thread${config.threads === 1 ? '' : 's'}`;
@@ -187,28 +216,29 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           history.validation(step, loss);
           await history.flush();
           reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
-          evaluationsSinceBest = loss < bestLoss ? 0 : evaluationsSinceBest + 1;
+          patience = patienceAfter(patience, { step, loss }, config.evalEvery);
           await recordBest(loss);
-          if (config.patience > 0 && evaluationsSinceBest >= config.patience) stoppedEarly ??= 'patience';
+          if (config.patience > 0 && patience.since >= config.patience) stoppedEarly ??= 'patience';
         }
       }
       if (final || (step > 0 && config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) {
         await history.flush(); // before any checkpoint of this step: a resume from it finds every row up to it
         if (!trackVal && step > 0) await recordBest(smoothLoss);
         await saveCheckpoint(lastPath, snapshot());
+        options.onSaved?.(lastPath);
       }
     };
 
-    // Evaluations since the best validation loss, counted from the history so that a resumed run goes on counting.
-    let evaluationsSinceBest = valHistory.filter((point) => point.step > bestStep).length;
+    // Counted from the history, so that a resumed run goes on counting.
+    let patience = valHistory.reduce((standing, point) => patienceAfter(standing, point, config.evalEvery), NO_PATIENCE_YET);
     let stoppedEarly: TrainResult['stoppedEarly'];
-    const started = performance.now();
+    started = performance.now();
     const firstStep = step;
     /** Seconds of training this session, to each step's end: the rate and the ETA leave evaluations, samples and saves out. */
     let trainingSeconds = 0;
     const charsPerSec = (): number => (trainingSeconds > 0 ? ((step - firstStep) * B * T) / trainingSeconds : 0);
     const budget = (): StepStats['budget'] =>
-      config.minutes === undefined ? undefined : { seconds: config.minutes * 60, left: Math.max(0, config.minutes * 60 - (performance.now() - started) / 1000) };
+      config.minutes === undefined ? undefined : { seconds: config.minutes * 60, left: Math.max(0, config.minutes * 60 - runSeconds()) };
     const report = (): void => {
       const epochs = Math.ceil(totalSteps / plan.stepsPerEpoch);
       reporter.update({
@@ -260,7 +290,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           report();
           history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (ended - started) / 1000, charsPerSec: charsPerSec() });
         }
-        if (config.minutes !== undefined && stoppedEarly === undefined && performance.now() - started >= config.minutes * 60_000) {
+        if (config.minutes !== undefined && stoppedEarly === undefined && runSeconds() >= config.minutes * 60) {
           stoppedEarly = 'minutes';
           pool.requestStop();
         }
