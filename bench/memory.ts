@@ -3,9 +3,10 @@
  * peers' training text repeated, or the bundled corpus), trains a few steps on it in a fresh process
  * per thread count (bench/run-one.ts), and prints the RSS after loading, the peak RSS and the growth
  * per extra worker thread. A worker that copied the corpus would add about its size per thread.
+ * Then `char-rnn eval`'s peak RSS on the text once and repeated, which it reads in chunks.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +24,13 @@ const MEMORY_OPTIONS: readonly OptionSpec[] = [
   { name: 'steps', kind: 'int', default: 20, min: 1, help: 'training steps per run' },
   { name: 'runs', kind: 'int', default: 1, min: 1, help: 'runs of each thread count (median printed)' },
   { name: 'text', kind: 'string', metavar: 'FILE', help: 'text to repeat (default: $PEERS_DATA/sotu_train.txt, else the bundled corpus)' },
+  { name: 'eval-mb', kind: 'int', default: 20, min: 0, max: 4000, help: "size in MB of the repeated text eval's peak RSS is measured on (0: skip eval)" },
   { name: 'help', kind: 'flag', help: 'print this help' },
 ];
 
 const runOneScript = fileURLToPath(new URL('./run-one.js', import.meta.url));
+const evalOneScript = fileURLToPath(new URL('./eval-one.js', import.meta.url));
+const cliScript = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 export async function runMemory(argv: readonly string[]): Promise<void> {
   const { values: v } = parseOptions('bench --memory', MEMORY_OPTIONS, argv);
@@ -41,7 +45,8 @@ export async function runMemory(argv: readonly string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'char-rnn-memory-'));
   try {
     const started = performance.now();
-    const { path, source } = await writeCorpus(join(dir, 'corpus.txt'), (v.mb as number) * 1e6, v.text as string | undefined);
+    const { unit, source } = await repeatedText(v.text as string | undefined);
+    const path = await writeRepeated(join(dir, 'corpus.txt'), unit, (v.mb as number) * 1e6);
     const bytes = (await stat(path)).size;
     process.stdout.write(`memory: a ${group(bytes)}-byte corpus (${source}, repeated) in ${path}; ${streams} streams x ${steps} steps, val-frac 0; every run a fresh process\n`);
     const results = new Map<number, RunResult[]>(threadCounts.map((t) => [t, []]));
@@ -73,24 +78,47 @@ export async function runMemory(argv: readonly string[]): Promise<void> {
       `MB = 2^20 bytes (process.resourceUsage().maxRSS); the encoded corpus is one SharedArrayBuffer of about ${group(bytes / 2 ** 20)} MB ` +
         `(one byte per character when K <= 256): a worker that copied it would add that much per thread\n`,
     );
+    if ((v['eval-mb'] as number) > 0) await evalMemory(dir, unit, (v['eval-mb'] as number) * 1e6);
     process.stdout.write(`memory wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Writes `text` repeated up to at least `bytes` bytes; returns the path and what was repeated. */
-async function writeCorpus(path: string, bytes: number, textPath: string | undefined): Promise<{ path: string; source: string }> {
+/**
+ * `char-rnn eval`'s peak RSS on the text once and repeated to `bytes`, in a fresh process each, with
+ * a checkpoint of one training step on the text (H = 8: a small model beside the text).
+ */
+async function evalMemory(dir: string, unit: Buffer, bytes: number): Promise<void> {
+  const once = join(dir, 'eval-once.txt');
+  await writeFile(once, unit);
+  const repeated = await writeRepeated(join(dir, 'eval-repeated.txt'), unit, bytes);
+  const out = join(dir, 'eval-run');
+  await spawnOutput(process.execPath, [cliScript, 'train', '--corpus', once, '--cell', 'rnn', '--hidden', '8', '--steps', '1', '--val-frac', '0', '--threads', '1', '--no-report', '--out', out]);
+  const peakMB = async (text: string): Promise<string> => {
+    const { peakRssMB } = parseJsonLine<{ peakRssMB: number }>(await spawnOutput(process.execPath, [evalOneScript, '--checkpoint', join(out, 'last.ckpt'), '--text-file', text]));
+    return `${fixed(peakRssMB, 0)} MB on ${group((await stat(text)).size)} bytes`;
+  };
+  process.stdout.write(`eval peak RSS (the text read in chunks): ${await peakMB(once)}, ${await peakMB(repeated)}\n`);
+}
+
+/** The text to repeat: --text, else the peers' training text, else the bundled corpus; and what it is. */
+async function repeatedText(textPath: string | undefined): Promise<{ unit: Buffer; source: string }> {
   const fallback = join(peersDataDir(), 'sotu_train.txt');
   const from = textPath ?? (existsSync(fallback) ? fallback : undefined);
   const unit = Buffer.from(from === undefined ? await bundledText() : readFileSync(from, 'utf8'), 'utf8');
+  return { unit, source: from ?? 'the bundled corpus' };
+}
+
+/** Writes `unit` repeated up to at least `bytes` bytes to path; returns path. */
+async function writeRepeated(path: string, unit: Buffer, bytes: number): Promise<string> {
   const handle = await open(path, 'w');
   try {
     for (let written = 0; written < bytes; written += unit.length) await handle.write(unit);
   } finally {
     await handle.close();
   }
-  return { path, source: from ?? 'the bundled corpus' };
+  return path;
 }
 
 async function bundledText(): Promise<string> {

@@ -2,8 +2,8 @@ import type { CheckpointData } from './checkpoint/index.js';
 import { UserError } from './errors.js';
 import { stateLength } from './model/cells/cell.js';
 import { cellNamed } from './model/cells/registry.js';
-import { createScorer } from './model/scorer.js';
-import { describeUnknown, encodeKnown } from './symbols.js';
+import { createScorer, type Scorer, type ScoreStream } from './model/scorer.js';
+import { describeUnknown, lookupTable, visitSymbols } from './symbols.js';
 
 /** Options of scoreText(). */
 export interface ScoreTextOptions {
@@ -40,25 +40,61 @@ export interface TextScore {
  * the stream; fewer than two characters left is a UserError.
  */
 export function scoreText(checkpoint: CheckpointData, text: string, options: ScoreTextOptions = {}): TextScore {
-  const { ids, skipped } = knownIds(text, checkpoint.model.vocab);
+  const scorer = new TextScorer(checkpoint, options.skipUnknown === true);
+  scorer.add(text);
+  const { skipped, characters } = scorer;
   if (skipped.length > 0 && options.skipUnknown !== true) {
     throw new UserError(`the text has ${describeUnknown(skipped.map((s) => s.codePoint))} (use only characters the model was trained on, or set skipUnknown to remove them)`);
   }
-  if (ids.length < 2) throw new UserError(`the text has ${tooFew(ids.length, skipped)}`);
-  return { natsPerChar: meanLoss(checkpoint, ids), characters: ids.length, predictions: ids.length - 1, skipped };
+  if (characters < 2) throw new UserError(`the text has ${tooFew(characters, skipped)}`);
+  return scorer.score();
 }
 
-/** The text as ids of the vocabulary, without the characters it lacks; those are listed with their counts. */
-export function knownIds(text: string, vocab: Uint32Array): { ids: Uint32Array; skipped: SkippedCharacter[] } {
-  const { ids, unknown } = encodeKnown(text, vocab);
-  if (unknown.length === 0) return { ids, skipped: [] };
-  const counts = new Map<number, number>(unknown.map((cp) => [cp, 0]));
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    const count = counts.get(cp);
-    if (count !== undefined) counts.set(cp, count + 1);
+/**
+ * scoreText for a text handed over a piece at a time (a file read in chunks), in memory that does
+ * not grow with the text: each piece is scored as it comes, and only the unknown characters are
+ * kept. Once one is found without skipUnknown, the rest is only searched for more of them.
+ */
+export class TextScorer {
+  private readonly lookup: Int32Array;
+  private readonly stream: ScoreStream;
+  private knownCount = 0;
+  private readonly unknown = new Map<number, number>(); // code point -> count, in order of first appearance
+  private readonly onKnown = (id: number): void => {
+    this.knownCount++;
+    if (this.skipUnknown || this.unknown.size === 0) this.stream.push(id);
+  };
+  private readonly onUnknown = (cp: number): void => {
+    this.unknown.set(cp, (this.unknown.get(cp) ?? 0) + 1);
+  };
+
+  constructor(checkpoint: CheckpointData, private readonly skipUnknown: boolean) {
+    this.lookup = lookupTable(checkpoint.model.vocab);
+    this.stream = scorerFor(checkpoint).stream();
   }
-  return { ids, skipped: unknown.map((cp) => ({ character: String.fromCodePoint(cp), codePoint: cp, count: counts.get(cp) as number })) };
+
+  add(text: string): void {
+    visitSymbols(text, this.lookup, this.onKnown, this.onUnknown);
+  }
+
+  /** Characters of the text so far that the vocabulary has. */
+  get characters(): number {
+    return this.knownCount;
+  }
+
+  /** The characters the vocabulary lacks, so far. */
+  get skipped(): SkippedCharacter[] {
+    return [...this.unknown].map(([codePoint, count]) => ({ character: String.fromCodePoint(codePoint), codePoint, count }));
+  }
+
+  /** The score of the text so far: at least two known characters, and none unknown unless skipUnknown. */
+  score(): TextScore {
+    if (!this.skipUnknown && this.unknown.size > 0) throw new RangeError('a text with unknown characters is not scored unless skipUnknown');
+    const characters = this.knownCount;
+    if (characters < 2) throw new RangeError(`scoring needs at least 2 characters, got ${characters}`);
+    const predictions = characters - 1;
+    return { natsPerChar: this.stream.loss() / predictions, characters, predictions, skipped: this.skipped };
+  }
 }
 
 /**
@@ -67,15 +103,18 @@ export function knownIds(text: string, vocab: Uint32Array): { ids: Uint32Array; 
  * prediction at a time and divided once, as validate() in train.ts does.
  */
 export function meanLoss(checkpoint: CheckpointData, ids: Uint32Array): number {
-  const { cell, L, H, K, vocab } = checkpoint.model;
-  if (vocab.length !== K) throw new RangeError(`the checkpoint's vocabulary lists ${vocab.length} symbols, but K is ${K}`);
   if (ids.length < 2) throw new RangeError(`scoring needs at least 2 ids, got ${ids.length}`);
+  const { cell, L, H, K } = checkpoint.model;
   const predictions = ids.length - 1;
-  const dims = { cell, L, H, K };
-  const state = new Float64Array(stateLength(cellNamed(cell), dims));
-  return createScorer(checkpoint.state.params, dims, checkpoint.options.dtype).score(ids, 0, predictions, state) / predictions;
+  const state = new Float64Array(stateLength(cellNamed(cell), { cell, L, H, K }));
+  return scorerFor(checkpoint).score(ids, 0, predictions, state) / predictions;
 }
 
+function scorerFor(checkpoint: CheckpointData): Scorer {
+  const { cell, L, H, K, vocab } = checkpoint.model;
+  if (vocab.length !== K) throw new RangeError(`the checkpoint's vocabulary lists ${vocab.length} symbols, but K is ${K}`);
+  return createScorer(checkpoint.state.params, { cell, L, H, K }, checkpoint.options.dtype);
+}
 
 /** '1 character the model knows: at least 2 are needed (...)', for a text too short to score. */
 export function tooFew(characters: number, skipped: readonly SkippedCharacter[]): string {

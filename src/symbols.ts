@@ -34,16 +34,27 @@ export function newIds(K: number, n: number): SymbolIds {
  * the vocabulary lacks, in order of first appearance; those are left out of ids.
  */
 export function encodeKnown(text: string, vocab: Uint32Array): { ids: Uint32Array; unknown: number[] } {
-  const lookup = lookupTable(vocab);
   const ids: number[] = [];
   const unknown = new Set<number>();
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) as number;
-    const id = cp < lookup.length ? lookup[cp] : -1;
-    if (id < 0) unknown.add(cp);
-    else ids.push(id);
-  }
+  visitSymbols(text, lookupTable(vocab), (id) => ids.push(id), (cp) => unknown.add(cp));
   return { ids: Uint32Array.from(ids), unknown: [...unknown] };
+}
+
+/**
+ * Hands each code point of text, in order, to known(id) where lookup (lookupTable) has it and to
+ * unknown(cp) where it does not.
+ */
+export function visitSymbols(text: string, lookup: Int32Array, known: (id: number) => void, unknown: (cp: number) => void): void {
+  const len = text.length;
+  const size = lookup.length;
+  for (let i = 0; i < len; i++) {
+    let cp = text.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff) cp = pairCodePoint(text, i, cp);
+    if (cp > 0xffff) i++;
+    const id = cp < size ? lookup[cp] : -1;
+    if (id >= 0) known(id);
+    else unknown(cp);
+  }
 }
 
 /** encodeKnown, strict: a text with characters outside the vocabulary is a UserError naming them. */
@@ -146,7 +157,7 @@ function vocabFromSeen(seen: Uint8Array): Uint32Array {
  * order), and never past U+10FFFF: no string holds a code point above it, so entries beyond (a
  * checkpoint's vocabulary is read from a file) could never be looked up.
  */
-function lookupTable(vocab: Uint32Array): Int32Array {
+export function lookupTable(vocab: Uint32Array): Int32Array {
   let size = 0;
   for (const cp of vocab) if (cp <= MAX_CODE_POINT) size = Math.max(size, cp + 1);
   const lookup = new Int32Array(size).fill(-1);

@@ -1,10 +1,17 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointData } from '../src/checkpoint/index.js';
 import { scoreText, UserError } from '../src/index.js';
+import { modelLayout } from '../src/model/cells/cell.js';
+import { cellNamed } from '../src/model/cells/registry.js';
+import type { Dtype } from '../src/model/precision.js';
+import { Prng } from '../src/model/prng.js';
+import { meanLoss, TextScorer } from '../src/score-text.js';
+import { encodeKnown } from '../src/symbols.js';
+import { textChunks } from '../src/text-file.js';
 import { EVAL_SEGMENT_LENGTH, planStreams } from '../src/train/plan.js';
-import { pseudoEnglish, runCli, tempDir } from './fixtures/harness.js';
+import { CLI_PATH, pseudoEnglish, runCli, runCommand, tempDir } from './fixtures/harness.js';
 import { scoresReference, softmaxReference, stepReference, tinyCheckpoint, type TinyWeights } from './fixtures/tiny-model.js';
 
 const dir = tempDir('eval-');
@@ -188,4 +195,93 @@ test('eval --help lists the flags with FILE metavars and says how predictions ar
   t.regex(result.stdout, /N characters give N - 1 predictions/);
   const usage = await runCli(['--help']);
   t.regex(usage.stdout, /\n {2}eval {8}print a model's loss on a text/);
+});
+
+/** n characters drawn uniformly from symbols by a seeded generator. */
+function randomText(symbols: readonly string[], n: number, seed: number): string {
+  const prng = Prng.fromSeed(seed);
+  return Array.from({ length: n }, () => symbols[Math.floor(prng.nextDouble() * symbols.length)]).join('');
+}
+
+/** tiny's vocabulary and size with a gated cell of two layers and its own initial weights. */
+function gatedCheckpoint(base: CheckpointData, cell: 'gru' | 'lstm', dtype: Dtype): CheckpointData {
+  const dims = { cell, L: 2, H: 4, K: base.model.K };
+  const descriptor = cellNamed(cell);
+  const layout = modelLayout(descriptor, dims);
+  const params = new Float64Array(layout.size);
+  descriptor.init(params, layout, Prng.fromSeed(11));
+  return { ...base, model: { ...base.model, ...dims }, options: { ...base.options, dtype }, state: { ...base.state, params } };
+}
+
+test('a file read in chunks scores as the whole text, bit for bit, with multi-byte characters cut at chunk ends', async (t) => {
+  const symbols = ['a', 'é', '€', '😀']; // 1, 2, 3 and 4 bytes of UTF-8
+  const rnn = tinyCheckpoint(symbols, WEIGHTS);
+  // more than three of the RNN's 65,536-prediction pieces, and a hundred of the gated cells' 2,048
+  const long = randomText(symbols, 200_000, 3);
+  const short = [...long].slice(0, 5_000).join('');
+  const cases: [string, CheckpointData, string, number][] = [
+    ['rnn', rnn, long, 4093],
+    ['gru float64', gatedCheckpoint(rnn, 'gru', 'float64'), long, 4093],
+    ['lstm float64', gatedCheckpoint(rnn, 'lstm', 'float64'), long, 4093],
+    ['gru float32', gatedCheckpoint(rnn, 'gru', 'float32'), long, 4093],
+    ...[1, 2, 3].map((bytes): [string, CheckpointData, string, number] => [`gru float32, ${bytes}-byte chunks`, gatedCheckpoint(rnn, 'gru', 'float32'), short, bytes]),
+  ];
+  const files = new Map([long, short].map((text, i) => [text, dir.file(`multibyte-${i}.txt`, text)]));
+  for (const [what, checkpoint, text, chunkBytes] of cases) {
+    const { ids, unknown } = encodeKnown(text, checkpoint.model.vocab);
+    t.is(unknown.length, 0);
+    const scorer = new TextScorer(checkpoint, false);
+    let pieces = 0;
+    for await (const chunk of textChunks(files.get(text) as string, 'text file', { chunkBytes })) {
+      scorer.add(chunk);
+      // a score taken on the way leaves the stream as it was
+      if (++pieces === 37) t.true(Number.isFinite(scorer.score().natsPerChar));
+    }
+    const score = scorer.score();
+    t.is(score.characters, ids.length, what);
+    t.is(score.predictions, ids.length - 1, what);
+    t.is(score.natsPerChar, meanLoss(checkpoint, ids), what); // Object.is: the same double
+    if (chunkBytes === 4093) t.is(scoreText(checkpoint, text).natsPerChar, score.natsPerChar, what);
+  }
+  const ckpt = join(dir.path, 'multibyte.ckpt');
+  await saveCheckpoint(ckpt, rnn);
+  const cli = await evalJson(t, ['--checkpoint', ckpt, '--text-file', files.get(long) as string]);
+  t.is(cli.natsPerChar, meanLoss(rnn, encodeKnown(long, rnn.model.vocab).ids));
+});
+
+test('invalid UTF-8 is reported at the byte where it breaks, whatever the chunk size', async (t) => {
+  const cases: [string, number[], string][] = [
+    ['cut.txt', [0x61, 0xc3, 0xa9, 0xe2, 0x82, 0x61], 'near byte 3'], // a 3-byte sequence cut short by "a"
+    ['stray.txt', [0x61, 0xf0, 0x9f, 0x98, 0x80, 0x80], 'near byte 5'], // a continuation byte after a whole 4-byte sequence
+    ['starts.txt', [0x80, 0x61], 'near byte 0'],
+    ['ends.txt', [0x61, 0xc3, 0xa9, 0xe2, 0x82], 'at its end'],
+  ];
+  for (const [name, bytes, where] of cases) {
+    const file = dir.file(name, Uint8Array.from(bytes));
+    for (const chunkBytes of [1, 2, 3, 4, 5, 1024]) {
+      const read = async (): Promise<void> => {
+        for await (const chunk of textChunks(file, 'text file', { chunkBytes })) t.is(typeof chunk, 'string');
+      };
+      await t.throwsAsync(read, { instanceOf: UserError, message: `text file ${file} is not valid UTF-8 ${where} (save it as UTF-8 text)` }, `${name}, ${chunkBytes}-byte chunks`);
+    }
+  }
+});
+
+test('eval reads its text a chunk at a time: 30 MB take no more memory than 4 characters', async (t) => {
+  const unit = randomText(SYMBOLS, 1_000_000, 5);
+  const file = join(dir.path, 'long.txt');
+  writeFileSync(file, unit.repeat(30));
+  // peak RSS of the CLI on a text, by a module preloaded in its process
+  const peakMB = async (text: string): Promise<number> => {
+    const rssFile = join(dir.path, 'peak-rss');
+    const args = ['--import', new URL('fixtures/max-rss.js', import.meta.url).href, CLI_PATH, 'eval', '--checkpoint', TINY, '--text-file', text, '--json'];
+    const result = await runCommand(process.execPath, args, { env: { CHAR_RNN_TEST_MAX_RSS: rssFile }, timeoutMs: 120_000 });
+    t.is(result.code, 0, result.stderr);
+    return Number(readFileSync(rssFile, 'utf8')) / 2 ** 20;
+  };
+  const small = await peakMB(dir.file('four.txt', 'ab a'));
+  const large = await peakMB(file);
+  // a text held whole, as a string and its ids, takes some 27 bytes per character: 770 MB here
+  t.true(large - small < 40, `scoring 30 MB took ${large.toFixed(0)} MB at its peak, 4 characters ${small.toFixed(0)} MB`);
+  t.log(`peak RSS: ${small.toFixed(0)} MB for 4 characters, ${large.toFixed(0)} MB for 30 MB`);
 });

@@ -124,7 +124,7 @@ function evaluate(worker: number): void {
     if (stopped()) return;
     const { start, count } = setup.evalSegments[e];
     scoreState.fill(0);
-    evalLosses[e] = scoreStream(cell, plan.sizes, at, chunk, corpus, start, count, stopped);
+    evalLosses[e] = scoreStream(cell, plan.sizes, at, chunk, corpus, start, count, 0, stopped);
   }
 }
 

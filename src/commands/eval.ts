@@ -3,9 +3,9 @@ import { UserError } from '../errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { formatPerChar } from '../progress/format.js';
 import { BEST_CHECKPOINT, checkpointIn, requireNewestRun } from '../run-folder.js';
-import { knownIds, meanLoss, tooFew } from '../score-text.js';
+import { TextScorer, tooFew, type TextScore } from '../score-text.js';
 import { describeUnknown } from '../symbols.js';
-import { readTextFile } from '../text-file.js';
+import { textChunks } from '../text-file.js';
 
 const EVAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'checkpoint', kind: 'string', metavar: 'FILE', help: 'checkpoint file, or run folder (its best.ckpt), to score with (default: the newest run under checkpoints/)' },
@@ -32,34 +32,49 @@ export async function runEval(argv: readonly string[]): Promise<number> {
   const v = parseOptions('eval', EVAL_OPTIONS, argv).values;
   const textFile = v['text-file'] as string | undefined;
   if (textFile === undefined) throw new UserError(`name the text to score with --text-file FILE (see 'char-rnn eval --help')`);
-  const text = await readText(textFile);
-  const path = checkpointIn((v.checkpoint as string | undefined) ?? requireNewestRun(), BEST_CHECKPOINT);
-  const checkpoint = await loadCheckpoint(path);
-
-  const { ids, skipped } = knownIds(text, checkpoint.model.vocab);
-  if (skipped.length > 0) {
-    const what = `text file ${textFile} has ${describeUnknown(skipped.map((s) => s.codePoint))}`;
-    if (v['skip-unknown'] !== true) throw new UserError(`${what} (score a text in the characters the model was trained on, or pass --skip-unknown to remove them)`);
-    const removed = skipped.reduce((sum, s) => sum + s.count, 0);
-    process.stderr.write(`char-rnn: warning: ${what}; removed ${removed} of the text's ${ids.length + removed} characters (--skip-unknown)\n`);
+  const chunks = textChunks(textFile, 'text file');
+  let scored: { path: string; score: TextScore };
+  try {
+    scored = await scoreFile(chunks, textFile, v.checkpoint as string | undefined, v['skip-unknown'] === true);
+  } finally {
+    await chunks.return(undefined);
   }
-  if (ids.length < 2) throw new UserError(`text file ${textFile} has ${tooFew(ids.length, skipped)}`);
-  const natsPerChar = meanLoss(checkpoint, ids);
 
+  const { path, score: { natsPerChar, characters, predictions, skipped } } = scored;
   if (v.json === true) {
-    const result = {
-      checkpoint: path, textFile, characters: ids.length, predictions: ids.length - 1, natsPerChar, bitsPerChar: natsPerChar / Math.LN2, skipped,
-    };
+    const result = { checkpoint: path, textFile, characters, predictions, natsPerChar, bitsPerChar: natsPerChar / Math.LN2, skipped };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
-    process.stdout.write(`${path} on ${textFile}: ${ids.length.toLocaleString('en-US')} characters, ${formatPerChar(natsPerChar)}\n`);
+    process.stdout.write(`${path} on ${textFile}: ${characters.toLocaleString('en-US')} characters, ${formatPerChar(natsPerChar)}\n`);
   }
   return 0;
 }
 
-/** The text to score: at least one byte (two characters are checked once unknown ones are gone). */
-async function readText(path: string): Promise<string> {
-  const text = await readTextFile(path, 'text file');
-  if (text.length === 0) throw new UserError(`text file ${path} is empty (${TEXT_HINT} of at least two characters)`);
-  return text;
+/** The text's score, chunk by chunk, by the checkpoint at `checkpoint` (default: the newest run's), and that checkpoint's path. */
+async function scoreFile(
+  chunks: AsyncGenerator<string>, textFile: string, checkpoint: string | undefined, skipUnknown: boolean,
+): Promise<{ path: string; score: TextScore }> {
+  // the text's first characters before the checkpoint, so that an unreadable or empty file is what the user hears of first
+  const first = await firstText(chunks);
+  if (first === undefined) throw new UserError(`text file ${textFile} is empty (${TEXT_HINT} of at least two characters)`);
+  const path = checkpointIn(checkpoint ?? requireNewestRun(), BEST_CHECKPOINT);
+  const scorer = new TextScorer(await loadCheckpoint(path), skipUnknown);
+  scorer.add(first);
+  for await (const chunk of chunks) scorer.add(chunk);
+
+  const { skipped, characters } = scorer;
+  if (skipped.length > 0) {
+    const what = `text file ${textFile} has ${describeUnknown(skipped.map((s) => s.codePoint))}`;
+    if (!skipUnknown) throw new UserError(`${what} (score a text in the characters the model was trained on, or pass --skip-unknown to remove them)`);
+    const removed = skipped.reduce((sum, s) => sum + s.count, 0);
+    process.stderr.write(`char-rnn: warning: ${what}; removed ${removed} of the text's ${characters + removed} characters (--skip-unknown)\n`);
+  }
+  if (characters < 2) throw new UserError(`text file ${textFile} has ${tooFew(characters, skipped)}`);
+  return { path, score: scorer.score() };
+}
+
+/** The first chunk with some text in it, or undefined when the file has none. */
+async function firstText(chunks: AsyncGenerator<string>): Promise<string | undefined> {
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) if (next.value !== '') return next.value;
+  return undefined;
 }

@@ -70,9 +70,9 @@ export function refreshCopies(kernels: Kernels, regions: ModelRegions, lo: numbe
 }
 
 /**
- * The summed loss of `count` predictions source[start+t] -> source[start+t+1] from `state` (at
- * stateAt, updated), scored in chunks of sizes.scoreChunk: the same bits in a worker's validation
- * and in scoreText. chunk (scoreChunk + 1) is the int32 view of the ids region at idsAt.
+ * `loss` plus the loss of `count` predictions source[start+t] -> source[start+t+1] from `state`
+ * (at stateAt, updated), scored in chunks of sizes.scoreChunk: the same bits in a worker's
+ * validation and in scoreText. chunk (scoreChunk + 1) is the int32 view of the ids region at idsAt.
  */
 export function scoreStream(
   kernels: CellKernels,
@@ -82,9 +82,9 @@ export function scoreStream(
   source: ArrayLike<number>,
   start: number,
   count: number,
+  loss = 0,
   shouldStop: () => boolean = () => false,
 ): number {
-  let loss = 0;
   for (let done = 0; done < count; done += sizes.scoreChunk) {
     if (shouldStop()) return Number.NaN;
     const n = Math.min(sizes.scoreChunk, count - done);

@@ -11,11 +11,26 @@ import type { Dtype } from './precision.js';
  */
 export interface Scorer {
   /**
-   * The summed loss in nats of the `count` predictions ids[start+t] -> ids[start+t+1], from the
-   * stream state (the cell's state table), which is updated in place.
+   * `loss` plus the loss in nats of the `count` predictions ids[start+t] -> ids[start+t+1], from
+   * the stream state (the cell's state table), which is updated in place.
    */
-  score(ids: ArrayLike<number>, start: number, count: number, state: Float64Array): number;
+  score(ids: ArrayLike<number>, start: number, count: number, state: Float64Array, loss?: number): number;
+  /** A new stream from a zero state, to be handed its ids one at a time. */
+  stream(): ScoreStream;
 }
+
+/**
+ * A text's ids handed over one at a time and scored as one stream, in a few hundred KB however
+ * long the text: the same bits as score() over all of them at once.
+ */
+export interface ScoreStream {
+  push(id: number): void;
+  /** The summed loss of the predictions so far, each id predicting the next. */
+  loss(): number;
+}
+
+/** Kernel chunks a stream scores at once. */
+const STREAM_CHUNKS = 16;
 
 export function createScorer(params: Float64Array, dims: ModelDims, dtype: Dtype = 'float64'): Scorer {
   const cell = cellNamed(dims.cell);
@@ -37,13 +52,35 @@ export function createScorer(params: Float64Array, dims: ModelDims, dtype: Dtype
   const bound = cell.bindKernels(kernels, layout, 1, model);
   const state = new Float64Array(memory.buffer, at.state, S);
   const chunk = new Int32Array(memory.buffer, at.ids, sizes.scoreChunk + 1);
+  const score = (ids: ArrayLike<number>, start: number, count: number, h: Float64Array, loss = 0): number => {
+    if (h.length !== S) throw new RangeError(`the state has ${h.length} entries, a ${dims.cell} stream needs ${S}`);
+    state.set(h);
+    const total = scoreStream(bound, sizes, at, chunk, ids, start, count, loss);
+    h.set(state);
+    return total;
+  };
+  return { score, stream: () => streamOf(score, sizes.scoreChunk * STREAM_CHUNKS, S) };
+}
+
+/**
+ * Scores a stream `piece` predictions at a time, the loss carried from piece to piece. A gated
+ * cell sums each kernel chunk's loss on its own before adding it to the total, so a piece is a
+ * whole number of chunks: the kernels then see the ids cut where score() over all of them cuts.
+ */
+function streamOf(score: Scorer['score'], piece: number, S: number): ScoreStream {
+  const ids = new Int32Array(piece + 1); // the id the first waiting one follows, then the waiting ones
+  const state = new Float64Array(S);
+  let filled = 0;
+  let total = 0;
   return {
-    score: (ids, start, count, h) => {
-      if (h.length !== S) throw new RangeError(`the state has ${h.length} entries, a ${dims.cell} stream needs ${S}`);
-      state.set(h);
-      const loss = scoreStream(bound, sizes, at, chunk, ids, start, count);
-      h.set(state);
-      return loss;
+    push: (id) => {
+      ids[filled++] = id;
+      if (filled < ids.length) return;
+      total = score(ids, 0, piece, state, total);
+      ids[0] = ids[piece];
+      filled = 1;
     },
+    // the waiting ids scored on a copy of the state, so that the stream goes on cut where it was
+    loss: () => (filled > 1 ? score(ids, 0, filled - 1, state.slice(), total) : total),
   };
 }
