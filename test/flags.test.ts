@@ -38,6 +38,42 @@ async function refusesAndWritesNothing(t: ExecutionContext, args: readonly strin
   return result;
 }
 
+// ---- names typed by the user are looked up in the tables' own properties only -----------------------
+
+for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+  test(`--preset ${name} is refused, not trained as the default`, async (t) => {
+    await refusesAndWritesNothing(t, ['train', ...TINY, '--preset', name], new RegExp(`^char-rnn: --preset must be one of default, seed, got '${name}'$`, 'm'));
+  });
+}
+
+test('--cell, --optimizer, --lr-schedule and --dtype refuse the names of Object.prototype', async (t) => {
+  for (const name of ['__proto__', 'constructor', 'toString']) {
+    await refusesAndWritesNothing(t, ['train', ...TINY, '--cell', name], new RegExp(`--cell must be one of rnn, lstm, gru, got '${name}'`));
+    await refusesAndWritesNothing(t, ['train', ...TINY, '--optimizer', name], new RegExp(`--optimizer must be one of .*, got '${name}'`));
+    await refusesAndWritesNothing(t, ['train', ...TINY, '--lr-schedule', name], new RegExp(`--lr-schedule must be one of .*, got '${name}'`));
+    await refusesAndWritesNothing(t, ['train', ...TINY, '--dtype', name], new RegExp(`--dtype must be one of .*, got '${name}'`));
+    await refusesAndWritesNothing(t, ['gradcheck', '--cell', name], new RegExp(`--cell must be one of rnn, lstm, gru, got '${name}'`));
+  }
+});
+
+test('flags named after Object.prototype are unknown flags', async (t) => {
+  for (const command of ['train', 'gradcheck', 'sample']) {
+    for (const flag of [['--__proto__', 'x'], ['--constructor', 'x'], ['--toString'], ['--hasOwnProperty']]) {
+      await refusesAndWritesNothing(t, [command, ...flag], new RegExp(`Unknown option '${flag[0]}'`));
+    }
+  }
+});
+
+test('the quality race refuses an entry named after Object.prototype', async (t) => {
+  const cwd = freshFolder();
+  const missing = join(cwd, 'no-such.txt');
+  const result = await runCommand(process.execPath, [BENCH_PATH, '--quality', '--minutes', '0.01', '--entries', 'default,toString', '--train', missing, '--val', missing], { cwd });
+  t.is(result.code, 2, result.stderr);
+  t.regex(result.stderr, /^bench: --entries: no entry named toString; choose from default, /);
+  t.is(result.stderr.indexOf('\n'), result.stderr.length - 1, JSON.stringify(result.stderr));
+  t.deepEqual(readdirSync(cwd), []);
+});
+
 // ---- number flags are decimal -------------------------------------------------------------------------
 
 /** `text` as a regular expression that matches it literally. */
