@@ -10,6 +10,7 @@ test.after.always(() => dir.remove());
 
 const TEXT = pseudoEnglish(3_000, 31);
 const CORPUS = dir.file('corpus.txt', TEXT);
+const K = new Set(TEXT).size;
 const TINY = ['--corpus', CORPUS, '--hidden', '4', '--layers', '1', '--seq-length', '4', '--streams', '1', '--threads', '1', '--steps', '1', '--sample-every', '0', '--eval-every', '0', '--no-report'];
 const BENCH_PATH = fileURLToPath(new URL('../bench/bench.js', import.meta.url));
 
@@ -18,25 +19,58 @@ function freshFolder(): string {
   return mkdtempSync(join(dir.path, 'run-'));
 }
 
-/** A refusal: exit code 2, exactly one stderr line 'char-rnn: ...' matching `message`, no stack trace, nothing on stdout. */
-function refused(t: ExecutionContext, result: CliResult, message: RegExp, what: string): void {
+/**
+ * A refusal: exit code 2, exactly one stderr line 'char-rnn: ...' matching `message`, no stack
+ * trace, and nothing on stdout unless `loads` (train says what it loaded before it plans the model).
+ */
+function refused(t: ExecutionContext, result: CliResult, message: RegExp, what: string, loads = false): void {
   t.false(result.timedOut, `${what} timed out`);
   t.is(result.code, 2, `${what}: stdout ${result.stdout}\nstderr ${result.stderr}`);
   t.true(result.stderr.startsWith('char-rnn: '), `${what}: ${result.stderr}`);
   t.is(result.stderr.indexOf('\n'), result.stderr.length - 1, `${what}: not exactly one line: ${JSON.stringify(result.stderr)}`);
   t.false(result.stderr.includes('    at '), `${what}: a stack trace`);
   t.regex(result.stderr, message, what);
-  t.is(result.stdout, '', `${what} printed ${result.stdout}`);
+  if (!loads) t.is(result.stdout, '', `${what} printed ${result.stdout}`);
 }
 
 /** Runs char-rnn in a fresh folder and checks that it refused and wrote nothing there. */
-async function refusesAndWritesNothing(t: ExecutionContext, args: readonly string[], message: RegExp, timeoutMs = 20_000): Promise<CliResult> {
+async function refusesAndWritesNothing(
+  t: ExecutionContext, args: readonly string[], message: RegExp, { timeoutMs = 20_000, loads = false } = {},
+): Promise<CliResult> {
   const cwd = freshFolder();
   const result = await runCli(args, { cwd, timeoutMs });
-  refused(t, result, message, args.join(' '));
+  refused(t, result, message, args.join(' '), loads);
   t.deepEqual(readdirSync(cwd), [], `${args.join(' ')} wrote files`);
   return result;
 }
+
+// ---- gradcheck refuses, at once, a model that train refuses for its size ---------------------------
+
+test('gradcheck refuses a model too large to train in one line, at once, naming its own flags', async (t) => {
+  const result = await refusesAndWritesNothing(
+    t,
+    ['gradcheck', '--cell', 'gru', '--hidden', '4096', '--layers', '16'],
+    /^char-rnn: gru with L=16, H=4096 and 1 stream needs [\d.]+ GiB of shared memory, more than WebAssembly's 4 GiB \(use a smaller --hidden, fewer --layers, a smaller --vocab or a shorter --seq-length\)$/m,
+    { timeoutMs: 10_000 },
+  );
+  t.true(result.ms < 5_000, `it took ${result.ms} ms to refuse`);
+});
+
+test('gradcheck refuses what train refuses for the same model, with the same size', async (t) => {
+  const model = ['--cell', 'lstm', '--hidden', '2048', '--layers', '4', '--seq-length', '25'];
+  const trained = await refusesAndWritesNothing(t, ['train', ...model, '--corpus', CORPUS, '--streams', '1', '--steps', '1'], /shared memory/, { loads: true });
+  const checked = await refusesAndWritesNothing(t, ['gradcheck', ...model, '--vocab', String(K)], /shared memory/, { timeoutMs: 10_000 });
+  const gib = (stderr: string): string | undefined => /and 1 stream needs ([\d.]+) GiB/.exec(stderr)?.[1];
+  t.not(gib(trained.stderr), undefined, trained.stderr);
+  t.is(gib(checked.stderr), gib(trained.stderr));
+  t.regex(trained.stderr, /\(use a smaller --hidden, fewer --layers or fewer --streams\)$/m, 'train keeps its advice');
+});
+
+test('gradcheck still checks a model train can hold', async (t) => {
+  const result = await runCli(['gradcheck', '--cell', 'gru', '--hidden', '3', '--layers', '2', '--vocab', '4', '--seq-length', '3', '--samples', '5']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^PASS/m);
+});
 
 // ---- names typed by the user are looked up in the tables' own properties only -----------------------
 
