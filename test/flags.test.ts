@@ -72,6 +72,17 @@ test('gradcheck still checks a model train can hold', async (t) => {
   t.regex(result.stdout, /^PASS/m);
 });
 
+test('a sequence so long that the kernels\' scratch passes 2 GiB is refused for its size, not run out of bounds', async (t) => {
+  // at H=512, L=4 a group's scratch for 100000 steps is about 32 GiB, whose byte count an int32 wrapped to a negative one
+  const long = dir.file('long.txt', pseudoEnglish(110_000, 7));
+  await refusesAndWritesNothing(
+    t,
+    ['train', '--corpus', long, '--cell', 'gru', '--hidden', '512', '--layers', '4', '--seq-length', '100000', '--streams', '1', '--val-frac', '0', '--steps', '1'],
+    /^char-rnn: gru with L=4, H=512 and 1 stream needs [\d.]+ GiB of shared memory, more than WebAssembly's 4 GiB/m,
+    { loads: true },
+  );
+});
+
 // ---- names typed by the user are looked up in the tables' own properties only -----------------------
 
 for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
