@@ -47,13 +47,13 @@ async function refusesAndWritesNothing(
 // ---- gradcheck refuses, at once, a model that train refuses for its size ---------------------------
 
 test('gradcheck refuses a model too large to train in one line, at once, naming its own flags', async (t) => {
-  const result = await refusesAndWritesNothing(
+  // it used to build the problem first: gigabytes and minutes, where the timeout now stops it
+  await refusesAndWritesNothing(
     t,
     ['gradcheck', '--cell', 'gru', '--hidden', '4096', '--layers', '16'],
     /^char-rnn: gru with L=16, H=4096 and 1 stream needs [\d.]+ GiB of shared memory, more than WebAssembly's 4 GiB \(use a smaller --hidden, fewer --layers, a smaller --vocab or a shorter --seq-length\)$/m,
     { timeoutMs: 10_000 },
   );
-  t.true(result.ms < 5_000, `it took ${result.ms} ms to refuse`);
 });
 
 test('gradcheck refuses what train refuses for the same model, with the same size', async (t) => {
