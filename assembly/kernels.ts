@@ -51,13 +51,14 @@ function tanhInPlace(h: usize, H: i32): void {
 }
 
 /** Float64 entries of one stream's scratch in trainStreams: hs (T+1,H), ps (T,K), da (T,H), dhNext, pre (H each). */
-function streamEntries(H: i32, K: i32, T: i32): i32 {
-  return (T + 1) * H + T * K + T * H + 2 * H;
+function streamEntries(H: i32, K: i32, T: i32): f64 {
+  const h = <f64>H, k = <f64>K, t = <f64>T; // in f64: the counts may pass 2^31 (cells/stacked.ts packBytes)
+  return (t + 1) * h + t * k + t * h + 2 * h;
 }
 
 /** Bytes of scratch trainStreams needs, whatever the number of streams: the pack area, then four streams'. */
-export function trainScratchBytes(H: i32, K: i32, T: i32): i32 {
-  return packBytes(H, K, T) + GROUP * streamEntries(H, K, T) * F64;
+export function trainScratchBytes(H: i32, K: i32, T: i32): f64 {
+  return packBytes(H, K, T) + <f64>GROUP * streamEntries(H, K, T) * <f64>F64;
 }
 
 /** da (H) = (dy + dhNext) * (1 - h^2): dh from the output and from step t+1, back through h = tanh(a). */

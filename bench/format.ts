@@ -2,6 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { UserError } from '../src/errors.js';
+import { decimalNumber } from '../src/options.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -79,7 +80,7 @@ export function firstLine(error: unknown): string {
 
 /** "1,2, 4" -> [1, 2, 4]; every entry must pass `ok`. */
 export function parseList(flag: string, text: string, ok: (n: number) => boolean, what: string): number[] {
-  const values = text.split(',').map((part) => Number(part.trim()));
+  const values = text.split(',').map((part) => decimalNumber(part.trim()));
   if (values.length === 0 || values.some((n) => !ok(n) || Number.isNaN(n))) {
     throw new UserError(`--${flag} must be ${what} separated by commas, got '${text}'`);
   }

@@ -104,7 +104,7 @@ export async function runRace(argv: readonly string[]): Promise<void> {
   const seconds = minutes * 60;
   const every = (v['eval-every'] as number | undefined) ?? Math.max(10, seconds / 20);
   const names = (v.entries as string).split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => ENTRIES[name] === undefined);
+  const unknown = names.filter((name) => !Object.hasOwn(ENTRIES, name));
   if (unknown.length > 0) throw new UserError(`--entries: no entry named ${unknown.join(', ')}; choose from ${Object.keys(ENTRIES).join(', ')}`);
   const seeds = parseList('seeds', v.seeds as string, (n) => Number.isSafeInteger(n) && n >= 0, 'whole numbers');
   const trainPath = resolve((v.train as string | undefined) ?? join(peersDataDir(), 'sotu_train.txt'));

@@ -155,7 +155,8 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   }
   // Starting from a checkpoint, the model options come from it: they are checked once merged (commands/train.ts).
   const fromCheckpoint = given.has('resume') || given.has('init-from');
-  const preset = PRESETS[v.preset as string];
+  // own properties only: '__proto__' and 'toString' are no presets
+  const preset = Object.hasOwn(PRESETS, v.preset as string) ? PRESETS[v.preset as string] : undefined;
   if (preset === undefined) throw new UserError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}, got '${String(v.preset)}'`);
   // A preset fills in only what was not typed.
   const presetValues = Object.fromEntries(Object.entries(preset).filter(([field]) => !given.has(flagName(field).slice(2))));
@@ -191,7 +192,7 @@ export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = tr
   ) as Partial<TrainConfig>;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
   const cell = (defined.cell ?? defaults.cell) as string;
-  const given = { corpus: undefined, steps: undefined, minutes: undefined, out: RUNS_FOLDER, ...defaults, ...CELL_DEFAULTS[cell], ...defined } as TrainConfig & { threads?: number; dtype?: Dtype };
+  const given = { corpus: undefined, steps: undefined, minutes: undefined, out: RUNS_FOLDER, ...defaults, ...(Object.hasOwn(CELL_DEFAULTS, cell) ? CELL_DEFAULTS[cell] : {}), ...defined } as TrainConfig & { threads?: number; dtype?: Dtype };
   const merged = { ...given, dtype: given.dtype ?? defaultDtype(given.cell) };
   const threads = Math.min(merged.threads ?? availableParallelism(), merged.streams);
   if (checkModel) checkModelOptions(merged);

@@ -57,9 +57,17 @@ function joinNegativeNumbers(specs: readonly OptionSpec[], argv: readonly string
   return args;
 }
 
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The number `text` writes in decimal, else NaN: Number() alone would read '0x10' as 16, and ' 5' and '' as numbers. */
+export function decimalNumber(text: string, { integer = false } = {}): number {
+  return (integer ? DECIMAL_INTEGER : DECIMAL_NUMBER).test(text) ? Number(text) : Number.NaN;
+}
+
 function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw: string): number {
-  const value = raw.trim() === '' ? Number.NaN : Number(raw);
   const integer = spec.kind === 'int';
+  const value = decimalNumber(raw, { integer });
   const what = integer ? 'an integer' : 'a number';
   if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
     throw new UserError(`--${spec.name} must be ${what}, got '${raw}'`);

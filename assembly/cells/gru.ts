@@ -19,13 +19,14 @@ const G = 3; // gate rows r, z, n
  * hs (L, T+1, H) | acts (L, T, G·H), r z n, overwritten by dL/dgi in BPTT | hns, ys (L, T, H) |
  * dgh (L, T, G·H) | ps (T, K) | gi (T, G·H) | gh (G·H) | dUp (T, H) | dhNext (H)
  */
-function streamEntries(L: i32, H: i32, K: i32, T: i32): i32 {
-  return L * (T + 1) * H + 2 * L * T * G * H + 2 * L * T * H + T * K + T * G * H + G * H + T * H + H;
+function streamEntries(L: i32, H: i32, K: i32, T: i32): f64 {
+  const l = <f64>L, h = <f64>H, k = <f64>K, t = <f64>T, g = <f64>G; // in f64: the counts may pass 2^31 (stacked.ts packBytes)
+  return l * (t + 1) * h + 2 * l * t * g * h + 2 * l * t * h + t * k + t * g * h + g * h + t * h + h;
 }
 
 /** Bytes of scratch for a group of `count` streams: the pack area (stacked.ts), then each stream's. */
-export function gruScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): i32 {
-  return packBytes(G * H, K, T) + count * streamEntries(L, H, K, T) * <i32>REAL;
+export function gruScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): f64 {
+  return packBytes(G * H, K, T) + <f64>count * streamEntries(L, H, K, T) * <f64>REAL;
 }
 
 /**

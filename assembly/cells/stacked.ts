@@ -44,9 +44,11 @@ export const V_B = 3;
 /**
  * Bytes of the area at the start of a group's scratch where outerAddStreams packs its operands:
  * a pair of streams' T steps of rows of up to max(G·H, K) entries, and of a tile's 64 bytes.
+ * Sizes are counted in f64: at long sequences they pass 2^31, which an i32 would wrap, and the
+ * planner (src/train/shared-memory.ts) must see them whole to refuse what passes 4 GiB.
  */
-export function packBytes(GH: i32, K: i32, T: i32): i32 {
-  return 2 * T * (max(GH, K) * <i32>REAL + 64);
+export function packBytes(GH: i32, K: i32, T: i32): f64 {
+  return 2 * <f64>T * (<f64>max(GH, K) * <f64>REAL + 64);
 }
 
 /**

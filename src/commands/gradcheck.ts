@@ -1,8 +1,9 @@
 import { UserError } from '../errors.js';
 import { ABS_TOLERANCE, gradcheck, gradcheckCell, REL_MIN_GRADIENT, REL_TOLERANCE, type ParamCheck } from '../gradcheck.js';
-import { MAX_LAYERS } from '../config.js';
+import { CELL_DEFAULTS, defaultDtype, MAX_LAYERS } from '../config.js';
 import { CELL_NAMES, findCell } from '../model/cells/registry.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
+import { planTrainingMemory } from '../train/shared-memory.js';
 
 /** Entries checked by default: in each of the RNN's W, U, V (b and c whole), and in each tensor of a gated stack. */
 const RNN_SAMPLES = 2500;
@@ -40,6 +41,11 @@ export function runGradcheck(argv: readonly string[]): number {
   if (!descriptor.stacks && L !== 1) throw new UserError(`--cell ${cell} supports only --layers 1 (got ${L}): stack layers with --cell lstm or gru`);
   if (!descriptor.stacks && dropout > 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or gru with --dropout`);
   const dims = { H: v.hidden as number, K: v.vocab as number, T: v['seq-length'] as number, seed: v.seed as number };
+  // Refused before anything is allocated: a model that train refuses for its size, trained as train would train it with one stream.
+  planTrainingMemory(
+    { dims: { cell, L, H: dims.H, K: dims.K }, T: dims.T, B: 1, dropout: dropout > 0, optimizer: CELL_DEFAULTS[cell].optimizer, threads: 1, segments: 0, dtype: defaultDtype(cell) },
+    `a smaller --hidden, ${descriptor.stacks ? 'fewer --layers, ' : ''}a smaller --vocab or a shorter --seq-length`,
+  );
   const samples = (fallback: number): number => (v.all === true ? Infinity : ((v.samples as number | undefined) ?? fallback));
   const size = `H=${dims.H} K=${dims.K} T=${dims.T} seed=${dims.seed}, centered differences with step 1e-5`;
 

@@ -1,7 +1,8 @@
 import { UserError } from '../errors.js';
-import type { GroupBuffers, KernelSizes, ModelDims, ScoreBuffers } from '../model/cells/cell.js';
-import { createKernelMemory, MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
-import { UPDATE_CHUNK, type OptimizerSettings } from '../model/optimizers.js';
+import { modelLayout, stateLength, type GroupBuffers, type KernelSizes, type ModelDims, type ScoreBuffers } from '../model/cells/cell.js';
+import { cellNamed } from '../model/cells/registry.js';
+import { createKernelMemory, instantiateKernels, kernelModule, MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
+import { stateBuffers, UPDATE_CHUNK, type OptimizerName, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
 import { precisionOf, type Dtype } from '../model/precision.js';
 import { WINDOW_STEPS } from './control.js';
@@ -56,7 +57,35 @@ export interface MemoryShape {
   readonly dtype: Dtype; // the kernels' precision (src/model/precision.ts)
 }
 
-export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: ModelLayout, sizes: KernelSizes, heapBase: number): MemoryPlan {
+/** What train tells a user whose model does not fit: the flags of 'char-rnn train' that make it smaller. */
+export const TRAIN_SHRINK = 'a smaller --hidden, fewer --layers or fewer --streams';
+
+/** A model and the run options that set the size of training's shared memory. */
+export interface TrainingSize {
+  readonly dims: ModelDims;
+  readonly T: number;
+  readonly B: number;
+  readonly dropout: boolean;
+  readonly optimizer: OptimizerName;
+  readonly threads: number;
+  readonly segments: number;
+  readonly dtype: Dtype;
+}
+
+/**
+ * The memory train() works in for a model, planned without allocating it, and refused above
+ * WebAssembly's 4 GiB: train plans with it, and gradcheck refuses with it, at once, what train
+ * would refuse. `shrink` names the flags of the command at hand that make the model smaller.
+ */
+export function planTrainingMemory(size: TrainingSize, shrink = TRAIN_SHRINK): { shape: MemoryShape; plan: MemoryPlan } {
+  const cell = cellNamed(size.dims.cell);
+  const layout = modelLayout(cell, size.dims);
+  const shape: MemoryShape = { ...size, P: layout.size, S: stateLength(cell, size.dims), optimizerBuffers: stateBuffers(size.optimizer) };
+  const probe = instantiateKernels(createKernelMemory(0), kernelModule(size.dtype));
+  return { shape, plan: planMemory(shape, cell, layout, cell.kernelSizes(probe, size.dims, size.T), probe.heapBase(), shrink) };
+}
+
+export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: ModelLayout, sizes: KernelSizes, heapBase: number, shrink = TRAIN_SHRINK): MemoryPlan {
   const { dims, T, B, P, S, threads, segments } = shape;
   const precision = precisionOf(shape.dtype);
   const { L, H } = dims;
@@ -91,7 +120,7 @@ export function planMemory(shape: MemoryShape, cell: CellDescriptor, layout: Mod
   };
   if (planner.end > MAX_MEMORY_BYTES) {
     throw new UserError(
-      `${dims.cell} with L=${L}, H=${H} and ${B} streams needs ${(planner.end / 2 ** 30).toFixed(1)} GiB of shared memory, more than WebAssembly's 4 GiB (use a smaller --hidden, fewer --layers or fewer --streams)`,
+      `${dims.cell} with L=${L}, H=${H} and ${B} ${B === 1 ? 'stream' : 'streams'} needs ${(planner.end / 2 ** 30).toFixed(1)} GiB of shared memory, more than WebAssembly's 4 GiB (use ${shrink})`,
     );
   }
   return { bytes: planner.end, ...plan };

@@ -7,7 +7,7 @@ import { HistoryLog, RECENT_STEPS, TrailingMean } from '../history/index.js';
 import { modelLayout, stateLength, type ModelDims } from '../model/cells/cell.js';
 import { cellNamed } from '../model/cells/registry.js';
 import { refreshCopies, writeModelTables } from '../model/kernel-memory.js';
-import { createKernelMemory, instantiateKernels, kernelModule } from '../model/kernels.js';
+import { instantiateKernels, kernelModule } from '../model/kernels.js';
 import { Prng } from '../model/prng.js';
 import { sampleWith } from '../model/sample.js';
 import type { Reporter, StepStats } from '../progress.js';
@@ -17,8 +17,7 @@ import { visibleText } from '../visible-text.js';
 import { planStreams, wrapPosition } from './plan.js';
 import { createControl, WINDOW_STEPS } from './control.js';
 import { createTrainPool } from './pool.js';
-import { allocateMemory, planMemory, sharedArrays, type MemoryShape } from './shared-memory.js';
-import { stateBuffers } from '../model/optimizers.js';
+import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memory.js';
 import { precisionOf } from '../model/precision.js';
 import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 
@@ -102,11 +101,9 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
 
   // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
   const module = kernelModule(config.dtype);
-  const shape: MemoryShape = {
-    dims, T, B, P, S, dropout: config.dropout > 0, optimizerBuffers: stateBuffers(config.optimizer), threads: config.threads, segments: plan.evalSegments.length, dtype: config.dtype,
-  };
-  const probe = instantiateKernels(createKernelMemory(0), module);
-  const memoryPlan = planMemory(shape, cell, layout, cell.kernelSizes(probe, dims, T), probe.heapBase());
+  const { shape, plan: memoryPlan } = planTrainingMemory({
+    dims, T, B, dropout: config.dropout > 0, optimizer: config.optimizer, threads: config.threads, segments: plan.evalSegments.length, dtype: config.dtype,
+  });
   const memory = allocateMemory(memoryPlan.bytes);
   const kernels = instantiateKernels(memory, module);
   writeModelTables(memory.buffer, memoryPlan.model, cell, layout);

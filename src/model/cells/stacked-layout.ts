@@ -126,7 +126,7 @@ export function stackedViewsOf(flat: FloatArray, layout: StackedLayout): Stacked
 }
 
 function checkDims(dims: StackedDims): StackedDims {
-  if (!(dims.cell in GATES)) throw new RangeError(`cell must be 'lstm' or 'gru', not ${String(dims.cell)}`);
+  if (!Object.hasOwn(GATES, dims.cell)) throw new RangeError(`cell must be 'lstm' or 'gru', not ${String(dims.cell)}`);
   for (const key of ['L', 'H', 'K'] as const) {
     const value = dims[key];
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer, not ${value}`);
