@@ -72,10 +72,8 @@ function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw:
   if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) {
     throw new UserError(`--${spec.name} must be ${what}, got '${raw}'`);
   }
-  const exclusive = spec.kind === 'number' && spec.minExclusive === true;
-  const tooSmall = exclusive ? value <= spec.min : value < spec.min;
-  if (tooSmall || (spec.max !== undefined && value > spec.max)) {
-    const low = `${exclusive ? 'greater than' : 'at least'} ${spec.min}`;
+  if (!inBounds(spec, value)) {
+    const low = `${spec.kind === 'number' && spec.minExclusive === true ? 'greater than' : 'at least'} ${spec.min}`;
     throw new UserError(`--${spec.name} must be ${spec.max === undefined ? low : `${low} and at most ${spec.max}`}, got ${raw}`);
   }
   return value;
@@ -98,9 +96,14 @@ export function optionsHelp(specs: readonly OptionSpec[]): string {
 export function boundsProblem(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, value: number): string | undefined {
   const integer = spec.kind === 'int';
   const exclusive = spec.kind === 'number' && spec.minExclusive === true;
-  const aboveMin = exclusive ? value > spec.min : value >= spec.min;
-  if ((integer ? Number.isSafeInteger(value) : Number.isFinite(value)) && aboveMin && (spec.max === undefined || value <= spec.max)) return undefined;
+  if ((integer ? Number.isSafeInteger(value) : Number.isFinite(value)) && inBounds(spec, value)) return undefined;
   if (integer) return spec.max === undefined ? `not ${spec.min} or more` : `not in ${spec.min}..${spec.max}`;
   if (spec.max !== undefined) return `not in ${exclusive ? '(' : '['}${spec.min}, ${spec.max}]`;
   return `not a finite number ${exclusive ? 'above' : '>='} ${spec.min}`;
+}
+
+/** Whether a number lies within the option's min (inclusive unless minExclusive) and max. */
+function inBounds(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, value: number): boolean {
+  const aboveMin = spec.kind === 'number' && spec.minExclusive === true ? value > spec.min : value >= spec.min;
+  return aboveMin && (spec.max === undefined || value <= spec.max);
 }
