@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { loadCheckpoint } from '../src/checkpoint/index.js';
-import { pseudoEnglish, runCli, tempDir, type CliResult } from './fixtures/harness.js';
+import { oneLineError, pseudoEnglish, runCli, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('inapplicable-flags-test-');
 test.after.always(() => dir.remove());
@@ -15,13 +15,6 @@ test.after.always(() => dir.remove());
 const CORPUS = dir.file('corpus.txt', pseudoEnglish(5_000, 9));
 const TINY = ['--corpus', CORPUS, '--hidden', '8', '--layers', '1', '--seq-length', '8', '--streams', '2', '--threads', '1', '--sample-every', '0', '--no-report'];
 
-function oneLineError(t: ExecutionContext, result: CliResult, what: string): void {
-  t.false(result.timedOut, `${what} timed out`);
-  t.is(result.code, 2, `${what}: stdout ${result.stdout}\nstderr ${result.stderr}`);
-  t.true(result.stderr.startsWith('char-rnn: '), `${what}: ${result.stderr}`);
-  t.is(result.stderr.indexOf('\n'), result.stderr.length - 1, `${what}: not exactly one line: ${JSON.stringify(result.stderr)}`);
-  t.false(result.stderr.includes('    at '), `${what}: a stack trace`);
-}
 
 function emptyFolder(name: string): string {
   const path = join(dir.path, name);

@@ -2,13 +2,11 @@
  * A run bounded by --minutes keeps its budget and the time it has spent in its checkpoints: a
  * resume goes on with what is left, or with what --minutes, --steps or --epochs says, and says which.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { encodeCheckpoint, loadCheckpoint } from '../src/checkpoint/index.js';
-import { folderSnapshot, pollUntil, pseudoEnglish, runCli, settlesWithin, startCli, tempDir, type CliResult } from './fixtures/harness.js';
-import type { ExecutionContext } from 'ava';
-import { writeFileSync } from 'node:fs';
+import { folderSnapshot, oneLineError, pollUntil, pseudoEnglish, runCli, settlesWithin, startCli, succeeded, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('time-budget-test-');
 test.after.always(() => dir.remove());
@@ -16,17 +14,7 @@ test.after.always(() => dir.remove());
 const CORPUS = dir.file('corpus.txt', pseudoEnglish(20_000, 3));
 const TINY = ['--corpus', CORPUS, '--cell', 'gru', '--layers', '1', '--hidden', '8', '--seq-length', '8', '--streams', '2', '--threads', '1', '--sample-every', '0', '--eval-every', '0', '--no-report'];
 
-function succeeded(t: ExecutionContext, result: CliResult, what: string): void {
-  t.false(result.timedOut, `${what} timed out`);
-  t.is(result.code, 0, `${what}: stdout ${result.stdout}\nstderr ${result.stderr}`);
-}
 
-function oneLineError(t: ExecutionContext, result: CliResult, what: string): void {
-  t.false(result.timedOut, `${what} timed out: it trained on`);
-  t.is(result.code, 2, `${what}: stdout ${result.stdout}\nstderr ${result.stderr}`);
-  t.true(result.stderr.startsWith('char-rnn: '), `${what}: ${result.stderr}`);
-  t.is(result.stderr.indexOf('\n'), result.stderr.length - 1, `${what}: not exactly one line: ${JSON.stringify(result.stderr)}`);
-}
 
 /** A finished run of --minutes 0.02 (1.2 s) in its own folder. */
 async function spentRun(t: ExecutionContext, name: string): Promise<string> {
