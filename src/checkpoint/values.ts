@@ -19,16 +19,29 @@ export function valueProblem({ model, options, corpus, state }: CheckpointData):
 
 /** Numbers training leaves finite, and the optimizer's squares never negative: a NaN would only sample noise or stop a resumed run. */
 function tensorsProblem(o: CheckpointOptions, s: CheckpointState): string | undefined {
-  const P = s.params.length;
-  const squares = new Set(squareBuffers(o.optimizer));
   for (const [name, tensor] of [['parameters', s.params], ['optimizer state', s.optimizerState], ['saved states', s.hidden]] as const) {
-    for (let i = 0; i < tensor.length; i++) {
-      const value = tensor[i];
-      if (!Number.isFinite(value)) return `its ${name} hold ${value} (entry ${i})`;
-      if (tensor === s.optimizerState && value < 0 && squares.has(Math.floor(i / P))) return `its ${o.optimizer} state holds ${value} (entry ${i}) where it keeps squares, never negative`;
-    }
+    const at = firstNonFinite(tensor);
+    if (at >= 0) return `its ${name} hold ${tensor[at]} (entry ${at})`;
+  }
+  const P = s.params.length;
+  for (const buffer of squareBuffers(o.optimizer)) {
+    const at = firstNegative(s.optimizerState, buffer * P, (buffer + 1) * P);
+    if (at >= 0) return `its ${o.optimizer} state holds ${s.optimizerState[at]} (entry ${at}) where it keeps squares, never negative`;
   }
   return undefined;
+}
+
+function firstNonFinite(values: Float64Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value - value !== 0) return i; // NaN and the infinities alone give NaN
+  }
+  return -1;
+}
+
+function firstNegative(values: Float64Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (values[i] < 0) return i;
+  return -1;
 }
 
 /** Code points as a corpus decoded from UTF-8 yields them: Unicode scalar values, ascending, each once. */
