@@ -1,17 +1,15 @@
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import { makeFolder, processIsAlive, removeStaleTemporaryFiles } from './atomic-file.js';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFolder, removeStaleTemporaryFiles } from './atomic-file.js';
 import { UserError } from './errors.js';
 import { errorCode, fileError } from './file-errors.js';
+import { takeLock } from './folder-lock.js';
 
 /** Where runs go unless --out names a folder: each new run in a numbered folder of its own. */
 export const RUNS_FOLDER = 'checkpoints';
 const RUN_PREFIX = 'run-';
 export const LAST_CHECKPOINT = 'last.ckpt';
 export const BEST_CHECKPOINT = 'best.ckpt';
-/** Held by a live trainer: its pid and host, one a line. */
-export const LOCK_FILE = 'train.lock';
 /** Everything a run writes into its folder; a new run never overwrites these without --force. */
 export const RUN_FILES = [LAST_CHECKPOINT, BEST_CHECKPOINT, 'history.csv', 'samples.jsonl', 'report.html', 'loss.svg', 'loss.png', 'gradcheck.json'] as const;
 
@@ -122,11 +120,9 @@ export function claimRunFolder(path: string, { newRun, force, created }: { newRu
 
 /**
  * Finishes or undoes what a trainer killed while replacing the run in a folder left (see
- * claimRunFolder), so that a resume finds that folder's own checkpoints; `path` is the folder or a
- * file in it. Returns what it did, a line each.
+ * claimRunFolder), so that a resume finds that folder's own checkpoints. Returns what it did, a line each.
  */
-export function recoverRunFolder(path: string): string[] {
-  const folder = isFolder(path) ? path : dirname(path);
+export function recoverRunFolder(folder: string): string[] {
   if (!existsSync(join(folder, REPLACED)) && !existsSync(join(folder, REPLACING))) return [];
   const lock = takeLock(folder);
   try {
@@ -136,43 +132,6 @@ export function recoverRunFolder(path: string): string[] {
   } finally {
     lock.release();
   }
-}
-
-/**
- * The folder of the run that trained most recently under `parent` (a numbered run folder, or
- * `parent` itself for runs from before numbered folders): the one whose checkpoint was written last.
- */
-export function newestRun(parent: string = RUNS_FOLDER): string | undefined {
-  let newest: { path: string; time: number } | undefined;
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
-    throw fileError(error, `cannot list ${parent}`, 'check its permissions');
-  }
-  for (const folder of [parent, ...names.map((name) => join(parent, name))]) {
-    for (const file of [LAST_CHECKPOINT, BEST_CHECKPOINT]) {
-      const time = modifiedTime(join(folder, file));
-      if (time !== undefined && (newest === undefined || time > newest.time)) newest = { path: folder, time };
-    }
-  }
-  return newest?.path;
-}
-
-/** The newest run's folder, or a UserError saying how to make one. */
-export function requireNewestRun(parent: string = RUNS_FOLDER): string {
-  const folder = newestRun(parent);
-  if (folder === undefined) throw new UserError(`no training run found in ${parent}/ (train one with 'npx char-rnn train', or name a checkpoint file)`);
-  return folder;
-}
-
-/** The checkpoint a path names: a file as it is, a run folder's `preferred` checkpoint (or its other one). */
-export function checkpointIn(path: string, preferred: typeof LAST_CHECKPOINT | typeof BEST_CHECKPOINT): string {
-  if (!isFolder(path)) return path;
-  const other = preferred === LAST_CHECKPOINT ? BEST_CHECKPOINT : LAST_CHECKPOINT;
-  for (const name of [preferred, other]) if (existsSync(join(path, name))) return join(path, name);
-  throw new UserError(`${path} holds no checkpoint (${preferred} or ${other}): give a run folder or a checkpoint file written by 'char-rnn train'`);
 }
 
 /** The files of a run in `folder`, in RUN_FILES's order. */
@@ -247,22 +206,6 @@ function removeIfEmpty(folder: string): void {
   }
 }
 
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false; // not there, or not readable: the loader names the problem
-  }
-}
-
-function modifiedTime(path: string): number | undefined {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return undefined; // a folder without this checkpoint
-  }
-}
-
 function runNumbers(parent: string): number[] {
   let names: string[];
   try {
@@ -286,100 +229,4 @@ function prepareFolder(path: string): string[] {
     if (errorCode(error) === 'EEXIST') throw new UserError(`${path} is a file, not a folder (${OUT_HINT})`, { cause: error });
     throw fileError(error, `cannot create the run folder ${path}`, OUT_HINT);
   }
-}
-
-interface Lock {
-  release(): void;
-}
-
-/**
- * Creates `folder/train.lock` with O_EXCL, so that exactly one process holds it. A lock whose
- * process is gone (a trainer killed with SIGKILL) is taken over; a live one is a UserError naming
- * its pid. The lock is removed on release() or when this process exits.
- */
-function takeLock(folder: string): Lock {
-  const path = join(folder, LOCK_FILE);
-  const owner = `${process.pid}\n${hostname()}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, 'wx');
-    } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw fileError(error, `cannot lock the run folder ${folder}`, OUT_HINT);
-      const holder = readLock(path);
-      if (holder !== undefined && holderIsAlive(holder)) {
-        throw new UserError(`${folder} is in use by another trainer (pid ${holder.pid}): wait for it to finish, stop it, or pass another --out`);
-      }
-      removeStaleLock(path, holder);
-      continue;
-    }
-    try {
-      writeSync(fd, owner);
-    } finally {
-      closeSync(fd);
-    }
-    let held = true;
-    const release = (): void => {
-      if (!held) return;
-      held = false;
-      process.off('exit', release);
-      try {
-        unlinkSync(path);
-      } catch (error) {
-        if (errorCode(error) !== 'ENOENT') throw error;
-      }
-    };
-    process.on('exit', release);
-    return { release };
-  }
-  throw new UserError(`could not lock ${folder}: other trainers keep taking it (pass another --out)`);
-}
-
-interface LockHolder {
-  readonly pid: number;
-  readonly host: string;
-  readonly text: string;
-}
-
-function readLock(path: string): LockHolder | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined; // released meanwhile
-    throw error;
-  }
-  const [pid, host = ''] = text.split('\n');
-  // A lock being written right now may still be empty: treat it as held by a live process.
-  if (!/^\d+$/.test(pid)) return { pid: Number.NaN, host: hostname(), text };
-  return { pid: Number(pid), host, text };
-}
-
-function holderIsAlive(holder: LockHolder): boolean {
-  if (Number.isNaN(holder.pid)) return true;
-  if (holder.host !== hostname()) return true; // another machine's process: we cannot tell, so keep out
-  return processIsAlive(holder.pid);
-}
-
-/**
- * Moves a dead trainer's lock aside atomically. If another process replaced it meanwhile, the
- * file moved is theirs: it is linked back, and the next attempt finds it held.
- */
-function removeStaleLock(path: string, holder: LockHolder | undefined): void {
-  if (holder === undefined) return;
-  const aside = `${path}.${process.pid}.stale`;
-  try {
-    renameSync(path, aside);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return;
-    throw error;
-  }
-  if (readFileSync(aside, 'utf8') !== holder.text) {
-    try {
-      linkSync(aside, path);
-    } catch (error) {
-      if (errorCode(error) !== 'EEXIST') throw error;
-    }
-  }
-  unlinkSync(aside);
 }

@@ -1,6 +1,7 @@
 import { checkpointJson, describeCheckpoint, loadCheckpointFile } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
-import { checkpointIn, LAST_CHECKPOINT, requireNewestRun } from '../run-folder.js';
+import { LAST_CHECKPOINT } from '../run-folder.js';
+import { checkpointIn, requireNewestRun } from '../run-lookup.js';
 
 export function inspectHelp(): string {
   return [

@@ -1,6 +1,6 @@
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { writeReport, type ReportFiles } from '../report/index.js';
-import { requireNewestRun } from '../run-folder.js';
+import { requireNewestRun } from '../run-lookup.js';
 
 const REPORT_OPTIONS: readonly OptionSpec[] = [
   { name: 'out', kind: 'string', metavar: 'DIR', help: 'the folder of a training run (its --out; default: the newest run under checkpoints/)' },

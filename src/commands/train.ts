@@ -11,7 +11,8 @@ import { createReporter, type Reporter } from '../progress.js';
 import { planStreams } from '../train/plan.js';
 import { formatDuration, formatPerChar } from '../progress/format.js';
 import { writeReport, type ReportFiles } from '../report/index.js';
-import { checkpointIn, claimRunFolder, LAST_CHECKPOINT, newRunFolder, recoverRunFolder, type RunFolder } from '../run-folder.js';
+import { claimRunFolder, LAST_CHECKPOINT, newRunFolder, recoverRunFolder, type RunFolder } from '../run-folder.js';
+import { checkpointIn, runFolderOf } from '../run-lookup.js';
 import { printReportWarnings, reportLine } from './report.js';
 import { train, type TrainStart } from '../train/train.js';
 import { visibleText } from '../visible-text.js';
@@ -22,7 +23,7 @@ const EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143
 
 export async function runTrain(request: TrainRequest): Promise<number> {
   const reporter = createReporter();
-  const recovered = request.resume === undefined ? [] : recoverRunFolder(request.resume);
+  const recovered = request.resume === undefined ? [] : recoverRunFolder(runFolderOf(request.resume));
   // The folder is claimed before the corpus loads, so that a folder that cannot be used fails at once.
   const resumePath = request.resume === undefined ? undefined : checkpointIn(request.resume, LAST_CHECKPOINT);
   // A damaged checkpoint is refused before the folder is touched; prepare() reads it again under the lock.

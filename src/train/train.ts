@@ -20,27 +20,10 @@ import { createTrainPool } from './pool.js';
 import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memory.js';
 import { precisionOf } from '../model/precision.js';
 import { meanLoss, windowEnd, writeStepScalars } from './window.js';
+import { NO_PATIENCE_YET, patienceAfter } from './patience.js';
 
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
 const HISTORY_EVERY = 10;
-
-/** --patience's count: the lowest validation loss of the scheduled evaluations, and how many came since without a lower one. */
-interface PatienceStanding {
-  readonly best: number;
-  readonly since: number;
-}
-
-const NO_PATIENCE_YET: PatienceStanding = { best: Infinity, since: 0 };
-
-/**
- * The standing after an evaluation. Only those of the --eval-every schedule count: the extra one
- * where --steps or --minutes stopped a run would count again in a resumed run, which an
- * uninterrupted run never makes.
- */
-export function patienceAfter(standing: PatienceStanding, { step, loss }: LossPoint, evalEvery: number): PatienceStanding {
-  if (!(evalEvery > 0 && step % evalEvery === 0)) return standing;
-  return loss < standing.best ? { best: loss, since: 0 } : { best: standing.best, since: standing.since + 1 };
-}
 
 /** Where a run begins: from scratch, from another run's weights, or exactly where a checkpoint stopped. */
 export type TrainStart =
