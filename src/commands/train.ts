@@ -23,6 +23,7 @@ const EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143
 
 export async function runTrain(request: TrainRequest): Promise<number> {
   const reporter = createReporter();
+  // A --force run killed before its first save left the resumed run's files aside: put them back before looking for them.
   const recovered = request.resume === undefined ? [] : recoverRunFolder(runFolderOf(request.resume));
   // The folder is claimed before the corpus loads, so that a folder that cannot be used fails at once.
   const resumePath = request.resume === undefined ? undefined : checkpointIn(request.resume, LAST_CHECKPOINT);
@@ -233,27 +234,25 @@ function resumedLength(checkpoint: CheckpointData, request: TrainRequest, path: 
   const saved = checkpoint.options;
   const spent = checkpoint.state.seconds;
   const given = (field: keyof TrainConfig): boolean => request.given.has(field);
+  const { steps, epochs, minutes: more } = request.config;
   const bound = given('steps') || given('epochs');
-  const minutes = given('minutes') ? spent / 60 + (request.config.minutes as number) : bound ? undefined : saved.minutes;
-  const budgetGone = saved.minutes !== undefined && !given('minutes') && bound ? `; its time budget of ${formatDuration(saved.minutes * 60)} no longer applies` : '';
-  const more = given('minutes') ? ` and for ${formatDuration((request.config.minutes as number) * 60)} more at most (--minutes ${request.config.minutes})` : '';
-  if (given('epochs')) return { epochs: request.config.epochs, steps: undefined, minutes, length: `resuming ${path} to the end of epoch ${request.config.epochs} (--epochs)${more}${budgetGone}` };
-  if (given('steps')) return { epochs: saved.epochs, steps: request.config.steps, minutes, length: `resuming ${path} up to step ${request.config.steps} (--steps)${more}${budgetGone}` };
-  if (given('minutes')) return { epochs: saved.epochs, steps: saved.steps, minutes, length: `resuming ${path} for ${formatDuration((request.config.minutes as number) * 60)} more (--minutes ${request.config.minutes})` };
+  const minutes = more !== undefined && given('minutes') ? spent / 60 + more : bound ? undefined : saved.minutes;
+  const moreTime = given('minutes') ? ` for ${formatDuration((more ?? 0) * 60)} more (--minutes ${more})` : '';
+  if (bound) {
+    const until = given('epochs') ? `to the end of epoch ${epochs} (--epochs)` : `up to step ${steps} (--steps)`;
+    const budgetGone = saved.minutes !== undefined && !given('minutes') ? `; its time budget of ${formatDuration(saved.minutes * 60)} no longer applies` : '';
+    const length = `resuming ${path} ${until}${moreTime === '' ? '' : ` and${moreTime} at most`}${budgetGone}`;
+    return given('epochs') ? { epochs, steps: undefined, minutes, length } : { epochs: saved.epochs, steps, minutes, length };
+  }
+  if (given('minutes')) return { epochs: saved.epochs, steps: saved.steps, minutes, length: `resuming ${path}${moreTime}` };
   if (saved.minutes === undefined && saved.steps === undefined && saved.epochs === OLD_UNBOUNDED_EPOCHS) {
     throw new UserError(`${path} plans ${OLD_UNBOUNDED_EPOCHS} epochs, as char-rnn recorded a time budget before it saved the budget itself: say how long to go on with --minutes, --steps or --epochs`);
   }
   if (saved.minutes === undefined) return { epochs: saved.epochs, steps: saved.steps, minutes, length: undefined };
+  const budget = `its time budget of ${formatDuration(saved.minutes * 60)} (--minutes ${saved.minutes}`;
   const left = saved.minutes * 60 - spent;
-  if (left <= 0) {
-    throw new UserError(
-      `${path} has spent its time budget of ${formatDuration(saved.minutes * 60)} (--minutes ${saved.minutes}): give --minutes M to train M more minutes, or --steps or --epochs`,
-    );
-  }
-  return {
-    epochs: saved.epochs, steps: saved.steps, minutes,
-    length: `resuming ${path} with ${formatDuration(left)} left of its time budget of ${formatDuration(saved.minutes * 60)} (--minutes ${saved.minutes}; give --minutes M for M more minutes instead)`,
-  };
+  if (left <= 0) throw new UserError(`${path} has spent ${budget}): give --minutes M to train M more minutes, or --steps or --epochs`);
+  return { epochs: saved.epochs, steps: saved.steps, minutes, length: `resuming ${path} with ${formatDuration(left)} left of ${budget}; give --minutes M for M more minutes instead)` };
 }
 
 /** Whether two paths name one folder, through links; a path that is not there is compared as written. */
