@@ -47,7 +47,7 @@ const RACE_OPTIONS: readonly OptionSpec[] = [
   { name: 'seeds', kind: 'string', default: '1,2', help: 'seeds of the default configuration, one run each; every other entry runs with the first' },
   { name: 'eval-every', kind: 'number', min: 0, minExclusive: true, help: 'training seconds between validation points (default: a twentieth of the budget, at least 10)' },
   { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'our worker threads (default: every core)' },
-  { name: 'torch-threads', kind: 'int', default: 1, min: 1, max: 1024, help: 'torch.set_num_threads (1 was its fastest on the 2-core machine: README, "Gated cells")' },
+  { name: 'torch-threads', kind: 'int', default: 1, min: 1, max: 1024, help: 'torch.set_num_threads (1 was its fastest on the 2-core machine: docs/benchmarks.md, "Gated cells")' },
   { name: 'python', kind: 'string', metavar: 'FILE', help: 'python with torch (default: $PYTHON, else the first of python3, /usr/bin/python3 that imports torch)' },
   { name: 'train', kind: 'string', metavar: 'FILE', help: 'training text (default: $PEERS_DATA/sotu_train.txt, else ../shared/peers/data/sotu_train.txt)' },
   { name: 'val', kind: 'string', metavar: 'FILE', help: 'validation text (default: sotu_val.txt beside it)' },

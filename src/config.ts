@@ -56,7 +56,7 @@ export const PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
   seed: { cell: 'rnn', layers: 1, hidden: 100, dropout: 0, seqLength: 25, streams: 1, optimizer: 'adagrad', eta: 0.1, clip: 5, lrSchedule: 'constant', warmupSteps: 0, valFrac: 0 },
 };
 
-/** The cell trained unless told: the winner of the five-minute race (README, "The race"). */
+/** The cell trained unless told: the winner of the five-minute race (docs/benchmarks.md, "The race"). */
 export const DEFAULT_CELL = 'gru';
 
 /**

@@ -123,7 +123,7 @@ export interface CellDescriptor {
   readonly summary: string;
   /** Whether the cell takes more than one layer and dropout. */
   readonly stacks: boolean;
-  /** The precisions its kernels compute in, the default first: chosen by time to quality (README, "Precision"). */
+  /** The precisions its kernels compute in, the default first: chosen by time to quality (docs/benchmarks.md, "Precision"). */
   readonly dtypes: readonly Dtype[];
   /** THE parameter table: every view, gradient, optimizer state, checkpoint shape and kernel offset derives from it. */
   paramTable(dims: ModelDims): readonly ShapeEntry[];
