@@ -4,10 +4,10 @@ import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus }
 import { UserError } from '../errors.js';
 import type { Reporter } from '../progress.js';
 import { formatDuration } from '../progress/format.js';
-import { encodeChunks } from '../symbols.js';
+import { describeCodePoint, encodeChunks } from '../symbols.js';
 import { planStreams } from '../train/plan.js';
 import type { TrainStart } from '../train/train.js';
-import { usesOnly, withVocabulary } from '../vocab.js';
+import { extendedVocabulary, missingSymbols, usesOnly, widenedParams, withVocabulary } from '../vocab.js';
 import type { CorpusText } from './options.js';
 
 /** What the corpus is called in checkpoints and errors when it was given as a string without a name. */
@@ -65,8 +65,14 @@ export async function prepare(request: TrainRequest, resumePath: string | undefi
     // The defaults come from the checkpoint's cell; without --dtype, its precision: --init-from converts only when asked.
     const config = makeTrainConfig({ ...request.chosen, ...model, dtype: request.chosen.dtype ?? checkpoint.options.dtype, out });
     checkFlagsApply(config, request.given);
-    const corpus = withVocabulary(await loadCorpus(context.text ?? config.corpus, context.reporter), checkpoint.model.vocab);
-    return { config, corpus, start: { kind: 'init-from', params: checkpoint.state.params } };
+    const loaded = await loadCorpus(context.text ?? config.corpus, context.reporter);
+    const missing = missingSymbols(loaded, checkpoint.model.vocab);
+    if (missing.length === 0 || !request.extendVocab) return { config, corpus: withVocabulary(loaded, checkpoint.model.vocab), start: { kind: 'init-from', params: checkpoint.state.params } };
+    // New symbols go after the old ones, so that every trained row and column keeps its place.
+    const vocab = extendedVocabulary(loaded, checkpoint.model.vocab);
+    context.note(`--extend-vocab: added ${missing.length} character${missing.length === 1 ? '' : 's'} to the vocabulary of ${request.initFrom}: ${missing.slice(0, 20).map(describeCodePoint).join(', ')}${missing.length > 20 ? ', ...' : ''}`);
+    const params = widenedParams(checkpoint.state.params, { ...checkpoint.model }, vocab.length, config.seed);
+    return { config, corpus: withVocabulary(loaded, vocab), start: { kind: 'init-from', params } };
   }
   return { config: { ...request.config, out }, corpus: await loadCorpus(context.text ?? request.config.corpus, context.reporter), start: { kind: 'fresh' } };
 }
