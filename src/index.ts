@@ -10,7 +10,7 @@ export { resume, train, type TrainResult, type TrainRun } from './api/train.js';
 export type { CorpusText, LibraryOptions, ResumeOptions, TrainFlags, TrainOptions } from './api/options.js';
 export type { CheckpointEvent, DoneEvent, EvaluationEvent, NoteEvent, SampleEvent, StepEvent, TrainEvent } from './train/events.js';
 export type { TrainConfig } from './config.js';
-export { loadCheckpoint, type CheckpointData } from './checkpoint/index.js';
+export { checkpointFromBytes, loadCheckpoint, type CheckpointData } from './checkpoint/index.js';
 export { MachineError, TrainingError, UserError } from './errors.js';
 export { generate, randomSeed, sample, type SampleOptions } from './generate.js';
 export { scoreText, type ScoreTextOptions, type TextScore } from './score-text.js';
