@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import test from 'ava';
 import { TRAIN_OPTIONS } from '../src/config.js';
 import { FLAG_KEYS } from '../src/api/options.js';
-import { loadCheckpoint, resume, train, UserError, type TrainEvent, type TrainOptions } from '../src/index.js';
+import { loadCheckpoint, resume, train, TrainingError, UserError, type TrainEvent, type TrainOptions } from '../src/index.js';
 import { pseudoEnglish, runCli, sameState, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('train-api-');
@@ -73,8 +74,14 @@ test('an AbortSignal stops the run with a checkpoint saved, and resume() then en
 
   const out = join(dir.path, 'aborted');
   const stop = new AbortController();
+  const handlers = process.listenerCount('SIGINT') + process.listenerCount('SIGTERM');
   const run = train({ ...OPTIONS, threads: 2, out, signal: stop.signal });
-  for await (const event of run) if (event.type === 'step' && event.step >= 12) stop.abort();
+  for await (const event of run) {
+    if (event.type === 'step' && event.step >= 12) {
+      t.is(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM'), handlers, 'the library installs no signal handler');
+      stop.abort();
+    }
+  }
   const stopped = await run.result;
   t.is(stopped.stoppedBy, 'abort');
   t.true(stopped.step >= 12 && stopped.step < STEPS, `stopped at ${stopped.step}`);
@@ -94,6 +101,16 @@ test('a corpus given as a string trains, and its checkpoints name it', async (t)
   t.true(existsSync(join(out, 'last.ckpt')));
   await t.throwsAsync(train({ corpus: { text: '' }, out: join(dir.path, 'empty') }).result, { instanceOf: UserError, message: /is empty/ });
   await t.throwsAsync(train({ corpus: { text: 'ab\uD800c' }, out: join(dir.path, 'lone') }).result, { instanceOf: UserError, message: /lone UTF-16 surrogate at index 2/ });
+});
+
+test('progress shows the CLI\'s lines on the stream given, and a run that diverges rejects with a TrainingError', async (t) => {
+  const shown: string[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void shown.push(chunk.toString())) });
+  const small: TrainOptions = { corpus: CORPUS, cell: 'rnn', hidden: 8, seqLength: 10, streams: 2, steps: 5, noReport: true };
+  await train({ ...small, out: join(dir.path, 'shown'), progress: stream }).result;
+  t.regex(shown.join(''), /loaded .*corpus\.txt: 12000 characters/);
+  const diverging = train({ ...small, out: join(dir.path, 'diverged'), steps: 200, eta: 1e308 });
+  await t.throwsAsync(diverging.result, { instanceOf: TrainingError, message: /training diverged/ });
 });
 
 test('bad options throw a UserError naming the option before anything starts, as the CLI refuses them', (t) => {

@@ -1,5 +1,8 @@
 import { flagName, parseTrainRequest, TRAIN_OPTIONS, type TrainRequest } from '../config.js';
 import { UserError } from '../errors.js';
+import type { OptimizerName } from '../model/optimizers.js';
+import type { Dtype } from '../model/precision.js';
+import type { LrSchedule } from '../train/schedule.js';
 
 /** A corpus given as a string instead of a file. */
 export interface CorpusText {
@@ -31,7 +34,7 @@ export interface TrainFlags {
   /** Dropout probability on the input of each layer above the first and on the top layer's output (lstm and gru; default 0). */
   readonly dropout?: number;
   /** The precision of activations, products and gradients: 'float64' or 'float32' (default float32 for lstm and gru, float64 for rnn). */
-  readonly dtype?: string;
+  readonly dtype?: Dtype;
   /** Characters per sequence T, the BPTT length (default 50, rnn 25). */
   readonly seqLength?: number;
   /** Contiguous streams B trained side by side; the gradient is their mean (default 32, rnn 16). */
@@ -46,8 +49,8 @@ export interface TrainFlags {
   readonly minutes?: number;
   /** Stop after this many evaluations without a new best validation loss (default 0: never). */
   readonly patience?: number;
-  /** 'adagrad', 'rmsprop', 'adam' or 'sgd' (default adam, rnn adagrad). */
-  readonly optimizer?: string;
+  /** 'adagrad', 'rmsprop' or 'adam' (default adam, rnn adagrad). */
+  readonly optimizer?: OptimizerName;
   /** The learning rate (default: the optimizer's). */
   readonly eta?: number;
   /** The optimizer's epsilon (default 1e-8). */
@@ -59,7 +62,7 @@ export interface TrainFlags {
   /** Adam's decay of its mean square (default 0.999). */
   readonly beta2?: number;
   /** 'constant', 'step' (times lrDecay every lrDecayEvery steps) or 'cosine' (down to lrMin over the run). */
-  readonly lrSchedule?: string;
+  readonly lrSchedule?: LrSchedule;
   /** Step schedule: the factor per period (default 0.97). */
   readonly lrDecay?: number;
   /** Step schedule: steps per period (default 0: each epoch). */
