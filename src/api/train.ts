@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { CheckpointData } from '../checkpoint/index.js';
-import type { TrainConfig } from '../config.js';
+import type { TrainConfig, TrainRequest } from '../config.js';
 import { createReporter, silentReporter, type Reporter } from '../progress.js';
 import type { ReportFiles } from '../report/index.js';
 import type { DoneEvent, TrainEvent } from '../train/events.js';
 import { EventQueue } from './events.js';
-import { requestFrom, type LibraryOptions, type ResumeOptions, type TrainOptions } from './options.js';
+import { requestFrom, type CorpusText, type LibraryOptions, type ResumeOptions, type TrainOptions } from './options.js';
 import { runTraining, type RunOutcome } from './run.js';
 
 /** What a finished run left. Losses are in nats per character. */
@@ -65,7 +65,7 @@ export function resume(checkpoint: string, options: ResumeOptions = {}): TrainRu
   return start(request, text, options);
 }
 
-function start(request: ReturnType<typeof requestFrom>['request'], text: ReturnType<typeof requestFrom>['text'], options: LibraryOptions): TrainRun {
+function start(request: TrainRequest, text: CorpusText | undefined, options: LibraryOptions): TrainRun {
   const events = new EventQueue();
   const result = runTraining(request, { reporter: reporterFor(options.progress), text, signal: options.signal, onEvent: (event) => events.push(event) }).then(
     (outcome) => {
