@@ -86,6 +86,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
   { name: 'resume', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
   { name: 'init-from', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
+  { name: 'extend-vocab', kind: 'flag', help: 'with --init-from: add the new text\'s characters that the checkpoint lacks, their weights drawn as a new model\'s (default: refuse them)' },
   { name: 'cell', kind: 'string', default: DEFAULT_CELL, metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
   { name: 'layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `stacked layers L (lstm and gru; default: ${cellDefaultsHelp('layers')})` },
   { name: 'hidden', kind: 'int', min: 1, max: 4096, help: `hidden units H per layer (default: ${cellDefaultsHelp('hidden')})` },
@@ -138,6 +139,8 @@ export interface TrainRequest {
   readonly gradcheck: boolean;
   /** A new run may replace the files of the run already in --out. */
   readonly force: boolean;
+  /** --init-from may add the text's characters that the checkpoint's vocabulary lacks. */
+  readonly extendVocab: boolean;
 }
 
 /** Options of 'char-rnn train' that are not part of the run's config. */
@@ -149,6 +152,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
   if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
   if (given.has('no-report') && given.has('gradcheck')) throw new UserError('--gradcheck puts its figures in the report: drop --no-report or --gradcheck');
+  if (given.has('extend-vocab') && !given.has('init-from')) throw new UserError('--extend-vocab adds characters to the vocabulary of the --init-from checkpoint: give --init-from too, or drop --extend-vocab');
   if (given.has('resume') && given.has('preset')) throw new UserError('--preset fills in the options of a new run, and a resumed run keeps its own: drop --preset');
   if (given.has('minutes') && !given.has('epochs') && !given.has('steps') && v['lr-schedule'] === 'cosine') {
     throw new UserError('a cosine schedule needs the run\'s length, which --minutes alone does not fix: give --steps or --epochs too');
@@ -182,6 +186,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     report: v['no-report'] !== true,
     gradcheck: v.gradcheck === true,
     force: v.force === true,
+    extendVocab: v['extend-vocab'] === true,
   };
 }
 

@@ -1,13 +1,17 @@
 /**
- * The library entry of parallel-char-rnn: load a checkpoint written by 'char-rnn train' and
- * sample text from it.
+ * The library entry of parallel-char-rnn: train a model, load a checkpoint written by training,
+ * and sample text from it.
  *
- *   import { loadCheckpoint, sample } from 'parallel-char-rnn';
- *   const checkpoint = await loadCheckpoint('checkpoints/best.ckpt');
+ *   import { loadCheckpoint, sample, train } from 'parallel-char-rnn';
+ *   const { checkpoint } = await train({ corpus: 'speeches.txt', minutes: 5 }).result;
  *   const text = sample(checkpoint, { length: 500, temperature: 0.8, prime: 'The Congress', seed: 7 });
  */
-export { loadCheckpoint, type CheckpointData } from './checkpoint/index.js';
-export { UserError } from './errors.js';
+export { resume, train, type TrainResult, type TrainRun } from './api/train.js';
+export type { CorpusText, LibraryOptions, ResumeOptions, TrainFlags, TrainOptions } from './api/options.js';
+export type { CheckpointEvent, DoneEvent, EvaluationEvent, NoteEvent, SampleEvent, StepEvent, TrainEvent } from './train/events.js';
+export type { TrainConfig } from './config.js';
+export { checkpointFromBytes, loadCheckpoint, type CheckpointData } from './checkpoint/index.js';
+export { MachineError, TrainingError, UserError } from './errors.js';
 export { generate, randomSeed, sample, type SampleOptions } from './generate.js';
 export { scoreText, type ScoreTextOptions, type TextScore } from './score-text.js';
 export { readHistory, readSamples, type HistoryRow, type SampleRecord } from './history/index.js';

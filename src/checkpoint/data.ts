@@ -76,7 +76,7 @@ export interface CheckpointModel {
   readonly L: number;
   readonly H: number;
   readonly K: number;
-  readonly vocab: Uint32Array; // (K) code points, ascending
+  readonly vocab: Uint32Array; // (K) code points, each once: a corpus's ascending, then any that --extend-vocab appended
 }
 
 /** Everything a checkpoint file holds, in the form the trainer uses (proto/checkpoint.proto on disk). */

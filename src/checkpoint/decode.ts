@@ -1,5 +1,5 @@
 import { UserError } from '../errors.js';
-import { checksumProblem, tensorsSha256 } from './checksum.js';
+import { checksumProblem, portableSha256, sameBytes, tensorsSha256, type Sha256 } from './checksum.js';
 import type { CheckpointData, LossPoint } from './data.js';
 import { float64FromLittleEndian } from './endian.js';
 import type { ShapeEntry } from '../model/cells/cell.js';
@@ -22,14 +22,14 @@ const EMPTY = new Uint8Array(0);
  * back as fresh arrays, never views into bytes. Every value is checked as well as every size,
  * so that what comes back is safe to sample from and to resume, whoever wrote the file.
  */
-export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointData {
+export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 = portableSha256): CheckpointData {
   if (bytes.length === 0) throw notCheckpoint(path, 'it is empty');
   const wire = parse(bytes, path);
   if (wire.magic !== CHECKPOINT_MAGIC) throw notCheckpoint(path, 'it lacks the char-rnn checkpoint marker');
   // Checked before the version is read: a flipped bit there is damage, not a newer format.
   const fileSha256 = wire.sha256 ?? EMPTY;
   if (fileSha256.length > 0) {
-    const problem = checksumProblem(bytes, fileSha256);
+    const problem = checksumProblem(bytes, fileSha256, hash);
     if (problem !== undefined) throw damaged(path, problem);
   }
   const version = wire.formatVersion ?? 0;
@@ -51,7 +51,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): CheckpointDat
   const params = tensors.params ?? EMPTY;
   const optimizerState = tensors.optimizerState ?? EMPTY;
   const hidden = tensors.hidden ?? EMPTY;
-  if (Buffer.compare(tensorsSha256(params, optimizerState, hidden), tensors.sha256 ?? EMPTY) !== 0) {
+  if (!sameBytes(tensorsSha256([params, optimizerState, hidden], hash), tensors.sha256 ?? EMPTY)) {
     throw damaged(path, 'its tensors do not match their checksum');
   }
 

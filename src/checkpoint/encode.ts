@@ -1,4 +1,4 @@
-import { appendChecksum, tensorsSha256 } from './checksum.js';
+import { appendChecksum, portableSha256, tensorsSha256, type Sha256 } from './checksum.js';
 import type { CheckpointData, LossPoint } from './data.js';
 import { littleEndianBytes } from './endian.js';
 import type { ShapeEntry } from '../model/cells/cell.js';
@@ -15,7 +15,7 @@ const UINT32_MAX = 0xffffffff;
  * rest. Inconsistent data is a bug in the caller, so it throws a RangeError rather than writing
  * a file no one could load: the encoder holds the data to the rules the decoder does.
  */
-export function encodeCheckpoint(data: CheckpointData): Uint8Array {
+export function encodeCheckpoint(data: CheckpointData, hash: Sha256 = portableSha256): Uint8Array {
   checkEncodable(data);
   const { model, options, corpus, state } = data;
   const cell = cellNamed(model.cell);
@@ -48,11 +48,11 @@ export function encodeCheckpoint(data: CheckpointData): Uint8Array {
       valLoss: state.valLoss,
       seconds: state.seconds,
     },
-    tensors: { params, optimizerState, hidden, sha256: tensorsSha256(params, optimizerState, hidden) },
+    tensors: { params, optimizerState, hidden, sha256: tensorsSha256([params, optimizerState, hidden], hash) },
     history: { smooth: state.smoothHistory.map(wirePoint), val: state.valHistory.map(wirePoint) },
   };
   // Everything but sha256 (field 11), which follows the rest and covers it.
-  return appendChecksum(checkpointMessageType().encode(wire).finish());
+  return appendChecksum(checkpointMessageType().encode(wire).finish(), hash);
 }
 
 function wireShapes(table: readonly ShapeEntry[]): WireTensorShape[] {

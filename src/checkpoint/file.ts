@@ -1,14 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { replaceFileAtomically } from '../atomic-file.js';
 import { errorCode, fileError } from '../file-errors.js';
 import { UserError } from '../errors.js';
 import type { CheckpointData } from './data.js';
 import { decodeCheckpoint } from './decode.js';
 import { encodeCheckpoint } from './encode.js';
+import { nodeSha256 } from './node-sha256.js';
+import { BYTES_NAME } from './browser.js';
+
+/** proto/checkpoint.proto at the package root; this module compiles to dist/src/checkpoint/. */
+export const PROTO_PATH = fileURLToPath(new URL('../../../proto/checkpoint.proto', import.meta.url));
 
 /** Writes the checkpoint atomically (atomic-file.ts): a reader sees the old file or the new one, never a part. */
 export async function saveCheckpoint(path: string, data: CheckpointData): Promise<void> {
-  const bytes = encodeCheckpoint(data);
+  const bytes = encodeCheckpoint(data, nodeSha256);
   try {
     await replaceFileAtomically(path, bytes);
   } catch (error) {
@@ -16,8 +22,14 @@ export async function saveCheckpoint(path: string, data: CheckpointData): Promis
   }
 }
 
-export async function loadCheckpoint(path: string): Promise<CheckpointData> {
-  return (await loadCheckpointFile(path)).data;
+/**
+ * The checkpoint in a file written by training, or in its bytes (read by any means: a fetch, a
+ * database); a missing, damaged or foreign file is a UserError saying what to do.
+ */
+export async function loadCheckpoint(source: string | Uint8Array): Promise<CheckpointData> {
+  if (source instanceof Uint8Array) return decodeCheckpoint(source, BYTES_NAME, nodeSha256);
+  if (typeof source !== 'string') throw new UserError(`loadCheckpoint takes a path or a Uint8Array, got ${Object.prototype.toString.call(source)} (wrap an ArrayBuffer as new Uint8Array(buffer))`);
+  return (await loadCheckpointFile(source)).data;
 }
 
 /** The checkpoint and the size of its file, for 'char-rnn inspect'. */
@@ -28,7 +40,7 @@ export async function loadCheckpointFile(path: string): Promise<{ data: Checkpoi
   } catch (error) {
     throw loadError(error, path);
   }
-  return { data: decodeCheckpoint(bytes, path), fileBytes: bytes.length };
+  return { data: decodeCheckpoint(bytes, path, nodeSha256), fileBytes: bytes.length };
 }
 
 function saveError(error: unknown, path: string): unknown {

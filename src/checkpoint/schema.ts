@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { CHECKPOINT_PROTO } from './checkpoint-proto.js';
 
 /** What every checkpoint's magic field holds. */
 export const CHECKPOINT_MAGIC = 'char-rnn checkpoint';
@@ -9,9 +9,6 @@ export const CHECKPOINT_MAGIC = 'char-rnn checkpoint';
  * (Checkpoint.sha256), which a version-2 file must end with; version-1 files have none.
  */
 export const CHECKPOINT_FORMAT_VERSION = 2;
-
-/** proto/checkpoint.proto at the package root; this module compiles to dist/src/checkpoint/. */
-export const PROTO_PATH = fileURLToPath(new URL('../../../proto/checkpoint.proto', import.meta.url));
 
 /**
  * The Checkpoint message as plain data, field names camel-cased as protobufjs loads them. Every
@@ -120,8 +117,8 @@ export interface WireHistory {
 
 let checkpointType: protobuf.Type | undefined;
 
-/** The charrnn.Checkpoint type, parsed from the .proto on first use. */
+/** The charrnn.Checkpoint type, parsed on first use from the .proto's text, which the build copies into a module. */
 export function checkpointMessageType(): protobuf.Type {
-  checkpointType ??= protobuf.loadSync(PROTO_PATH).lookupType('charrnn.Checkpoint');
+  checkpointType ??= protobuf.parse(CHECKPOINT_PROTO, { keepCase: false }).root.lookupType('charrnn.Checkpoint');
   return checkpointType;
 }

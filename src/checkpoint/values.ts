@@ -44,14 +44,19 @@ function firstNegative(values: Float64Array, from: number, to: number): number {
   return -1;
 }
 
-/** Code points as a corpus decoded from UTF-8 yields them: Unicode scalar values, ascending, each once. */
+/**
+ * Code points as a corpus decoded from UTF-8 yields them: Unicode scalar values, each once
+ * (ascending from a corpus; --extend-vocab appends the symbols it adds after them).
+ */
 function vocabularyProblem(vocab: Uint32Array): string | undefined {
+  const seenAt = new Map<number, number>();
   for (let k = 0; k < vocab.length; k++) {
     const cp = vocab[k];
     if (cp > MAX_CODE_POINT) return `its vocabulary holds ${codePoint(cp)} (symbol ${k}), beyond the last Unicode code point U+10FFFF`;
     if (cp >= 0xd800 && cp <= 0xdfff) return `its vocabulary holds ${codePoint(cp)} (symbol ${k}), a surrogate, which no UTF-8 text holds`;
-    if (k > 0 && cp === vocab[k - 1]) return `its vocabulary lists ${codePoint(cp)} twice (symbols ${k - 1} and ${k})`;
-    if (k > 0 && cp < vocab[k - 1]) return `its vocabulary is not in ascending order: ${codePoint(cp)} (symbol ${k}) follows ${codePoint(vocab[k - 1])}`;
+    const earlier = seenAt.get(cp);
+    if (earlier !== undefined) return `its vocabulary lists ${codePoint(cp)} twice (symbols ${earlier} and ${k})`;
+    seenAt.set(cp, k);
   }
   return undefined;
 }

@@ -21,6 +21,9 @@ import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memor
 import { precisionOf } from '../model/precision.js';
 import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 import { NO_PATIENCE_YET, patienceAfter } from './patience.js';
+import type { TrainEvent, TrainResult } from './events.js';
+
+export type { TrainEvent, TrainResult } from './events.js';
 
 /** The smooth loss is recorded in the checkpoint's history every this many steps. */
 const HISTORY_EVERY = 10;
@@ -42,21 +45,8 @@ export interface TrainOptions {
   readonly workerUrl?: URL;
   /** Called once the run is checked and its memory allocated, before it writes any file: a --force run moves the run it replaces aside here. */
   readonly onReady?: () => void;
-  /** Called after each checkpoint is saved (last.ckpt or best.ckpt), with its path. */
-  readonly onSaved?: (path: string) => void;
-}
-
-export interface TrainResult {
-  readonly interrupted: boolean;
-  /** Why the run ended before its last step without being interrupted: --patience or --minutes. */
-  readonly stoppedEarly: 'patience' | 'minutes' | undefined;
-  /** The state after the last step, as saved in lastPath. */
-  readonly last: CheckpointData;
-  readonly lastPath: string;
-  /** Where the state with the lowest tracked loss was saved (validation loss, or smooth loss without a validation split). */
-  readonly bestPath: string;
-  readonly seconds: number;
-  readonly charsPerSec: number;
+  /** Called as steps, evaluations, samples and saves happen (a checkpoint event once the file is whole). */
+  readonly onEvent?: (event: TrainEvent) => void;
 }
 
 /**
@@ -146,7 +136,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     bestLoss = loss;
     bestStep = step;
     await saveCheckpoint(bestPath, snapshot());
-    options.onSaved?.(bestPath);
+    options.onEvent?.({ type: 'checkpoint', step, kind: 'best', path: bestPath });
   };
 
   const workers = `${config.threads} worker thread${config.threads === 1 ? '' : 's'}`;
@@ -196,6 +186,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           history.validation(step, loss);
           await history.flush();
           reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
+          options.onEvent?.({ type: 'evaluation', step, valLoss: loss, best: loss < bestLoss });
           patience = patienceAfter(patience, { step, loss }, config.evalEvery);
           await recordBest(loss);
           if (config.patience > 0 && patience.since >= config.patience) stoppedEarly ??= 'patience';
@@ -205,7 +196,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         await history.flush(); // before any checkpoint of this step: a resume from it finds every row up to it
         if (!trackVal && step > 0) await recordBest(smoothLoss);
         await saveCheckpoint(lastPath, snapshot());
-        options.onSaved?.(lastPath);
+        options.onEvent?.({ type: 'checkpoint', step, kind: 'last', path: lastPath });
       }
     };
 
@@ -240,6 +231,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
         const text = sample();
         history.sample(step, epoch, text);
         reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
+        options.onEvent?.({ type: 'sample', step, epoch, text });
       }
 
       // The workers run the steps up to the next one that needs this thread, keeping step among
@@ -268,6 +260,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           trainingSeconds = secondsBefore + (ended - windowStarted) / 1000;
           recent.add(loss / T);
           report();
+          options.onEvent?.({ type: 'step', step, totalSteps, epoch, loss: loss / T, smoothLoss: smoothLoss / T, charsPerSec: charsPerSec(), seconds: trainingSeconds });
           history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (ended - started) / 1000, charsPerSec: charsPerSec() });
         }
         if (config.minutes !== undefined && stoppedEarly === undefined && runSeconds() >= config.minutes * 60) {
