@@ -61,7 +61,9 @@ export const rnnCell: CellDescriptor = {
     groupScratch: kernels.trainScratchBytes(H, K, T),
     scoreChunk: 4096,
     scoreScratch: kernels.evalScratchBytes(H, K),
+    stepScratch: 0, // sampling has its own matrix-vector kernel (simd.ts)
   }),
+  lossChunk: 1, // evalSequence adds each prediction's loss to the total
   bindKernels: (kernels, layout, T, { params, copies, offs }) => {
     const { H, K } = layout.dims;
     const P = layout.size;
