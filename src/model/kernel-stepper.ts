@@ -1,7 +1,7 @@
 import { modelLayout, stateLength, STEP_STREAMS, type CellDescriptor, type ModelDims, type ModelLayout, type Stepper } from './cells/cell.js';
 import { cellNamed } from './cells/registry.js';
 import { placeModel, RegionPlanner, refreshCopies, writeModelTables } from './kernel-memory.js';
-import { createKernelMemory, instantiateKernels, kernelModule, kernelsAvailable } from './kernels.js';
+import { createKernelMemory, instantiateKernels, kernelModule, kernelsAvailable, type Engine } from './kernels.js';
 import { precisionOf, type Dtype } from './precision.js';
 
 /**
@@ -20,11 +20,8 @@ export interface StepperGroup {
   scores(): readonly Float64Array[];
 }
 
-/** Which engine steps: the kernels where they run ('auto'), or the cell's stepper always ('reference'). */
-export type StepEngine = 'auto' | 'reference';
-
 /** A group of n (1 to STEP_STREAMS) streams, each from a zero state; params are the float64 weights, copied. */
-export function createStepperGroup(params: Float64Array, dims: ModelDims, dtype: Dtype, n: number, engine: StepEngine = 'auto'): StepperGroup {
+export function createStepperGroup(params: Float64Array, dims: ModelDims, dtype: Dtype, n: number, engine: Engine = 'auto'): StepperGroup {
   if (!(Number.isInteger(n) && n >= 1 && n <= STEP_STREAMS)) throw new RangeError(`a stepper group runs 1 to ${STEP_STREAMS} streams, not ${n}`);
   const cell = cellNamed(dims.cell);
   const layout = modelLayout(cell, dims);
@@ -39,7 +36,7 @@ export function createStepperGroup(params: Float64Array, dims: ModelDims, dtype:
 }
 
 /** One stream of a group, as a Stepper: what the in-training sample and sampleWith take. */
-export function createFastStepper(params: Float64Array, dims: ModelDims, dtype: Dtype, engine: StepEngine = 'auto'): Stepper {
+export function createFastStepper(params: Float64Array, dims: ModelDims, dtype: Dtype, engine: Engine = 'auto'): Stepper {
   const group = createStepperGroup(params, dims, dtype, 1, engine);
   const id = new Int32Array(1);
   return {

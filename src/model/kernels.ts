@@ -84,6 +84,9 @@ export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssemb
   return instance.exports as unknown as Kernels;
 }
 
+/** Which engine samples and scores: the kernels where they run ('auto'), or the reference math always ('reference'). */
+export type Engine = 'auto' | 'reference';
+
 /**
  * Whether this thread can run the kernels: they import a shared WebAssembly.Memory, which a
  * browser page grants only when cross-origin isolated, and a browser may refuse to compile a
