@@ -5,5 +5,6 @@
 export {
   heapBase, fillZero, storeF64, packMatrices, roundWeights, sumSquaresRange, adagradRange, rmspropRange, adamRange, simdPeakProbe,
 } from './kernels';
-export { lstmScratchBytes, lstmLoss, lstmLossAndGrad } from './cells/lstm';
-export { gruScratchBytes, gruLoss, gruLossAndGrad } from './cells/gru';
+export { lstmScratchBytes, lstmLoss, lstmLossAndGrad, lstmStepScratchBytes, lstmStep } from './cells/lstm';
+export { gruScratchBytes, gruLoss, gruLossAndGrad, gruStepScratchBytes, gruStep } from './cells/gru';
+export { stackedLogits } from './cells/stacked';

@@ -359,8 +359,9 @@ export function packMatrices(table: usize, count: i32, params: usize, packed: us
 
 export { roundWeights } from './cells/primitives';
 
-export { lstmScratchBytes, lstmLoss, lstmLossAndGrad } from './cells/lstm';
-export { gruScratchBytes, gruLoss, gruLossAndGrad } from './cells/gru';
+export { lstmScratchBytes, lstmLoss, lstmLossAndGrad, lstmStepScratchBytes, lstmStep } from './cells/lstm';
+export { gruScratchBytes, gruLoss, gruLossAndGrad, gruStepScratchBytes, gruStep } from './cells/gru';
+export { stackedLogits } from './cells/stacked';
 
 /**
  * The benchmark's yardstick for "fraction of SIMD peak": product4's inner loop (primitives.ts)

@@ -26,7 +26,7 @@ import {
 import { runQuality } from './quality.js';
 import { runRace } from './race.js';
 import type { RunResult } from './run-one.js';
-import { measureSampling } from './sample-speed.js';
+import { gatedSamplingReport, measureGatedSampling, measureSampling } from './sample-speed.js';
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B of the multi-thread configurations' },
@@ -179,6 +179,7 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const { label, rates } of sampling) {
       out(`  ${label.padEnd(24)} ${group(median(rates)).padStart(9)} chars/s   (${range(rates)})\n`);
     }
+    out(gatedSamplingReport(measureGatedSampling(runs), runs));
     const checkpoints = await measureCheckpoints(runs);
     out(
       `\ncheckpoint of ${group(checkpoints.parameters)} parameters (${(checkpoints.fileBytes / 2 ** 20).toFixed(1)} MiB), median of ${runs}: ` +

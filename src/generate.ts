@@ -1,12 +1,12 @@
-import { randomInt } from 'node:crypto';
 import type { CheckpointData } from './checkpoint/index.js';
 import { UserError } from './errors.js';
-import { modelLayout, stateLength, type Stepper } from './model/cells/cell.js';
+import { modelLayout, stateLength, STEP_STREAMS } from './model/cells/cell.js';
 import { cellNamed } from './model/cells/registry.js';
+import { createStepperGroup } from './model/kernel-stepper.js';
 import { Prng } from './model/prng.js';
-import { precisionOf } from './model/precision.js';
 import { checkSamplingRule, drawFromScores, type SamplingRule } from './model/sample.js';
 import { describeUnknown, encodeKnown } from './symbols.js';
+import { TextChunks } from './text-chunks.js';
 
 /** Options of sample() and generate(); every one has a default. */
 export interface SampleOptions {
@@ -26,13 +26,26 @@ export interface SampleOptions {
   readonly skipUnknown?: boolean;
 }
 
-/** Code points per chunk that generate() yields. */
-const CHUNK_CODE_POINTS = 256;
+/** Options of sampleMany(): those of sample(), and how many samples. */
+export interface SampleManyOptions extends SampleOptions {
+  /**
+   * Samples to draw, an integer >= 1; default 1. Sample i (from 0) is exactly what sample() gives
+   * with the seed (seed + i) mod 2^32, so that each can be made again alone.
+   */
+  readonly count?: number;
+}
+
+/** Options of generateStream(): those of sample(), and a signal that stops it. */
+export interface StreamOptions extends SampleOptions {
+  /** Once aborted, the stream throws the signal's reason before its next chunk. */
+  readonly signal?: AbortSignal;
+}
+
 const MAX_SEED = 0xffffffff;
 
-/** A random uint32 seed, from the operating system's generator. */
+/** A random uint32 seed, from the platform's cryptographic generator (Web Crypto: Node and browsers alike). */
 export function randomSeed(): number {
-  return randomInt(0, MAX_SEED + 1);
+  return globalThis.crypto.getRandomValues(new Uint32Array(1))[0];
 }
 
 /**
@@ -55,6 +68,52 @@ export function sample(checkpoint: CheckpointData, options: SampleOptions = {}):
  * from there it can fall into a run of rare symbols before it finds its way back to text.
  */
 export function generate(checkpoint: CheckpointData, options: SampleOptions = {}): Generator<string, void, undefined> {
+  const plan = planOf(checkpoint, options);
+  return onlyStream(lockstepChunks(plan, [plan.seed]));
+}
+
+/**
+ * `count` samples (options.count, default 1) drawn as streams in lockstep, up to four at once,
+ * each one's text exactly sample()'s with its own seed (see SampleManyOptions.count).
+ */
+export function sampleMany(checkpoint: CheckpointData, options: SampleManyOptions = {}): string[] {
+  const count = options.count ?? 1;
+  if (!(Number.isSafeInteger(count) && count >= 1)) throw new RangeError(`count must be an integer >= 1, got ${count}`);
+  const plan = planOf(checkpoint, options);
+  const texts: string[][] = Array.from({ length: count }, () => []);
+  for (let first = 0; first < count; first += STEP_STREAMS) {
+    const seeds = Array.from({ length: Math.min(STEP_STREAMS, count - first) }, (_, s) => (plan.seed + first + s) % (MAX_SEED + 1));
+    for (const chunks of lockstepChunks(plan, seeds)) chunks.forEach((chunk, s) => texts[first + s].push(chunk));
+  }
+  return texts.map((chunks) => chunks.join(''));
+}
+
+/**
+ * The chunks of generate() as an async stream, which gives the event loop a turn between chunks
+ * (a page stays responsive, a server serves others); options.signal stops it.
+ */
+export async function* generateStream(checkpoint: CheckpointData, options: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  for (const chunk of generate(checkpoint, options)) {
+    yield chunk;
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    signal?.throwIfAborted();
+  }
+}
+
+/** Everything a sampling walk needs, checked. */
+interface SamplePlan {
+  readonly checkpoint: CheckpointData;
+  readonly prime: Uint32Array;
+  readonly length: number;
+  readonly rule: SamplingRule;
+  readonly seed: number;
+  /** Where every stream starts from: the checkpoint's stream 0 state, or zeros before a prime. */
+  readonly start: Float64Array;
+}
+
+function planOf(checkpoint: CheckpointData, options: SampleOptions): SamplePlan {
   const { cell: name, L, H, K, vocab } = checkpoint.model;
   const dims = { cell: name, L, H, K };
   const cell = cellNamed(name);
@@ -73,9 +132,8 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
     throw new UserError(`${unknownCharacters(prime.unknown)} (use only characters the model was trained on, or set skipUnknown to drop them)`);
   }
   const S = stateLength(cell, dims);
-  const stepper = cell.createStepper(checkpoint.state.params, layout, precisionOf(checkpoint.options.dtype));
-  stepper.state.set(prime.ids.length === 0 ? checkpoint.state.hidden.subarray(0, S) : new Float64Array(S));
-  return symbolChunks(stepper, vocab, prime.ids, length, rule, Prng.fromSeed(seed));
+  const start = prime.ids.length === 0 ? checkpoint.state.hidden.subarray(0, S) : new Float64Array(S);
+  return { checkpoint, prime: prime.ids, length, rule, seed, start };
 }
 
 /** 'the prime has 2 characters not in the checkpoint's vocabulary: "é" (U+00E9), "😀" (U+1F600)' */
@@ -83,60 +141,40 @@ export function unknownCharacters(unknown: readonly number[]): string {
   return `the prime has ${describeUnknown(unknown)}`;
 }
 
-function* symbolChunks(
-  stepper: Stepper,
-  vocab: Uint32Array,
-  prime: Uint32Array,
-  length: number,
-  rule: SamplingRule,
-  prng: Prng,
-): Generator<string, void, undefined> {
-  const text = new TextChunks(vocab);
-  const order = new Uint32Array(vocab.length);
+/**
+ * The texts of seeds.length (1 to STEP_STREAMS) samples made in lockstep, a chunk of each at a
+ * time: every stream reads the same prime and draws by its own seed. All chunks of one yield
+ * hold the same number of code points, so they end together.
+ */
+function* lockstepChunks(plan: SamplePlan, seeds: readonly number[]): Generator<string[], void, undefined> {
+  const { checkpoint, prime, length, rule } = plan;
+  const { cell, L, H, K, vocab } = checkpoint.model;
+  const n = seeds.length;
+  const group = createStepperGroup(checkpoint.state.params, { cell, L, H, K }, checkpoint.options.dtype, n);
+  for (const state of group.states) state.set(plan.start);
+  const prngs = seeds.map((seed) => Prng.fromSeed(seed));
+  const texts = seeds.map(() => new TextChunks(vocab));
+  const order = new Uint32Array(K);
+  const ids = new Int32Array(n);
+  const take = (): string[] => texts.map((text) => text.take());
   for (const id of prime) {
-    stepper.feed(id);
-    if (text.push(id)) yield text.take();
+    ids.fill(id);
+    group.feed(ids);
+    texts.forEach((text) => text.push(id));
+    if (texts[0].full) yield take();
   }
-  for (let n = 0; n < length; n++) {
-    const id = drawFromScores(stepper.scores(), order, rule, prng);
-    if (text.push(id)) yield text.take();
-    if (n + 1 < length) stepper.feed(id);
+  for (let step = 0; step < length; step++) {
+    const scores = group.scores();
+    for (let s = 0; s < n; s++) {
+      ids[s] = drawFromScores(scores[s], order, rule, prngs[s]);
+      texts[s].push(ids[s]);
+    }
+    if (texts[0].full) yield take();
+    if (step + 1 < length) group.feed(ids);
   }
-  if (text.size > 0) yield text.take();
+  if (texts[0].size > 0) yield take();
 }
 
-/** Collects symbols as UTF-16 code units, a whole code point each, into one reused buffer. */
-class TextChunks {
-  private readonly units: Uint16Array; // (2K): symbol k is units[2k], then units[2k+1] if wide[k]
-  private readonly wide: Uint8Array; // (K): 1 where the symbol is a surrogate pair
-  private readonly buffer = new Uint16Array(2 * CHUNK_CODE_POINTS);
-  private length = 0; // code units in buffer
-  size = 0; // code points in buffer
-
-  constructor(vocab: Uint32Array) {
-    this.units = new Uint16Array(2 * vocab.length);
-    this.wide = new Uint8Array(vocab.length);
-    vocab.forEach((codePoint, k) => {
-      const s = String.fromCodePoint(codePoint);
-      this.units[2 * k] = s.charCodeAt(0);
-      if (s.length === 2) {
-        this.units[2 * k + 1] = s.charCodeAt(1);
-        this.wide[k] = 1;
-      }
-    });
-  }
-
-  /** Appends symbol id; returns whether the chunk is full. */
-  push(id: number): boolean {
-    this.buffer[this.length++] = this.units[2 * id];
-    if (this.wide[id] === 1) this.buffer[this.length++] = this.units[2 * id + 1];
-    return ++this.size === CHUNK_CODE_POINTS;
-  }
-
-  take(): string {
-    const chunk = String.fromCharCode.apply(null, this.buffer.subarray(0, this.length) as unknown as number[]);
-    this.length = 0;
-    this.size = 0;
-    return chunk;
-  }
+function* onlyStream(chunks: Generator<string[], void, undefined>): Generator<string, void, undefined> {
+  for (const [chunk] of chunks) yield chunk;
 }

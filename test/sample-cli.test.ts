@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { saveCheckpoint } from '../src/checkpoint/index.js';
 import { CLI_PATH, runCli, settlesWithin, tempDir } from './fixtures/harness.js';
+import { gatedCheckpoint } from './fixtures/gated-model.js';
 import { countSymbols, hasLoneSurrogate, historyFreeCheckpoint, tinyCheckpoint } from './fixtures/tiny-model.js';
 
 const dir = tempDir('sample-cli-');
@@ -166,4 +167,22 @@ test('sample --help lists the flags', async (t) => {
   for (const flag of ['--checkpoint', '--length', '--temperature', '--top-k', '--top-p', '--prime', '--prime-file', '--seed', '--skip-unknown']) {
     t.true(result.stdout.includes(flag), flag);
   }
+});
+
+test('--count N draws N samples, each under a header naming its seed, each the text --seed SEED+i gives alone', async (t) => {
+  const gated = join(dir.path, 'gru.ckpt');
+  await saveCheckpoint(gated, gatedCheckpoint({ cell: 'gru', dtype: 'float32', L: 2, H: 12, seed: 2 }));
+  const args = ['sample', '--checkpoint', gated, '--length', '300', '--temperature', '0.9', '--prime', 'the '];
+  const [many, ...alone] = await Promise.all([
+    runCli([...args, '--seed', '4294967294', '--count', '3']),
+    ...[4294967294, 4294967295, 0].map((seed) => runCli([...args, '--seed', String(seed)])),
+  ]);
+  t.is(many.code, 0, many.stderr);
+  t.is(many.stderr, '');
+  const expected = alone.map((one, i) => `----- sample ${i + 1} of 3, seed ${[4294967294, 4294967295, 0][i]} -----\n${one.stdout}\n`).join('');
+  t.is(many.stdout, expected);
+  t.true(alone.every((one) => one.stdout.startsWith('the ') && [...one.stdout].length === 304));
+  const zero = await runCli([...args, '--count', '0']);
+  t.is(zero.code, 2);
+  assertOneLineError(t, zero.stderr, /--count/);
 });

@@ -6,10 +6,10 @@
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
 import { LANES, SHIFT, REAL, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
-import { at, at64, product } from './primitives';
+import { at, at64, idAt, panelColumn, product } from './primitives';
 import {
   BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
-  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes,
+  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes, stepBytes, stepEntries,
 } from './stacked';
 
 const G = 3; // gate rows r, z, n
@@ -204,4 +204,43 @@ export function gruLossAndGrad(
   ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
 ): f64 {
   return run(count, L, H, K, T, params, packed, offs, ids, state, masks, grad, gradGap, scratch, losses);
+}
+
+/** Bytes of scratch for gruStep (and stackedLogits) of `count` streams. */
+export function gruStepScratchBytes(count: i32, L: i32, H: i32, K: i32): f64 {
+  return stepBytes(count, G, L, H, K);
+}
+
+/**
+ * One sampling step of `count` streams (1 to 4) in lockstep: stream s reads symbol ids[s] (int32)
+ * and its state (L, H) float64 at state + s·L·H moves on, as run does with T = 1 (and the
+ * reference stepper's feed), without the output layer. The products of all streams share each
+ * weight load. scratch: gruStepScratchBytes(count).
+ */
+export function gruStep(count: i32, L: i32, H: i32, K: i32, params: usize, packed: usize, offs: usize, ids: usize, state: usize, scratch: usize): void {
+  const GH = G * H;
+  const gap = <usize>stepEntries(G, L, H, K) << SHIFT;
+  const hPrev = at(scratch, L * H);
+  const hns = at(hPrev, 3 * H);
+  const gi = at(hns, H);
+  const gh = at(gi, GH);
+  const acts = at(gh, GH);
+  const stateGap = <usize>(L * H) << 3;
+  for (let l = 0; l < L; l++) {
+    const hNew = at(scratch, l * H);
+    for (let s = 0; s < count; s++) realsFrom64(hPrev + <usize>s * gap, at64(state + <usize>s * stateGap, l * H), H);
+    const WihF = layerTensor(packed, offs, l, WIH_F);
+    const bih = layerTensor(params, offs, l, BIH);
+    if (l == 0) {
+      for (let s = 0; s < count; s++) panelColumn(gi + <usize>s * gap, bih, WihF, idAt(ids, s), GH, K);
+    } else {
+      product(count, gi, gap, bih, 0, WihF, at(scratch, (l - 1) * H), gap, GH, H); // gi = W_ih h_below + b_ih
+    }
+    product(count, gh, gap, layerTensor(params, offs, l, BHH), 0, layerTensor(packed, offs, l, WHH_F), hPrev, gap, GH, H); // gh = W_hh h_prev + b_hh
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      cellForward(H, gi + g, gh + g, hPrev + g, acts + g, hns + g, hNew + g, hNew + g, 0);
+      realsTo64(at64(state + <usize>s * stateGap, l * H), hNew + g, H);
+    }
+  }
 }

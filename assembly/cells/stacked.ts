@@ -9,7 +9,7 @@
 // 8L + V, C, V_F, V_B are the output layer's. Offsets count reals (assembly/precision.ts); the
 // kernels' params are the float64 master weights, or in the float32 build their float32 copy.
 
-import { REAL, SHIFT, real } from '../precision';
+import { REAL, SHIFT, real, realsFrom64, realsTo64 } from '../precision';
 import { at, idAt, outerAddStreams, panelColumn, product, rowsAdd, softmaxLoss } from './primitives';
 
 export const WIH = 0;
@@ -137,4 +137,34 @@ export function layerGradients(
       }
     }
   }
+}
+
+/**
+ * Reals of one stream's scratch in a sampling step (gruStep, lstmStep, stackedLogits):
+ * hNew (L, H) | hPrev, cPrev, c, aux (H each) | gi, gh, acts (G·H each) | logits (K)
+ */
+export function stepEntries(G: i32, L: i32, H: i32, K: i32): i32 {
+  return (L + 4) * H + 3 * G * H + K;
+}
+
+/** Bytes of scratch for a sampling step of `count` streams of a cell of G gates. */
+export function stepBytes(count: i32, G: i32, L: i32, H: i32, K: i32): f64 {
+  return <f64>count * <f64>stepEntries(G, L, H, K) * <f64>REAL;
+}
+
+/**
+ * logits (count, K) float64, row s = V h + c for the top layer's h of stream s, whose state
+ * (S float64 each, h (L, H) first) lies at state + s·S: what the reference stepper's scores() gives,
+ * every entry c first, then j ascending. The products of all streams share each load of V.
+ * scratch: stepBytes(count, G, ...) for the state's cell.
+ */
+export function stackedLogits(
+  count: i32, G: i32, L: i32, H: i32, K: i32, S: i32, params: usize, packed: usize, offs: usize, state: usize, logits: usize, scratch: usize,
+): void {
+  const gap = <usize>stepEntries(G, L, H, K) << SHIFT;
+  const top = scratch; // hNew's first row
+  const out = at(scratch, stepEntries(G, L, H, K) - K);
+  for (let s = 0; s < count; s++) realsFrom64(top + <usize>s * gap, state + ((<usize>(s * S + (L - 1) * H)) << 3), H);
+  product(count, out, gap, outputTensor(params, offs, L, C), 0, outputTensor(packed, offs, L, V_F), top, gap, K, H);
+  for (let s = 0; s < count; s++) realsTo64(logits + ((<usize>(s * K)) << 3), out + <usize>s * gap, K);
 }

@@ -1,6 +1,6 @@
 import { loadCheckpoint } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
-import { generate, randomSeed, unknownCharacters } from '../generate.js';
+import { generate, randomSeed, sampleMany, unknownCharacters, type SampleOptions } from '../generate.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { fileError } from '../file-errors.js';
 import { BEST_CHECKPOINT } from '../run-folder.js';
@@ -19,6 +19,7 @@ const SAMPLE_OPTIONS: readonly OptionSpec[] = [
   { name: 'prime-file', kind: 'string', metavar: 'FILE', help: 'a UTF-8 file whose text is the prime' },
   { name: 'skip-unknown', kind: 'flag', help: 'drop prime characters the checkpoint does not know (with a warning) instead of stopping' },
   { name: 'seed', kind: 'int', min: 0, max: 0xffffffff, help: 'seed of the draws: the same seed gives the same text (default: random, shown on stderr)' },
+  { name: 'count', kind: 'int', default: 1, min: 1, help: 'samples to draw, four at a time in lockstep; sample i (from 0) is the one --seed SEED+i gives alone, each under a header line naming its seed' },
 ];
 
 export function sampleHelp(): string {
@@ -44,7 +45,7 @@ export async function runSample(argv: readonly string[]): Promise<number> {
     // At temperature 0 nothing is drawn: the text is the same whatever the seed.
     if (v.temperature !== 0) process.stderr.write(`seed: ${seed} (pass --seed ${seed} to reproduce)\n`);
   }
-  const chunks = generate(checkpoint, {
+  const options: SampleOptions = {
     length: v.length as number,
     temperature: v.temperature as number,
     topK: v['top-k'] as number | undefined,
@@ -52,7 +53,9 @@ export async function runSample(argv: readonly string[]): Promise<number> {
     prime,
     seed,
     skipUnknown,
-  });
+  };
+  const count = v.count as number;
+  const chunks = count === 1 ? generate(checkpoint, options) : headed(sampleMany(checkpoint, { ...options, count }), seed);
   // On a terminal, control characters from the corpus would move the cursor or vanish; a pipe gets the exact text.
   const shown = process.stdout.isTTY ? map(chunks, (chunk) => visibleText(chunk)) : chunks;
   const finished = await writeChunks(process.stdout, shown);
@@ -93,6 +96,15 @@ async function writeChunks(out: NodeJS.WriteStream, chunks: Iterable<string>): P
   }
   if (failure.code === 'EPIPE') return false;
   throw fileError(failure, 'cannot write the sample to standard output', 'write it somewhere with free space');
+}
+
+/** Each sample under a line naming it and its seed, and ending in a newline. */
+function* headed(samples: readonly string[], seed: number): Iterable<string> {
+  for (const [i, text] of samples.entries()) {
+    yield `----- sample ${i + 1} of ${samples.length}, seed ${(seed + i) % 2 ** 32} -----\n`;
+    yield text;
+    yield '\n';
+  }
 }
 
 function* map<T, U>(items: Iterable<T>, f: (item: T) => U): Iterable<U> {

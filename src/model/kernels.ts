@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import * as wasmBase64 from '../../assembly/kernels-wasm.js';
 import type { Dtype } from './precision.js';
 
 /**
@@ -44,12 +44,18 @@ export interface Kernels {
     ids: number, state: number, masks: number, scratch: number): number;
   gruLossAndGrad(count: number, L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
     ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number): number;
+  // sampling (src/model/kernel-stepper.ts): count streams (1 to 4) one symbol each, ids (count) int32, state (count, S) float64
+  lstmStepScratchBytes(count: number, L: number, H: number, K: number): number;
+  lstmStep(count: number, L: number, H: number, K: number, params: number, packed: number, offs: number, ids: number, state: number, scratch: number): void;
+  gruStepScratchBytes(count: number, L: number, H: number, K: number): number;
+  gruStep(count: number, L: number, H: number, K: number, params: number, packed: number, offs: number, ids: number, state: number, scratch: number): void;
+  /** logits (count, K) float64 = V h + c of each stream's top layer; G the cell's gates, scratch of its step's size. */
+  stackedLogits(count: number, G: number, L: number, H: number, K: number, S: number, params: number, packed: number, offs: number,
+    state: number, logits: number, scratch: number): void;
 }
 
-const WASM_URLS: Readonly<Record<Dtype, URL>> = { // built by npm run build
-  float64: new URL('../../assembly/kernels.wasm', import.meta.url),
-  float32: new URL('../../assembly/kernels-f32.wasm', import.meta.url),
-};
+// the modules' bytes, embedded by npm run build (assembly/build.mjs): no file system needed, so a browser loads them too
+const WASM_BASE64: Readonly<Record<Dtype, string>> = wasmBase64;
 const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB; the module declares that as its memory's maximum. */
 export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
@@ -60,7 +66,7 @@ const compiled = new Map<Dtype, WebAssembly.Module>();
 export function kernelModule(dtype: Dtype = 'float64'): WebAssembly.Module {
   let module = compiled.get(dtype);
   if (module === undefined) {
-    module = new WebAssembly.Module(readFileSync(WASM_URLS[dtype]));
+    module = new WebAssembly.Module(bytesOf(WASM_BASE64[dtype]));
     compiled.set(dtype, module);
   }
   return module;
@@ -76,4 +82,33 @@ export function createKernelMemory(bytes: number): WebAssembly.Memory {
 export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssembly.Module = kernelModule()): Kernels {
   const instance = new WebAssembly.Instance(module, { env: { memory, log: Math.log } });
   return instance.exports as unknown as Kernels;
+}
+
+/** Which engine samples and scores: the kernels where they run ('auto'), or the reference math always ('reference'). */
+export type Engine = 'auto' | 'reference';
+
+/**
+ * Whether this thread can run the kernels: they import a shared WebAssembly.Memory, which a
+ * browser page grants only when cross-origin isolated, and a browser may refuse to compile a
+ * module synchronously. Where it cannot, sampling and scoring take the reference math: the same
+ * bits, slower.
+ */
+export function kernelsAvailable(dtype: Dtype = 'float64'): boolean {
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
+  try {
+    createKernelMemory(0);
+    kernelModule(dtype);
+    return true;
+  } catch (error) {
+    // a TypeError or RangeError from the constructors is how an engine says it lacks shared memory or sync compiles
+    if (error instanceof TypeError || error instanceof RangeError) return false;
+    throw error;
+  }
+}
+
+function bytesOf(base64: string): Uint8Array {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }

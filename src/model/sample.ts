@@ -1,4 +1,5 @@
 import type { Dims, ParamViews } from './layout.js';
+import { hiddenStep, logits } from './rnn.js';
 import { tanh } from './tanh.js';
 import type { Prng } from './prng.js';
 import type { Stepper } from './cells/cell.js';
@@ -182,6 +183,27 @@ export function sampleIds(p: ParamViews, dims: Dims, h: Float64Array, firstId: n
 export function rnnStepper(p: ParamViews, dims: Dims): Stepper {
   const ws = createSampleWorkspace(p, dims);
   return { state: ws.h, feed: (id) => feedSymbol(p, dims, ws, id), scores: () => rnnScores(p, dims.K, ws) };
+}
+
+/**
+ * The RNN's state fed symbol by symbol by rnn.ts's own hiddenStep() and logits(): the same bits as
+ * rnnStepper, slower, for where the kernels cannot run (a page without cross-origin isolation).
+ */
+export function rnnReferenceStepper(p: ParamViews, { H, K }: Dims): Stepper {
+  const hs = new Float64Array(2 * H); // (2, H): the state, then the next one
+  const state = hs.subarray(0, H);
+  const out = new Float64Array(K);
+  return {
+    state,
+    feed: (id) => {
+      hiddenStep(p, H, K, id, hs, 0, H);
+      hs.copyWithin(0, H, 2 * H);
+    },
+    scores: () => {
+      logits(p, H, K, hs, 0, out, 0);
+      return out;
+    },
+  };
 }
 
 /**

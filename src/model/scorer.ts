@@ -1,8 +1,8 @@
-import { modelLayout, stateLength, type ModelDims } from './cells/cell.js';
+import { modelLayout, stateLength, type CellDescriptor, type ModelDims, type ModelLayout, type ReferenceMath } from './cells/cell.js';
 import { cellNamed } from './cells/registry.js';
 import { placeModel, RegionPlanner, scoreStream, refreshCopies, writeModelTables } from './kernel-memory.js';
-import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.js';
-import type { Dtype } from './precision.js';
+import { createKernelMemory, instantiateKernels, kernelModule, kernelsAvailable, type Engine } from './kernels.js';
+import { precisionOf, type Dtype } from './precision.js';
 
 /**
  * Scores text with a snapshot of the parameters, as one stream, by the cell's WebAssembly kernels
@@ -32,15 +32,31 @@ export interface ScoreStream {
 /** Kernel chunks a stream scores at once. */
 const STREAM_CHUNKS = 16;
 
-export function createScorer(params: Float64Array, dims: ModelDims, dtype: Dtype = 'float64'): Scorer {
+export function createScorer(params: Float64Array, dims: ModelDims, dtype: Dtype = 'float64', engine: Engine = 'auto'): Scorer {
   const cell = cellNamed(dims.cell);
   const layout = modelLayout(cell, dims);
-  const P = layout.size;
   const S = stateLength(cell, dims);
-  if (params.length !== P) throw new RangeError(`params has ${params.length} entries, a ${dims.cell} of L=${dims.L} H=${dims.H} K=${dims.K} needs ${P}`);
+  if (params.length !== layout.size) throw new RangeError(`params has ${params.length} entries, a ${dims.cell} of L=${dims.L} H=${dims.H} K=${dims.K} needs ${layout.size}`);
+  const { score, chunk } = engine === 'auto' && kernelsAvailable(dtype) ? kernelScore(cell, layout, params, dtype) : referenceScore(cell, layout, params, dtype);
+  const checked: Scorer['score'] = (ids, start, count, h, loss = 0) => {
+    if (h.length !== S) throw new RangeError(`the state has ${h.length} entries, a ${dims.cell} stream needs ${S}`);
+    return score(ids, start, count, h, loss);
+  };
+  return { score: checked, stream: () => streamOf(checked, chunk * STREAM_CHUNKS, S) };
+}
+
+/** A way to score, and the predictions per call at which it cuts the text. */
+interface ScoreEngine {
+  readonly score: (ids: ArrayLike<number>, start: number, count: number, h: Float64Array, loss: number) => number;
+  readonly chunk: number;
+}
+
+function kernelScore(cell: CellDescriptor, layout: ModelLayout, params: Float64Array, dtype: Dtype): ScoreEngine {
+  const P = layout.size;
+  const S = stateLength(cell, layout.dims);
   const module = kernelModule(dtype);
   const probe = instantiateKernels(createKernelMemory(0), module);
-  const sizes = cell.kernelSizes(probe, dims, 1);
+  const sizes = cell.kernelSizes(probe, layout.dims, 1);
   const planner = new RegionPlanner(probe.heapBase());
   const model = placeModel(planner, cell, layout, dtype);
   const at = { state: planner.take(S * 8), ids: planner.take((sizes.scoreChunk + 1) * 4), scratch: planner.take(sizes.scoreScratch) };
@@ -52,14 +68,40 @@ export function createScorer(params: Float64Array, dims: ModelDims, dtype: Dtype
   const bound = cell.bindKernels(kernels, layout, 1, model);
   const state = new Float64Array(memory.buffer, at.state, S);
   const chunk = new Int32Array(memory.buffer, at.ids, sizes.scoreChunk + 1);
-  const score = (ids: ArrayLike<number>, start: number, count: number, h: Float64Array, loss = 0): number => {
-    if (h.length !== S) throw new RangeError(`the state has ${h.length} entries, a ${dims.cell} stream needs ${S}`);
+  const score = (ids: ArrayLike<number>, start: number, count: number, h: Float64Array, loss: number): number => {
     state.set(h);
     const total = scoreStream(bound, sizes, at, chunk, ids, start, count, loss);
     h.set(state);
     return total;
   };
-  return { score, stream: () => streamOf(score, sizes.scoreChunk * STREAM_CHUNKS, S) };
+  return { score, chunk: sizes.scoreChunk };
+}
+
+/**
+ * The reference math in the kernels' chunks (cell.lossChunk): each chunk's loss summed from zero
+ * and added to the total, as the kernels add it, so the same bits, slower; for where the kernels
+ * cannot run (a page without cross-origin isolation).
+ */
+function referenceScore(cell: CellDescriptor, layout: ModelLayout, params: Float64Array, dtype: Dtype): ScoreEngine {
+  const precision = precisionOf(dtype);
+  const weights = precision.bytes === 4 ? Float32Array.from(params) : params; // the float32 math reads the rounded copy, as the kernels do
+  const maths = new Map<number, ReferenceMath>(); // by steps: the full chunk, and a text's last one
+  const mathOf = (T: number): ReferenceMath => {
+    let math = maths.get(T);
+    if (math === undefined) {
+      math = cell.reference(layout, T, precision);
+      maths.set(T, math);
+    }
+    return math;
+  };
+  const score = (ids: ArrayLike<number>, start: number, count: number, h: Float64Array, loss: number): number => {
+    for (let done = 0; done < count; done += cell.lossChunk) {
+      const n = Math.min(cell.lossChunk, count - done);
+      loss += mathOf(n).loss(weights, ids, start + done, h, null);
+    }
+    return loss;
+  };
+  return { score, chunk: cell.lossChunk };
 }
 
 /**

@@ -18,7 +18,7 @@ import { planStreams, wrapPosition } from './plan.js';
 import { createControl, WINDOW_STEPS } from './control.js';
 import { createTrainPool } from './pool.js';
 import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memory.js';
-import { precisionOf } from '../model/precision.js';
+import { createFastStepper } from '../model/kernel-stepper.js';
 import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 import { NO_PATIENCE_YET, patienceAfter } from './patience.js';
 import type { TrainEvent, TrainResult } from './events.js';
@@ -167,7 +167,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       return total / count;
     };
     const sample = (): string => {
-      const stepper = cell.createStepper(params, layout, precisionOf(config.dtype));
+      const stepper = createFastStepper(params, dims, config.dtype); // the kernels' bits are the reference stepper's
       stepper.state.set(state.subarray(0, S)); // stream 0's state, as the seed sampled from its hprev
       const ids = sampleWith(stepper, corpus.ids[position], config.sampleLength, prng, { temperature: config.sampleTemperature });
       return decodeIds(ids, corpus.vocab);

@@ -79,6 +79,14 @@ export interface ScoreBuffers {
   readonly scratch: number; // kernelSizes().scoreScratch bytes
 }
 
+/** Byte offsets of what one sampling step of n streams reads and writes. */
+export interface StepBuffers {
+  readonly ids: number; // (n) int32: each stream's next symbol
+  readonly state: number; // (n, S) float64, updated
+  readonly logits: number; // (n, K) float64: each stream's scores o = V h + c
+  readonly scratch: number; // kernelSizes().stepScratch bytes
+}
+
 export interface KernelSizes {
   /** Streams per training call, even: the kernels share each weight load among them. */
   readonly groupStreams: number;
@@ -87,7 +95,12 @@ export interface KernelSizes {
   /** Predictions per scoring call: scoring a text in chunks of this many gives the same bits wherever it runs. */
   readonly scoreChunk: number;
   readonly scoreScratch: number;
+  /** Bytes of scratch for a sampling step of up to STEP_STREAMS streams; 0 where the cell has no step kernels. */
+  readonly stepScratch: number;
 }
+
+/** Streams a sampling step runs in lockstep at most: each weight load serves all of them. */
+export const STEP_STREAMS = 4;
 
 /** The cell's WebAssembly entry points, bound to one kernel instance and one model in its memory. */
 export interface CellKernels {
@@ -95,6 +108,10 @@ export interface CellKernels {
   trainGroup(at: GroupBuffers, n: number): void;
   /** Forward only over n <= scoreChunk predictions ids[t] -> ids[t+1]: returns loss plus their summed loss. */
   score(at: ScoreBuffers, n: number, loss: number): number;
+  /** Sampling, where the cell has step kernels: n (1 to STEP_STREAMS) streams each read one symbol, as the stepper's feed. */
+  readonly step?: (at: StepBuffers, n: number) => void;
+  /** Each of n streams' scores after its state, as the stepper's scores(). */
+  readonly logits?: (at: StepBuffers, n: number) => void;
 }
 
 /**
@@ -135,6 +152,11 @@ export interface CellDescriptor {
   trainFlopsPerChar(dims: ModelDims): number;
   /** The reference math in a precision, float64 unless asked (the rnn has float64 only). */
   reference(layout: ModelLayout, T: number, precision?: Precision): ReferenceMath;
+  /**
+   * Predictions whose losses the kernels sum on their own, from zero, before adding that sum to
+   * the running total: scoring with the reference math in such chunks gives the kernels' bits.
+   */
+  readonly lossChunk: number;
   /** The int32 table this cell's kernels find their tensors by (may be empty). */
   kernelOffsets(layout: ModelLayout, precision: Precision): Int32Array;
   weightCopies(layout: ModelLayout, precision: Precision): WeightCopies;

@@ -5,6 +5,6 @@ import { gatedCell } from './stacked-cell.js';
 export const gruCell = gatedCell(
   'gru',
   "GRU, PyTorch's nn.GRU equations (gates r, z, n); state h per layer",
-  { scratchBytes: 'gruScratchBytes', loss: 'gruLoss', lossAndGrad: 'gruLossAndGrad' },
+  { scratchBytes: 'gruScratchBytes', loss: 'gruLoss', lossAndGrad: 'gruLossAndGrad', stepScratchBytes: 'gruStepScratchBytes', step: 'gruStep' },
   { createWorkspace: createGruWorkspace, sequenceLoss: gruSequenceLoss, sequenceLossAndGrad: gruSequenceLossAndGrad },
 );

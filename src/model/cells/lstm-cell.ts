@@ -19,7 +19,7 @@ function openForgetGates(params: Float64Array, layout: ModelLayout): void {
 export const lstmCell = gatedCell(
   'lstm',
   "LSTM, PyTorch's nn.LSTM equations (gates i, f, g, o); state h and c per layer",
-  { scratchBytes: 'lstmScratchBytes', loss: 'lstmLoss', lossAndGrad: 'lstmLossAndGrad' },
+  { scratchBytes: 'lstmScratchBytes', loss: 'lstmLoss', lossAndGrad: 'lstmLossAndGrad', stepScratchBytes: 'lstmStepScratchBytes', step: 'lstmStep' },
   { createWorkspace: createLstmWorkspace, sequenceLoss: lstmSequenceLoss, sequenceLossAndGrad: lstmSequenceLossAndGrad },
   openForgetGates,
 );

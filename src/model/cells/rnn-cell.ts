@@ -2,7 +2,8 @@ import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
 import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
-import { rnnStepper } from '../sample.js';
+import { kernelsAvailable } from '../kernels.js';
+import { rnnReferenceStepper, rnnStepper } from '../sample.js';
 import { tensorSpec, type CellDescriptor, type ModelDims, type ModelLayout } from './cell.js';
 import { panelCopies, panelPlan } from './panels.js';
 
@@ -61,7 +62,9 @@ export const rnnCell: CellDescriptor = {
     groupScratch: kernels.trainScratchBytes(H, K, T),
     scoreChunk: 4096,
     scoreScratch: kernels.evalScratchBytes(H, K),
+    stepScratch: 0, // sampling has its own matrix-vector kernel (simd.ts)
   }),
+  lossChunk: 1, // evalSequence adds each prediction's loss to the total
   bindKernels: (kernels, layout, T, { params, copies, offs }) => {
     const { H, K } = layout.dims;
     const P = layout.size;
@@ -73,7 +76,8 @@ export const rnnCell: CellDescriptor = {
   createStepper: (params, layout, precision = FLOAT64) => {
     float64Only(precision);
     const dims = rnnDims(layout.dims);
-    return rnnStepper(viewsOf(params, paramLayout(dims)), dims);
+    const views = viewsOf(params, paramLayout(dims));
+    return kernelsAvailable() ? rnnStepper(views, dims) : rnnReferenceStepper(views, dims);
   },
 };
 

@@ -1,8 +1,8 @@
 import type { Kernels } from '../kernels.js';
 import { FLOAT64, precisionOf, type FloatArray, type Precision } from '../precision.js';
-import { tensorSpec, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
+import { STEP_STREAMS, tensorSpec, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
 import { panelCopies, panelPlan } from './panels.js';
-import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
+import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, stateSize, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
 
 /** Predictions per scoring call of a gated cell: its scratch grows with them. */
 const SCORE_CHUNK = 128;
@@ -14,6 +14,8 @@ export interface GatedKernelNames {
   readonly scratchBytes: 'lstmScratchBytes' | 'gruScratchBytes';
   readonly loss: 'lstmLoss' | 'gruLoss';
   readonly lossAndGrad: 'lstmLossAndGrad' | 'gruLossAndGrad';
+  readonly stepScratchBytes: 'lstmStepScratchBytes' | 'gruStepScratchBytes';
+  readonly step: 'lstmStep' | 'gruStep';
 }
 
 /**
@@ -86,7 +88,9 @@ export function gatedCell<W>(
       groupScratch: kernels[kernelNames.scratchBytes](GROUP_STREAMS, dims.L, dims.H, dims.K, T),
       scoreChunk: SCORE_CHUNK,
       scoreScratch: kernels[kernelNames.scratchBytes](1, dims.L, dims.H, dims.K, SCORE_CHUNK),
+      stepScratch: kernels[kernelNames.stepScratchBytes](STEP_STREAMS, dims.L, dims.H, dims.K),
     }),
+    lossChunk: SCORE_CHUNK,
     bindKernels: (kernels, layout, T, model) => bindGated(kernels, kernelNames, layout, T, model),
     createStepper: (params, layout, precision = FLOAT64) => {
       const dims = stacked(layout.dims);
@@ -127,12 +131,17 @@ function bindGated(kernels: Kernels, names: GatedKernelNames, layout: ModelLayou
   const slotBytes = P * precisionOf(model.dtype).bytes;
   const lossAndGrad = kernels[names.lossAndGrad];
   const loss = kernels[names.loss];
+  const step = kernels[names.step];
+  const G = GATES[layout.dims.cell as CellKind];
+  const S = stateSize({ cell: layout.dims.cell as CellKind, L, H, K });
   return {
     trainGroup: (at, n) => {
       kernels.fillZero(at.grad, Math.ceil(n / 2) * slotBytes); // the kernels add into the slots
       lossAndGrad(n, L, H, K, T, weights, copies, offs, at.ids, at.state, at.masks, at.grad, slotBytes, at.scratch, at.losses);
     },
     score: (at, n, total) => total + loss(L, H, K, n, weights, copies, offs, at.ids, at.state, 0, at.scratch),
+    step: (at, n) => step(n, L, H, K, weights, copies, offs, at.ids, at.state, at.scratch),
+    logits: (at, n) => kernels.stackedLogits(n, G, L, H, K, S, weights, copies, offs, at.state, at.logits, at.scratch),
   };
 }
 

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test, { type ExecutionContext } from 'ava';
+import { sample, sampleMany } from '../src/generate.js';
+import { kernelsAvailable } from '../src/model/kernels.js';
+import { meanLoss, scoreText } from '../src/score-text.js';
+import { gatedCheckpoint, GATED_SYMBOLS } from './fixtures/gated-model.js';
+import { tinyCheckpoint } from './fixtures/tiny-model.js';
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url)); // dist/src
+const BUILTINS = new Set(builtinModules);
+
+/** Every module the compiled file reaches by static or dynamic import, and the specifiers it names that are not files. */
+function importGraph(entry: string): { files: Set<string>; external: Map<string, string> } {
+  const files = new Set<string>();
+  const external = new Map<string, string>(); // specifier -> the first file that imports it
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (files.has(file)) continue;
+    files.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) {
+      if (specifier.startsWith('.')) pending.push(resolve(dirname(file), specifier));
+      else if (!external.has(specifier)) external.set(specifier, file);
+    }
+  }
+  return { files, external };
+}
+
+for (const entry of ['generate.js', 'score-text.js']) {
+  test(`${entry} reaches no Node-only module, so the same code samples and scores in a browser`, (t) => {
+    const { files, external } = importGraph(resolve(SRC, entry));
+    t.true(files.size > 5, 'the walk followed the imports');
+    t.true([...files].some((file) => file.endsWith('kernels.js')), 'the walk reached the kernels');
+    const nodeOnly = [...external].filter(([specifier]) => specifier.startsWith('node:') || BUILTINS.has(specifier.split('/')[0]));
+    t.deepEqual(nodeOnly, [], 'imports of Node built-ins, with the file that imports each');
+  });
+}
+
+test('the walk finds a Node import where there is one (the CLI\'s)', (t) => {
+  const { external } = importGraph(resolve(SRC, 'cli.js'));
+  t.true([...external.keys()].some((specifier) => specifier.startsWith('node:')));
+});
+
+/** Runs f as a browser page without cross-origin isolation would: no shared memory, so no kernels. */
+function withoutIsolation<T>(f: () => T): T {
+  const global = globalThis as { crossOriginIsolated?: boolean };
+  global.crossOriginIsolated = false;
+  try {
+    return f();
+  } finally {
+    delete global.crossOriginIsolated;
+  }
+}
+
+const RNN = tinyCheckpoint(['a', 'b', 'c'], {
+  W: [[0.5, -1.2], [0.8, 0.1]],
+  U: [[1.5, -0.5, 0.2], [-0.3, 1.1, -0.8]],
+  V: [[1.0, -0.5], [-0.7, 1.2], [0.2, 0.3]],
+  b: [0.1, -0.2],
+  c: [0.2, -0.1, 0.3],
+});
+const CASES = [
+  ['gru float32', gatedCheckpoint({ cell: 'gru', dtype: 'float32', L: 2, H: 12, seed: 3 }), 'the bath\n'],
+  ['lstm float64', gatedCheckpoint({ cell: 'lstm', dtype: 'float64', L: 3, H: 9, seed: 4 }), 'é😀 hat'],
+  ['lstm float32', gatedCheckpoint({ cell: 'lstm', dtype: 'float32', L: 1, H: 10, seed: 5 }), 'beat'],
+  ['rnn', RNN, 'abcab'],
+] as const;
+
+function sameWithoutIsolation(t: ExecutionContext, label: string, f: () => unknown): void {
+  t.true(kernelsAvailable(), 'Node runs the kernels');
+  const fast = f();
+  const slow = withoutIsolation(() => {
+    t.false(kernelsAvailable(), 'a page without cross-origin isolation does not');
+    return f();
+  });
+  t.deepEqual(slow, fast, label);
+}
+
+for (const [label, checkpoint, text] of CASES) {
+  test(`${label}: without shared memory, sampling and scoring take the reference math and give the same bits`, (t) => {
+    sameWithoutIsolation(t, 'sample', () => [sample(checkpoint, { seed: 8, length: 500, temperature: 0.8 }), sample(checkpoint, { seed: 9, length: 300, prime: text, topP: 0.9 })]);
+    sameWithoutIsolation(t, 'sampleMany', () => sampleMany(checkpoint, { seed: 1, length: 200, count: 3, topK: 2 }));
+    const long = sample(checkpoint, { seed: 2, length: 5000 }); // past the 2,048 predictions a score stream takes at once
+    sameWithoutIsolation(t, 'scoreText', () => scoreText(checkpoint, long).natsPerChar);
+    const vocab = [...checkpoint.model.vocab];
+    const ids = Uint32Array.from([...long].slice(0, 700), (ch) => vocab.indexOf(ch.codePointAt(0) as number));
+    sameWithoutIsolation(t, 'meanLoss', () => meanLoss(checkpoint, ids));
+  });
+}
+
+test('an engine whose shared WebAssembly.Memory constructor throws (no SharedArrayBuffer) has no kernels, and still samples', (t) => {
+  const checkpoint = gatedCheckpoint({ cell: 'gru', dtype: 'float64', L: 1, H: 8, seed: 6 });
+  const expected = sample(checkpoint, { seed: 4, length: 300 });
+  const Original = WebAssembly.Memory;
+  const refusing = function (descriptor: WebAssembly.MemoryDescriptor) {
+    if (descriptor.shared === true) throw new TypeError('shared memory is not available');
+    return new Original(descriptor);
+  };
+  (WebAssembly as { Memory: unknown }).Memory = refusing;
+  try {
+    t.false(kernelsAvailable());
+    t.is(sample(checkpoint, { seed: 4, length: 300 }), expected);
+  } finally {
+    (WebAssembly as { Memory: unknown }).Memory = Original;
+  }
+  t.true(kernelsAvailable());
+  t.is(GATED_SYMBOLS.length, checkpoint.model.K);
+});
