@@ -12,7 +12,10 @@ export type { CheckpointEvent, DoneEvent, EvaluationEvent, NoteEvent, SampleEven
 export type { TrainConfig } from './config.js';
 export { checkpointFromBytes, loadCheckpoint, type CheckpointData } from './checkpoint/index.js';
 export { MachineError, TrainingError, UserError } from './errors.js';
-export { generate, randomSeed, sample, type SampleOptions } from './generate.js';
+export {
+  generate, generateStream, randomSeed, sample, sampleMany, type SampleManyOptions, type SampleOptions, type StreamOptions,
+} from './generate.js';
+export { kernelsAvailable } from './model/kernels.js';
 export { scoreText, type ScoreTextOptions, type TextScore } from './score-text.js';
 export { readHistory, readSamples, type HistoryRow, type SampleRecord } from './history/index.js';
 export { writeReport, type ReportFiles, type ReportOptions } from './report/index.js';

@@ -18,10 +18,8 @@ const ENTRY = resolve(DIST_SRC, 'checkpoint/browser.js');
  * leaves this list, and on any module that starts to.
  *  - config.js, options.js, run-folder.js and what it locks with: the option table the decoder
  *    checks a checkpoint's options against shares config.ts with the CLI's parser.
- *  - model/kernels.js: the cells' registry reaches the WebAssembly sampler, which reads its
- *    module from disk.
  */
-const NOT_YET_BROWSER_SAFE = ['atomic-file.js', 'config.js', 'folder-lock.js', 'model/kernels.js', 'options.js', 'run-folder.js'];
+const NOT_YET_BROWSER_SAFE = ['atomic-file.js', 'config.js', 'folder-lock.js', 'options.js', 'run-folder.js'];
 
 const IMPORT = /(?:^|[;\s])(?:import|export)\s[^'";]*?from\s*'([^']+)'|(?:^|[;\s])import\s*'([^']+)'|import\(\s*'([^']+)'\s*\)/g;
 
