@@ -9,8 +9,10 @@ import { encodeChunks, type SymbolIds } from './symbols.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
 export interface Corpus {
-  /** The file path, or a description of the bundled corpus. */
+  /** The file or folder path, or a description of the bundled corpus or of several paths. */
   readonly source: string;
+  /** The paths joined, in order, when there were several. */
+  readonly sources?: readonly string[];
   /** The distinct Unicode code points of the text, sorted ascending; K = vocab.length. */
   readonly vocab: Uint32Array;
   /** The text as indices into vocab, one per code point. */
