@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { CheckpointOptions } from './checkpoint/index.js';
+import type { CorpusSource } from './corpus.js';
 import { UserError } from './errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
@@ -10,7 +11,7 @@ import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS, type LrSchedule } fro
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
 export interface TrainConfig {
-  readonly corpus: string | undefined; // undefined: the bundled State of the Union corpus
+  readonly corpus: CorpusSource | undefined; // undefined: the bundled State of the Union corpus
   readonly cell: string; // a registered cell's name (src/model/cells/registry.ts)
   readonly layers: number;
   readonly hidden: number;
@@ -83,7 +84,7 @@ export const MATH_OPTIONS = [
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'preset', kind: 'string', default: 'default', metavar: 'NAME', help: `defaults for the options not given: ${Object.keys(PRESETS).join(', ')} (seed: the assignment exactly)` },
-  { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
+  { name: 'corpus', kind: 'string', multiple: true, metavar: 'PATH', help: 'UTF-8 text file, or folder of them, to train on; repeat it to join several in order (default: the bundled State of the Union addresses)' },
   { name: 'resume', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
   { name: 'init-from', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
   { name: 'cell', kind: 'string', default: DEFAULT_CELL, metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
@@ -164,6 +165,8 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const fromFlags = Object.fromEntries(
     TRAIN_OPTIONS.filter((spec) => spec.kind !== 'flag' && !REQUEST_OPTIONS.has(spec.name)).map((spec) => [camel(spec.name), v[spec.name]]),
   ) as Partial<TrainConfig>;
+  const corpusPaths = v.corpus as readonly string[] | undefined;
+  if (corpusPaths !== undefined) Object.assign(fromFlags, { corpus: corpusPaths.length === 1 ? corpusPaths[0] : corpusPaths });
   const chosen: Partial<TrainConfig> = {
     ...Object.fromEntries(Object.entries(fromFlags).filter(([field]) => given.has(flagName(field).slice(2)))),
     // a time budget alone bounds the run by time: as many epochs as fit

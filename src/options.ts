@@ -5,11 +5,12 @@ import { UserError } from './errors.js';
 export type OptionSpec =
   | { readonly name: string; readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max?: number; readonly help: string }
   | { readonly name: string; readonly kind: 'number'; readonly default?: number; readonly min: number; readonly minExclusive?: boolean; readonly max?: number; readonly help: string }
-  | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly metavar?: string; readonly help: string }
+  | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly metavar?: string; readonly multiple?: boolean; readonly help: string }
   | { readonly name: string; readonly kind: 'flag'; readonly help: string };
 
 export interface ParsedOptions {
-  readonly values: Readonly<Record<string, number | string | boolean | undefined>>;
+  /** A `multiple` string option's values are a list, in the order given. */
+  readonly values: Readonly<Record<string, number | string | readonly string[] | boolean | undefined>>;
   /** The flags the user actually typed, as opposed to defaults. */
   readonly given: ReadonlySet<string>;
 }
@@ -20,19 +21,19 @@ export function parseOptions(command: string, specs: readonly OptionSpec[], argv
   try {
     parsed = parseArgs({
       args: joinNegativeNumbers(specs, argv),
-      options: Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'flag' ? 'boolean' : 'string' }] as const)),
+      options: Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'flag' ? 'boolean' : 'string', multiple: spec.kind === 'string' && spec.multiple === true }] as const)),
       allowPositionals: false,
       strict: true,
     });
   } catch (error) {
     throw new UserError(`${(error as Error).message.split('\n').join(' ')} (see 'char-rnn ${command} --help')`);
   }
-  const values: Record<string, number | string | boolean | undefined> = {};
+  const values: Record<string, number | string | readonly string[] | boolean | undefined> = {};
   for (const spec of specs) {
     const raw = parsed.values[spec.name];
     if (spec.kind === 'flag') values[spec.name] = raw === true;
     else if (raw === undefined) values[spec.name] = spec.default;
-    else if (spec.kind === 'string') values[spec.name] = raw as string;
+    else if (spec.kind === 'string') values[spec.name] = raw as string | string[];
     else values[spec.name] = parseNumber(spec, raw as string);
   }
   return { values, given: new Set(Object.keys(parsed.values)) };

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { removeUnfinishedWrites } from '../atomic-file.js';
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
 import { checkFlagsApply, flagName, makeTrainConfig, MATH_OPTIONS, OLD_UNBOUNDED_EPOCHS, type TrainConfig, type TrainRequest } from '../config.js';
-import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
+import { corpusSummary, loadCorpus, loadDefaultCorpus, savedCorpusSource, type Corpus, type CorpusSource } from '../corpus.js';
 import { MachineError, UserError } from '../errors.js';
 import { sample } from '../generate.js';
 import { readHistory, terminalChart, terminalColors } from '../history/index.js';
@@ -158,7 +158,7 @@ async function prepare(request: TrainRequest, resumePath: string | undefined, ou
     const checkpoint = await loadCheckpoint(resumePath);
     const { config: resumed, length } = resumedConfig(checkpoint, request, resumePath);
     const config = { ...resumed, out };
-    const source = config.corpus ?? (checkpoint.corpus.source === DEFAULT_CORPUS_SOURCE ? undefined : checkpoint.corpus.source);
+    const source = config.corpus ?? savedCorpusSource(checkpoint.corpus);
     const loaded = await loadWithSpinner(source, reporter);
     // A fine-tuned run's text is encoded in the vocabulary of the checkpoint it started from, which may hold more symbols.
     const { vocab } = checkpoint.model;
@@ -285,12 +285,12 @@ function checkThereIsWorkLeft(config: TrainConfig, corpus: Corpus, start: TrainS
   }
 }
 
-async function loadWithSpinner(path: string | undefined, reporter: Reporter): Promise<Corpus> {
-  const what = path ?? 'the State of the Union corpus';
+async function loadWithSpinner(source: CorpusSource | undefined, reporter: Reporter): Promise<Corpus> {
+  const what = source === undefined ? 'the State of the Union corpus' : typeof source === 'string' ? source : source.join(' + ');
   reporter.begin(`loading ${what}`);
   try {
-    const corpus = path === undefined ? await loadDefaultCorpus() : await loadCorpusFile(path);
-    reporter.done(`loaded ${corpus.source}: ${corpus.ids.length} characters, ${corpus.vocab.length} distinct symbols`);
+    const corpus = source === undefined ? await loadDefaultCorpus() : await loadCorpus(source);
+    reporter.done(`loaded ${corpusSummary(corpus)}`);
     return corpus;
   } catch (error) {
     reporter.fail(`could not load ${what}`);
