@@ -88,7 +88,7 @@ async function trainIn(run: RunFolder, request: TrainRequest, resumePath: string
     const { state } = result.last;
     await printLossChart(config);
     if (result.interrupted) {
-      process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: npx char-rnn train --resume ${result.lastPath}\n`);
+      process.stdout.write(`stopped at step ${state.step}: saved ${result.lastPath}\nresume with: npx parallel-char-rnn train --resume ${result.lastPath}\n`);
       const files = await report();
       if (files !== undefined) process.stdout.write(`${reportLine(files)}\n`);
       return EXIT_CODES[stoppedBy ?? 'SIGINT'];
