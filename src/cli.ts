@@ -5,9 +5,11 @@ import { inspectHelp, runInspect } from './commands/inspect.js';
 import { reportHelp, runReport } from './commands/report.js';
 import { runSample, sampleHelp } from './commands/sample.js';
 import { runTrain } from './commands/train.js';
-import { parseTrainRequest, trainHelp } from './config.js';
+import { parseTrainRequest } from './config.js';
 import { MachineError, TrainingError, UserError } from './errors.js';
 import { fileError } from './file-errors.js';
+import { closest } from './suggest.js';
+import { trainHelp } from './train-help.js';
 import { packageVersion } from './version.js';
 
 interface Command {
@@ -34,7 +36,11 @@ ${Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(11)} ${comm
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
@@ -44,7 +50,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
-    throw new UserError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}; see 'char-rnn --help')`);
+    const meant = closest(name, Object.keys(COMMANDS));
+    throw new UserError(`unknown command '${name}' (${meant === undefined ? `commands: ${Object.keys(COMMANDS).join(', ')}; see 'char-rnn --help'` : `did you mean ${meant}?`})`);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.help()}\n`);

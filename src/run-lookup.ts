@@ -31,7 +31,7 @@ export function newestRun(parent: string = RUNS_FOLDER): string | undefined {
 /** The newest run's folder, or a UserError saying how to make one. */
 export function requireNewestRun(parent: string = RUNS_FOLDER): string {
   const folder = newestRun(parent);
-  if (folder === undefined) throw new UserError(`no training run found in ${parent}/ (train one with 'npx char-rnn train', or name a checkpoint file)`);
+  if (folder === undefined) throw new UserError(`no training run found in ${parent}/ (train one with 'npx parallel-char-rnn train', or name a checkpoint file)`);
   return folder;
 }
 

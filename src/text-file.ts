@@ -6,6 +6,8 @@ import { firstInvalidUtf8 } from './utf8.js';
 export interface TextChunkOptions {
   /** Bytes read at a time; small values exist to test chunk boundaries. */
   readonly chunkBytes?: number;
+  /** What to do about invalid UTF-8, for its message (default: save it as UTF-8 text). */
+  readonly fixEncoding?: string;
 }
 
 // Decoded, 256 KB is at most 512 KB of UTF-16: Node makes strings under about 1 MB on the JS heap,
@@ -62,7 +64,7 @@ export async function* textChunks(path: string, label: string, options: TextChun
         text = decoder.decode(chunk, { stream: true });
       } catch (error) {
         const at = firstInvalidUtf8(concat(tail, chunk));
-        throw invalidUtf8(label, path, `near byte ${at < 0 ? offset : offset - tail.length + at}`, error);
+        throw invalidUtf8(label, path, `near byte ${at < 0 ? offset : offset - tail.length + at}`, options.fixEncoding, error);
       }
       tail = concat(tail, chunk.subarray(-3)).slice(-3);
       offset += bytesRead;
@@ -72,7 +74,7 @@ export async function* textChunks(path: string, label: string, options: TextChun
     try {
       end = decoder.decode();
     } catch (error) {
-      throw invalidUtf8(label, path, 'at its end', error);
+      throw invalidUtf8(label, path, 'at its end', options.fixEncoding, error);
     }
     yield end;
   } finally {
@@ -88,6 +90,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return joined;
 }
 
-function invalidUtf8(label: string, path: string, where: string, cause: unknown): UserError {
-  return new UserError(`${label} ${path} is not valid UTF-8 ${where} (save it as UTF-8 text)`, { cause });
+function invalidUtf8(label: string, path: string, where: string, fix = 'save it as UTF-8 text', cause: unknown): UserError {
+  return new UserError(`${label} ${path} is not valid UTF-8 ${where} (${fix})`, { cause });
 }

@@ -34,7 +34,7 @@ export function withVocabulary(corpus: Corpus, vocab: Uint32Array): Corpus {
   const remap = Uint32Array.from(corpus.vocab, (codePoint) => index.get(codePoint) as number);
   const ids = newIds(vocab.length, corpus.ids.length);
   for (let i = 0; i < ids.length; i++) ids[i] = remap[corpus.ids[i]];
-  return { source: corpus.source, vocab, ids };
+  return { ...corpus, vocab, ids }; // where it came from (a list of paths too) goes into the checkpoint
 }
 
 /** `vocab` with the text's symbols that it lacks appended, so that every old symbol keeps its id. */

@@ -129,6 +129,14 @@ test('a checkpoint round-trips exactly, tensors bit for bit', (t) => {
   assertSameCheckpoint(t, decodeCheckpoint(encodeCheckpoint(data), 'x.ckpt'), data);
 });
 
+test('a corpus joined from several paths keeps their list; one path leaves the list out', (t) => {
+  const one = sampleData();
+  const joined: CheckpointData = { ...one, corpus: { ...one.corpus, source: 'a.txt + poems', sources: ['a.txt', 'poems'] } };
+  assertSameCheckpoint(t, decodeCheckpoint(encodeCheckpoint(joined), 'x.ckpt'), joined);
+  t.deepEqual(decodeCheckpoint(encodeCheckpoint(joined), 'x.ckpt').corpus.sources, ['a.txt', 'poems']);
+  t.false('sources' in decodeCheckpoint(encodeCheckpoint(one), 'x.ckpt').corpus);
+});
+
 test('optional fields round-trip both set and unset, and so do NaN and Infinity losses', (t) => {
   const fresh = sampleData({
     options: { steps: 5000 },

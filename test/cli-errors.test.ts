@@ -26,7 +26,7 @@ function rejects(title: string, args: () => string[], names: RegExp): void {
 
 rejects('a missing corpus file', () => ['train', '--corpus', join(dir.path, 'no-such.txt')], /not found: .*no-such\.txt/);
 rejects('an empty corpus file', () => ['train', '--corpus', dir.file('empty.txt', '')], /empty/);
-rejects('a folder as corpus', () => ['train', '--corpus', folder], /a-folder is a folder/);
+rejects('an empty folder as corpus', () => ['train', '--corpus', folder], /a-folder has no files/);
 rejects('a corpus that is not UTF-8', () => ['train', '--corpus', dir.file('latin1.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x61]))], /not valid UTF-8/);
 rejects('a text too short for one sequence per stream', () => ['train', '--corpus', dir.file('short.txt', 'x'.repeat(30)), '--streams', '16'], /too short/);
 rejects('an unknown flag', () => ['train', '--corpus', GOOD, '--bogus'], /--bogus/);

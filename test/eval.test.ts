@@ -179,13 +179,13 @@ test('a missing, empty, folder, non-UTF-8 or one-character text file: one line, 
   assertOneLineError(t, noFile.stderr, /--text-file FILE/);
 });
 
-test("no run and no --checkpoint: one line naming 'npx char-rnn train'", async (t) => {
+test("no run and no --checkpoint: one line naming 'npx parallel-char-rnn train'", async (t) => {
   const cwd = join(dir.path, 'no-runs');
   mkdirSync(cwd);
   const result = await runCli(['eval', '--text-file', dir.file('some.txt', 'ab a')], { cwd });
   t.is(result.code, 2);
   t.is(result.stdout, '');
-  assertOneLineError(t, result.stderr, /no training run found in checkpoints\/.*npx char-rnn train/);
+  assertOneLineError(t, result.stderr, /no training run found in checkpoints\/.*npx parallel-char-rnn train/);
 });
 
 test('eval --help lists the flags with FILE metavars and says how predictions are counted', async (t) => {

@@ -287,26 +287,32 @@ test('gradcheck --cell gru --layers 3 (small): exit 0, a header naming the cell,
 });
 
 test('gradcheck --cell lstm --dropout 0.3 --all (small): passes, and says the masks are fixed', async (t) => {
-  const result = await runCli(['gradcheck', '--cell', 'lstm', '--dropout', '0.3', '--hidden', '6', '--vocab', '5', '--seq-length', '4', '--all'], { timeoutMs: 60_000 });
+  const result = await runCli(['gradcheck', '--cell', 'lstm', '--layers', '1', '--dropout', '0.3', '--hidden', '6', '--vocab', '5', '--seq-length', '4', '--all'], { timeoutMs: 60_000 });
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /^gradcheck: lstm, 1 layer, dropout 0\.3 \(fixed masks\), H=6 K=5 T=4 seed=1,/);
   t.regex(result.stdout, /^ {2}weight_hh_l0: {2}\s*144 entries/m);
   t.regex(result.stdout, /^PASS/m);
 });
 
-test('--cell rnn explicitly prints what the default prints', async (t) => {
+test("the default cell is train's, gru with its 2 layers: --cell gru --layers 2 explicitly prints what the default prints", async (t) => {
   const args = ['--hidden', '4', '--vocab', '5', '--seq-length', '4', '--samples', '6'];
-  const [plain, explicit] = await Promise.all([runCli(['gradcheck', ...args]), runCli(['gradcheck', '--cell', 'rnn', '--layers', '1', '--dropout', '0', ...args])]);
+  const [plain, explicit] = await Promise.all([runCli(['gradcheck', ...args]), runCli(['gradcheck', '--cell', 'gru', '--layers', '2', '--dropout', '0', ...args])]);
   t.is(plain.code, 0, plain.stderr);
   t.is(explicit.stdout, plain.stdout);
-  t.regex(plain.stdout, /^gradcheck: H=4 K=5 T=4 seed=1, centered/);
+  t.regex(plain.stdout, /^gradcheck: gru, 2 layers, H=4 K=5 T=4 seed=1, centered/);
+});
+
+test('--cell rnn alone is the seed\'s check: one layer, H=100 unless told', async (t) => {
+  const result = await runCli(['gradcheck', '--cell', 'rnn', '--vocab', '5', '--seq-length', '2', '--samples', '3']);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^gradcheck: H=100 K=5 T=2 seed=1, centered/);
 });
 
 for (const [args, message] of [
   [['--cell', 'rnn', '--layers', '2'], /--cell rnn supports only --layers 1/],
   [['--cell', 'bogus'], /--cell must be one of rnn, lstm, gru, got 'bogus'/],
   [['--cell', 'lstm', '--dropout', '1'], /--dropout must be at least 0 and below 1, got 1/],
-  [['--dropout', '0.5'], /--cell rnn has no dropout/],
+  [['--cell', 'rnn', '--dropout', '0.5'], /--cell rnn has no dropout/],
   [['--cell', 'gru', '--layers', '0'], /--layers must be at least 1/],
 ] as const) {
   test(`gradcheck ${args.join(' ')} is refused in one line, exit 2`, async (t) => {
@@ -319,7 +325,7 @@ for (const [args, message] of [
 }
 
 test("the README's gated example block is what the command prints", async (t) => {
-  const command = 'npx char-rnn gradcheck --cell gru --layers 2 --hidden 16 --vocab 7 --seq-length 5 --dropout 0.25';
+  const command = 'npx parallel-char-rnn gradcheck --cell gru --layers 2 --hidden 16 --vocab 7 --seq-length 5 --dropout 0.25';
   const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
   const start = readme.indexOf(`\`\`\`\n$ ${command}\n`);
   t.true(start >= 0, `README.md has no block starting with '$ ${command}'`);

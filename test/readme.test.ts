@@ -18,5 +18,5 @@ test("the README's gradcheck block is what 'char-rnn gradcheck' prints", async (
   // A few seconds alone; minutes when the whole suite shares two cores.
   const result = await runCli(['gradcheck'], { timeoutMs: 240_000 });
   t.is(result.code, 0, result.stderr);
-  t.is(printedBlock(readFileSync(README, 'utf8'), 'npx char-rnn gradcheck'), result.stdout);
+  t.is(printedBlock(readFileSync(README, 'utf8'), 'npx parallel-char-rnn gradcheck'), result.stdout);
 });

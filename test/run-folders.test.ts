@@ -71,7 +71,7 @@ test.serial('with no run at all, sample, report and inspect exit 2 in one line s
     const what = args.join(' ');
     const result = await runCli(args, { cwd: RUNS });
     oneLineError(t, result, what);
-    t.true(result.stderr.includes('npx char-rnn train'), `${what}: ${result.stderr}`);
+    t.true(result.stderr.includes('npx parallel-char-rnn train'), `${what}: ${result.stderr}`);
     t.is(result.stdout, '', `${what} printed ${result.stdout}`);
   }
   t.deepEqual(readdirSync(RUNS), [], 'they created nothing');

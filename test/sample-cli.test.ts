@@ -158,7 +158,7 @@ test('a missing checkpoint exits 2 with one line naming it', async (t) => {
   t.is(named.code, 2);
   assertOneLineError(t, named.stderr, /checkpoint not found: .*nope\.ckpt/);
   t.is(byDefault.code, 2);
-  assertOneLineError(t, byDefault.stderr, /no training run found in checkpoints\/.*npx char-rnn train/);
+  assertOneLineError(t, byDefault.stderr, /no training run found in checkpoints\/.*npx parallel-char-rnn train/);
 });
 
 test('sample --help lists the flags', async (t) => {

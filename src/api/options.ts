@@ -19,8 +19,8 @@ export interface CorpusText {
 export interface TrainFlags {
   /** Defaults for the options not given: 'default', or 'seed' (the original assignment exactly). */
   readonly preset?: string;
-  /** A path to a UTF-8 text file, or `{ text }`; default: the bundled State of the Union addresses. */
-  readonly corpus?: string | CorpusText;
+  /** A UTF-8 text file or a folder of them, several such paths joined in order, or `{ text }`; default: the bundled State of the Union addresses. */
+  readonly corpus?: string | readonly string[] | CorpusText;
   /** Start a new run from this checkpoint's weights (fine-tuning). */
   readonly initFrom?: string;
   /** With initFrom: append the characters of the new text that the checkpoint lacks to its vocabulary (else they are refused). */
@@ -141,6 +141,10 @@ export function requestFrom(options: TrainOptions, resumeFrom?: string): { reque
       throw new UserError(`unknown train option '${key}' (${why})`);
     }
     if (value === undefined || LIBRARY_KEYS.includes(key as keyof LibraryOptions)) continue;
+    if (key === 'corpus' && Array.isArray(value)) {
+      for (const path of value as unknown[]) argv.push(...flagArgs(key, path));
+      continue;
+    }
     if (key === 'corpus' && typeof value === 'object' && value !== null) {
       text = corpusText(value as CorpusText);
       continue;
@@ -159,7 +163,7 @@ function flagArgs(key: string, value: unknown): string[] {
   if (spec === undefined) throw new Error(`option ${key} is missing from TRAIN_OPTIONS`);
   const expected = spec.kind === 'flag' ? 'boolean' : spec.kind === 'string' ? 'string' : 'number';
   if (typeof value !== expected) {
-    const what = key === 'corpus' ? 'a path or { text }' : `a ${expected}`;
+    const what = key === 'corpus' ? 'a path, a list of paths or { text }' : `a ${expected}`;
     throw new UserError(`option ${key} (${flag}) must be ${what}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
   }
   if (spec.kind === 'flag') return value === true ? [flag] : [];

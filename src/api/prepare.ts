@@ -1,6 +1,6 @@
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
 import { checkFlagsApply, flagName, makeTrainConfig, MATH_OPTIONS, OLD_UNBOUNDED_EPOCHS, type TrainConfig, type TrainRequest } from '../config.js';
-import { DEFAULT_CORPUS_SOURCE, loadCorpusFile, loadDefaultCorpus, type Corpus } from '../corpus.js';
+import { corpusSummary, loadCorpus, loadDefaultCorpus, savedCorpusSource, type Corpus, type CorpusSource } from '../corpus.js';
 import { UserError } from '../errors.js';
 import type { Reporter } from '../progress.js';
 import { formatDuration } from '../progress/format.js';
@@ -35,8 +35,8 @@ export async function prepare(request: TrainRequest, resumePath: string | undefi
     const checkpoint = await loadCheckpoint(resumePath);
     const { config: resumed, length } = resumedConfig(checkpoint, request, resumePath);
     const config = { ...resumed, out };
-    const source = config.corpus ?? (checkpoint.corpus.source === DEFAULT_CORPUS_SOURCE ? undefined : checkpoint.corpus.source);
-    const loaded = await loadCorpus(context.text ?? source, context.reporter);
+    const source = config.corpus ?? savedCorpusSource(checkpoint.corpus);
+    const loaded = await loadRunCorpus(context.text ?? source, context.reporter);
     // A fine-tuned run's text is encoded in the vocabulary of the checkpoint it started from, which may hold more symbols.
     const { vocab } = checkpoint.model;
     const corpus = usesOnly(loaded, vocab) ? withVocabulary(loaded, vocab) : undefined;
@@ -65,7 +65,7 @@ export async function prepare(request: TrainRequest, resumePath: string | undefi
     // The defaults come from the checkpoint's cell; without --dtype, its precision: --init-from converts only when asked.
     const config = makeTrainConfig({ ...request.chosen, ...model, dtype: request.chosen.dtype ?? checkpoint.options.dtype, out });
     checkFlagsApply(config, request.given);
-    const loaded = await loadCorpus(context.text ?? config.corpus, context.reporter);
+    const loaded = await loadRunCorpus(context.text ?? config.corpus, context.reporter);
     const missing = missingSymbols(loaded, checkpoint.model.vocab);
     if (missing.length === 0 || !request.extendVocab) return { config, corpus: withVocabulary(loaded, checkpoint.model.vocab), start: { kind: 'init-from', params: checkpoint.state.params } };
     // New symbols go after the old ones, so that every trained row and column keeps its place.
@@ -74,7 +74,7 @@ export async function prepare(request: TrainRequest, resumePath: string | undefi
     const params = widenedParams(checkpoint.state.params, { ...checkpoint.model }, vocab.length, config.seed);
     return { config, corpus: withVocabulary(loaded, vocab), start: { kind: 'init-from', params } };
   }
-  return { config: { ...request.config, out }, corpus: await loadCorpus(context.text ?? request.config.corpus, context.reporter), start: { kind: 'fresh' } };
+  return { config: { ...request.config, out }, corpus: await loadRunCorpus(context.text ?? request.config.corpus, context.reporter), start: { kind: 'fresh' } };
 }
 
 /**
@@ -156,18 +156,22 @@ export function checkThereIsWorkLeft(config: TrainConfig, corpus: Corpus, start:
   }
 }
 
-/** The one way a run loads its text: a file, a string, or the bundled corpus. */
-export async function loadCorpus(source: string | CorpusText | undefined, reporter: Reporter): Promise<Corpus> {
-  const what = typeof source === 'object' ? (source.name ?? TEXT_SOURCE) : (source ?? 'the State of the Union corpus');
+/** The one way a run loads its text: files and folders, a string, or the bundled corpus. */
+export async function loadRunCorpus(source: CorpusSource | CorpusText | undefined, reporter: Reporter): Promise<Corpus> {
+  const what = isCorpusText(source) ? (source.name ?? TEXT_SOURCE) : source === undefined ? 'the State of the Union corpus' : typeof source === 'string' ? source : source.join(' + ');
   reporter.begin(`loading ${what}`);
   try {
-    const corpus = typeof source === 'object' ? await corpusOfText(source.text, what) : source === undefined ? await loadDefaultCorpus() : await loadCorpusFile(source);
-    reporter.done(`loaded ${corpus.source}: ${corpus.ids.length} characters, ${corpus.vocab.length} distinct symbols`);
+    const corpus = isCorpusText(source) ? await corpusOfText(source.text, what) : source === undefined ? await loadDefaultCorpus() : await loadCorpus(source);
+    reporter.done(`loaded ${corpusSummary(corpus)}`);
     return corpus;
   } catch (error) {
     reporter.fail(`could not load ${what}`);
     throw error;
   }
+}
+
+function isCorpusText(source: CorpusSource | CorpusText | undefined): source is CorpusText {
+  return typeof source === 'object' && !Array.isArray(source);
 }
 
 async function corpusOfText(text: string, source: string): Promise<Corpus> {

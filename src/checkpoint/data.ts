@@ -45,6 +45,8 @@ export interface CheckpointOptions {
 /** The text a model was trained on, identified without storing it. */
 export interface CorpusFingerprint {
   readonly source: string;
+  /** The paths the text was joined from, in order, when there were several (absent otherwise). */
+  readonly sources?: readonly string[];
   readonly length: number; // symbols
   readonly sha256: Uint8Array; // 32 bytes, see corpusFingerprint()
 }

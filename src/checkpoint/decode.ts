@@ -134,7 +134,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 =
       checkpointEvery: count('checkpoint-every option', options.checkpointEvery),
       threads: options.threads ?? 0,
     },
-    corpus: { source: corpus.source ?? '', length: count('corpus length', corpus.length), sha256: corpusSha256 },
+    corpus: { source: corpus.source ?? '', ...(corpus.sources?.length ? { sources: [...corpus.sources] } : {}), length: count('corpus length', corpus.length), sha256: corpusSha256 },
     state: {
       step: count('step', progress.step),
       epoch: progress.epoch ?? 0,

@@ -33,7 +33,7 @@ export function encodeCheckpoint(data: CheckpointData, hash: Sha256 = portableSh
     },
     // An undefined steps is left out of the file, as proto3 optional allows; no epoch bound is 0, no budget 0.
     options: { ...options, epochs: options.epochs === Infinity ? 0 : options.epochs, minutes: options.minutes ?? 0 },
-    corpus: { source: corpus.source, length: corpus.length, sha256: corpus.sha256 },
+    corpus: { source: corpus.source, sources: [...(corpus.sources ?? [])], length: corpus.length, sha256: corpus.sha256 },
     progress: {
       step: state.step,
       epoch: state.epoch,

@@ -10,7 +10,7 @@ import { littleEndianBytes } from './endian.js';
  */
 export function corpusFingerprint(corpus: Corpus): CorpusFingerprint {
   const sha256 = createHash('sha256').update(littleEndianBytes(corpus.ids)).digest();
-  return { source: corpus.source, length: corpus.ids.length, sha256: new Uint8Array(sha256) };
+  return { source: corpus.source, ...(corpus.sources === undefined ? {} : { sources: corpus.sources }), length: corpus.ids.length, sha256: new Uint8Array(sha256) };
 }
 
 export function sameCorpus(a: CorpusFingerprint, b: CorpusFingerprint): boolean {

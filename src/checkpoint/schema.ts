@@ -79,6 +79,7 @@ export interface WireOptions {
 
 export interface WireCorpus {
   source?: string;
+  sources?: string[];
   length?: number;
   sha256?: Uint8Array;
 }

@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import { ABS_TOLERANCE, gradcheck, gradcheckCell, REL_MIN_GRADIENT, REL_TOLERANCE, type ParamCheck } from '../gradcheck.js';
-import { CELL_DEFAULTS, defaultDtype, MAX_LAYERS } from '../config.js';
+import { CELL_DEFAULTS, DEFAULT_CELL, defaultDtype, MAX_LAYERS } from '../config.js';
 import { CELL_NAMES, findCell } from '../model/cells/registry.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { planTrainingMemory } from '../train/shared-memory.js';
@@ -9,11 +9,17 @@ import { planTrainingMemory } from '../train/shared-memory.js';
 const RNN_SAMPLES = 2500;
 const CELL_SAMPLES = 50;
 
+/**
+ * The width of a gated check unless told: the math is the same at any width, and at 32 the
+ * default check (train's default cell and layers) takes seconds; the RNN keeps the seed's 100.
+ */
+const GATED_HIDDEN = 32;
+
 const GRADCHECK_OPTIONS: readonly OptionSpec[] = [
-  { name: 'cell', kind: 'string', default: 'rnn', metavar: 'CELL', help: CELL_NAMES.join(', ') },
-  { name: 'layers', kind: 'int', default: 1, min: 1, max: MAX_LAYERS, help: 'layers L of an lstm or gru stack (the rnn has 1)' },
+  { name: 'cell', kind: 'string', default: DEFAULT_CELL, metavar: 'CELL', help: `${CELL_NAMES.join(', ')}, as train's --cell` },
+  { name: 'layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `layers L of an lstm or gru stack (default: train's, ${CELL_NAMES.map((name) => `${name} ${CELL_DEFAULTS[name].layers}`).join(', ')})` },
   { name: 'dropout', kind: 'number', default: 0, min: 0, help: 'dropout P in [0, 1) of an lstm or gru stack, with masks fixed for the check' },
-  { name: 'hidden', kind: 'int', default: 100, min: 1, max: 4096, help: 'hidden units H' },
+  { name: 'hidden', kind: 'int', min: 1, max: 4096, help: `hidden units H (default: rnn ${CELL_DEFAULTS.rnn.hidden}, the seed's check; lstm and gru ${GATED_HIDDEN})` },
   { name: 'vocab', kind: 'int', default: 98, min: 2, max: 100000, help: 'vocabulary size K (98: the default corpus)' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 10000, help: 'sequence length T' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the random problem' },
@@ -35,12 +41,12 @@ export function runGradcheck(argv: readonly string[]): number {
   const cell = v.cell as string;
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
-  const L = v.layers as number;
+  const L = (v.layers as number | undefined) ?? CELL_DEFAULTS[cell].layers;
   const dropout = v.dropout as number;
   if (dropout >= 1) throw new UserError(`--dropout must be at least 0 and below 1, got ${dropout}`);
   if (!descriptor.stacks && L !== 1) throw new UserError(`--cell ${cell} supports only --layers 1 (got ${L}): stack layers with --cell lstm or gru`);
   if (!descriptor.stacks && dropout > 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or gru with --dropout`);
-  const dims = { H: v.hidden as number, K: v.vocab as number, T: v['seq-length'] as number, seed: v.seed as number };
+  const dims = { H: (v.hidden as number | undefined) ?? (descriptor.stacks ? GATED_HIDDEN : CELL_DEFAULTS[cell].hidden), K: v.vocab as number, T: v['seq-length'] as number, seed: v.seed as number };
   // Refused before anything is allocated: a model that train refuses for its size, trained as train would train it with one stream.
   planTrainingMemory(
     { dims: { cell, L, H: dims.H, K: dims.K }, T: dims.T, B: 1, dropout: dropout > 0, optimizer: CELL_DEFAULTS[cell].optimizer, threads: 1, segments: 0, dtype: defaultDtype(cell) },

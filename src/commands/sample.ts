@@ -57,9 +57,15 @@ export async function runSample(argv: readonly string[]): Promise<number> {
   const count = v.count as number;
   const chunks = count === 1 ? generate(checkpoint, options) : headed(sampleMany(checkpoint, { ...options, count }), seed);
   // On a terminal, control characters from the corpus would move the cursor or vanish; a pipe gets the exact text.
-  const shown = process.stdout.isTTY ? map(chunks, (chunk) => visibleText(chunk)) : chunks;
+  const terminal = process.stdout.isTTY === true;
+  let endsLine = true; // nothing written leaves the prompt's line clear
+  const shown = map(chunks, (chunk) => {
+    if (chunk !== '') endsLine = chunk.endsWith('\n');
+    return terminal ? visibleText(chunk) : chunk;
+  });
   const finished = await writeChunks(process.stdout, shown);
-  if (finished && process.stdout.isTTY) process.stdout.write('\n'); // keep the prompt off the text's last line
+  // The prompt after the text starts a line of its own; a pipe gets no character the model did not draw.
+  if (finished && terminal && !endsLine) process.stdout.write('\n');
   return 0;
 }
 

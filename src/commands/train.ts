@@ -60,7 +60,7 @@ export async function runTrain(request: TrainRequest): Promise<number> {
         signalledInTraining = stoppedBy !== undefined; // during the final evaluation or save: the report is skipped
         await printLossChart(config);
         if (trained.interrupted) {
-          process.stdout.write(`stopped at step ${trained.last.state.step}: saved ${trained.lastPath}\nresume with: npx char-rnn train --resume ${trained.lastPath}\n`);
+          process.stdout.write(`stopped at step ${trained.last.state.step}: saved ${trained.lastPath}\nresume with: npx parallel-char-rnn train --resume ${trained.lastPath}\n`);
         }
       },
     });

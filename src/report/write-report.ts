@@ -110,7 +110,7 @@ async function writeReportFiles(files: readonly (readonly [string, string | Uint
     await replaceFilesAtomically(files);
   } catch (error) {
     const folder = dirname(files[0][0]);
-    throw fileError(error, `cannot write the report into ${folder}`, 'free some space or fix the folder\'s permissions, then run \'npx char-rnn report\' again');
+    throw fileError(error, `cannot write the report into ${folder}`, 'free some space or fix the folder\'s permissions, then run \'npx parallel-char-rnn report\' again');
   }
 }
 
