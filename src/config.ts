@@ -1,130 +1,15 @@
 import { availableParallelism } from 'node:os';
 import type { CheckpointOptions } from './checkpoint/index.js';
-import type { CorpusSource } from './corpus.js';
 import { UserError } from './errors.js';
-import { parseOptions, type OptionSpec } from './options.js';
+import { parseOptions } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
-import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS, type OptimizerName } from './model/optimizers.js';
+import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
-import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS, type LrSchedule } from './train/schedule.js';
+import { CELL_DEFAULTS, flagName, PRESETS, TRAIN_OPTIONS, type TrainConfig } from './train-options.js';
+import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS } from './train/schedule.js';
 
-/** Everything a training run needs to know, validated once at the edge and frozen. */
-export interface TrainConfig {
-  readonly corpus: CorpusSource | undefined; // undefined: the bundled State of the Union corpus
-  readonly cell: string; // a registered cell's name (src/model/cells/registry.ts)
-  readonly layers: number;
-  readonly hidden: number;
-  readonly dropout: number; // in [0, 1): on the input of every layer above the first and on the top layer's output
-  readonly dtype: Dtype; // the kernels' precision (src/model/precision.ts)
-  readonly seqLength: number;
-  readonly streams: number;
-  readonly threads: number;
-  readonly epochs: number; // Infinity: --minutes alone bounds the run
-  readonly steps: number | undefined; // when set, bounds the run instead of epochs
-  readonly optimizer: OptimizerName;
-  readonly eta: number;
-  readonly eps: number;
-  readonly clip: number;
-  readonly clipNorm: number; // 0: no global-norm clip
-  readonly decay: number; // rmsprop
-  readonly beta1: number; // adam
-  readonly beta2: number; // adam
-  readonly lrSchedule: LrSchedule;
-  readonly lrDecay: number; // step schedule: the factor per period
-  readonly lrDecayEvery: number; // step schedule: steps per period; 0: each epoch
-  readonly lrMin: number; // cosine schedule: the floor
-  readonly warmupSteps: number;
-  readonly patience: number; // 0: never stop early
-  readonly minutes: number | undefined; // a budget of wall-clock training time, all sessions of the run together
-  readonly seed: number;
-  readonly valFrac: number;
-  readonly evalEvery: number; // 0: only at the end
-  readonly sampleEvery: number; // 0: never during training
-  readonly sampleLength: number;
-  readonly sampleTemperature: number;
-  readonly checkpointEvery: number; // 0: only at the end
-  readonly out: string;
-}
-
-/**
- * Named sets of defaults. `seed` is the university assignment the product grew from: one stream
- * of a vanilla RNN of 100 units, 25 characters a step, AdaGrad at 0.1, every entry clipped to 5,
- * the whole text trained on and the weights with the lowest smooth loss kept.
- */
-export const PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
-  default: {},
-  seed: { cell: 'rnn', layers: 1, hidden: 100, dropout: 0, seqLength: 25, streams: 1, optimizer: 'adagrad', eta: 0.1, clip: 5, lrSchedule: 'constant', warmupSteps: 0, valFrac: 0 },
-};
-
-/** The cell trained unless told: the winner of the five-minute race (docs/benchmarks.md, "The race"). */
-export const DEFAULT_CELL = 'gru';
-
-/**
- * What each cell trains with unless told. The RNN keeps the product's original defaults; the gated
- * cells take what won the race: 2 layers of 128, 32 streams of 50 characters, Adam.
- */
-export const CELL_DEFAULTS: Readonly<Record<string, Pick<TrainConfig, 'layers' | 'hidden' | 'seqLength' | 'streams' | 'optimizer'>>> = {
-  rnn: { layers: 1, hidden: 100, seqLength: 25, streams: 16, optimizer: 'adagrad' },
-  lstm: { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' },
-  gru: { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' },
-};
-
-/** What files from before the time budget was saved hold for --minutes alone: more epochs than any budget held. */
-export const OLD_UNBOUNDED_EPOCHS = 1_000_000;
-
-/** Dropout masks are keyed by layer in 8 bits (src/model/dropout.ts); 16 layers is deeper than any char model needs. */
-export const MAX_LAYERS = 16;
-
-/** Options that change the numbers a run computes: a resumed run may not change them. */
-export const MATH_OPTIONS = [
-  'cell', 'layers', 'hidden', 'dropout', 'dtype', 'seqLength', 'streams', 'optimizer', 'eta', 'eps', 'clip', 'clipNorm', 'decay', 'beta1', 'beta2',
-  'lrSchedule', 'lrDecay', 'lrDecayEvery', 'lrMin', 'warmupSteps', 'seed', 'valFrac',
-] as const;
-
-export const TRAIN_OPTIONS: readonly OptionSpec[] = [
-  { name: 'preset', group: 'start', kind: 'string', default: 'default', metavar: 'NAME', help: `defaults for the options not given: ${Object.keys(PRESETS).join(', ')} (seed: the assignment exactly)` },
-  { name: 'corpus', group: 'data', kind: 'string', multiple: true, metavar: 'PATH', help: 'UTF-8 text file, or folder of them, to train on; repeat it to join several in order (default: the bundled State of the Union addresses)' },
-  { name: 'resume', group: 'start', kind: 'string', metavar: 'FILE', help: 'continue the run saved in this checkpoint exactly where it stopped' },
-  { name: 'init-from', group: 'start', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
-  { name: 'extend-vocab', group: 'start', kind: 'flag', help: 'with --init-from: add the new text\'s characters that the checkpoint lacks, their weights drawn as a new model\'s (default: refuse them)' },
-  { name: 'cell', group: 'model', kind: 'string', default: DEFAULT_CELL, metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
-  { name: 'layers', group: 'model', kind: 'int', min: 1, max: MAX_LAYERS, help: `stacked layers L (lstm and gru; default: ${cellDefaultsHelp('layers')})` },
-  { name: 'hidden', group: 'model', kind: 'int', min: 1, max: 4096, help: `hidden units H per layer (default: ${cellDefaultsHelp('hidden')})` },
-  { name: 'dropout', group: 'model', kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
-  { name: 'dtype', group: 'model', kind: 'string', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients; the weights and the optimizer stay float64 (default: the cell's, float32 for lstm and gru, float64 for rnn)` },
-  { name: 'seq-length', group: 'data', kind: 'int', min: 1, max: 100000, help: `characters per sequence T (BPTT length; default: ${cellDefaultsHelp('seqLength')})` },
-  { name: 'streams', group: 'data', kind: 'int', min: 1, max: 4096, help: `contiguous streams B trained side by side; the gradient is their mean (default: ${cellDefaultsHelp('streams')})` },
-  { name: 'threads', group: 'data', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
-  { name: 'epochs', group: 'length', kind: 'int', default: 1, min: 1, help: 'passes over the training text' },
-  { name: 'steps', group: 'length', kind: 'int', min: 1, help: 'stop after this many steps instead (one step = one sequence per stream)' },
-  { name: 'minutes', group: 'length', kind: 'number', min: 0, minExclusive: true, help: 'stop once this much time has gone into training (without --epochs or --steps: however many epochs fit)' },
-  { name: 'patience', group: 'length', kind: 'int', default: 0, min: 0, help: 'stop after N evaluations without a new best validation loss (0: never)' },
-  { name: 'optimizer', group: 'optimizer', kind: 'string', metavar: 'NAME', help: `${OPTIMIZER_NAMES.join(', ')} (default: ${cellDefaultsHelp('optimizer')})` },
-  { name: 'eta', group: 'optimizer', kind: 'number', min: 0, minExclusive: true, help: `learning rate (default ${OPTIMIZER_NAMES.map((name) => `${name} ${DEFAULT_ETA[name]}`).join(', ')})` },
-  { name: 'eps', group: 'optimizer', kind: 'number', default: 1e-8, min: 0, minExclusive: true, help: 'the optimizer\'s epsilon' },
-  { name: 'decay', group: 'optimizer', kind: 'number', default: 0.95, min: 0, max: 0.9999, help: 'RMSProp\'s decay of its mean square (char-rnn\'s decay_rate)' },
-  { name: 'beta1', group: 'optimizer', kind: 'number', default: 0.9, min: 0, max: 0.9999, help: 'Adam\'s decay of its mean gradient' },
-  { name: 'beta2', group: 'optimizer', kind: 'number', default: 0.999, min: 0, max: 0.999999, help: 'Adam\'s decay of its mean square' },
-  { name: 'lr-schedule', group: 'schedule', kind: 'string', default: 'constant', metavar: 'NAME', help: 'constant; step (times --lr-decay every --lr-decay-every steps); cosine (down to --lr-min over the run)' },
-  { name: 'lr-decay', group: 'schedule', kind: 'number', default: 0.97, min: 0, minExclusive: true, max: 1, help: 'step schedule: the factor per period (char-rnn\'s learning_rate_decay)' },
-  { name: 'lr-decay-every', group: 'schedule', kind: 'int', default: 0, min: 0, help: 'step schedule: steps per period (0: each epoch, as char-rnn)' },
-  { name: 'lr-min', group: 'schedule', kind: 'number', default: 0, min: 0, help: 'cosine schedule: the learning rate it ends at' },
-  { name: 'warmup-steps', group: 'schedule', kind: 'int', default: 0, min: 0, help: 'raise the learning rate linearly over the first N steps' },
-  { name: 'clip', group: 'optimizer', kind: 'number', default: 5, min: 0, minExclusive: true, help: 'clip every gradient entry to [-clip, clip]' },
-  { name: 'clip-norm', group: 'optimizer', kind: 'number', default: 0, min: 0, help: 'first scale the mean gradient down to this norm when it is longer, as PyTorch\'s clip_grad_norm_ (0: off)' },
-  { name: 'seed', group: 'start', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
-  { name: 'val-frac', group: 'data', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
-  { name: 'eval-every', group: 'progress', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
-  { name: 'sample-every', group: 'progress', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
-  { name: 'sample-length', group: 'progress', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
-  { name: 'sample-temperature', group: 'progress', kind: 'number', default: 1, min: 0, minExclusive: true, max: 100, help: 'temperature of the printed samples: below 1 likelier, above 1 more varied text; training is the same' },
-  { name: 'checkpoint-every', group: 'output', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
-  { name: 'out', group: 'output', kind: 'string', metavar: 'DIR', help: 'folder for this run\'s files (default: a new folder checkpoints/run-N; with --resume: the checkpoint\'s folder)' },
-  { name: 'force', group: 'output', kind: 'flag', help: 'let a new run replace the run already in --out (its checkpoints, history and report)' },
-  { name: 'no-report', group: 'output', kind: 'flag', help: 'do not write <out>/report.html, loss.svg and loss.png at the end' },
-  { name: 'gradcheck', group: 'output', kind: 'flag', help: 'check the gradients on a problem of the run\'s size and put the figures in the report' },
-];
+export * from './train-options.js';
 
 /** What the user asked for: the options, which of them were typed, and where to start from. */
 export interface TrainRequest {
@@ -238,13 +123,6 @@ export function checkFlagsApply(config: TrainConfig, given: ReadonlySet<keyof Tr
   }
 }
 
-/** 'rnn 100, lstm and gru 128': one option's default for each cell, for --help. */
-function cellDefaultsHelp(field: keyof (typeof CELL_DEFAULTS)[string]): string {
-  const byValue = new Map<unknown, string[]>();
-  for (const [cell, values] of Object.entries(CELL_DEFAULTS)) byValue.set(values[field], [...(byValue.get(values[field]) ?? []), cell]);
-  return [...byValue].map(([value, cells]) => `${cells.join(' and ')} ${String(value)}`).join(', ');
-}
-
 /** The precision a cell trains in unless told: the first of its dtypes (an unknown cell is refused later). */
 export function defaultDtype(cell: string): Dtype {
   return findCell(cell)?.dtypes[0] ?? 'float64';
@@ -259,11 +137,6 @@ export function checkModelOptions({ cell, layers, dropout, dtype }: Pick<TrainCo
   if (descriptor.stacks) return;
   if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell lstm or --cell gru for --layers ${layers}`);
   if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
-}
-
-/** The flag a config field comes from, for messages: seqLength -> --seq-length. */
-export function flagName(field: string): string {
-  return `--${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
 }
 
 function camel(name: string): string {

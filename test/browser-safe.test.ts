@@ -1,42 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { sample, sampleMany } from '../src/generate.js';
 import { kernelsAvailable } from '../src/model/kernels.js';
 import { meanLoss, scoreText } from '../src/score-text.js';
 import { gatedCheckpoint, GATED_SYMBOLS } from './fixtures/gated-model.js';
+import { importGraph, nodeImports } from './fixtures/import-graph.js';
 import { tinyCheckpoint } from './fixtures/tiny-model.js';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url)); // dist/src
-const BUILTINS = new Set(builtinModules);
-
-/** Every module the compiled file reaches by static or dynamic import, and the specifiers it names that are not files. */
-function importGraph(entry: string): { files: Set<string>; external: Map<string, string> } {
-  const files = new Set<string>();
-  const external = new Map<string, string>(); // specifier -> the first file that imports it
-  const pending = [entry];
-  while (pending.length > 0) {
-    const file = pending.pop() as string;
-    if (files.has(file)) continue;
-    files.add(file);
-    const code = readFileSync(file, 'utf8');
-    for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)) {
-      if (specifier.startsWith('.')) pending.push(resolve(dirname(file), specifier));
-      else if (!external.has(specifier)) external.set(specifier, file);
-    }
-  }
-  return { files, external };
-}
-
-for (const entry of ['generate.js', 'score-text.js']) {
+// browser.js is the package's browser entry; checkpoint/browser.js its decoder of bytes
+for (const entry of ['browser.js', 'checkpoint/browser.js', 'generate.js', 'score-text.js']) {
   test(`${entry} reaches no Node-only module, so the same code samples and scores in a browser`, (t) => {
     const { files, external } = importGraph(resolve(SRC, entry));
     t.true(files.size > 5, 'the walk followed the imports');
-    t.true([...files].some((file) => file.endsWith('kernels.js')), 'the walk reached the kernels');
-    const nodeOnly = [...external].filter(([specifier]) => specifier.startsWith('node:') || BUILTINS.has(specifier.split('/')[0]));
-    t.deepEqual(nodeOnly, [], 'imports of Node built-ins, with the file that imports each');
+    t.true([...files].some((file) => file.endsWith(entry === 'checkpoint/browser.js' ? 'checksum.js' : 'kernels.js')), 'the walk reached the kernels or the checksum');
+    t.deepEqual(nodeImports(external), [], 'imports of Node built-ins, with the file that imports each');
   });
 }
 

@@ -1,4 +1,4 @@
-import { MAX_LAYERS } from '../config.js';
+import { MAX_LAYERS } from '../train-options.js';
 import { modelLayout, stateLength } from '../model/cells/cell.js';
 import { findCell } from '../model/cells/registry.js';
 

@@ -1,7 +1,7 @@
-import { flagName, TRAIN_OPTIONS } from '../config.js';
+import { flagName, TRAIN_OPTIONS } from '../train-options.js';
 import { findCell } from '../model/cells/registry.js';
 import { squareBuffers } from '../model/optimizers.js';
-import { boundsProblem } from '../options.js';
+import { boundsProblem } from '../option-spec.js';
 import { placeAfter } from '../train/plan.js';
 import type { CheckpointData, CheckpointModel, CheckpointOptions, CheckpointState, CorpusFingerprint, LossPoint } from './data.js';
 
