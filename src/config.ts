@@ -6,6 +6,7 @@ import { CELL_NAMES, findCell } from './model/cells/registry.js';
 import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS, type OptimizerName } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
+import { BUDGET_EVALUATIONS, BUDGET_SAMPLES, DEFAULT_EVAL_EVERY, DEFAULT_SAMPLE_EVERY, type Intervals } from './train/intervals.js';
 import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS, type LrSchedule } from './train/schedule.js';
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */
@@ -38,8 +39,8 @@ export interface TrainConfig {
   readonly minutes: number | undefined; // a budget of wall-clock training time, all sessions of the run together
   readonly seed: number;
   readonly valFrac: number;
-  readonly evalEvery: number; // 0: only at the end
-  readonly sampleEvery: number; // 0: never during training
+  readonly evalEvery: number | undefined; // 0: only at the end; undefined: as the time budget allows, or the default (src/train/intervals.ts)
+  readonly sampleEvery: number | undefined; // 0: never during training; undefined: as evalEvery
   readonly sampleLength: number;
   readonly sampleTemperature: number;
   readonly checkpointEvery: number; // 0: only at the end
@@ -113,8 +114,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'clip-norm', kind: 'number', default: 0, min: 0, help: 'first scale the mean gradient down to this norm when it is longer, as PyTorch\'s clip_grad_norm_ (0: off)' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
   { name: 'val-frac', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
-  { name: 'eval-every', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
-  { name: 'sample-every', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
+  { name: 'eval-every', kind: 'int', min: 0, help: `steps between validation losses (0: only at the end; default: about ${BUDGET_EVALUATIONS} a run with --minutes, else ${DEFAULT_EVAL_EVERY})` },
+  { name: 'sample-every', kind: 'int', min: 0, help: `steps between printed samples (0: none; default: about ${BUDGET_SAMPLES} a run with --minutes, else ${DEFAULT_SAMPLE_EVERY})` },
   { name: 'sample-length', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
   { name: 'sample-temperature', kind: 'number', default: 1, min: 0, minExclusive: true, max: 100, help: 'temperature of the printed samples: below 1 likelier, above 1 more varied text; training is the same' },
   { name: 'checkpoint-every', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },
@@ -225,7 +226,7 @@ export function checkFlagsApply(config: TrainConfig, given: ReadonlySet<keyof Tr
   if (config.patience > 0 && config.evalEvery === 0) {
     throw new UserError('--patience counts evaluations of the validation loss, and --eval-every 0 makes none before the end: drop --patience or give --eval-every N');
   }
-  if (given.has('evalEvery') && config.evalEvery > 0 && config.valFrac === 0) {
+  if (given.has('evalEvery') && (config.evalEvery ?? 0) > 0 && config.valFrac === 0) {
     throw new UserError(`--eval-every ${config.evalEvery} evaluates the held-out text, and this run holds out none (--val-frac 0): drop --eval-every or give --val-frac`);
   }
 }
@@ -267,7 +268,7 @@ function camel(name: string): string {
 }
 
 /** What a checkpoint keeps of the run's options: those that change the math, and the schedule's horizon. */
-export function checkpointOptions(c: TrainConfig, lrHorizon: number): CheckpointOptions {
+export function checkpointOptions(c: TrainConfig & Intervals, lrHorizon: number): CheckpointOptions {
   return {
     seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
     clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout, dtype: c.dtype,
