@@ -8,7 +8,9 @@ import type { TrainConfig } from '../config.js';
 // Neither interval changes the trained numbers: they only say where the windows end.
 
 export const BUDGET_EVALUATIONS = 10;
-export const BUDGET_SAMPLES = 5;
+/** A sample with every second evaluation, so that the two come at the same steps. */
+const EVALUATIONS_PER_SAMPLE = 2;
+export const BUDGET_SAMPLES = BUDGET_EVALUATIONS / EVALUATIONS_PER_SAMPLE;
 /** The intervals of a run without a time budget. */
 export const DEFAULT_EVAL_EVERY = 2000;
 export const DEFAULT_SAMPLE_EVERY = 1000;
@@ -33,14 +35,15 @@ export interface SessionPace {
 
 /**
  * The intervals that cut the session's expected length (its steps at the rate so far over the
- * time left, or up to the run's last step if that comes first) into BUDGET_EVALUATIONS and
- * BUDGET_SAMPLES parts: the last part ends where the run ends, with its final evaluation.
+ * time left, or up to the run's last step if that comes first) into BUDGET_EVALUATIONS parts, and
+ * a sample every EVALUATIONS_PER_SAMPLE of them: the last part ends with the final evaluation.
  */
 export function budgetIntervals(pace: SessionPace): Intervals {
   const rate = (pace.step - pace.startStep) / pace.trainingSeconds;
   const end = Math.min(pace.totalSteps, pace.step + rate * Math.max(0, pace.secondsLeft));
   const span = end - pace.startStep;
-  return { evalEvery: Math.max(1, Math.round(span / BUDGET_EVALUATIONS)), sampleEvery: Math.max(1, Math.round(span / BUDGET_SAMPLES)) };
+  const evalEvery = Math.max(1, Math.round(span / BUDGET_EVALUATIONS));
+  return { evalEvery, sampleEvery: EVALUATIONS_PER_SAMPLE * evalEvery };
 }
 
 /** The intervals of one session of a run: given, the defaults, or measured from the budget. */
