@@ -22,14 +22,14 @@ const validations = (stdout: string): number[] => [...stdout.matchAll(/^step (\d
 const samples = (stdout: string): number[] => [...stdout.matchAll(/^----- sample at step (\d+) -----$/gm)].map((m) => Number(m[1]));
 
 test('the intervals cut the steps expected in the time left into 10 and 5 parts', (t) => {
-  // 50 steps in 5 s is 10 a second; 95 s left give 950 more, so the session ends near step 1000.
-  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, trainingSeconds: 5, secondsLeft: 95 }), { evalEvery: 100, sampleEvery: 200 });
+  // 10 steps a second: 95 s left give 950 more after step 50, so the session ends near step 1000.
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, stepsPerSecond: 10, secondsLeft: 95 }), { evalEvery: 100, sampleEvery: 200 });
   // The run's last step comes first: 400 steps.
-  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: 400, trainingSeconds: 5, secondsLeft: 95 }), { evalEvery: 40, sampleEvery: 80 });
-  // A session that starts at step 1000 spreads them over its own steps: 3 a second for 30 s.
-  t.deepEqual(budgetIntervals({ startStep: 1000, step: 1030, totalSteps: Infinity, trainingSeconds: 10, secondsLeft: 20 }), { evalEvery: 9, sampleEvery: 18 });
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: 400, stepsPerSecond: 10, secondsLeft: 95 }), { evalEvery: 40, sampleEvery: 80 });
+  // A session that starts at step 1000 spreads them over its own steps: 30 done, 3 a second for 20 s more.
+  t.deepEqual(budgetIntervals({ startStep: 1000, step: 1030, totalSteps: Infinity, stepsPerSecond: 3, secondsLeft: 20 }), { evalEvery: 9, sampleEvery: 18 });
   // Too few steps for 10 parts: every step, a sample every second.
-  t.deepEqual(budgetIntervals({ startStep: 0, step: 2, totalSteps: Infinity, trainingSeconds: 1, secondsLeft: 1 }), { evalEvery: 1, sampleEvery: 2 });
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 2, totalSteps: Infinity, stepsPerSecond: 2, secondsLeft: 1 }), { evalEvery: 1, sampleEvery: 2 });
 });
 
 test('without a budget the intervals are the given ones or the defaults; with one, the missing ones wait for the measured rate', (t) => {
@@ -40,18 +40,21 @@ test('without a budget the intervals are the given ones or the defaults; with on
   t.false(given.observe(100, 10, 50), 'both given: nothing to measure');
   t.deepEqual(given.current(), { evalEvery: 0, sampleEvery: 3 });
 
-  // 60 s: the rate is measured over the first 3 s of training.
+  // 60 s: the intervals are fixed after 6 s of training, from the rate over its second half.
   const measured = new IntervalSchedule({ evalEvery: 7, sampleEvery: undefined }, { ...session, secondsLeft: 60 });
   t.deepEqual(measured.current(), { evalEvery: 7, sampleEvery: 0 }, 'no sample before the rate is known');
   t.deepEqual(measured.saved(), { evalEvery: 7, sampleEvery: DEFAULT_SAMPLE_EVERY }, 'before any step a checkpoint records the default');
-  t.false(measured.observe(10, 1, 58.5));
-  // 10 steps a second: 10 + 585 steps in all, a tenth is 59.5 steps, rounded 60; a sample every 2 of them.
-  t.deepEqual(measured.saved(), { evalEvery: 7, sampleEvery: 120 }, 'meanwhile, what the rate so far gives');
-  t.true(measured.observe(30, 3, 56), 'measured after 3 s');
-  t.deepEqual(measured.current(), { evalEvery: 7, sampleEvery: 118 }, '30 + 560 steps: a tenth is 59');
+  t.false(measured.observe(10, 2, 58));
+  // 5 steps a second so far: 10 + 290 steps in all, a tenth is 30; a sample every 2 of them.
+  t.deepEqual(measured.saved(), { evalEvery: 7, sampleEvery: 60 }, 'meanwhile, what the rate so far gives');
+  t.false(measured.observe(20, 3, 57), 'the mark, half way: 20 steps after 3 s');
+  t.false(measured.observe(50, 5, 55));
+  // From the mark, 60 steps in 3 s, 20 a second (the 5 a second before it left out): 80 + 20 * 54 = 1160 steps in all, a tenth is 116.
+  t.true(measured.observe(80, 6, 54), 'fixed after 6 s');
+  t.deepEqual(measured.current(), { evalEvery: 7, sampleEvery: 232 });
   t.false(measured.observe(500, 50, 5), 'fixed once');
   t.deepEqual(measured.saved(), measured.current());
-  t.true(measured.sampleDue(118) && !measured.sampleDue(0) && !measured.sampleDue(117));
+  t.true(measured.sampleDue(232) && !measured.sampleDue(0) && !measured.sampleDue(231));
   t.true(measured.evalDue(14) && !measured.evalDue(15));
 });
 
@@ -61,9 +64,10 @@ test('a short budget on a small text shows several validations and samples, spre
   succeeded(t, result, 'the run');
   const evaluated = validations(result.stdout);
   const sampled = samples(result.stdout);
-  // About 10 and 5; how many exactly depends on how steady the machine's speed is.
-  t.true(evaluated.length >= 4 && evaluated.length <= 25, `${evaluated.length} validations: ${evaluated.join(', ')}`);
-  t.true(sampled.length >= 2 && sampled.length <= 12, `${sampled.length} samples: ${sampled.join(', ')}`);
+  // About 10 and 5 on a machine whose speed holds; a machine shared with other work may change
+  // speed after the rate was taken, so the bounds are wide: the defaults would give 1 and none.
+  t.true(evaluated.length >= 4 && evaluated.length <= 40, `${evaluated.length} validations: ${evaluated.join(', ')}`);
+  t.true(sampled.length >= 2 && sampled.length <= 20, `${sampled.length} samples: ${sampled.join(', ')}`);
   const saved = await loadCheckpoint(join(out, 'last.ckpt'));
   const { evalEvery, sampleEvery } = saved.options;
   t.true(evalEvery > 0 && sampleEvery > 0, `eval-every ${evalEvery}, sample-every ${sampleEvery}`);

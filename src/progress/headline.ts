@@ -43,7 +43,7 @@ export function endOfRunLines(losses: EndLosses): string[] {
   ];
 }
 
-/** 'the time budget of 1 minute', 'of 0.5 minutes' */
+/** 'stopped at the time budget of 1 minute (--minutes)'; of 0.5 minutes, plural. */
 export function budgetStopLine(minutes: number): string {
   return `stopped at the time budget of ${formatMinutes(minutes)} (--minutes)`;
 }

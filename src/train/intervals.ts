@@ -14,9 +14,13 @@ export const BUDGET_SAMPLES = BUDGET_EVALUATIONS / EVALUATIONS_PER_SAMPLE;
 /** The intervals of a run without a time budget. */
 export const DEFAULT_EVAL_EVERY = 2000;
 export const DEFAULT_SAMPLE_EVERY = 1000;
-/** The step rate is measured over this share of a session's budget, and at most MEASURE_SECONDS of training. */
-const MEASURE_SHARE = 0.05;
-const MEASURE_SECONDS = 5;
+/**
+ * The intervals are fixed after this share of a session's budget, at most MEASURE_SECONDS of
+ * training, from the step rate over its second half: the first steps run slow (the kernels warm
+ * up), and a rate taken over too short a time follows a passing load on the machine.
+ */
+const MEASURE_SHARE = 0.1;
+const MEASURE_SECONDS = 10;
 
 /** Steps between evaluations and between samples; 0: none during training. */
 export interface Intervals {
@@ -24,12 +28,12 @@ export interface Intervals {
   readonly sampleEvery: number;
 }
 
-/** Where a session stands: its first step, the step now, the run's last step, and the seconds it trained and has left. */
+/** Where a session stands: its first step, the step now, the run's last step, its steps per second of training, and the seconds it has left. */
 export interface SessionPace {
   readonly startStep: number;
   readonly step: number;
   readonly totalSteps: number; // Infinity: the budget alone ends the run
-  readonly trainingSeconds: number;
+  readonly stepsPerSecond: number;
   readonly secondsLeft: number;
 }
 
@@ -39,8 +43,7 @@ export interface SessionPace {
  * a sample every EVALUATIONS_PER_SAMPLE of them: the last part ends with the final evaluation.
  */
 export function budgetIntervals(pace: SessionPace): Intervals {
-  const rate = (pace.step - pace.startStep) / pace.trainingSeconds;
-  const end = Math.min(pace.totalSteps, pace.step + rate * Math.max(0, pace.secondsLeft));
+  const end = Math.min(pace.totalSteps, pace.step + pace.stepsPerSecond * Math.max(0, pace.secondsLeft));
   const span = end - pace.startStep;
   const evalEvery = Math.max(1, Math.round(span / BUDGET_EVALUATIONS));
   return { evalEvery, sampleEvery: EVALUATIONS_PER_SAMPLE * evalEvery };
@@ -53,6 +56,8 @@ export class IntervalSchedule {
   /** Seconds of training after which the rate is measured; Infinity when nothing is left to measure. */
   readonly #measureAfter: number;
   #fixed: Intervals | undefined;
+  /** The first observation past half the measuring time: the rate is taken from there. */
+  #mark: { readonly step: number; readonly trainingSeconds: number } | undefined;
   #pace: SessionPace | undefined;
 
   /** secondsLeft: the time budget left as the session starts; undefined without one. */
@@ -93,8 +98,12 @@ export class IntervalSchedule {
    * the running window should end and the next one stop at the first evaluation or sample.
    */
   observe(step: number, trainingSeconds: number, secondsLeft: number): boolean {
-    this.#pace = { ...this.#session, step, trainingSeconds, secondsLeft };
-    if (this.#fixed !== undefined || trainingSeconds < this.#measureAfter) return false;
+    if (this.#fixed !== undefined) return false;
+    if (this.#mark === undefined && trainingSeconds >= this.#measureAfter / 2) this.#mark = { step, trainingSeconds };
+    const from = this.#mark !== undefined && trainingSeconds > this.#mark.trainingSeconds ? this.#mark : { step: this.#session.startStep, trainingSeconds: 0 };
+    const stepsPerSecond = trainingSeconds > from.trainingSeconds ? (step - from.step) / (trainingSeconds - from.trainingSeconds) : 0;
+    this.#pace = { ...this.#session, step, stepsPerSecond, secondsLeft };
+    if (trainingSeconds < this.#measureAfter) return false;
     this.#fixed = this.#measured(this.#pace);
     return true;
   }
@@ -103,7 +112,7 @@ export class IntervalSchedule {
   saved(): Intervals {
     if (this.#fixed !== undefined) return this.#fixed;
     const pace = this.#pace;
-    if (pace === undefined || !(pace.step > pace.startStep && pace.trainingSeconds > 0)) {
+    if (pace === undefined || !(pace.stepsPerSecond > 0)) {
       return { evalEvery: this.#given.evalEvery ?? DEFAULT_EVAL_EVERY, sampleEvery: this.#given.sampleEvery ?? DEFAULT_SAMPLE_EVERY };
     }
     return this.#measured(pace);
