@@ -56,6 +56,13 @@ test('without a budget the intervals are the given ones or the defaults; with on
   t.deepEqual(measured.saved(), measured.current());
   t.true(measured.sampleDue(232) && !measured.sampleDue(0) && !measured.sampleDue(231));
   t.true(measured.evalDue(14) && !measured.evalDue(15));
+
+  // A run of 300 steps that would take longer than its budget allows is measured over 30 steps instead of 6 s.
+  const short = new IntervalSchedule({ evalEvery: undefined, sampleEvery: undefined }, { startStep: 0, totalSteps: 300, secondsLeft: 60 });
+  t.false(short.observe(15, 0.5, 59.5), 'the mark, half way: 15 steps after 0.5 s');
+  // From the mark, 15 steps in 0.5 s, 30 a second: the 300 steps come before the 30 + 30 * 59 the budget holds.
+  t.true(short.observe(30, 1, 59), 'fixed after a tenth of the steps');
+  t.deepEqual(short.current(), { evalEvery: 30, sampleEvery: 60 });
 });
 
 test('a short budget on a small text shows several validations and samples, spread over the run', async (t) => {
@@ -71,9 +78,12 @@ test('a short budget on a small text shows several validations and samples, spre
   const saved = await loadCheckpoint(join(out, 'last.ckpt'));
   const { evalEvery, sampleEvery } = saved.options;
   t.true(evalEvery > 0 && sampleEvery > 0, `eval-every ${evalEvery}, sample-every ${sampleEvery}`);
-  t.deepEqual(evaluated.slice(0, -1), evaluated.slice(0, -1).map((_, i) => (i + 1) * evalEvery), 'every eval-every steps, then the final one');
+  // Every eval-every steps from the first after the measurement, then the final one.
+  const scheduled = evaluated.slice(0, -1);
+  t.deepEqual(scheduled, scheduled.map((_, i) => scheduled[0] + i * evalEvery), evaluated.join(', '));
+  t.true(scheduled.every((step) => step % evalEvery === 0));
   t.true(evaluated.at(-1) === saved.state.step);
-  t.deepEqual(sampled, sampled.map((_, i) => (i + 1) * sampleEvery));
+  t.true(sampled.every((step, i) => step % sampleEvery === 0 && (i === 0 || step === sampled[i - 1] + sampleEvery)), sampled.join(', '));
   t.true(sampled.every((step) => evaluated.includes(step)), 'a sample comes with every second evaluation');
 
   // A resume keeps the run's intervals, as it keeps its other bookkeeping options.

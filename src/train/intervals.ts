@@ -99,11 +99,14 @@ export class IntervalSchedule {
    */
   observe(step: number, trainingSeconds: number, secondsLeft: number): boolean {
     if (this.#fixed !== undefined) return false;
-    if (this.#mark === undefined && trainingSeconds >= this.#measureAfter / 2) this.#mark = { step, trainingSeconds };
-    const from = this.#mark !== undefined && trainingSeconds > this.#mark.trainingSeconds ? this.#mark : { step: this.#session.startStep, trainingSeconds: 0 };
+    // A run that --steps or --epochs ends first is measured over a tenth of its steps instead.
+    const { startStep, totalSteps } = this.#session;
+    const measured = Math.max(trainingSeconds / this.#measureAfter, (step - startStep) / (MEASURE_SHARE * (totalSteps - startStep)));
+    if (this.#mark === undefined && measured >= 0.5) this.#mark = { step, trainingSeconds };
+    const from = this.#mark !== undefined && trainingSeconds > this.#mark.trainingSeconds ? this.#mark : { step: startStep, trainingSeconds: 0 };
     const stepsPerSecond = trainingSeconds > from.trainingSeconds ? (step - from.step) / (trainingSeconds - from.trainingSeconds) : 0;
     this.#pace = { ...this.#session, step, stepsPerSecond, secondsLeft };
-    if (trainingSeconds < this.#measureAfter) return false;
+    if (measured < 1) return false;
     this.#fixed = this.#measured(this.#pace);
     return true;
   }
