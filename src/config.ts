@@ -7,6 +7,7 @@ import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS } 
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
 import { CELL_DEFAULTS, flagName, PRESETS, TRAIN_OPTIONS, type TrainConfig } from './train-options.js';
+import type { Intervals } from './train/intervals.js';
 import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS } from './train/schedule.js';
 
 export * from './train-options.js';
@@ -118,7 +119,7 @@ export function checkFlagsApply(config: TrainConfig, given: ReadonlySet<keyof Tr
   if (config.patience > 0 && config.evalEvery === 0) {
     throw new UserError('--patience counts evaluations of the validation loss, and --eval-every 0 makes none before the end: drop --patience or give --eval-every N');
   }
-  if (given.has('evalEvery') && config.evalEvery > 0 && config.valFrac === 0) {
+  if (given.has('evalEvery') && (config.evalEvery ?? 0) > 0 && config.valFrac === 0) {
     throw new UserError(`--eval-every ${config.evalEvery} evaluates the held-out text, and this run holds out none (--val-frac 0): drop --eval-every or give --val-frac`);
   }
 }
@@ -144,7 +145,7 @@ function camel(name: string): string {
 }
 
 /** What a checkpoint keeps of the run's options: those that change the math, and the schedule's horizon. */
-export function checkpointOptions(c: TrainConfig, lrHorizon: number): CheckpointOptions {
+export function checkpointOptions(c: TrainConfig & Intervals, lrHorizon: number): CheckpointOptions {
   return {
     seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
     clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout, dtype: c.dtype,

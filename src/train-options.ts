@@ -3,6 +3,7 @@ import type { OptionSpec } from './option-spec.js';
 import { CELL_NAMES } from './model/cells/registry.js';
 import { DEFAULT_ETA, OPTIMIZER_NAMES, type OptimizerName } from './model/optimizers.js';
 import { DTYPES, type Dtype } from './model/precision.js';
+import { BUDGET_EVALUATIONS, BUDGET_SAMPLES, DEFAULT_EVAL_EVERY, DEFAULT_SAMPLE_EVERY } from './train/intervals.js';
 import type { LrSchedule } from './train/schedule.js';
 
 /*
@@ -41,8 +42,8 @@ export interface TrainConfig {
   readonly minutes: number | undefined; // a budget of wall-clock training time, all sessions of the run together
   readonly seed: number;
   readonly valFrac: number;
-  readonly evalEvery: number; // 0: only at the end
-  readonly sampleEvery: number; // 0: never during training
+  readonly evalEvery: number | undefined; // 0: only at the end; undefined: as the time budget allows, or the default (src/train/intervals.ts)
+  readonly sampleEvery: number | undefined; // 0: never during training; undefined: as evalEvery
   readonly sampleLength: number;
   readonly sampleTemperature: number;
   readonly checkpointEvery: number; // 0: only at the end
@@ -117,8 +118,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   { name: 'clip-norm', group: 'optimizer', kind: 'number', default: 0, min: 0, help: 'first scale the mean gradient down to this norm when it is longer, as PyTorch\'s clip_grad_norm_ (0: off)' },
   { name: 'seed', group: 'start', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the PRNG (weights init and samples)' },
   { name: 'val-frac', group: 'data', kind: 'number', default: 0.05, min: 0, max: 0.5, help: 'fraction of the text, at its end, held out for validation' },
-  { name: 'eval-every', group: 'progress', kind: 'int', default: 2000, min: 0, help: 'steps between validation losses (0: only at the end)' },
-  { name: 'sample-every', group: 'progress', kind: 'int', default: 1000, min: 0, help: 'steps between printed samples (0: none)' },
+  { name: 'eval-every', group: 'progress', kind: 'int', min: 0, help: `steps between validation losses (0: only at the end; default: about ${BUDGET_EVALUATIONS} a run with --minutes, else ${DEFAULT_EVAL_EVERY})` },
+  { name: 'sample-every', group: 'progress', kind: 'int', min: 0, help: `steps between printed samples (0: none; default: about ${BUDGET_SAMPLES} a run with --minutes, else ${DEFAULT_SAMPLE_EVERY})` },
   { name: 'sample-length', group: 'progress', kind: 'int', default: 200, min: 1, max: 1000000, help: 'characters per printed sample' },
   { name: 'sample-temperature', group: 'progress', kind: 'number', default: 1, min: 0, minExclusive: true, max: 100, help: 'temperature of the printed samples: below 1 likelier, above 1 more varied text; training is the same' },
   { name: 'checkpoint-every', group: 'output', kind: 'int', default: 1000, min: 0, help: 'steps between saves of <out>/last.ckpt (0: only at the end)' },

@@ -271,7 +271,7 @@ test('SIGINT while the final report is written exits 130 with one line saying so
   const chunks: Buffer[] = [];
   run.child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
   // The loss chart is printed once training has returned, just before the report is written.
-  await pollUntil(() => Promise.resolve(Buffer.concat(chunks).toString('utf8')), (text) => /nats\/char: .*validation/.test(text), {
+  await pollUntil(() => Promise.resolve(Buffer.concat(chunks).toString('utf8')), (text) => /\bo validation loss/.test(text), {
     timeoutMs: 30_000,
     stillUseful: run.running,
     what: 'the loss chart after training',

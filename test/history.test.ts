@@ -6,7 +6,7 @@ import { makeTrainConfig, type TrainConfig } from '../src/config.js';
 import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { UserError } from '../src/errors.js';
 import {
-  HISTORY_HEADER, HISTORY_HEADER_PER_SEQUENCE, HistoryLog, parseHistory, parseSamples, readHistory, readSamples, terminalChart, TrailingMean, trailingMeans, type HistoryRow,
+  HISTORY_HEADER, HISTORY_HEADER_PER_SEQUENCE, HistoryLog, parseHistory, parseSamples, readHistory, readSamples, TrailingMean, trailingMeans, type HistoryRow,
 } from '../src/history/index.js';
 import type { Reporter, StepStats } from '../src/progress.js';
 import { train } from '../src/train/train.js';
@@ -270,23 +270,4 @@ test('the trailing mean is the mean of the last values, and goes on from earlier
   }
   t.true(Number.isNaN(new TrailingMean(100).mean()));
   t.deepEqual(trailingMeans([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5]);
-});
-
-test('the terminal chart shows the recent, smooth and validation losses per character, the steps and a legend', (t) => {
-  const rows: HistoryRow[] = Array.from({ length: 200 }, (_, i) => ({
-    step: i + 1, epoch: 1, charsSeen: 0, loss: 1.8 - i * 0.004, smoothLoss: 2 - i * 0.004, valLoss: (i + 1) % 100 === 0 ? 1.5 - i * 0.001 : undefined, charsPerSec: 0, wallSeconds: 0,
-  }));
-  const chart = terminalChart(rows, { width: 40, height: 8 });
-  const lines = chart.split('\n');
-  t.is(lines.length, 9 + 2, chart);
-  // 40 columns of 5 steps each show each group's last step: the first column is step 5.
-  t.regex(lines[0], /^\s+1\.984 ┼/, 'the highest is step 5\'s smooth loss, 2 - 4 * 0.004');
-  // The lowest is the last recent loss: the mean of steps 101-200's losses, 1.8 - 0.004 * 149.5 = 1.202 (below the last validation loss, 1.301).
-  t.regex(lines.at(-3)!, /^\s+1\.202 [┼┤]/);
-  t.regex(lines.at(-2)!, /step 1\s+200$/);
-  t.is(lines.at(-1)!.trim(), 'nats/char:  ── last 100 steps  ── smooth  ── validation');
-  t.true(lines.at(-1)!.length <= 80, 'the legend fits an 80-column terminal');
-  t.false(chart.includes('\x1b'), 'no colors unless asked');
-  t.true(terminalChart(rows, { width: 40, height: 8, color: true }).includes('\x1b[34m── last 100 steps'));
-  t.is(terminalChart([]), '');
 });

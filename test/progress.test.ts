@@ -299,7 +299,7 @@ function lastBarLine(out: Capture): string {
   return line;
 }
 
-test('interactive: at 80 columns the line fits, the ETA and the rate kept; a resize takes effect at the next redraw', (t) => {
+test('interactive: at 80 columns the line fits, the graphic, percentage, ETA and rate kept; a resize takes effect at the next redraw', (t) => {
   const timersBefore = countTimers();
   const out = capture({ columns: 80 });
   const reporter = createReporter({ stream: out.stream, interactive: true, now: manualClock().now });
@@ -309,7 +309,7 @@ test('interactive: at 80 columns the line fits, the ETA and the rate kept; a res
   reporter.log('redraw');
   const narrow = lastBarLine(out);
   t.true(narrow.length < 80, narrow);
-  t.is(narrow, 'step 1200/5000 | loss 2.093 (last 100) | val 1.873 | 41.2k chars/s | ETA 3m10s');
+  t.is(narrow, '██░░░░░░░░ 24% | 1200/5000 | loss 2.093 | val 1.873 | 41.2k chars/s | ETA 3m10s');
 
   out.stream.columns = 160;
   reporter.log('redraw');
@@ -344,13 +344,13 @@ test('the bar line gives way field by field as the terminal narrows, and never d
     [123, '█████░░░░░ 48% | step 1200/2500 | epoch 1/1 | loss 2.093 nats/char (last 100 steps) | val 1.873 | 41.2k chars/s | ETA 1m32s'],
     [107, '█████░░░░░ 48% | step 1200/2500 | epoch 1/1 | loss 2.093 (last 100) | val 1.873 | 41.2k chars/s | ETA 1m32s'],
     [95, '█████░░░░░ 48% | step 1200/2500 | loss 2.093 (last 100) | val 1.873 | 41.2k chars/s | ETA 1m32s'],
-    [91, '█████░░░░░ | step 1200/2500 | loss 2.093 (last 100) | val 1.873 | 41.2k chars/s | ETA 1m32s'],
-    [78, 'step 1200/2500 | loss 2.093 (last 100) | val 1.873 | 41.2k chars/s | ETA 1m32s'],
-    [67, 'step 1200/2500 | loss 2.093 | val 1.873 | 41.2k chars/s | ETA 1m32s'],
-    [55, 'step 1200/2500 | loss 2.093 | 41.2k chars/s | ETA 1m32s'],
-    [50, '1200/2500 | loss 2.093 | 41.2k chars/s | ETA 1m32s'],
-    [34, '1200/2500 | loss 2.093 | ETA 1m32s'],
-    [21, '1200/2500 | ETA 1m32s'],
+    [84, '█████░░░░░ 48% | step 1200/2500 | loss 2.093 | val 1.873 | 41.2k chars/s | ETA 1m32s'],
+    [79, '█████░░░░░ 48% | 1200/2500 | loss 2.093 | val 1.873 | 41.2k chars/s | ETA 1m32s'],
+    [63, '█████░░░░░ 48% | 1200/2500 | loss 2.093 | val 1.873 | ETA 1m32s'],
+    [52, '48% | 1200/2500 | loss 2.093 | val 1.873 | ETA 1m32s'],
+    [40, '48% | 1200/2500 | loss 2.093 | ETA 1m32s'],
+    [27, '48% | 1200/2500 | ETA 1m32s'],
+    [15, '48% | ETA 1m32s'],
     [9, 'ETA 1m32s'],
   ];
   for (const [width, line] of expected) {
@@ -360,6 +360,21 @@ test('the bar line gives way field by field as the terminal narrows, and never d
     if (width > 9) t.not(barLine(VIEW, width - 1), line);
   }
   t.is(barLine(VIEW, 3), 'ETA 1m32s', 'the ETA even where nothing fits');
+});
+
+test('at 80 columns and wider, with a validation loss, the bar keeps its graphic and percentage, however long the other fields', (t) => {
+  const long: BarView = { ...VIEW, step: 123456, totalSteps: 1_000_000, progress: 0.123, valLoss: 1.8734, speed: 'evaluating… 1m05s', eta: '1h05m' };
+  const budgeted: BarView = { ...VIEW, byTime: true, epochs: undefined };
+  for (const view of [VIEW, long, budgeted]) {
+    for (const width of [79, 80, 100, 120, 160]) {
+      const line = barLine(view, width);
+      t.true(line.length <= width, `${line.length} > ${width}: ${line}`);
+      t.regex(line, /^█+░+ \d+% \| /, `the graphic and the percentage at ${width} columns: ${line}`);
+      t.regex(line, /\| val 1\.873 \|/, 'and the validation loss');
+      t.regex(line, / \| ETA \S+$/);
+    }
+  }
+  t.is(barLine(long, 79), '█░░░░░░░░░ 12% | 123456/1000000 | loss 2.093 | val 1.873 | ETA 1h05m', 'the rate gives way first');
 });
 
 test('NO_COLOR: the spinner, its symbols and the chart have no colors; without it they do', (t) => {

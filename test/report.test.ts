@@ -5,7 +5,7 @@ import { loadCheckpoint } from '../src/checkpoint/index.js';
 import { sample } from '../src/generate.js';
 import { HISTORY_HEADER_PER_SEQUENCE, readHistory, readSamples } from '../src/history/index.js';
 import { escapeHtml, lossChartSpec, renderSvg, reportHtml, throughputChartSpec } from '../src/report/index.js';
-import { RECENT_SERIES, REPORT_COLUMN_PX } from '../src/report/chart-specs.js';
+import { RECENT_SERIES, REPORT_COLUMN_PX, SMOOTH_SERIES } from '../src/report/chart-specs.js';
 import { pollUntil, pseudoEnglish, runCli, settlesWithin, startCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it.
@@ -95,7 +95,7 @@ test('train writes a well-formed, self-contained report whose learning curve has
   t.is(rows.length, 120);
   const svg = readFileSync(join(out, 'loss.svg'), 'utf8');
   t.true(html.includes(svg), 'the inline chart is loss.svg');
-  t.is(lineVertices(svg, 'smooth training loss'), rows.length, 'one point per logged step');
+  t.is(lineVertices(svg, SMOOTH_SERIES), rows.length, 'one point per logged step');
   t.is(lineVertices(svg, RECENT_SERIES), rows.length, 'and of the recent loss');
   t.is(lineVertices(svg, 'validation loss'), rows.filter((r) => r.valLoss !== undefined).length);
   t.is(rows.filter((r) => r.valLoss !== undefined).length, 3); // steps 40, 80, 120
@@ -132,10 +132,12 @@ test('train writes a well-formed, self-contained report whose learning curve has
 
 test('train prints a terminal chart of the losses under its last progress line', async (t) => {
   const { result } = await trainedRun();
-  const legend = result.stdout.indexOf('nats/char:  ── last 100 steps  ── smooth  ── validation');
+  const legend = result.stdout.indexOf('nats/char:  * training loss (last 100 steps)');
   t.true(legend > 0, result.stdout);
   t.true(legend < result.stdout.indexOf('done: 120 steps'), 'before the summary');
-  t.regex(result.stdout, /┼/);
+  const chart = result.stdout.split('\n').filter((line) => / ┤/.test(line));
+  t.is(chart.length, 10);
+  t.true(chart.every((line) => line.length <= 60), 'not a terminal: 60 columns');
 });
 
 test('char-rnn report rewrites the report; without best.ckpt the long sample comes from last.ckpt and says so', async (t) => {
@@ -218,11 +220,11 @@ test('Ctrl-C: the chart and the report cover every step done; the resumed run co
   const stopped = await settlesWithin(run.result, 40_000);
   t.is(stopped.code, 130, stopped.stderr);
   const at = (await loadCheckpoint(last)).state.step;
-  t.true(stopped.stdout.includes('── smooth  ── validation'), 'the terminal chart');
+  t.true(stopped.stdout.includes('o validation loss'), 'the terminal chart');
   t.true(stopped.stdout.includes(`report: ${out}/report.html`), stopped.stdout);
   const rows = (await readHistory(out))!.rows;
   t.deepEqual(rows.map((r) => r.step), Array.from({ length: at }, (_, i) => i + 1), 'every step up to the one saved');
-  t.is(lineVertices(readFileSync(join(out, 'loss.svg'), 'utf8'), 'smooth training loss'), at);
+  t.is(lineVertices(readFileSync(join(out, 'loss.svg'), 'utf8'), SMOOTH_SERIES), at);
 
   const resumed = await runCli(['train', '--resume', last, '--steps', String(at + 150), '--threads', '2'], { cwd: dir.path, timeoutMs: CHILD_MS });
   t.is(resumed.code, 0, resumed.stderr);
@@ -234,7 +236,7 @@ test('Ctrl-C: the chart and the report cover every step done; the resumed run co
   t.deepEqual(after[at - 1], evaluatedOnResume ? { ...rows[at - 1], valLoss: after[at - 1].valLoss } : rows[at - 1], 'the row of the resumed step');
   if (evaluatedOnResume) t.true(Number.isFinite(after[at - 1].valLoss), 'the evaluation the Ctrl-C abandoned');
   const html = readFileSync(join(out, 'report.html'), 'utf8');
-  t.is(lineVertices(html, 'smooth training loss'), at + 150);
+  t.is(lineVertices(html, SMOOTH_SERIES), at + 150);
   const steps = (await readSamples(out)).samples.map((s) => s.step);
   t.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), 'samples in order, each once');
 });
@@ -255,7 +257,7 @@ test('report.html shows control characters in samples as marked escapes; newline
   assertWellFormed(t, html);
   // The summary gives the mean of the last 100 steps' losses per character.
   const recent = rows.slice(-100).reduce((sum, r) => sum + r.loss, 0) / 100;
-  t.true(html.includes(`<tr><th>training loss, last 100 steps</th><td>${recent.toFixed(4)} nats/char`), 'the recent loss');
+  t.true(html.includes(`<tr><th>training loss, mean of the last 100 steps</th><td>${recent.toFixed(4)} nats/char`), 'the recent loss');
 });
 
 test('torn last lines in history.csv and samples.jsonl are left out with a warning; a history of the first format is read with the checkpoint\'s T', async (t) => {
@@ -274,8 +276,8 @@ test('torn last lines in history.csv and samples.jsonl are left out with a warni
   const html = readFileSync(join(copy, 'report.html'), 'utf8');
   assertWellFormed(t, html);
   const recent = rows.slice(-100).reduce((sum, _r, i) => sum + (40 + (i + 20) / 4) / 20, 0) / 100;
-  t.true(html.includes(`<tr><th>training loss, last 100 steps</th><td>${recent.toFixed(4)} nats/char`), `the recent loss per character, ${recent}`);
-  t.is(lineVertices(readFileSync(join(copy, 'loss.svg'), 'utf8'), 'smooth training loss'), 120);
+  t.true(html.includes(`<tr><th>training loss, mean of the last 100 steps</th><td>${recent.toFixed(4)} nats/char`), `the recent loss per character, ${recent}`);
+  t.is(lineVertices(readFileSync(join(copy, 'loss.svg'), 'utf8'), SMOOTH_SERIES), 120);
 });
 
 test('chart axes read 0, 500, 1k, 1.5k ... and every chart fits the column, however many steps', async (t) => {

@@ -79,9 +79,9 @@ export interface TrainFlags {
   readonly seed?: number;
   /** Fraction of the text, at its end, held out for validation (default 0.05). */
   readonly valFrac?: number;
-  /** Steps between validation losses (default 2000; 0: only at the end). */
+  /** Steps between validation losses (0: only at the end; default: about 10 a run with `minutes`, else 2000). */
   readonly evalEvery?: number;
-  /** Steps between samples (default 1000; 0: none). */
+  /** Steps between samples (0: none; default: about 5 a run with `minutes`, else 1000). */
   readonly sampleEvery?: number;
   /** Characters per sample (default 200). */
   readonly sampleLength?: number;

@@ -15,9 +15,12 @@ export interface TrainResult {
   readonly step: number;
   readonly epoch: number;
   readonly charsSeen: number;
+  /** The seed's smooth loss: a 0.999 moving average of the step losses, which lags far behind in a short run. */
   readonly smoothLoss: number;
   /** The last validation loss; undefined with valFrac 0. */
   readonly valLoss: number | undefined;
+  /** The mean training loss of the last 100 steps (of all of them while fewer were done): the headline without validation. */
+  readonly recentLoss: number;
   /** Wall-clock seconds of the training loop in this session, and its speed over them. */
   readonly seconds: number;
   readonly charsPerSec: number;
@@ -90,7 +93,7 @@ function reporterFor(progress: LibraryOptions['progress']): Reporter {
 function resultOf({ config, trained, stoppedBy, report, reportProblem }: RunOutcome): TrainResult {
   const { state } = trained.last;
   return {
-    stoppedBy, step: state.step, epoch: state.epoch, charsSeen: state.charsSeen, smoothLoss: state.smoothLoss / config.seqLength, valLoss: state.valLoss,
+    stoppedBy, step: state.step, epoch: state.epoch, charsSeen: state.charsSeen, smoothLoss: state.smoothLoss / config.seqLength, valLoss: state.valLoss, recentLoss: trained.recentLoss,
     seconds: trained.seconds, charsPerSec: trained.charsPerSec, out: config.out, lastPath: trained.lastPath, bestPath: existsSync(trained.bestPath) ? trained.bestPath : undefined,
     checkpoint: trained.last, config, report, reportProblem,
   };

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../checkpoint/index.js';
 import type { TrainConfig, TrainRequest } from '../config.js';
 import { sample } from '../generate.js';
-import { readHistory, terminalChart, terminalColors } from '../history/index.js';
+import { chartWidth, readHistory, terminalChart, terminalColors } from '../history/index.js';
 import { createReporter } from '../progress.js';
-import { formatPerChar } from '../progress/format.js';
+import { budgetStopLine, endOfRunLines } from '../progress/headline.js';
 import { removeUnfinishedWrites } from '../atomic-file.js';
 import { runTraining, type RunOutcome } from '../api/run.js';
 import { printReportWarnings, reportLine } from './report.js';
@@ -91,12 +91,11 @@ async function finish(outcome: RunOutcome, request: TrainRequest, { stoppedBy, s
   const sampled = best ?? result.last;
   const early = result.stoppedEarly === 'patience'
     ? [`stopped early: no new best validation loss in ${config.patience} evaluations (--patience)`]
-    : result.stoppedEarly === 'minutes' ? [`stopped at the time budget of ${config.minutes} minutes (--minutes)`] : [];
+    : result.stoppedEarly === 'minutes' ? [budgetStopLine(config.minutes ?? 0)] : [];
   const lines = [
     ...early,
     `done: ${state.step} steps, epoch ${state.epoch}, ${state.charsSeen} characters; ${result.charsPerSec.toFixed(0)} chars/s over ${result.seconds.toFixed(1)} s with ${config.threads} thread${config.threads === 1 ? '' : 's'}`,
-    `smooth loss ${formatPerChar(state.smoothLoss / config.seqLength)} (the seed's smooth loss, ${state.smoothLoss.toFixed(3)} per ${config.seqLength} characters)`,
-    state.valLoss === undefined ? 'no validation text (--val-frac 0)' : `validation loss ${formatPerChar(state.valLoss)}`,
+    ...endOfRunLines({ valLoss: state.valLoss, recentLoss: result.recentLoss, recentSteps: result.recentSteps, smoothLoss: state.smoothLoss, seqLength: config.seqLength }),
     best === undefined
       ? `saved ${result.lastPath}; no new lowest loss since the resume, so ${result.bestPath} was not written (the run's best.ckpt is where it started)`
       : `saved ${result.lastPath} and ${result.bestPath} (lowest ${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss, step ${best.state.step})`,
@@ -112,5 +111,5 @@ async function finish(outcome: RunOutcome, request: TrainRequest, { stoppedBy, s
 async function printLossChart(config: TrainConfig): Promise<void> {
   const history = await readHistory(config.out, { seqLength: config.seqLength });
   if (history === undefined || history.rows.length < 2) return;
-  process.stdout.write(`${terminalChart(history.rows, { color: terminalColors(process.stdout) })}\n`);
+  process.stdout.write(`${terminalChart(history.rows, { width: chartWidth(process.stdout), color: terminalColors(process.stdout) })}\n`);
 }

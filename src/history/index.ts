@@ -4,4 +4,4 @@ export { formatHistoryRow, HISTORY_HEADER, HISTORY_HEADER_PER_SEQUENCE, parseHis
 export { RECENT_LABEL, RECENT_STEPS, trailingMeans, TrailingMean } from './recent-loss.js';
 export { HISTORY_FILE, readHistory, readSamples, SAMPLES_FILE, type ReadHistoryOptions } from './run-files.js';
 export { formatSample, parseSamples, type ParsedSamples, type SampleRecord } from './samples.js';
-export { terminalChart, terminalColors, type TerminalChartOptions } from './terminal-chart.js';
+export { CHART_WIDTH, chartWidth, terminalChart, terminalColors, type TerminalChartOptions } from './terminal-chart.js';

@@ -31,21 +31,22 @@ const FULL: Layout = { graphic: 20, percent: true, step: 'long', epoch: true, lo
 
 /**
  * How the line gives way on a narrow terminal, one change after another until it fits: the bar
- * graphic narrower, words that only explain, the epoch, the percentage, then the graphic (step
- * n/N says as much), the validation loss, the rate, the training loss, the step. The ETA stays.
+ * graphic narrower, words that only explain, the epoch, the word 'step', the rate; then, narrower
+ * than an 80-column terminal holds with a validation loss, the graphic, the validation loss, the
+ * training loss, the step and the percentage. The ETA stays.
  */
 const NARROWER: readonly Partial<Layout>[] = [
   { graphic: 10 },
   { loss: 'medium' },
   { epoch: false },
-  { percent: false },
-  { graphic: 0 },
   { loss: 'short' },
-  { val: false },
   { step: 'short' },
   { speed: false },
+  { graphic: 0 },
+  { val: false },
   { loss: 'none' },
   { step: 'none' },
+  { percent: false },
 ];
 
 /**

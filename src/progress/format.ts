@@ -16,6 +16,11 @@ export function formatDuration(seconds: number | undefined): string {
   return `${Math.floor(m / 60)}h${pad2(m % 60)}m`;
 }
 
+/** A count of minutes as given: '1 minute', '0.5 minutes'. */
+export function formatMinutes(minutes: number): string {
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }

@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ParamCheck } from '../gradcheck.js';
 import { RECENT_LABEL, trailingMeans, type HistoryRow } from '../history/index.js';
+import { SMOOTH_LOSS_LABEL } from '../progress/headline.js';
 
 /** Above this many rows the learning curve draws every n-th step (and every evaluation), so the page stays light. */
 export const MAX_CURVE_POINTS = 20_000;
@@ -8,7 +9,7 @@ export const MAX_CURVE_POINTS = 20_000;
 const THROUGHPUT_BINS = 100;
 
 export const RECENT_SERIES = `training loss (${RECENT_LABEL})`;
-export const SMOOTH_SERIES = 'smooth training loss';
+export const SMOOTH_SERIES = SMOOTH_LOSS_LABEL;
 export const VAL_SERIES = 'validation loss';
 /** Browsers and the PNG renderer both take the first family they have. */
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
@@ -30,7 +31,8 @@ export interface LossChart {
 /**
  * The learning curve, in nats per character against steps: the training loss averaged over the
  * last RECENT_STEPS steps and the seed's smooth loss at every logged step, the validation loss at
- * every evaluation, and a dashed rule where each epoch after the first begins.
+ * every evaluation, and a dashed rule where each epoch after the first begins. The training and
+ * validation losses set the vertical range.
  */
 export function lossChartSpec(rows: readonly HistoryRow[]): LossChart {
   const stride = Math.max(1, Math.ceil(rows.length / MAX_CURVE_POINTS));
@@ -44,6 +46,9 @@ export function lossChartSpec(rows: readonly HistoryRow[]): LossChart {
   for (const row of rows) if (row.valLoss !== undefined) points.push({ step: row.step, loss: row.valLoss, series: VAL_SERIES });
   const epochs = epochStarts(rows);
   const hasVal = points.some((p) => p.series === VAL_SERIES);
+  // The smooth loss lags far above the others early on: the range is theirs, and it is clipped.
+  const ranged = points.filter((p) => p.series !== SMOOTH_SERIES).map((p) => p.loss);
+  const domain = [Math.min(...ranged), Math.max(...ranged)];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Learning curve', subtitle: `nats per character; ${stride === 1 ? 'every step' : `one step in ${stride}`}` },
@@ -64,10 +69,10 @@ export function lossChartSpec(rows: readonly HistoryRow[]): LossChart {
       },
       {
         data: { values: points },
-        mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear' },
+        mark: { type: 'line', strokeWidth: 1.5, interpolate: 'linear', clip: true },
         encoding: {
           x: { field: 'step', type: 'quantitative', title: 'step', axis: { labelExpr: SI_LABELS, tickMinStep: 1 } },
-          y: { field: 'loss', type: 'quantitative', title: 'loss (nats per character)', scale: { zero: false } },
+          y: { field: 'loss', type: 'quantitative', title: 'loss (nats per character)', scale: { zero: false, domain } },
           color: {
             field: 'series', type: 'nominal',
             scale: {

@@ -2,6 +2,7 @@ import { plannedLength, type CheckpointData } from '../checkpoint/index.js';
 import type { ParamCheck } from '../gradcheck.js';
 import { RECENT_LABEL, RECENT_STEPS, type HistoryRow, type SampleRecord } from '../history/index.js';
 import { formatDuration, formatPerChar, formatRate } from '../progress/format.js';
+import { headlineLoss, recentLabel, SMOOTH_LOSS_LABEL } from '../progress/headline.js';
 import { visibleText } from '../visible-text.js';
 import { REPORT_COLUMN_PX } from './chart-specs.js';
 
@@ -30,14 +31,15 @@ export function reportHtml(c: ReportContent): string {
   const evaluations = c.rows.filter((row) => row.valLoss !== undefined);
   const recent = c.rows.slice(-RECENT_STEPS);
   const recentLoss = recent.reduce((sum, row) => sum + row.loss, 0) / recent.length;
+  const headline = headlineLoss({ valLoss: state.valLoss, recentLoss, recentSteps: recent.length });
   const summary: [string, string][] = [
     ['steps', `${state.step.toLocaleString('en-US')} (history rows ${first.step.toLocaleString('en-US')}-${last.step.toLocaleString('en-US')}: ${c.rows.length.toLocaleString('en-US')})`],
     ['epoch', String(state.epoch)],
     ['characters seen', state.charsSeen.toLocaleString('en-US')],
-    [`training loss, ${recent.length < RECENT_STEPS ? `all ${recent.length} steps` : RECENT_LABEL}`, formatPerChar(recentLoss)],
-    ['smooth training loss', `${formatPerChar(state.smoothLoss / T)} (the seed's smooth loss, ${state.smoothLoss.toFixed(3)} per ${T} characters)`],
-    ['validation loss', state.valLoss === undefined ? 'none (no validation text)' : formatPerChar(state.valLoss)],
-    ['best', state.bestStep > 0 ? `${state.bestMetric === 'val' ? 'validation' : 'smooth'} loss ${state.bestMetric === 'val' ? formatPerChar(state.bestLoss) : formatPerChar(state.bestLoss / T)} at step ${state.bestStep}` : '-'],
+    [headline.label, `${formatPerChar(headline.nats)}${state.valLoss === undefined ? ' (no validation text)' : ''}`],
+    ...(state.valLoss === undefined ? [] : [[`training loss, ${recentLabel(recent.length)}`, formatPerChar(recentLoss)] as [string, string]]),
+    [SMOOTH_LOSS_LABEL, `${formatPerChar(state.smoothLoss / T)}, ${state.smoothLoss.toFixed(3)} per ${T} characters`],
+    ['best', state.bestStep > 0 ? `${state.bestMetric === 'val' ? 'validation loss' : "the seed's smooth loss"} ${state.bestMetric === 'val' ? formatPerChar(state.bestLoss) : formatPerChar(state.bestLoss / T)} at step ${state.bestStep}` : '-'],
     ['evaluations', String(evaluations.length)],
     ['training time', `${formatDuration(last.wallSeconds)}, ${formatRate(last.wallSeconds > first.wallSeconds ? (last.charsSeen - first.charsSeen) / (last.wallSeconds - first.wallSeconds) : Number.NaN)} chars/s on average`],
   ];
@@ -64,7 +66,7 @@ export function reportHtml(c: ReportContent): string {
     ['SHA-256 of the encoded text', Buffer.from(corpus.sha256).toString('hex')],
   ];
   const samples = c.samples.length === 0
-    ? '<p class="note">No samples were taken during training (--sample-every 0).</p>'
+    ? `<p class="note">${escapeHtml(noSamplesNote(options.sampleEvery, state.step))}</p>`
     : c.samples.map((s) => `<h3>step ${s.step.toLocaleString('en-US')} <span class="note">(epoch ${s.epoch})</span></h3>\n<pre>${sampleHtml(s.text)}</pre>`).join('\n');
   const strideNote = c.lossStride === 1 ? '' : ` The curve draws one step in ${c.lossStride} of ${c.rows.length.toLocaleString('en-US')} (and every evaluation).`;
   return `<!DOCTYPE html>
@@ -103,7 +105,7 @@ ${table(configuration)}
 ${table(corpusRows)}
 
 <h2>Learning curve</h2>
-<p class="note">In nats per character: the training loss averaged over the ${RECENT_LABEL} (what the model does now) and the seed's smooth loss (0.999 of itself and 0.001 of each step's loss, from the first step's loss, so it lags far behind early on) at every logged step, and the validation loss at each evaluation; dashed lines mark the start of each epoch.${strideNote} The same chart is in loss.svg and loss.png beside this file.</p>
+<p class="note">In nats per character: the training loss averaged over the ${RECENT_LABEL} (what the model does now) and the seed's smooth loss (0.999 of itself and 0.001 of each step's loss, from the first step's loss, so it lags far behind early on) at every logged step, and the validation loss at each evaluation; dashed lines mark the start of each epoch. The training and validation losses set the vertical range: the smooth loss leaves the chart where it lies above them.${strideNote} The same chart is in loss.svg and loss.png beside this file.</p>
 <figure id="learning-curve">
 ${c.lossSvg}
 </figure>
@@ -121,6 +123,13 @@ ${c.gradcheck === undefined ? '' : gradcheckSection(c.gradcheck)}
 </body>
 </html>
 `;
+}
+
+/** Why report.html shows no samples from training: none asked for, none due before the run ended, or none in the samples file. */
+export function noSamplesNote(sampleEvery: number, step: number): string {
+  if (sampleEvery === 0) return 'No samples were taken during training (--sample-every 0).';
+  if (step < sampleEvery) return `No samples were taken during training: the first was due at step ${sampleEvery} (--sample-every ${sampleEvery}), and the run ended at step ${step}.`;
+  return 'No samples from training are in samples.jsonl.';
 }
 
 function gradcheckSection(g: NonNullable<ReportContent['gradcheck']>): string {

@@ -80,4 +80,7 @@ export interface TrainResult {
   readonly bestPath: string;
   readonly seconds: number;
   readonly charsPerSec: number;
+  /** The training loss per character over the last RECENT_STEPS steps (all of them while fewer were done), and over how many. */
+  readonly recentLoss: number;
+  readonly recentSteps: number;
 }

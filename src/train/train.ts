@@ -10,7 +10,7 @@ import { refreshCopies, writeModelTables } from '../model/kernel-memory.js';
 import { instantiateKernels, kernelModule } from '../model/kernels.js';
 import { Prng } from '../model/prng.js';
 import { sampleWith } from '../model/sample.js';
-import type { Reporter, StepStats } from '../progress.js';
+import type { Reporter } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
 import { decodeIds } from '../symbols.js';
 import { visibleText } from '../visible-text.js';
@@ -19,8 +19,9 @@ import { createControl, WINDOW_STEPS } from './control.js';
 import { createTrainPool } from './pool.js';
 import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memory.js';
 import { createFastStepper } from '../model/kernel-stepper.js';
-import { meanLoss, windowEnd, writeStepScalars } from './window.js';
+import { heldOutLoss, meanLoss, windowEnd, writeStepScalars } from './window.js';
 import { NO_PATIENCE_YET, patienceAfter } from './patience.js';
+import { IntervalSchedule } from './intervals.js';
 import type { TrainEvent, TrainResult } from './events.js';
 
 export type { TrainEvent, TrainResult } from './events.js';
@@ -115,12 +116,14 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   const secondsBefore = start.kind === 'resume' ? start.checkpoint.state.seconds : 0;
   let started = Number.NaN;
   const runSeconds = (): number => secondsBefore + (Number.isNaN(started) ? 0 : (performance.now() - started) / 1000);
+  const secondsLeft = (): number | undefined => (config.minutes === undefined ? undefined : Math.max(0, config.minutes * 60 - runSeconds()));
+  const intervals = new IntervalSchedule(config, { startStep: step, totalSteps, secondsLeft: secondsLeft() });
 
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
     createdAt: new Date().toISOString(),
     model: { ...dims, vocab: corpus.vocab },
-    options: checkpointOptions(config, schedule.lrHorizon),
+    options: checkpointOptions({ ...config, ...intervals.saved() }, schedule.lrHorizon),
     corpus: fingerprint,
     state: {
       step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T, seconds: runSeconds(),
@@ -158,13 +161,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       } finally {
         reporter.endEvaluation();
       }
-      let total = 0;
-      let count = 0;
-      plan.evalSegments.forEach((segment, e) => {
-        total += evalLosses[e];
-        count += segment.count;
-      });
-      return total / count;
+      return heldOutLoss(evalLosses, plan.evalSegments);
     };
     const sample = (): string => {
       const stepper = createFastStepper(params, dims, config.dtype); // the kernels' bits are the reference stepper's
@@ -174,8 +171,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     };
     /** Evaluation and checkpoints due after `step` steps; safe to repeat for the same step. */
     const bookkeeping = async (final: boolean): Promise<void> => {
-      const evalDue = final || (config.evalEvery > 0 && step % config.evalEvery === 0);
-      if (trackVal && step > 0 && evalDue && valHistory.at(-1)?.step !== step && !signal?.aborted) {
+      const { evalEvery } = intervals.current();
+      if (trackVal && step > 0 && (final || intervals.evalDue(step)) && valHistory.at(-1)?.step !== step && !signal?.aborted) {
         const loss = await validate();
         if (loss !== undefined && !Number.isFinite(loss)) {
           throw new TrainingError(`the validation loss became ${loss} at step ${step}: training diverged (try a smaller --eta or --clip)`);
@@ -187,7 +184,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           await history.flush();
           reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
           options.onEvent?.({ type: 'evaluation', step, valLoss: loss, best: loss < bestLoss });
-          patience = patienceAfter(patience, { step, loss }, config.evalEvery);
+          patience = patienceAfter(patience, { step, loss }, evalEvery);
           await recordBest(loss);
           if (config.patience > 0 && patience.since >= config.patience) stoppedEarly ??= 'patience';
         }
@@ -201,23 +198,20 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     };
 
     // Counted from the history, so that a resumed run goes on counting.
-    let patience = valHistory.reduce((standing, point) => patienceAfter(standing, point, config.evalEvery), NO_PATIENCE_YET);
+    let patience = valHistory.reduce((standing, point) => patienceAfter(standing, point, intervals.current().evalEvery), NO_PATIENCE_YET);
     let stoppedEarly: TrainResult['stoppedEarly'];
     started = performance.now();
     const firstStep = step;
     /** Seconds of training this session, to each step's end: the rate and the ETA leave evaluations, samples and saves out. */
     let trainingSeconds = 0;
     const charsPerSec = (): number => (trainingSeconds > 0 ? ((step - firstStep) * B * T) / trainingSeconds : 0);
-    const budget = (): StepStats['budget'] =>
-      config.minutes === undefined ? undefined : { seconds: config.minutes * 60, left: Math.max(0, config.minutes * 60 - runSeconds()) };
     const report = (): void => {
       const epochs = Math.ceil(totalSteps / plan.stepsPerEpoch);
       reporter.update({
         step, totalSteps, epoch, epochs, recentLoss: recent.mean(), recentSteps: recent.count(), smoothLoss: smoothLoss / T, valLoss,
-        trainingSeconds, charsPerSec: charsPerSec(), budget: budget(),
+        trainingSeconds, charsPerSec: charsPerSec(), budget: config.minutes === undefined ? undefined : { seconds: config.minutes * 60, left: secondsLeft() ?? 0 },
       });
     };
-    const windowLimits = { totalSteps, maxSteps: WINDOW_STEPS, every: [config.sampleEvery, trackVal ? config.evalEvery : 0, config.checkpointEvery] };
     const stopWindow = (): void => pool.requestStop();
     signal?.addEventListener('abort', stopWindow);
     reporter.startTraining(totalSteps, step);
@@ -226,8 +220,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       const wrap = wrapPosition(position, epoch, T, plan.streamLength);
       ({ position, epoch } = wrap);
       if (wrap.wrapped) state.fill(0); // a new epoch starts every stream from zero
-      // Samples show what training did; at step 0 a new model's is noise.
-      if (config.sampleEvery > 0 && step > 0 && step % config.sampleEvery === 0) {
+      if (intervals.sampleDue(step)) {
         const text = sample();
         history.sample(step, epoch, text);
         reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
@@ -237,7 +230,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
       // The workers run the steps up to the next one that needs this thread, keeping step among
       // themselves; the coordinator sets each step's update (its learning rate, and Adam's bias
       // corrections for update step + 1) beforehand, and follows the losses as they come.
-      const count = windowEnd(step, windowLimits) - step;
+      const { sampleEvery, evalEvery } = intervals.current();
+      const count = windowEnd(step, { totalSteps, maxSteps: WINDOW_STEPS, every: [sampleEvery, trackVal ? evalEvery : 0, config.checkpointEvery] }) - step;
       writeStepScalars(stepScalars, schedule, { step, position, epoch, count, seqLength: T, streamLength: plan.streamLength });
       const windowStarted = performance.now();
       const secondsBefore = trainingSeconds;
@@ -267,6 +261,7 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
           stoppedEarly = 'minutes';
           pool.requestStop();
         }
+        if (config.minutes !== undefined && intervals.observe(step, trainingSeconds, secondsLeft() ?? 0)) pool.requestStop();
       };
       if (signal?.aborted) break;
       await pool.train(position, step, count, follow);
@@ -281,7 +276,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
     report(); // the final validation loss
     reporter.finish();
     const seconds = (performance.now() - started) / 1000;
-    return { interrupted, stoppedEarly, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: ((step - firstStep) * B * T) / seconds };
+    const rate = ((step - firstStep) * B * T) / seconds;
+    return { interrupted, stoppedEarly, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: rate, recentLoss: recent.mean(), recentSteps: recent.count() };
   } catch (error) {
     reporter.fail('training stopped');
     // The rows up to the failure are what the user needs to see what went wrong.

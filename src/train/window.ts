@@ -1,6 +1,7 @@
 import { adamCorrections } from '../model/optimizers.js';
 import { wrapPosition } from './plan.js';
 import { learningRate, type ScheduleSettings } from './schedule.js';
+import type { EvalSegment } from './messages.js';
 import { STEP_SCALARS, StepScalar } from './shared-memory.js';
 
 // A window: the steps the workers run on their own between two points where the coordinator
@@ -39,4 +40,15 @@ export function meanLoss(losses: Float64Array, row: number, B: number): number {
   let loss = 0;
   for (let s = 0; s < B; s++) loss += losses[row * B + s];
   return loss / B;
+}
+
+/** The held-out loss in nats per character: the segments' summed losses over their predictions, added in segment order. */
+export function heldOutLoss(evalLosses: Float64Array, segments: readonly EvalSegment[]): number {
+  let total = 0;
+  let count = 0;
+  segments.forEach((segment, e) => {
+    total += evalLosses[e];
+    count += segment.count;
+  });
+  return total / count;
 }
