@@ -74,7 +74,7 @@ export async function runTraining(request: TrainRequest, hooks: RunHooks): Promi
     });
     const stoppedBy = trained.interrupted ? 'abort' : (trained.stoppedEarly ?? 'end');
     const { state } = trained.last;
-    hooks.onEvent?.({ type: 'done', step: state.step, epoch: state.epoch, stoppedBy, smoothLoss: state.smoothLoss / config.seqLength, valLoss: state.valLoss, lastPath: trained.lastPath });
+    hooks.onEvent?.({ type: 'done', step: state.step, epoch: state.epoch, stoppedBy, smoothLoss: state.smoothLoss / config.seqLength, valLoss: state.valLoss, recentLoss: trained.recentLoss, lastPath: trained.lastPath });
     const outcome: RunOutcome = { config, trained, stoppedBy };
     await hooks.afterTraining?.(outcome);
     // An abort that came as training finished (in the last evaluation or save) skips the report; one that interrupted it does not.

@@ -1,5 +1,5 @@
 import type { CellDescriptor, CellKernels, KernelSizes, ModelBuffers, ModelLayout } from './cells/cell.js';
-import type { Kernels } from './kernels.js';
+import { createKernelMemory, instantiateKernels, kernelModule, type Kernels } from './kernels.js';
 import { precisionOf, type Dtype } from './precision.js';
 
 /**
@@ -92,4 +92,35 @@ export function scoreStream(
     loss = kernels.score(at, n, loss);
   }
   return loss;
+}
+
+/** A snapshot of a model in a kernel memory of its own, with the regions a caller asked for beside it. */
+export interface PlacedModel<R extends string> {
+  readonly memory: WebAssembly.Memory;
+  readonly bound: CellKernels;
+  readonly sizes: KernelSizes;
+  /** Byte offsets of the caller's regions. */
+  readonly at: Readonly<Record<R, number>>;
+}
+
+/**
+ * Places `params` (copied) in a new kernel memory for one-stream calls (T = 1 sizes), the
+ * caller's regions after the model's: `regions` gives each one's bytes from the kernels' sizes.
+ */
+export function placeSnapshot<R extends string>(
+  cell: CellDescriptor, layout: ModelLayout, params: Float64Array, dtype: Dtype, regions: (sizes: KernelSizes) => Record<R, number>,
+): PlacedModel<R> {
+  const module = kernelModule(dtype);
+  const probe = instantiateKernels(createKernelMemory(0), module);
+  const sizes = cell.kernelSizes(probe, layout.dims, 1);
+  const planner = new RegionPlanner(probe.heapBase());
+  const model = placeModel(planner, cell, layout, dtype);
+  const wanted = regions(sizes);
+  const at = Object.fromEntries(Object.entries<number>(wanted).map(([name, bytes]) => [name, planner.take(bytes)])) as Record<R, number>;
+  const memory = createKernelMemory(planner.end);
+  const kernels = instantiateKernels(memory, module);
+  writeModelTables(memory.buffer, model, cell, layout);
+  new Float64Array(memory.buffer, model.params, layout.size).set(params);
+  refreshCopies(kernels, model, 0, layout.size);
+  return { memory, bound: cell.bindKernels(kernels, layout, 1, model), sizes, at };
 }

@@ -1,7 +1,7 @@
 import { modelLayout, stateLength, STEP_STREAMS, type CellDescriptor, type ModelDims, type ModelLayout, type Stepper } from './cells/cell.js';
 import { cellNamed } from './cells/registry.js';
-import { placeModel, RegionPlanner, refreshCopies, writeModelTables } from './kernel-memory.js';
-import { createKernelMemory, instantiateKernels, kernelModule, kernelsAvailable, type Engine } from './kernels.js';
+import { placeSnapshot } from './kernel-memory.js';
+import { kernelsAvailable, type Engine } from './kernels.js';
 import { precisionOf, type Dtype } from './precision.js';
 
 /**
@@ -51,20 +51,9 @@ export function createFastStepper(params: Float64Array, dims: ModelDims, dtype: 
 
 function kernelGroup(cell: CellDescriptor, layout: ModelLayout, params: Float64Array, dtype: Dtype, n: number): StepperGroup {
   const { K } = layout.dims;
-  const P = layout.size;
   const S = stateLength(cell, layout.dims);
-  const module = kernelModule(dtype);
-  const probe = instantiateKernels(createKernelMemory(0), module);
-  const sizes = cell.kernelSizes(probe, layout.dims, 1);
-  const planner = new RegionPlanner(probe.heapBase());
-  const model = placeModel(planner, cell, layout, dtype);
-  const at = { ids: planner.take(n * 4), state: planner.take(n * S * 8), logits: planner.take(n * K * 8), scratch: planner.take(sizes.stepScratch) };
-  const memory = createKernelMemory(planner.end);
-  const kernels = instantiateKernels(memory, module);
-  writeModelTables(memory.buffer, model, cell, layout);
-  new Float64Array(memory.buffer, model.params, P).set(params);
-  refreshCopies(kernels, model, 0, P);
-  const { step, logits } = cell.bindKernels(kernels, layout, 1, model);
+  const { memory, bound, at } = placeSnapshot(cell, layout, params, dtype, (sizes) => ({ ids: n * 4, state: n * S * 8, logits: n * K * 8, scratch: sizes.stepScratch }));
+  const { step, logits } = bound;
   if (step === undefined || logits === undefined) throw new Error(`the ${cell.name} cell has no step kernels`);
   const ids = new Int32Array(memory.buffer, at.ids, n);
   const states = Array.from({ length: n }, (_, s) => new Float64Array(memory.buffer, at.state + s * S * 8, S));

@@ -1,7 +1,7 @@
 import { modelLayout, stateLength, type CellDescriptor, type ModelDims, type ModelLayout, type ReferenceMath } from './cells/cell.js';
 import { cellNamed } from './cells/registry.js';
-import { placeModel, RegionPlanner, scoreStream, refreshCopies, writeModelTables } from './kernel-memory.js';
-import { createKernelMemory, instantiateKernels, kernelModule, kernelsAvailable, type Engine } from './kernels.js';
+import { placeSnapshot, scoreStream } from './kernel-memory.js';
+import { kernelsAvailable, type Engine } from './kernels.js';
 import { precisionOf, type Dtype } from './precision.js';
 
 /**
@@ -52,20 +52,8 @@ interface ScoreEngine {
 }
 
 function kernelScore(cell: CellDescriptor, layout: ModelLayout, params: Float64Array, dtype: Dtype): ScoreEngine {
-  const P = layout.size;
   const S = stateLength(cell, layout.dims);
-  const module = kernelModule(dtype);
-  const probe = instantiateKernels(createKernelMemory(0), module);
-  const sizes = cell.kernelSizes(probe, layout.dims, 1);
-  const planner = new RegionPlanner(probe.heapBase());
-  const model = placeModel(planner, cell, layout, dtype);
-  const at = { state: planner.take(S * 8), ids: planner.take((sizes.scoreChunk + 1) * 4), scratch: planner.take(sizes.scoreScratch) };
-  const memory = createKernelMemory(planner.end);
-  const kernels = instantiateKernels(memory, module);
-  writeModelTables(memory.buffer, model, cell, layout);
-  new Float64Array(memory.buffer, model.params, P).set(params);
-  refreshCopies(kernels, model, 0, P);
-  const bound = cell.bindKernels(kernels, layout, 1, model);
+  const { memory, bound, sizes, at } = placeSnapshot(cell, layout, params, dtype, (sizes) => ({ state: S * 8, ids: (sizes.scoreChunk + 1) * 4, scratch: sizes.scoreScratch }));
   const state = new Float64Array(memory.buffer, at.state, S);
   const chunk = new Int32Array(memory.buffer, at.ids, sizes.scoreChunk + 1);
   const score = (ids: ArrayLike<number>, start: number, count: number, h: Float64Array, loss: number): number => {

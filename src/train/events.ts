@@ -15,7 +15,7 @@ export interface StepEvent {
   readonly epoch: number;
   /** This step's training loss, the mean over the streams, in nats per character. */
   readonly loss: number;
-  /** The exponentially smoothed training loss (0.999 per step), in nats per character. */
+  /** The seed's smooth loss: the step losses' 0.999 moving average, in nats per character. */
   readonly smoothLoss: number;
   /** Characters per second of training time in this session. */
   readonly charsPerSec: number;
@@ -63,8 +63,12 @@ export interface DoneEvent {
   readonly epoch: number;
   /** Why it ended: its planned length, an abort, --patience, or the time budget (--minutes). */
   readonly stoppedBy: 'end' | 'abort' | 'patience' | 'minutes';
+  /** The seed's smooth loss (a 0.999 moving average, lagging in a short run), nats per character. */
   readonly smoothLoss: number;
+  /** The last validation loss, the run's headline; undefined without held-out text. */
   readonly valLoss: number | undefined;
+  /** The mean training loss of the last 100 steps: the headline without held-out text. */
+  readonly recentLoss: number;
   readonly lastPath: string;
 }
 
