@@ -47,8 +47,13 @@ function parseProblem(command: string, specs: readonly OptionSpec[], error: Erro
   const help = `see 'char-rnn ${command} --help'`;
   const unknown = error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^'=]+)'/.exec(error.message)?.[1] : undefined;
   if (unknown === undefined) return `${error.message.split('\n').join(' ')} (${help})`;
-  const meant = unknown.startsWith('--') ? closest(unknown.slice(2), specs.map((spec) => spec.name)) : undefined;
-  return `unknown flag ${unknown} (${meant === undefined ? help : `did you mean --${meant}?`})`;
+  return unknownFlag(command, unknown, specs.map((spec) => spec.name));
+}
+
+/** 'unknown flag --minuts (did you mean --minutes?)', or the way to the command's help when no flag is close. */
+export function unknownFlag(command: string, flag: string, names: readonly string[]): string {
+  const meant = flag.startsWith('--') ? closest(flag.replace(/^--|=.*$/g, ''), names) : undefined;
+  return `unknown flag ${flag.replace(/=.*$/, '')} (${meant === undefined ? `see 'char-rnn ${command} --help'` : `did you mean --${meant}?`})`;
 }
 
 /**

@@ -62,6 +62,8 @@ test('a mistyped flag suggests the closest one, for every command that takes fla
     [['sample', '--temprature', '0.8'], 'unknown flag --temprature (did you mean --temperature?)'],
     [['gradcheck', '--cel', 'lstm'], 'unknown flag --cel (did you mean --cell?)'],
     [['eval', '--text', 'x.txt'], 'unknown flag --text (did you mean --text-file?)'],
+    [['inspect', '--jsno'], 'unknown flag --jsno (did you mean --json?)'],
+    [['inspect', '--frobnicate'], "unknown flag --frobnicate (see 'char-rnn inspect --help')"],
   ] as const) {
     const result = await runCli(args, { cwd: dir.path });
     oneLineError(t, result, args.join(' '));

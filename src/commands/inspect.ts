@@ -1,5 +1,6 @@
 import { checkpointJson, describeCheckpoint, loadCheckpointFile } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
+import { unknownFlag } from '../options.js';
 import { LAST_CHECKPOINT } from '../run-folder.js';
 import { checkpointIn, requireNewestRun } from '../run-lookup.js';
 
@@ -17,7 +18,7 @@ export async function runInspect(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   const rest = argv.filter((arg) => arg !== '--json');
   const unknown = rest.find((arg) => arg.startsWith('-'));
-  if (unknown !== undefined) throw new UserError(`unknown option '${unknown}' (see 'char-rnn inspect --help')`);
+  if (unknown !== undefined) throw new UserError(unknownFlag('inspect', unknown, ['json']));
   if (rest.length > 1) throw new UserError(`give one checkpoint file or run folder: char-rnn inspect [FILE] [--json]`);
   const path = checkpointIn(rest[0] ?? requireNewestRun(), LAST_CHECKPOINT);
   const { data, fileBytes } = await loadCheckpointFile(path);
