@@ -8,7 +8,7 @@ import test from 'ava';
 import { loadCheckpoint } from '../src/checkpoint/index.js';
 import { makeTrainConfig } from '../src/config.js';
 import { loadCorpusFile } from '../src/corpus.js';
-import { budgetIntervals, DEFAULT_EVAL_EVERY, DEFAULT_SAMPLE_EVERY, IntervalSchedule } from '../src/train/intervals.js';
+import { budgetIntervals, DEFAULT_EVAL_EVERY, DEFAULT_SAMPLE_EVERY, evaluationSteps, IntervalSchedule } from '../src/train/intervals.js';
 import { train } from '../src/train/train.js';
 import { pseudoEnglish, runCli, sameState, silentReporter, succeeded, tempDir } from './fixtures/harness.js';
 
@@ -23,17 +23,28 @@ const samples = (stdout: string): number[] => [...stdout.matchAll(/^----- sample
 
 test('the intervals cut the steps expected in the time left into 10 and 5 parts', (t) => {
   // 10 steps a second: 95 s left give 950 more after step 50, so the session ends near step 1000.
-  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, stepsPerSecond: 10, secondsLeft: 95 }), { evalEvery: 100, sampleEvery: 200 });
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, stepsPerSecond: 10, secondsLeft: 95, evalSteps: 0 }), { evalEvery: 100, sampleEvery: 200 });
   // The run's last step comes first: 400 steps.
-  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: 400, stepsPerSecond: 10, secondsLeft: 95 }), { evalEvery: 40, sampleEvery: 80 });
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: 400, stepsPerSecond: 10, secondsLeft: 95, evalSteps: 0 }), { evalEvery: 40, sampleEvery: 80 });
   // A session that starts at step 1000 spreads them over its own steps: 30 done, 3 a second for 20 s more.
-  t.deepEqual(budgetIntervals({ startStep: 1000, step: 1030, totalSteps: Infinity, stepsPerSecond: 3, secondsLeft: 20 }), { evalEvery: 9, sampleEvery: 18 });
-  // Too few steps for 10 parts: every step, a sample every second.
-  t.deepEqual(budgetIntervals({ startStep: 0, step: 2, totalSteps: Infinity, stepsPerSecond: 2, secondsLeft: 1 }), { evalEvery: 1, sampleEvery: 2 });
+  t.deepEqual(budgetIntervals({ startStep: 1000, step: 1030, totalSteps: Infinity, stepsPerSecond: 3, secondsLeft: 20, evalSteps: 0 }), { evalEvery: 9, sampleEvery: 18 });
+  // Too few steps for 10 parts: every step, and a sample every step too.
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 2, totalSteps: Infinity, stepsPerSecond: 2, secondsLeft: 1, evalSteps: 0 }), { evalEvery: 1, sampleEvery: 1 });
+});
+
+test('evaluations that would take more than 15% of the time left are fewer, and their time is not counted as steps', (t) => {
+  // 950 steps' time left; an evaluation costs 50 steps' time: 15% of 950 pays for 2 (2.85), which leave 850 steps to train.
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, stepsPerSecond: 10, secondsLeft: 95, evalSteps: 50 }), { evalEvery: 450, sampleEvery: 180 });
+  // Cheap evaluations (1 step's time): all 10, and the 940 steps left after them.
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, stepsPerSecond: 10, secondsLeft: 95, evalSteps: 1 }), { evalEvery: 99, sampleEvery: 198 });
+  // One evaluation dearer than the share: still one, at the end.
+  t.deepEqual(budgetIntervals({ startStep: 0, step: 50, totalSteps: Infinity, stepsPerSecond: 10, secondsLeft: 95, evalSteps: 500 }), { evalEvery: 500, sampleEvery: 100 });
+  // The held-out text scored at twice training's characters a second: 30,000 characters against steps of 1,000.
+  t.is(evaluationSteps(30_000, 1_000), 15);
 });
 
 test('without a budget the intervals are the given ones or the defaults; with one, the missing ones wait for the measured rate', (t) => {
-  const session = { startStep: 0, totalSteps: Infinity };
+  const session = { startStep: 0, totalSteps: Infinity, evalSteps: 0 };
   t.deepEqual(new IntervalSchedule({ evalEvery: undefined, sampleEvery: undefined }, { ...session, secondsLeft: undefined }).current(), { evalEvery: DEFAULT_EVAL_EVERY, sampleEvery: DEFAULT_SAMPLE_EVERY });
   t.deepEqual(new IntervalSchedule({ evalEvery: 7, sampleEvery: undefined }, { ...session, secondsLeft: undefined }).current(), { evalEvery: 7, sampleEvery: DEFAULT_SAMPLE_EVERY });
   const given = new IntervalSchedule({ evalEvery: 0, sampleEvery: 3 }, { ...session, secondsLeft: 60 });
@@ -58,7 +69,7 @@ test('without a budget the intervals are the given ones or the defaults; with on
   t.true(measured.evalDue(14) && !measured.evalDue(15));
 
   // A run of 300 steps that would take longer than its budget allows is measured over 30 steps instead of 6 s.
-  const short = new IntervalSchedule({ evalEvery: undefined, sampleEvery: undefined }, { startStep: 0, totalSteps: 300, secondsLeft: 60 });
+  const short = new IntervalSchedule({ evalEvery: undefined, sampleEvery: undefined }, { startStep: 0, totalSteps: 300, evalSteps: 0, secondsLeft: 60 });
   t.false(short.observe(15, 0.5, 59.5), 'the mark, half way: 15 steps after 0.5 s');
   // From the mark, 15 steps in 0.5 s, 30 a second: the 300 steps come before the 30 + 30 * 59 the budget holds.
   t.true(short.observe(30, 1, 59), 'fixed after a tenth of the steps');

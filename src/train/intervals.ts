@@ -5,12 +5,21 @@ import type { TrainConfig } from '../train-options.js';
 // evaluations and BUDGET_SAMPLES samples over its time, however fast the machine: it measures its
 // step rate over the first stretch of training, then fixes the intervals in steps. Steps, not
 // seconds, so that its checkpoints can record them and a resume goes on with the same ones.
-// Neither interval changes the trained numbers: they only say where the windows end.
+// Neither interval changes the trained numbers: they only say where the windows end. An
+// evaluation reads the whole held-out text, which on a large corpus takes seconds; the budget pays
+// for them, so fewer are planned where they would take more than EVAL_SHARE of the time.
 
 export const BUDGET_EVALUATIONS = 10;
-/** A sample with every second evaluation, so that the two come at the same steps. */
-const EVALUATIONS_PER_SAMPLE = 2;
-export const BUDGET_SAMPLES = BUDGET_EVALUATIONS / EVALUATIONS_PER_SAMPLE;
+export const BUDGET_SAMPLES = 5;
+/** The most of the time left that the planned evaluations may take. */
+const EVAL_SHARE = 0.15;
+/**
+ * How many characters an evaluation scores in the time training takes for one. It is the forward
+ * pass alone, a third of a training step's work, but it runs one held-out segment per kernel call
+ * where training runs four streams in lockstep: measured with the default model on the bundled
+ * corpus, 2.1 (docs/design.md, "When a time budget evaluates and samples").
+ */
+const EVAL_SPEEDUP = 2;
 /** The intervals of a run without a time budget. */
 export const DEFAULT_EVAL_EVERY = 2000;
 export const DEFAULT_SAMPLE_EVERY = 1000;
@@ -35,24 +44,34 @@ export interface SessionPace {
   readonly totalSteps: number; // Infinity: the budget alone ends the run
   readonly stepsPerSecond: number;
   readonly secondsLeft: number;
+  /** What one evaluation costs, in training steps' time (evaluationSteps); 0 without held-out text. */
+  readonly evalSteps: number;
+}
+
+/** One evaluation's estimated time in training steps: the held-out text scored forward only. */
+export function evaluationSteps(heldOutChars: number, charsPerStep: number): number {
+  return heldOutChars / (EVAL_SPEEDUP * charsPerStep);
 }
 
 /**
  * The intervals that cut the session's expected length (its steps at the rate so far over the
- * time left, or up to the run's last step if that comes first) into BUDGET_EVALUATIONS parts, and
- * a sample every EVALUATIONS_PER_SAMPLE of them: the last part ends with the final evaluation.
+ * time left less the evaluations', or up to the run's last step if that comes first) into
+ * BUDGET_EVALUATIONS parts, fewer where they would take more than EVAL_SHARE of the time, and
+ * into BUDGET_SAMPLES for the samples: the last part ends with the final evaluation.
  */
 export function budgetIntervals(pace: SessionPace): Intervals {
-  const end = Math.min(pace.totalSteps, pace.step + pace.stepsPerSecond * Math.max(0, pace.secondsLeft));
+  const steps = pace.stepsPerSecond * Math.max(0, pace.secondsLeft); // the time left, in steps
+  const affordable = pace.evalSteps > 0 ? Math.floor((EVAL_SHARE * steps) / pace.evalSteps) : BUDGET_EVALUATIONS;
+  const evaluations = Math.min(BUDGET_EVALUATIONS, Math.max(1, affordable));
+  const end = Math.min(pace.totalSteps, pace.step + Math.max(0, steps - evaluations * pace.evalSteps));
   const span = end - pace.startStep;
-  const evalEvery = Math.max(1, Math.round(span / BUDGET_EVALUATIONS));
-  return { evalEvery, sampleEvery: EVALUATIONS_PER_SAMPLE * evalEvery };
+  return { evalEvery: Math.max(1, Math.round(span / evaluations)), sampleEvery: Math.max(1, Math.round(span / BUDGET_SAMPLES)) };
 }
 
 /** The intervals of one session of a run: given, the defaults, or measured from the budget. */
 export class IntervalSchedule {
   readonly #given: Partial<Intervals>;
-  readonly #session: { readonly startStep: number; readonly totalSteps: number };
+  readonly #session: { readonly startStep: number; readonly totalSteps: number; readonly evalSteps: number };
   /** Seconds of training after which the rate is measured; Infinity when nothing is left to measure. */
   readonly #measureAfter: number;
   #fixed: Intervals | undefined;
@@ -63,7 +82,7 @@ export class IntervalSchedule {
   /** secondsLeft: the time budget left as the session starts; undefined without one. */
   constructor(
     config: Pick<TrainConfig, 'evalEvery' | 'sampleEvery'>,
-    session: { readonly startStep: number; readonly totalSteps: number; readonly secondsLeft: number | undefined },
+    session: { readonly startStep: number; readonly totalSteps: number; readonly evalSteps: number; readonly secondsLeft: number | undefined },
   ) {
     this.#given = { evalEvery: config.evalEvery, sampleEvery: config.sampleEvery };
     this.#session = session;

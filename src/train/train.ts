@@ -21,7 +21,7 @@ import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memor
 import { createFastStepper } from '../model/kernel-stepper.js';
 import { heldOutLoss, meanLoss, windowEnd, writeStepScalars } from './window.js';
 import { NO_PATIENCE_YET, patienceAfter } from './patience.js';
-import { IntervalSchedule } from './intervals.js';
+import { evaluationSteps, IntervalSchedule } from './intervals.js';
 import type { TrainEvent, TrainResult } from './events.js';
 
 export type { TrainEvent, TrainResult } from './events.js';
@@ -117,7 +117,8 @@ export async function train(config: TrainConfig, corpus: Corpus, reporter: Repor
   let started = Number.NaN;
   const runSeconds = (): number => secondsBefore + (Number.isNaN(started) ? 0 : (performance.now() - started) / 1000);
   const secondsLeft = (): number | undefined => (config.minutes === undefined ? undefined : Math.max(0, config.minutes * 60 - runSeconds()));
-  const intervals = new IntervalSchedule(config, { startStep: step, totalSteps, secondsLeft: secondsLeft() });
+  const heldOut = plan.evalSegments.reduce((chars, segment) => chars + segment.count, 0);
+  const intervals = new IntervalSchedule(config, { startStep: step, totalSteps, evalSteps: evaluationSteps(heldOut, B * T), secondsLeft: secondsLeft() });
 
   const snapshot = (): CheckpointData => ({
     packageVersion: options.packageVersion ?? 'unknown',
