@@ -26,9 +26,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   eval: { summary: "print a model's loss on a text, in nats and bits per character", help: evalHelp, run: runEval },
   gradcheck: { summary: 'compare analytic gradients with centered finite differences', help: gradcheckHelp, run: runGradcheck },
   inspect: { summary: 'show what a checkpoint file holds', help: inspectHelp, run: runInspect },
+  report: { summary: 'write report.html with the learning curve and samples of a training run', help: reportHelp, run: runReport },
   export: { summary: 'write a model as safetensors with PyTorch\'s tensor names, and its config.json', help: exportHelp, run: runExport },
   import: { summary: 'build a checkpoint from a folder that export wrote', help: importHelp, run: runImport },
-  report: { summary: 'write report.html with the learning curve and samples of a training run', help: reportHelp, run: runReport },
 };
 
 const USAGE = `usage: char-rnn <command> [options]
