@@ -82,6 +82,13 @@ test('the rnn maps to nn.RNN: U is weight_ih_l0, W weight_hh_l0, b bias_ih_l0, a
     'decoder.weight': [[3, 2], HAND.V.flat()],
     'decoder.bias': [[3], HAND.c],
   });
+  // and back, b's -0 included: adding the zero bias_hh would have made it +0
+  const imported = join(dir.path, 'hand-imported.ckpt');
+  succeeded(t, await runCli(['import', '--from', out, '--out', imported]), 'import');
+  const back = (await loadCheckpoint(imported)).state.params;
+  const original = (await loadCheckpoint(ckpt)).state.params;
+  t.is(Buffer.compare(bytesOf(back), bytesOf(original)), 0, `params differ at ${firstBitDifference(back, original)}`);
+  t.true(Object.is(back[17], -0));
 });
 
 test('importing an nn.RNN folds bias_hh_l0 into b', async (t) => {
