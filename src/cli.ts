@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { evalHelp, runEval } from './commands/eval.js';
+import { exportHelp, runExport } from './commands/export.js';
 import { runGradcheck, gradcheckHelp } from './commands/gradcheck.js';
+import { importHelp, runImport } from './commands/import.js';
 import { inspectHelp, runInspect } from './commands/inspect.js';
 import { reportHelp, runReport } from './commands/report.js';
 import { runSample, sampleHelp } from './commands/sample.js';
@@ -25,6 +27,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   gradcheck: { summary: 'compare analytic gradients with centered finite differences', help: gradcheckHelp, run: runGradcheck },
   inspect: { summary: 'show what a checkpoint file holds', help: inspectHelp, run: runInspect },
   report: { summary: 'write report.html with the learning curve and samples of a training run', help: reportHelp, run: runReport },
+  export: { summary: 'write a model as safetensors with PyTorch\'s tensor names, and its config.json', help: exportHelp, run: runExport },
+  import: { summary: 'build a checkpoint from a folder that export wrote', help: importHelp, run: runImport },
 };
 
 const USAGE = `usage: char-rnn <command> [options]

@@ -32,15 +32,15 @@ export async function loadCheckpoint(source: string | Uint8Array): Promise<Check
   return (await loadCheckpointFile(source)).data;
 }
 
-/** The checkpoint and the size of its file, for 'char-rnn inspect'. */
-export async function loadCheckpointFile(path: string): Promise<{ data: CheckpointData; fileBytes: number }> {
+/** The checkpoint, the size of its file (for 'char-rnn inspect') and its bytes (for 'char-rnn export', which hashes them). */
+export async function loadCheckpointFile(path: string): Promise<{ data: CheckpointData; fileBytes: number; bytes: Uint8Array }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (error) {
     throw loadError(error, path);
   }
-  return { data: decodeCheckpoint(bytes, path, nodeSha256), fileBytes: bytes.length };
+  return { data: decodeCheckpoint(bytes, path, nodeSha256), fileBytes: bytes.length, bytes };
 }
 
 function saveError(error: unknown, path: string): unknown {
