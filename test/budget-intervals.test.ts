@@ -95,7 +95,6 @@ test('a short budget on a small text shows several validations and samples, spre
   t.true(scheduled.every((step) => step % evalEvery === 0));
   t.true(evaluated.at(-1) === saved.state.step);
   t.true(sampled.every((step, i) => step % sampleEvery === 0 && (i === 0 || step === sampled[i - 1] + sampleEvery)), sampled.join(', '));
-  t.true(sampled.every((step) => evaluated.includes(step)), 'a sample comes with every second evaluation');
 
   // A resume keeps the run's intervals, as it keeps its other bookkeeping options.
   const resumed = await runCli(['train', '--resume', out, '--minutes', '0.05'], { timeoutMs: 60_000 });
