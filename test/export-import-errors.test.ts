@@ -37,23 +37,31 @@ function spoiled(name: string, file: string, contents: Uint8Array | string): str
 }
 
 test.serial('export: an unknown --format says which formats there are', async (t) => {
-  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', join(dir.path, 'x')], /unknown --format 'onnx' \(onnx is not built yet; formats: safetensors\)/);
-  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'gguf', '--out', join(dir.path, 'x')], /unknown --format 'gguf' \(formats: safetensors\)/);
+  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'gguf', '--out', join(dir.path, 'x')], /unknown --format 'gguf' \(formats: safetensors, onnx\)/);
 });
 
 test.serial('export: a bad --dtype, a missing --out, a flag it does not take', async (t) => {
-  await refused(t, ['export', '--checkpoint', ckpt, '--dtype', 'float16', '--out', join(dir.path, 'x')], /--dtype is 'float16', not float64 or float32/);
-  await refused(t, ['export', '--checkpoint', ckpt], /pass --out DIR/);
+  await refused(t, ['export', '--checkpoint', ckpt, '--dtype', 'float16', '--out', join(dir.path, 'x')], /--dtype is 'float16'; safetensors takes float64 or float32/);
+  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'onnx', '--dtype', 'float64', '--out', join(dir.path, 'x.onnx')], /--dtype is 'float64'; onnx takes float32 \(onnxruntime's recurrent operators run in float32\)/);
+  await refused(t, ['export', '--checkpoint', ckpt], /pass --out PATH, where to write the safetensors export/);
   await refused(t, ['export', '--checkpoint', ckpt, '--out', join(dir.path, 'x'), '--forse'], /unknown flag --forse \(did you mean --force\?\)/);
 });
 
 test.serial('export: an --out that holds an export is kept unless --force', async (t) => {
   await refused(t, ['export', '--checkpoint', ckpt, '--out', good], /model\.safetensors exists \(pass --force/);
-  await refused(t, ['export', '--checkpoint', ckpt, '--out', ckpt], /is a file, not a folder/);
+  await refused(t, ['export', '--checkpoint', ckpt, '--out', ckpt], /lstm\.ckpt is a file; a safetensors export is a folder/);
+  const onnx = join(dir.path, 'kept.onnx');
+  succeeded(t, await runCli(['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', onnx]), 'onnx export');
+  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', onnx], /kept\.onnx exists \(pass --force/);
   const again = join(dir.path, 'again');
   succeeded(t, await runCli(['export', '--checkpoint', ckpt, '--out', again]), 'first export');
   succeeded(t, await runCli(['export', '--checkpoint', ckpt, '--out', again, '--force', '--dtype', 'float32']), 'forced export');
   t.true(readFileSync(join(again, 'model.safetensors')).includes('"F32"'));
+});
+
+test.serial('export: a folder that cannot be written', async (t) => {
+  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', join(ckpt, 'model.onnx')], /cannot write the export to .*lstm\.ckpt\/model\.onnx/);
+  await refused(t, ['export', '--checkpoint', ckpt, '--out', join(ckpt, 'sub')], /cannot write the export to .*lstm\.ckpt\/sub/);
 });
 
 test.serial('export: a missing or damaged checkpoint', async (t) => {

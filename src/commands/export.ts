@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFilesAtomically } from '../atomic-file.js';
-import { loadCheckpointFile } from '../checkpoint/index.js';
+import { loadCheckpointFile, type CheckpointData } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
 import { configText, CONFIG_FORMAT, type ExportConfig } from '../export/export-config.js';
+import { encodeOnnx, ONNX_OPSET } from '../export/onnx.js';
 import { encodeSafetensors, type SafetensorsDtype } from '../export/safetensors.js';
 import { toTorchTensors } from '../export/torch-names.js';
 import { fileError } from '../file-errors.js';
@@ -15,27 +16,35 @@ import { packageVersion } from '../version.js';
 
 export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
+export const ONNX_FILE = 'model.onnx';
 
-/** Formats 'char-rnn export' writes, and ones planned but not built, to say so. */
-const FORMATS = ['safetensors'] as const;
-const PLANNED_FORMATS = ['onnx'];
-const FILE_DTYPES: Readonly<Record<string, SafetensorsDtype>> = { float64: 'F64', float32: 'F32' };
+/** What each format writes, and the element types it takes (the first is the default). */
+const FORMATS = {
+  safetensors: { dtypes: ['float64', 'float32'], writes: `DIR/${MODEL_FILE} with PyTorch's tensor names, and DIR/${CONFIG_FILE}` },
+  // onnxruntime runs its RNN, GRU and LSTM operators in float32 only
+  onnx: { dtypes: ['float32'], writes: `one ONNX file (opset ${ONNX_OPSET}): --out FILE, or DIR/${ONNX_FILE}` },
+} as const;
+type Format = keyof typeof FORMATS;
+const FORMAT_NAMES = Object.keys(FORMATS) as Format[];
+const SAFETENSORS_DTYPES: Readonly<Record<string, SafetensorsDtype>> = { float64: 'F64', float32: 'F32' };
 
 const EXPORT_OPTIONS: readonly OptionSpec[] = [
   { name: 'checkpoint', kind: 'string', metavar: 'FILE', help: 'checkpoint file, or run folder (its best.ckpt), to export (default: the newest run under checkpoints/)' },
-  { name: 'format', kind: 'string', default: 'safetensors', help: `what to write: ${FORMATS.join(', ')} (model.safetensors with PyTorch's tensor names, and config.json)` },
-  { name: 'out', kind: 'string', metavar: 'DIR', help: 'folder to write into (required); created if missing' },
-  { name: 'dtype', kind: 'string', default: 'float64', help: 'element type of the tensors written: float64 (exact) or float32 (rounded, half the size)' },
-  { name: 'force', kind: 'flag', help: `replace ${MODEL_FILE} and ${CONFIG_FILE} where DIR already holds them` },
+  { name: 'format', kind: 'string', default: 'safetensors', help: `what to write: ${FORMAT_NAMES.map((f) => `${f} (${FORMATS[f].writes})`).join('; ')}` },
+  { name: 'out', kind: 'string', metavar: 'PATH', help: 'where to write (required): a folder for safetensors, created if missing; a file or an existing folder for onnx' },
+  { name: 'dtype', kind: 'string', metavar: 'NAME', help: 'element type of the weights written: safetensors float64 (exact, the default) or float32 (rounded, half the size); onnx float32' },
+  { name: 'force', kind: 'flag', help: 'replace the files the export writes where they exist' },
 ];
 
 export function exportHelp(): string {
   return [
-    'usage: char-rnn export [--checkpoint FILE|RUN] --out DIR [options]',
+    'usage: char-rnn export [--checkpoint FILE|RUN] [--format safetensors|onnx] --out PATH [options]',
     '',
-    `Writes a trained model as DIR/${MODEL_FILE} and DIR/${CONFIG_FILE}, for PyTorch and other tools.`,
-    "Tensors carry the names of nn.LSTM / nn.GRU / nn.RNN(K, H, L) as 'rnn' fed one-hot characters,",
-    "and nn.Linear(H, K) as 'decoder' (see src/export/torch-names.ts). 'char-rnn import' reads them back.",
+    'Writes a trained model for other tools. safetensors: tensors named as nn.LSTM / nn.GRU /',
+    "nn.RNN(K, H, L) 'rnn' fed one-hot characters and nn.Linear(H, K) 'decoder', beside a config.json",
+    "that 'char-rnn import' reads back. onnx: a graph on ONNX's own RNN, GRU and LSTM operators taking",
+    'ids [batch, sequence] and the states h0 (c0), giving logits [batch, sequence, K] and hn (cn);',
+    'the vocabulary and the sizes are in its metadata.',
     '',
     optionsHelp(EXPORT_OPTIONS),
   ].join('\n');
@@ -44,35 +53,61 @@ export function exportHelp(): string {
 export async function runExport(argv: readonly string[]): Promise<number> {
   const v = parseOptions('export', EXPORT_OPTIONS, argv).values;
   const format = v.format as string;
-  if (!(FORMATS as readonly string[]).includes(format)) {
-    throw new UserError(`unknown --format '${format}' (${PLANNED_FORMATS.includes(format) ? `${format} is not built yet; ` : ''}formats: ${FORMATS.join(', ')})`);
+  if (!Object.hasOwn(FORMATS, format)) throw new UserError(`unknown --format '${format}' (formats: ${FORMAT_NAMES.join(', ')})`);
+  const { dtypes } = FORMATS[format as Format];
+  const dtype = (v.dtype as string | undefined) ?? dtypes[0];
+  if (!(dtypes as readonly string[]).includes(dtype)) {
+    throw new UserError(`--dtype is '${dtype}'; ${format} takes ${dtypes.join(' or ')}${format === 'onnx' ? " (onnxruntime's recurrent operators run in float32)" : ''}`);
   }
-  const dtype = FILE_DTYPES[v.dtype as string];
-  if (dtype === undefined || !Object.hasOwn(FILE_DTYPES, v.dtype as string)) throw new UserError(`--dtype is '${String(v.dtype)}', not float64 or float32`);
   const out = v.out as string | undefined;
-  if (out === undefined) throw new UserError(`pass --out DIR, the folder to write ${MODEL_FILE} and ${CONFIG_FILE} into`);
-  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out} is a file, not a folder`);
-  const modelPath = join(out, MODEL_FILE);
-  const configPath = join(out, CONFIG_FILE);
+  if (out === undefined) throw new UserError(`pass --out PATH, where to write the ${format} export`);
+  const files = format === 'onnx' ? [onnxPath(out)] : [join(folderPath(out), MODEL_FILE), join(out, CONFIG_FILE)];
   if (v.force !== true) {
-    const present = [modelPath, configPath].find((path) => existsSync(path));
+    const present = files.find((path) => existsSync(path));
     if (present !== undefined) throw new UserError(`${present} exists (pass --force to replace it, or choose another --out)`);
   }
 
   const path = checkpointIn((v.checkpoint as string | undefined) ?? requireNewestRun(), BEST_CHECKPOINT);
   const { data, bytes } = await loadCheckpointFile(path);
-  const { cell, L, H, K, vocab } = data.model;
-  const config: ExportConfig = {
-    format: CONFIG_FORMAT, cell, layers: L, hidden: H, dropout: data.options.dropout, dtype: data.options.dtype, vocab: [...vocab],
-    package_version: packageVersion(), source_checkpoint_sha256: createHash('sha256').update(bytes).digest('hex'),
-  };
-  const tensors = toTorchTensors({ cell, L, H, K }, data.state.params).map((t) => ({ ...t, dtype }));
-  const model = encodeSafetensors({ tensors, metadata: { format: 'pt' } });
+  const config = exportConfig(data, createHash('sha256').update(bytes).digest('hex'));
+  const contents = format === 'onnx'
+    ? [onnxBytes(data, config)]
+    : [safetensorsBytes(data, SAFETENSORS_DTYPES[dtype]), configText(config)];
   try {
-    await replaceFilesAtomically([[modelPath, model], [configPath, configText(config)]]);
+    await replaceFilesAtomically(files.map((file, i) => [file, contents[i]] as const));
   } catch (error) {
-    throw fileError(error, `cannot write the export into ${out}`, 'free some space, fix the folder\'s permissions, or choose another --out');
+    throw fileError(error, `cannot write the export to ${out}`, "free some space, fix the folder's permissions, or choose another --out");
   }
   if (v.checkpoint === undefined) process.stderr.write(`exported ${path}\n`);
   return 0;
+}
+
+/** What config.json holds, and an ONNX file's metadata_props: enough to rebuild the model and read its output. */
+function exportConfig(data: CheckpointData, sha256: string): ExportConfig {
+  const { cell, L, H, vocab } = data.model;
+  return {
+    format: CONFIG_FORMAT, cell, layers: L, hidden: H, dropout: data.options.dropout, dtype: data.options.dtype, vocab: [...vocab],
+    package_version: packageVersion(), source_checkpoint_sha256: sha256,
+  };
+}
+
+function safetensorsBytes(data: CheckpointData, dtype: SafetensorsDtype): Uint8Array {
+  const tensors = toTorchTensors(data.model, data.state.params).map((t) => ({ ...t, dtype }));
+  return encodeSafetensors({ tensors, metadata: { format: 'pt' } });
+}
+
+function onnxBytes(data: CheckpointData, config: ExportConfig): Uint8Array {
+  const metadata = Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
+  return encodeOnnx({ dims: data.model, params: data.state.params, dtype: 'float32', metadata, producerVersion: config.package_version });
+}
+
+/** A safetensors export's folder: it may not be a file. */
+function folderPath(out: string): string {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UserError(`--out ${out} is a file; a safetensors export is a folder (choose another --out)`);
+  return out;
+}
+
+/** An ONNX export's file: --out itself, or model.onnx in it when it is a folder. */
+function onnxPath(out: string): string {
+  return existsSync(out) && statSync(out).isDirectory() ? join(out, ONNX_FILE) : out;
 }
