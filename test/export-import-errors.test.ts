@@ -90,8 +90,19 @@ test.serial('import: a config that does not fit the tensors, or is not a config'
   await refused(t, ['import', '--from', spoiled('layers', 'config.json', JSON.stringify({ ...config, layers: 1 }))], /holds a tensor rnn\.weight_ih_l1, which a lstm model of 1 layer/);
   await refused(t, ['import', '--from', spoiled('unknown-cell', 'config.json', JSON.stringify({ ...config, cell: 'transformer' }))], /its cell is "transformer"/);
   await refused(t, ['import', '--from', spoiled('not-json', 'config.json', '{ "cell": ')], /config\.json is not a char-rnn export config: it is not JSON/);
-  await refused(t, ['import', '--from', spoiled('twice', 'config.json', JSON.stringify({ ...config, vocab: [...config.vocab.slice(1), config.vocab[1]] }))], /vocab lists 32 twice/);
+  await refused(t, ['import', '--from', spoiled('twice', 'config.json', JSON.stringify({ ...config, vocab: [config.vocab[0], ...config.vocab.slice(0, -1)] }))], /its vocab lists 10 after 10, where code points go in strictly ascending order/);
+  await refused(t, ['import', '--from', spoiled('unsorted', 'config.json', JSON.stringify({ ...config, vocab: [config.vocab[1], config.vocab[0], ...config.vocab.slice(2)] }))], /its vocab lists 10 after 32, where code points go in strictly ascending order/);
+  await refused(t, ['import', '--from', spoiled('surrogate', 'config.json', JSON.stringify({ ...config, vocab: [...config.vocab.slice(0, -1), 0xd800] }))], /its vocab holds 55296, not a Unicode scalar value/);
+  await refused(t, ['import', '--from', spoiled('nan', 'model.safetensors', withValue(readFileSync(join(good, 'model.safetensors')), NaN))], /holds NaN \(parameter \d+\); a model to import has finite weights/);
+  await refused(t, ['import', '--from', spoiled('inf', 'model.safetensors', withValue(readFileSync(join(good, 'model.safetensors')), Infinity))], /holds Infinity/);
 });
+
+/** The safetensors file with its last float64 value replaced. */
+function withValue(model: Buffer, value: number): Buffer {
+  const copy = Buffer.from(model);
+  copy.writeDoubleLE(value, copy.length - 8);
+  return copy;
+}
 
 test.serial('import: an existing checkpoint is kept unless --force', async (t) => {
   const out = dir.file('existing.ckpt', 'keep me');

@@ -7,7 +7,8 @@ import { UserError } from '../errors.js';
 import { configText, CONFIG_FORMAT, type ExportConfig } from '../export/export-config.js';
 import { encodeOnnx, ONNX_OPSET } from '../export/onnx.js';
 import { encodeSafetensors, type SafetensorsDtype } from '../export/safetensors.js';
-import { toTorchTensors } from '../export/torch-names.js';
+import { toTorchTensors, type NamedTensor } from '../export/torch-names.js';
+import { inAscendingOrder } from '../export/vocab-order.js';
 import { fileError } from '../file-errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { BEST_CHECKPOINT } from '../run-folder.js';
@@ -69,10 +70,11 @@ export async function runExport(argv: readonly string[]): Promise<number> {
 
   const path = checkpointIn((v.checkpoint as string | undefined) ?? requireNewestRun(), BEST_CHECKPOINT);
   const { data, bytes } = await loadCheckpointFile(path);
-  const config = exportConfig(data, createHash('sha256').update(bytes).digest('hex'));
+  const { vocab, tensors } = inAscendingOrder([...data.model.vocab], toTorchTensors(data.model, data.state.params));
+  const config = exportConfig(data, vocab, createHash('sha256').update(bytes).digest('hex'));
   const contents = format === 'onnx'
-    ? [onnxBytes(data, config)]
-    : [safetensorsBytes(data, SAFETENSORS_DTYPES[dtype]), configText(config)];
+    ? [onnxBytes(data, tensors, config)]
+    : [safetensorsBytes(tensors, SAFETENSORS_DTYPES[dtype]), configText(config)];
   try {
     await replaceFilesAtomically(files.map((file, i) => [file, contents[i]] as const));
   } catch (error) {
@@ -83,22 +85,21 @@ export async function runExport(argv: readonly string[]): Promise<number> {
 }
 
 /** What config.json holds, and an ONNX file's metadata_props: enough to rebuild the model and read its output. */
-function exportConfig(data: CheckpointData, sha256: string): ExportConfig {
-  const { cell, L, H, vocab } = data.model;
+function exportConfig(data: CheckpointData, vocab: readonly number[], sha256: string): ExportConfig {
+  const { cell, L, H } = data.model;
   return {
-    format: CONFIG_FORMAT, cell, layers: L, hidden: H, dropout: data.options.dropout, dtype: data.options.dtype, vocab: [...vocab],
+    format: CONFIG_FORMAT, cell, layers: L, hidden: H, dropout: data.options.dropout, dtype: data.options.dtype, vocab,
     package_version: packageVersion(), source_checkpoint_sha256: sha256,
   };
 }
 
-function safetensorsBytes(data: CheckpointData, dtype: SafetensorsDtype): Uint8Array {
-  const tensors = toTorchTensors(data.model, data.state.params).map((t) => ({ ...t, dtype }));
-  return encodeSafetensors({ tensors, metadata: { format: 'pt' } });
+function safetensorsBytes(tensors: readonly NamedTensor[], dtype: SafetensorsDtype): Uint8Array {
+  return encodeSafetensors({ tensors: tensors.map((t) => ({ ...t, dtype })), metadata: { format: 'pt' } });
 }
 
-function onnxBytes(data: CheckpointData, config: ExportConfig): Uint8Array {
+function onnxBytes(data: CheckpointData, tensors: readonly NamedTensor[], config: ExportConfig): Uint8Array {
   const metadata = Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === 'string' ? value : JSON.stringify(value)]));
-  return encodeOnnx({ dims: data.model, params: data.state.params, dtype: 'float32', metadata, producerVersion: config.package_version });
+  return encodeOnnx({ dims: data.model, tensors, dtype: 'float32', metadata, producerVersion: config.package_version });
 }
 
 /** A safetensors export's folder: it may not be a file. */

@@ -14,7 +14,7 @@ export interface ExportConfig {
   readonly hidden: number; // H
   readonly dropout: number; // between layers, as trained; 0 for none
   readonly dtype: Dtype; // the precision the model was trained and samples in (not the file's dtype)
-  readonly vocab: readonly number[]; // (K) code points: output k and one-hot input k are vocab[k]
+  readonly vocab: readonly number[]; // (K) code points, ascending: output k and one-hot input k are vocab[k]
   readonly package_version: string;
   readonly source_checkpoint_sha256: string; // hex, of the checkpoint file exported
 }
@@ -51,11 +51,11 @@ export function parseConfig(text: string, source: string): ExportConfig {
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 0.95) || (dropout > 0 && !cell.stacks)) throw bad(`its dropout is ${JSON.stringify(dropout)}, not a number in [0, 0.95] that the ${cell.name} cell takes`);
   if (typeof c.dtype !== 'string' || !isDtype(c.dtype) || !cell.dtypes.includes(c.dtype)) throw bad(`its dtype is ${JSON.stringify(c.dtype)}, not one the ${cell.name} cell computes in (${cell.dtypes.join(', ')})`);
   if (!Array.isArray(c.vocab) || c.vocab.length === 0) throw bad('its vocab is not a non-empty list of code points');
-  const seen = new Set<number>();
+  let previous = -1;
   for (const cp of c.vocab as unknown[]) {
     if (typeof cp !== 'number' || !Number.isInteger(cp) || cp < 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw bad(`its vocab holds ${JSON.stringify(cp)}, not a Unicode scalar value`);
-    if (seen.has(cp)) throw bad(`its vocab lists ${cp} twice`);
-    seen.add(cp);
+    if (cp <= previous) throw bad(`its vocab lists ${cp} after ${previous}, where code points go in strictly ascending order (sorted(set(text)) in Python)`);
+    previous = cp;
   }
   for (const key of ['package_version', 'source_checkpoint_sha256'] as const) {
     if (typeof c[key] !== 'string') throw bad(`its ${key} is ${JSON.stringify(c[key])}, not a string`);

@@ -1,10 +1,10 @@
 import protobuf from 'protobufjs';
 import type { ModelDims } from '../model/cells/cell.js';
 import { ONNX_PROTO } from './onnx-proto.js';
-import { toTorchTensors, type NamedTensor } from './torch-names.js';
+import type { NamedTensor } from './torch-names.js';
 
 /**
- * A char-rnn model as an ONNX file, pure: params in, bytes out, encoded with protobufjs from
+ * A char-rnn model as an ONNX file, pure: tensors in, bytes out, encoded with protobufjs from
  * ONNX's own schema (proto/onnx/onnx.proto). The graph, for batch B and sequence T:
  *
  *   ids (int64, [B, T]) -> Gather(identity K x K) -> one-hot (B, T, K) -> Transpose -> (T, B, K)
@@ -27,7 +27,7 @@ export type OnnxDtype = 'float32' | 'float64';
 
 export interface OnnxExport {
   readonly dims: ModelDims;
-  readonly params: Float64Array; // (P) in the cell's layout
+  readonly tensors: readonly NamedTensor[]; // the model under PyTorch's names (torch-names.ts)
   readonly dtype: OnnxDtype; // of the weights and the computation
   /** The model's metadata_props: vocab, cell, sizes, provenance. */
   readonly metadata: Readonly<Record<string, string>>;
@@ -59,12 +59,12 @@ export function encodeOnnx(model: OnnxExport): Uint8Array {
 
 interface Node { op_type: string; name: string; input: string[]; output: string[]; attribute?: object[] }
 
-function onnxModel({ dims, params, dtype, metadata, producerVersion }: OnnxExport): object {
+function onnxModel({ dims, tensors, dtype, metadata, producerVersion }: OnnxExport): object {
   const { cell, L, H, K } = dims;
   const gates = GATE_ORDER[cell];
   if (gates === undefined) throw new RangeError(`no ONNX operator for the ${cell} cell`);
   const elemType = dtype === 'float32' ? FLOAT : DOUBLE;
-  const byName = new Map(toTorchTensors(dims, params).map((t) => [t.name, t]));
+  const byName = new Map(tensors.map((t) => [t.name, t]));
   const tensor = (name: string): NamedTensor => byName.get(name)!;
   const hasCell = cell === 'lstm';
 
