@@ -16,6 +16,7 @@ import { UserError } from '../src/errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../src/options.js';
 import { runCells } from './cells.js';
 import { measureCheckpoints } from './checkpoint-speed.js';
+import { measureExports } from './export-speed.js';
 import {
   firstLine, fixed, formatTable, gflops, group, isPositiveInt, median, parseJsonLine, parseList, range, ratio, runMain, spawnOutput, trainFlopsPerChar,
 } from './format.js';
@@ -184,6 +185,12 @@ async function main(argv: readonly string[]): Promise<void> {
     out(
       `\ncheckpoint of ${group(checkpoints.parameters)} parameters (${(checkpoints.fileBytes / 2 ** 20).toFixed(1)} MiB), median of ${runs}: ` +
         `save ${median(checkpoints.saveMs).toFixed(0)} ms (atomic: temp file, fsync, rename), load ${median(checkpoints.loadMs).toFixed(0)} ms (decode and checksum)\n`,
+    );
+    const exports = await measureExports(runs);
+    const ms = (times: number[]): string => `${median(times).toFixed(0)} ms`;
+    out(
+      `export and import of a GRU of ${group(exports.parameters)} parameters, each a whole char-rnn process, median of ${runs}: ` +
+        `export safetensors ${ms(exports.safetensorsMs)}, export onnx ${ms(exports.onnxMs)}, import ${ms(exports.importMs)} (a process that only starts and prints its version: ${ms(exports.startMs)})\n`,
     );
   }
   out(`benchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
