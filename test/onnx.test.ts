@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import ort from 'onnxruntime-node';
 import { saveCheckpoint, type CheckpointData } from '../src/checkpoint/index.js';
@@ -114,6 +115,18 @@ for (const [index, model] of MODELS.entries()) {
     t.true(maxAbsDifference(batch.subarray(IDS.length * K), alone) <= 1e-6);
   });
 }
+
+test('examples/onnx/score.mjs, reading the vocabulary from the metadata, scores a text as char-rnn eval does', async (t) => {
+  const { ckpt, onnx } = await exported('example', MODELS[1]);
+  const textFile = dir.file('example.txt', TEXT);
+  const script = fileURLToPath(new URL('../../examples/onnx/score.mjs', import.meta.url));
+  const [example, evaluated] = await Promise.all([runCommand(process.execPath, [script, onnx, textFile]), runCli(['eval', '--checkpoint', ckpt, '--text-file', textFile, '--json'])]);
+  t.is(example.code, 0, example.stderr);
+  const theirs = JSON.parse(example.stdout) as { characters: number; natsPerChar: number };
+  const ours = JSON.parse(evaluated.stdout) as { characters: number; natsPerChar: number };
+  t.is(theirs.characters, ours.characters);
+  t.true(Math.abs(theirs.natsPerChar - ours.natsPerChar) <= 1e-5 * ours.natsPerChar, `example ${theirs.natsPerChar}, eval ${ours.natsPerChar}`);
+});
 
 const onnxChecker = pythonHas(['onnx']);
 if (!onnxChecker.ok) console.log(`skipped: the ONNX checker tests (${onnxChecker.reason})`);
