@@ -60,12 +60,30 @@ def fresh_config(args: argparse.Namespace, text: str) -> dict:
             "package_version": "train_ddp.py", "source_checkpoint_sha256": ""}
 
 
+@torch.no_grad()
+def init_as_char_rnn(model: CharRNN) -> None:
+    """Our trainer's starting distribution (drawn by torch's generator, so not its numbers)."""
+    rnn, H = model.rnn, model.rnn.hidden_size
+    if isinstance(rnn, nn.RNN):  # the vanilla rnn: N(0, 0.01^2) weights, zero biases
+        for name, p in model.named_parameters():
+            p.normal_(0, 0.01) if "weight" in name else p.zero_()
+        return
+    for p in model.parameters():
+        p.uniform_(-1 / math.sqrt(H), 1 / math.sqrt(H))
+    rnn.weight_ih_l0.mul_(math.sqrt(H))  # one-hot inputs: U(-1, 1), the scale an embedding would give
+    if isinstance(rnn, nn.LSTM):  # forget gates open: bias_ih's f rows 1, bias_hh's 0
+        for layer in range(rnn.num_layers):
+            getattr(rnn, f"bias_ih_l{layer}")[H:2 * H] = 1
+            getattr(rnn, f"bias_hh_l{layer}")[H:2 * H] = 0
+
+
 def build(args: argparse.Namespace, text: str) -> tuple[CharRNN, dict]:
     """The model to train and the config to save with it: --init's, or a fresh one."""
     if args.init is None:
         torch.manual_seed(args.seed)  # every rank draws the same weights (DDP would broadcast rank 0's anyway)
         config = fresh_config(args, text)
         model = CharRNN(config)
+        init_as_char_rnn(model)
     else:
         model, config = load(args.init)
         model.train()
