@@ -1,3 +1,4 @@
+import { RegionPlanner } from './kernel-memory.js';
 import { createKernelMemory, instantiateKernels, MAX_MEMORY_BYTES } from './kernels.js';
 import type { Dims, ParamViews } from './layout.js';
 
@@ -18,31 +19,27 @@ export interface MatVecKernel {
 
 export function createMatVecKernel(p: ParamViews, { H, K }: Dims): MatVecKernel {
   const probe = instantiateKernels(createKernelMemory(0));
-  // Memory, in float64s after the module's own data: WT (H, H) | VT (H, K) | h (H) | a (H) | o (K)
-  const wt = Math.ceil(probe.heapBase() / 16) * 2;
-  const vt = wt + H * H;
-  const h = vt + H * K;
-  const a = h + H;
-  const o = a + H;
-  const end = o + K;
-  if (end * 8 > MAX_MEMORY_BYTES) {
-    throw new RangeError(`H=${H} and K=${K} need ${(end * 8 / 2 ** 30).toFixed(1)} GiB for sampling, more than WebAssembly's 4 GiB`);
+  // after the module's own data: WT (H, H) | VT (H, K) | h (H) | a (H) | o (K), float64
+  const planner = new RegionPlanner(probe.heapBase());
+  const [wt, vt, h, a, o] = [H * H, H * K, H, H, K].map((entries) => planner.take(entries * 8));
+  if (planner.end > MAX_MEMORY_BYTES) {
+    throw new RangeError(`H=${H} and K=${K} need ${(planner.end / 2 ** 30).toFixed(1)} GiB for sampling, more than WebAssembly's 4 GiB`);
   }
-  const memory = createKernelMemory(end * 8);
+  const memory = createKernelMemory(planner.end);
   const kernels = instantiateKernels(memory);
-  const f64 = new Float64Array(memory.buffer);
-  transposeInto(p.W, H, H, f64, wt);
-  transposeInto(p.V, K, H, f64, vt);
+  const view = (at: number, entries: number): Float64Array => new Float64Array(memory.buffer, at, entries);
+  transposeInto(p.W, H, H, view(wt, H * H));
+  transposeInto(p.V, K, H, view(vt, H * K));
   return {
-    h: f64.subarray(h, h + H),
-    a: f64.subarray(a, a + H),
-    o: f64.subarray(o, o + K),
-    addWh: () => kernels.matVec(a * 8, a * 8, wt * 8, H, h * 8, H, H),
-    addVh: () => kernels.matVec(o * 8, o * 8, vt * 8, K, h * 8, K, H),
+    h: view(h, H),
+    a: view(a, H),
+    o: view(o, K),
+    addWh: () => kernels.matVec(a, a, wt, H, h, H, H),
+    addVh: () => kernels.matVec(o, o, vt, K, h, K, H),
   };
 }
 
-/** out[at + c * rows + r] = M[r * cols + c]: M (rows, cols) transposed. */
-function transposeInto(M: Float64Array, rows: number, cols: number, out: Float64Array, at: number): void {
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[at + c * rows + r] = M[r * cols + c];
+/** out[c * rows + r] = M[r * cols + c]: M (rows, cols) transposed. */
+function transposeInto(M: Float64Array, rows: number, cols: number, out: Float64Array): void {
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = M[r * cols + c];
 }
