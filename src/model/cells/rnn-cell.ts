@@ -18,6 +18,8 @@ import { panelCopies, panelPlan } from './panels.js';
 export const rnnCell: CellDescriptor = {
   name: 'rnn',
   summary: "vanilla RNN, h = tanh(W h + U x + b): the seed's model (one layer, no dropout)",
+  // the product's original defaults, so the seed's model trains as it always did
+  defaults: { layers: 1, hidden: 100, seqLength: 25, streams: 16, optimizer: 'adagrad' },
   stacks: false,
   dtypes: ['float64'], // the seed's model, unchanged
   // layout.ts's table (W, U, V, b, c), with the biases as vectors
