@@ -4,13 +4,13 @@ import { placeModel, refreshCopies, RegionPlanner, writeModelTables } from '../s
 import { createKernelMemory, instantiateKernels, KERNEL_EXPORTS, kernelModule, type Kernels } from '../src/model/kernels.js';
 import { modelLayout } from '../src/model/cells/cell.js';
 import { rnnCell } from '../src/model/cells/rnn-cell.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 import { FLOAT64 } from '../src/model/precision.js';
 import { createScorer } from '../src/model/scorer.js';
-import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/cells/rnn.js';
 
-// The WebAssembly kernels against the TypeScript reference (src/model/rnn.ts, adagrad.ts):
+// The WebAssembly kernels against the TypeScript reference (src/model/cells/rnn.ts, adagrad.ts):
 // they promise the same operations in the same order, so every number must match bit for bit.
 
 /** A kernel instance over a fresh shared memory, and the trainer's region planner in it. */

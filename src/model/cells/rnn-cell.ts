@@ -1,10 +1,10 @@
 import {
   GROUP_STREAMS, RNN_B, RNN_C, RNN_ENTRIES, RNN_U, RNN_U_F, RNN_V, RNN_V_B, RNN_V_F, RNN_W, RNN_W_B, RNN_W_F,
 } from '../../../assembly/interface.js';
-import { initParams } from '../init.js';
-import { paramLayout, viewsOf } from '../layout.js';
+import { initParams } from './rnn-init.js';
+import { paramLayout, viewsOf } from './rnn-layout.js';
 import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
-import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
+import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from './rnn.js';
 import { kernelsAvailable } from '../kernels.js';
 import { rnnReferenceStepper, rnnStepper } from '../sample.js';
 import { tensorSpec, type CellDescriptor, type ModelDims, type ModelLayout } from './cell.js';

@@ -1,6 +1,6 @@
-import { RegionPlanner } from './kernel-memory.js';
-import { createKernelMemory, instantiateKernels, MAX_MEMORY_BYTES } from './kernels.js';
-import type { Dims, ParamViews } from './layout.js';
+import { RegionPlanner } from '../kernel-memory.js';
+import { createKernelMemory, instantiateKernels, MAX_MEMORY_BYTES } from '../kernels.js';
+import type { Dims, ParamViews } from './rnn-layout.js';
 
 /**
  * The two matrix-vector products of a sampling step, a += W h and o += V h, by the training
