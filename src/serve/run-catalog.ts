@@ -1,9 +1,10 @@
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { loadCheckpoint, type CheckpointData } from '../checkpoint/index.js';
-import { errorCode } from '../file-errors.js';
-import { trainerHoldsLock } from '../folder-lock.js';
-import { readHistory, readSamples, type HistoryRow, type SampleRecord } from '../history/index.js';
+import { decodeCheckpoint, loadCheckpoint, type CheckpointData } from '../checkpoint/index.js';
+import { nodeSha256 } from '../checkpoint/node-sha256.js';
+import { errorCode, fileError } from '../file-errors.js';
+import { LOCK_FILE, trainerHoldsLock } from '../folder-lock.js';
+import { HISTORY_FILE, parseHistory, parseSamples, SAMPLES_FILE, type HistoryRow, type SampleRecord } from '../history/index.js';
 import { BEST_CHECKPOINT, LAST_CHECKPOINT, RUN_FILES } from '../run-folder.js';
 import { etaSeconds, progressFacts, runState, summaryOf, type ProgressFacts, type RunSummary } from './run-summary.js';
 
@@ -39,11 +40,15 @@ const CHECKPOINTS_KEPT = 4;
  * The runs `char-rnn serve` serves. Names come only from listing the runs folder (or the one
  * --checkpoint file), never from a request: a name a request gives is only looked up. Every file
  * read is resolved through symbolic links and must lie inside the runs folder.
+ *
+ * The file system is asked synchronously (stat, realpath, readdir: microseconds each) because
+ * under load every await of an asynchronous call waits a whole turn of the event loop, which
+ * the generation streams make long: a request of ten such steps took seconds.
  */
 export class RunCatalog {
   private readonly entries = new Map<string, RunEntry>();
-  private readonly facts = new FileCache<ProgressFacts>(Infinity, async (path) => progressFacts(await loadCheckpoint(path)));
-  private readonly models = new FileCache<CheckpointData>(CHECKPOINTS_KEPT, loadCheckpoint);
+  private readonly facts = new FileCache<ProgressFacts>(Infinity, async (path) => progressFacts(await loadCheckpointNow(path)));
+  private readonly models = new FileCache<CheckpointData>(CHECKPOINTS_KEPT, loadCheckpointNow);
 
   private constructor(private readonly root: string | undefined) {}
 
@@ -60,19 +65,21 @@ export class RunCatalog {
 
   /** Every run, newest first; runs whose folder went away since they were listed stay, with an error. */
   async list(): Promise<RunSummary[]> {
-    await this.relist();
+    this.relist();
     const summaries = await Promise.all([...this.entries.values()].map((entry) => this.summary(entry)));
     return summaries.sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? '') || a.name.localeCompare(b.name));
   }
 
   async detail(name: string, since: number): Promise<RunDetail | undefined> {
-    const entry = await this.find(name);
+    const entry = this.find(name);
     if (entry === undefined) return undefined;
     const run = await this.summary(entry);
     if (run.error !== undefined) throw new RunUnavailable(run.error, entry.vanished ? 503 : 500);
     const progress = await this.progress(entry);
-    const history = (await this.readInside(entry, 'history.csv', () => readHistory(entry.folder, { seqLength: progress?.seqLength })))?.rows ?? [];
-    const samples = (await this.readInside(entry, 'samples.jsonl', () => readSamples(entry.folder)))?.samples ?? [];
+    const historyText = this.readInside(entry, HISTORY_FILE);
+    const history = historyText === undefined ? [] : parseHistory(historyText, join(entry.folder, HISTORY_FILE), progress?.seqLength).rows;
+    const samplesText = this.readInside(entry, SAMPLES_FILE);
+    const samples = samplesText === undefined ? [] : parseSamples(samplesText, join(entry.folder, SAMPLES_FILE)).samples;
     const last = history.at(-1);
     return {
       run,
@@ -85,23 +92,27 @@ export class RunCatalog {
 
   /** The checkpoint a run generates and scores with: its best.ckpt, else its last.ckpt. */
   async model(name: string): Promise<CheckpointData | undefined> {
-    const entry = await this.find(name);
+    const entry = this.find(name);
     if (entry === undefined) return undefined;
-    const file = await this.checkpointFile(entry, [BEST_CHECKPOINT, LAST_CHECKPOINT]);
+    if (!(exists(entry.file ?? entry.folder))) {
+      entry.vanished = true;
+      throw new RunUnavailable(deletedMessage(entry), 503);
+    }
+    const file = this.checkpointFile(entry, [BEST_CHECKPOINT, LAST_CHECKPOINT]);
     if (file === undefined) throw new RunUnavailable(`run ${name} has no checkpoint yet: try again once it has saved one`, 503);
     return this.models.get(file);
   }
 
-  private async find(name: string): Promise<RunEntry | undefined> {
-    if (!this.entries.has(name)) await this.relist();
+  private find(name: string): RunEntry | undefined {
+    if (!this.entries.has(name)) this.relist();
     return this.entries.get(name);
   }
 
-  private async relist(): Promise<void> {
+  private relist(): void {
     if (this.root === undefined) return;
     let names: string[];
     try {
-      names = (await readdir(this.root, { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
+      names = readdirSync(this.root, { withFileTypes: true }).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name);
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw error;
       names = []; // not made yet: the first run will make it
@@ -111,15 +122,14 @@ export class RunCatalog {
     for (const name of names) {
       if (this.entries.has(name)) continue;
       const folder = join(this.root, name);
-      if ((await this.insideRoot(folder)) && (await holdsRunFiles(folder))) this.entries.set(name, { name, folder, vanished: false });
+      if (this.insideRoot(folder) && this.holdsRunFiles(folder)) this.entries.set(name, { name, folder, vanished: false });
     }
   }
 
   private async summary(entry: RunEntry): Promise<RunSummary> {
-    if (entry.vanished || !(await exists(entry.file ?? entry.folder))) {
+    if (entry.vanished || !(exists(entry.file ?? entry.folder))) {
       entry.vanished = true;
-      const what = entry.file === undefined ? `the run folder ${entry.name}` : `the checkpoint ${entry.file}`;
-      return { ...(entry.lastSummary ?? summaryOf(entry.name, undefined, 'stopped', undefined)), state: 'stopped', error: `${what} was deleted while the server ran` };
+      return { ...(entry.lastSummary ?? summaryOf(entry.name, undefined, 'stopped', undefined)), state: 'stopped', error: deletedMessage(entry) };
     }
     let training = false;
     try {
@@ -127,7 +137,7 @@ export class RunCatalog {
     } catch {
       // an unreadable lock says nothing either way
     }
-    const updated = await newestChange(entry);
+    const updated = newestChange(entry);
     try {
       const progress = await this.progress(entry);
       entry.lastSummary = summaryOf(entry.name, progress, runState(training, progress), updated);
@@ -139,31 +149,42 @@ export class RunCatalog {
 
   /** The facts of the run's newest checkpoint (last.ckpt, else best.ckpt); undefined before its first. */
   private async progress(entry: RunEntry): Promise<ProgressFacts | undefined> {
-    const file = await this.checkpointFile(entry, [LAST_CHECKPOINT, BEST_CHECKPOINT]);
+    const file = this.checkpointFile(entry, [LAST_CHECKPOINT, BEST_CHECKPOINT]);
     if (file === undefined) return undefined;
     return this.facts.get(file);
   }
 
-  private async checkpointFile(entry: RunEntry, preference: readonly string[]): Promise<string | undefined> {
+  private checkpointFile(entry: RunEntry, preference: readonly string[]): string | undefined {
     if (entry.file !== undefined) return entry.file;
     for (const name of preference) {
       const path = join(entry.folder, name);
-      if (await this.insideRoot(path)) return path;
+      if (this.insideRoot(path)) return path;
     }
     return undefined;
   }
 
-  private async readInside<T>(entry: RunEntry, file: string, read: () => Promise<T>): Promise<T | undefined> {
-    if (entry.file === undefined && !(await this.insideRoot(join(entry.folder, file)))) return undefined;
-    return read();
+  /** A run folder holds a file a run writes, or a trainer's lock; files linking out of the runs folder do not count. */
+  private holdsRunFiles(folder: string): boolean {
+    return [...RUN_FILES, LOCK_FILE].some((name) => this.insideRoot(join(folder, name)));
+  }
+
+  /** The text of a file of the run's folder; undefined when there is none (or it links out of the runs folder). */
+  private readInside(entry: RunEntry, file: string): string | undefined {
+    const path = join(entry.folder, file);
+    if (entry.file === undefined && !this.insideRoot(path)) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw fileError(error, `cannot read ${path}`, "it should be a file written by 'char-rnn train'");
+    }
   }
 
   /** Whether path exists and, through every symbolic link, lies inside the runs folder (always, for --checkpoint). */
-  private async insideRoot(path: string): Promise<boolean> {
+  private insideRoot(path: string): boolean {
     if (this.root === undefined) return exists(path);
     try {
-      const [real, realRoot] = await Promise.all([realpath(path), realpath(this.root)]);
-      return real.startsWith(realRoot + sep);
+      return realpathSync(path).startsWith(realpathSync(this.root) + sep);
     } catch {
       return false;
     }
@@ -180,8 +201,8 @@ class FileCache<T> {
 
   constructor(private readonly size: number, private readonly load: (path: string) => Promise<T>) {}
 
-  async get(path: string): Promise<T> {
-    const info = await stat(path);
+  get(path: string): Promise<T> {
+    const info = statSync(path);
     const key = `${info.size}:${info.mtimeMs}:${info.ino}`;
     const hit = this.entries.get(path);
     if (hit !== undefined && hit.key === key) {
@@ -200,20 +221,35 @@ class FileCache<T> {
   }
 }
 
-async function holdsRunFiles(folder: string): Promise<boolean> {
-  const found = await Promise.all([...RUN_FILES, 'train.lock'].map((name) => exists(join(folder, name))));
-  return found.some(Boolean);
+/** loadCheckpoint, its file read at once (a few ms) rather than in the four turns of the event loop an asynchronous read takes. */
+async function loadCheckpointNow(path: string): Promise<CheckpointData> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return loadCheckpoint(path); // its own words for a file it cannot read
+  }
+  return decodeCheckpoint(bytes, path, nodeSha256);
 }
 
-async function newestChange(entry: RunEntry): Promise<number | undefined> {
+function deletedMessage(entry: RunEntry): string {
+  const what = entry.file === undefined ? `the run folder ${entry.name}` : `the checkpoint ${entry.file}`;
+  return `${what} was deleted while the server ran`;
+}
+
+function newestChange(entry: RunEntry): number | undefined {
   const paths = entry.file !== undefined ? [entry.file] : RUN_FILES.map((name) => join(entry.folder, name));
-  const times = await Promise.all(paths.map((path) => stat(path).then((s) => s.mtimeMs, () => undefined)));
-  const known = times.filter((t): t is number => t !== undefined);
+  const known = paths.map((path) => statSync(path, { throwIfNoEntry: false })?.mtimeMs).filter((t): t is number => t !== undefined);
   return known.length === 0 ? undefined : Math.max(...known);
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function messageOf(error: unknown): string {

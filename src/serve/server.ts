@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { UserError } from '../errors.js';
-import { generateStream, randomSeed } from '../generate.js';
+import { generate, randomSeed } from '../generate.js';
 import { describeUnknown, encodeKnown } from '../symbols.js';
 import type { PageFile } from './page-files.js';
 import { messageOf, RunUnavailable, type RunCatalog } from './run-catalog.js';
 import { BadRequest, codePointCount, generateRequest, MAX_BODY_BYTES, parseJsonBody, routeOf, scoreRequest } from './requests.js';
+import { garbageCollectorEvery } from './reclaim-memory.js';
 import { scoreWithDetail } from './scoring.js';
 
 export interface ServeOptions {
@@ -19,6 +20,9 @@ export interface ServeOptions {
 /** Generations running at once, beyond which a new one is refused (503) rather than slowing all. */
 export const MAX_GENERATIONS = 64;
 
+/** Generations and scores (each a WebAssembly memory of the weights) between full garbage collections. */
+const MODEL_RUNS_PER_COLLECTION = 25;
+
 class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly field?: string) {
     super(message);
@@ -30,6 +34,7 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** The HTTP server of `char-rnn serve` (not yet listening): the page, and the API of docs/serve.md. */
 export function createServeServer(options: ServeOptions): Server {
   let generations = 0;
+  const modelRunEnded = garbageCollectorEvery(MODEL_RUNS_PER_COLLECTION);
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
       if (!(error instanceof HttpError || error instanceof BadRequest || error instanceof RunUnavailable || error instanceof UserError)) {
@@ -66,7 +71,7 @@ export function createServeServer(options: ServeOptions): Server {
       case 'generate':
       case 'score':
         refuseOtherOrigins(req);
-        return route.kind === 'generate' ? generate(req, res, route.name) : score(req, res, route.name);
+        return route.kind === 'generate' ? streamGeneration(req, res, route.name) : score(req, res, route.name);
       case 'method not allowed':
         res.setHeader('Allow', route.allow === 'GET' ? 'GET, HEAD' : route.allow);
         throw new HttpError(405, `use ${route.allow} here`);
@@ -89,7 +94,7 @@ export function createServeServer(options: ServeOptions): Server {
     res.end(req.method === 'HEAD' ? undefined : file.body);
   }
 
-  async function generate(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+  async function streamGeneration(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     const request = generateRequest(parseJsonBody(await readBody(req)));
     const checkpoint = await options.catalog.model(name);
     if (checkpoint === undefined) throw noRun(name);
@@ -104,7 +109,7 @@ export function createServeServer(options: ServeOptions): Server {
     generations++;
     let characters = 0;
     try {
-      const chunks = generateStream(checkpoint, { ...request, seed, signal: stop.signal });
+      const chunks = takingTurns(generate(checkpoint, { ...request, seed }), stop.signal);
       for await (const text of chunks) {
         characters += codePointCount(text);
         if (!res.write(`data: ${JSON.stringify({ text })}\n\n`)) await drained(res, stop.signal);
@@ -116,6 +121,7 @@ export function createServeServer(options: ServeOptions): Server {
       res.end(`event: error\ndata: ${JSON.stringify({ error: messageOf(error) })}\n\n`);
     } finally {
       generations--;
+      modelRunEnded();
     }
   }
 
@@ -125,10 +131,27 @@ export function createServeServer(options: ServeOptions): Server {
     if (checkpoint === undefined) throw noRun(name);
     const stop = new AbortController();
     res.on('close', () => stop.abort(new Error('the client went away')));
-    sendJson(res, 200, await scoreWithDetail(checkpoint, text, stop.signal));
+    try {
+      sendJson(res, 200, await scoreWithDetail(checkpoint, text, stop.signal));
+    } finally {
+      modelRunEnded();
+    }
   }
 
   return server;
+}
+
+/**
+ * The chunks (256 characters, a few ms each) with a turn of the event loop after each. The turn is
+ * setImmediate's, after the I/O: generateStream's setTimeout(0) lets timers that keep coming
+ * (one per stream) starve the I/O, so that under load no new request is read.
+ */
+async function* takingTurns(chunks: Iterable<string>, signal: AbortSignal): AsyncGenerator<string> {
+  for (const chunk of chunks) {
+    yield chunk;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    signal.throwIfAborted();
+  }
 }
 
 function noRun(name: string): HttpError {
