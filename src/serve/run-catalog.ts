@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { GrowingFile } from './growing-file.js';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { decodeCheckpoint, loadCheckpoint, type CheckpointData } from '../checkpoint/index.js';
 import { nodeSha256 } from '../checkpoint/node-sha256.js';
@@ -49,6 +50,8 @@ export class RunCatalog {
   private readonly entries = new Map<string, RunEntry>();
   private readonly facts = new FileCache<ProgressFacts>(Infinity, async (path) => progressFacts(await loadCheckpointNow(path)));
   private readonly models = new FileCache<CheckpointData>(CHECKPOINTS_KEPT, loadCheckpointNow);
+  private readonly histories = new Map<string, GrowingFile<HistoryRow>>();
+  private readonly sampleFiles = new Map<string, GrowingFile<SampleRecord>>();
 
   private constructor(private readonly root: string | undefined) {}
 
@@ -76,10 +79,10 @@ export class RunCatalog {
     const run = await this.summary(entry);
     if (run.error !== undefined) throw new RunUnavailable(run.error, entry.vanished ? 503 : 500);
     const progress = await this.progress(entry);
-    const historyText = this.readInside(entry, HISTORY_FILE);
-    const history = historyText === undefined ? [] : parseHistory(historyText, join(entry.folder, HISTORY_FILE), progress?.seqLength).rows;
-    const samplesText = this.readInside(entry, SAMPLES_FILE);
-    const samples = samplesText === undefined ? [] : parseSamples(samplesText, join(entry.folder, SAMPLES_FILE)).samples;
+    const historyPath = join(entry.folder, HISTORY_FILE);
+    const history = this.readInside(entry, this.histories, historyPath, 1, (text) => parseHistory(text, historyPath, progress?.seqLength).rows);
+    const samplesPath = join(entry.folder, SAMPLES_FILE);
+    const samples = this.readInside(entry, this.sampleFiles, samplesPath, 0, (text) => parseSamples(text, samplesPath).samples);
     const last = history.at(-1);
     return {
       run,
@@ -168,14 +171,17 @@ export class RunCatalog {
     return [...RUN_FILES, LOCK_FILE].some((name) => this.insideRoot(join(folder, name)));
   }
 
-  /** The text of a file of the run's folder; undefined when there is none (or it links out of the runs folder). */
-  private readInside(entry: RunEntry, file: string): string | undefined {
-    const path = join(entry.folder, file);
-    if (entry.file === undefined && !this.insideRoot(path)) return undefined;
+  /** The items of a file of the run's folder; none when there is no such file (or it links out of the runs folder). */
+  private readInside<T extends { step: number }>(entry: RunEntry, files: Map<string, GrowingFile<T>>, path: string, headerLines: number, parse: (text: string) => T[]): T[] {
+    if (entry.file === undefined && !this.insideRoot(path)) return [];
+    let file = files.get(path);
+    if (file === undefined) {
+      file = new GrowingFile<T>(path, headerLines, (before, after) => after.step > before.step || headerLines === 0);
+      files.set(path, file);
+    }
     try {
-      return readFileSync(path, 'utf8');
+      return file.read(parse) ?? [];
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return undefined;
       throw fileError(error, `cannot read ${path}`, "it should be a file written by 'char-rnn train'");
     }
   }
