@@ -249,7 +249,7 @@ test('a run folder deleted while served is an error in its summary and a JSON er
   t.is((await getJson(server.origin, '/api/runs/run-1')).status, 200);
 });
 
-test('--checkpoint FILE serves that one file as a run named after it', async (t) => {
+test('--checkpoint FILE serves that one file as a run named after it (a run folder, its best.ckpt)', async (t) => {
   const file = join(dir.path, 'model.ckpt');
   cpSync(join(RUNS, 'run-2', 'best.ckpt'), file);
   const single = await startServer(['--checkpoint', file], { cwd: dir.path });
@@ -263,6 +263,14 @@ test('--checkpoint FILE serves that one file as a run named after it', async (t)
     t.is((await getJson(single.origin, '/api/runs/run-1')).status, 404);
   } finally {
     await single.stop();
+  }
+  const folder = await startServer(['--checkpoint', join(RUNS, 'run-1')], { cwd: dir.path });
+  try {
+    const { json } = await getJson(folder.origin, '/api/runs');
+    t.deepEqual(json.runs.map((run: { name: string }) => run.name), ['run-1'], 'a run folder: its best.ckpt, named after the folder');
+    t.is((await getJson(folder.origin, '/api/runs/run-1')).json.history.length, 20);
+  } finally {
+    await folder.stop();
   }
 });
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { errorCode } from '../file-errors.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
@@ -45,7 +46,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const checkpoint = v.checkpoint as string | undefined;
   if (runs !== undefined && checkpoint !== undefined) throw new UserError('pass --runs or --checkpoint, not both');
   if (checkpoint !== undefined && !existsSync(checkpoint)) throw new UserError(`no checkpoint file ${checkpoint} (name a file written by 'char-rnn train')`);
-  const catalog = checkpoint !== undefined ? RunCatalog.ofCheckpoint(checkpointIn(checkpoint, BEST_CHECKPOINT)) : RunCatalog.ofFolder(runs ?? RUNS_FOLDER);
+  const catalog = checkpoint !== undefined ? RunCatalog.ofCheckpoint(checkpointIn(checkpoint, BEST_CHECKPOINT), basename(resolve(checkpoint))) : RunCatalog.ofFolder(runs ?? RUNS_FOLDER);
   if (runs !== undefined && !existsSync(runs)) throw new UserError(`no folder ${runs} (pass --runs with the folder 'char-rnn train --out' wrote runs into)`);
   const host = v.host as string;
   const pages = loadPageFiles((v['web-root'] as string | undefined) ?? DEFAULT_WEB_ROOT);

@@ -59,10 +59,11 @@ export class RunCatalog {
     return new RunCatalog(resolve(runsFolder));
   }
 
-  static ofCheckpoint(file: string): RunCatalog {
+  /** One checkpoint file, as a run named `name` (what the user named: the file, or the run folder it lies in). */
+  static ofCheckpoint(file: string, name: string = basename(resolve(file))): RunCatalog {
     const catalog = new RunCatalog(undefined);
     const path = resolve(file);
-    catalog.entries.set(basename(path), { name: basename(path), folder: dirname(path), file: path, vanished: false });
+    catalog.entries.set(name, { name, folder: dirname(path), file: path, vanished: false });
     return catalog;
   }
 
