@@ -118,3 +118,19 @@ test.serial('50 generation streams and page loads for 20 s: no request fails', a
       `time to first character p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; server peak RSS ${(peakRss(server.cli.child.pid as number) / 2 ** 20).toFixed(0)} MiB`,
   );
 });
+
+test.serial('a score whose client went away, and every aborted generation before it, leave nothing in the server log', async (t) => {
+  const text = 'The quick brown fox. '.repeat(470); // 9,870 characters: several slices
+  for (let i = 0; i < 3; i++) {
+    const controller = new AbortController();
+    const answered = postStreaming(server.origin, '/api/runs/run-1/score', JSON.stringify({ text }), controller.signal).catch(() => undefined);
+    await sleep(20 * i);
+    controller.abort();
+    await answered;
+  }
+  t.is((await getStreaming(server.origin, '/api/runs')).status, 200);
+  await server.stop();
+  const { stderr, code } = await server.cli.result;
+  t.is(stderr, '');
+  t.is(code, 0);
+});

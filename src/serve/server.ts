@@ -133,6 +133,8 @@ export function createServeServer(options: ServeOptions): Server {
     res.on('close', () => stop.abort(new Error('the client went away')));
     try {
       sendJson(res, 200, await scoreWithDetail(checkpoint, text, stop.signal));
+    } catch (error) {
+      if (!stop.signal.aborted) throw error; // else the client went away: nothing to tell
     } finally {
       modelRunEnded();
     }
