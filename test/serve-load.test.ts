@@ -66,6 +66,7 @@ test.serial('50 generation streams and page loads for 20 s: no request fails', a
   const STREAMS = 50;
   const deadline = Date.now() + SECONDS * 1000;
   const firstCharacterMs: number[] = [];
+  const laterFirstCharacterMs: number[] = []; // of the requests after each stream's first, which all came at once
   const failures: string[] = [];
   let generations = 0;
   let pageLoads = 0;
@@ -79,7 +80,10 @@ test.serial('50 generation streams and page loads for 20 s: no request fails', a
         let done: any;
         for await (const { event, data } of serverEvents(response)) {
           if (event === 'message') {
-            if (characters === 0) firstCharacterMs.push(performance.now() - started);
+            if (characters === 0) {
+              firstCharacterMs.push(performance.now() - started);
+              if (round > 0) laterFirstCharacterMs.push(performance.now() - started);
+            }
             characters += [...data.text].length;
           } else if (event === 'done') {
             done = data;
@@ -111,11 +115,11 @@ test.serial('50 generation streams and page loads for 20 s: no request fails', a
   await Promise.all([...Array.from({ length: STREAMS }, (_, s) => stream(s)), pages(), pages()]);
   t.deepEqual(failures.slice(0, 5), [], `${failures.length} requests failed`);
   t.true(generations >= STREAMS, `${generations} generations finished`);
-  const sorted = firstCharacterMs.sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const at = (values: number[], q: number): number => values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
   t.log(
     `${STREAMS} streams for ${SECONDS} s on loopback: ${generations} generations of 2,004 characters, ${pageLoads} page loads, none failed; ` +
-      `time to first character p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; server peak RSS ${(peakRss(server.cli.child.pid as number) / 2 ** 20).toFixed(0)} MiB`,
+      `time to first character p50 ${at(firstCharacterMs, 0.5).toFixed(0)} ms, p99 ${at(firstCharacterMs, 0.99).toFixed(0)} ms ` +
+      `(after the first burst of ${STREAMS}: p50 ${at(laterFirstCharacterMs, 0.5).toFixed(0)} ms, p99 ${at(laterFirstCharacterMs, 0.99).toFixed(0)} ms); server peak RSS ${(peakRss(server.cli.child.pid as number) / 2 ** 20).toFixed(0)} MiB`,
   );
 });
 

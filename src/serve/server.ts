@@ -5,6 +5,7 @@ import { describeUnknown, encodeKnown } from '../symbols.js';
 import type { PageFile } from './page-files.js';
 import { messageOf, RunUnavailable, type RunCatalog } from './run-catalog.js';
 import { BadRequest, codePointCount, generateRequest, MAX_BODY_BYTES, parseJsonBody, routeOf, scoreRequest } from './requests.js';
+import { GenerationPump, type PumpJob } from './generation-pump.js';
 import { garbageCollectorEvery } from './reclaim-memory.js';
 import { scoreWithDetail } from './scoring.js';
 
@@ -20,6 +21,9 @@ export interface ServeOptions {
 /** Generations running at once, beyond which a new one is refused (503) rather than slowing all. */
 export const MAX_GENERATIONS = 64;
 
+/** Milliseconds of generation a turn of the event loop, before the I/O gets its turn. */
+const PUMP_BUDGET_MS = 20;
+
 /** Generations and scores (each a WebAssembly memory of the weights) between full garbage collections. */
 const MODEL_RUNS_PER_COLLECTION = 25;
 
@@ -34,6 +38,7 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** The HTTP server of `char-rnn serve` (not yet listening): the page, and the API of docs/serve.md. */
 export function createServeServer(options: ServeOptions): Server {
   let generations = 0;
+  const pump = new GenerationPump(PUMP_BUDGET_MS);
   const modelRunEnded = garbageCollectorEvery(MODEL_RUNS_PER_COLLECTION);
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -107,13 +112,8 @@ export function createServeServer(options: ServeOptions): Server {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     generations++;
-    let characters = 0;
     try {
-      const chunks = takingTurns(generate(checkpoint, { ...request, seed }), stop.signal);
-      for await (const text of chunks) {
-        characters += codePointCount(text);
-        if (!res.write(`data: ${JSON.stringify({ text })}\n\n`)) await drained(res, stop.signal);
-      }
+      const characters = await streamChunks(res, generate(checkpoint, { ...request, seed }), stop.signal);
       res.end(`event: done\ndata: ${JSON.stringify({ characters, seed })}\n\n`);
     } catch (error) {
       if (stop.signal.aborted) return; // the client went away: nothing to tell
@@ -140,21 +140,44 @@ export function createServeServer(options: ServeOptions): Server {
     }
   }
 
+  /**
+   * Sends each chunk as a data event, the chunks made in the server's pump (a few ms each, round
+   * robin with the other generations); a full socket pauses the stream until it drains. Resolves
+   * with the characters sent; rejects with the signal's reason once the client went away.
+   */
+  function streamChunks(res: ServerResponse, chunks: Iterator<string>, signal: AbortSignal): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let characters = 0;
+      const job: PumpJob = {
+        step: () => {
+          if (signal.aborted) return 'done'; // rejected by the listener below
+          let next: IteratorResult<string>;
+          try {
+            next = chunks.next();
+          } catch (error) {
+            reject(error);
+            return 'done';
+          }
+          if (next.done === true) {
+            resolve(characters);
+            return 'done';
+          }
+          characters += codePointCount(next.value);
+          if (res.write(`data: ${JSON.stringify({ text: next.value })}\n\n`)) return 'more';
+          res.once('drain', () => {
+            if (!signal.aborted) pump.add(job);
+          });
+          return 'wait';
+        },
+      };
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      pump.add(job);
+    });
+  }
+
   return server;
 }
 
-/**
- * The chunks (256 characters, a few ms each) with a turn of the event loop after each. The turn is
- * setImmediate's, after the I/O: generateStream's setTimeout(0) lets timers that keep coming
- * (one per stream) starve the I/O, so that under load no new request is read.
- */
-async function* takingTurns(chunks: Iterable<string>, signal: AbortSignal): AsyncGenerator<string> {
-  for (const chunk of chunks) {
-    yield chunk;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    signal.throwIfAborted();
-  }
-}
 
 function noRun(name: string): HttpError {
   return new HttpError(404, `no run named '${name.slice(0, 80)}' (GET /api/runs lists them)`);
@@ -203,18 +226,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function tooLarge(req: IncomingMessage): HttpError {
   req.pause();
   return new HttpError(413, `the body is over ${MAX_BODY_BYTES.toLocaleString('en-US')} bytes`);
-}
-
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.on('drain', done);
-    signal.addEventListener('abort', done);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
