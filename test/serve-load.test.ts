@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { tempDir } from './fixtures/harness.js';
 import { trainDefaultGru } from './fixtures/default-gru-run.js';
@@ -121,6 +122,25 @@ test.serial('50 generation streams and page loads for 20 s: no request fails', a
       `time to first character p50 ${at(firstCharacterMs, 0.5).toFixed(0)} ms, p99 ${at(firstCharacterMs, 0.99).toFixed(0)} ms ` +
       `(after the first burst of ${STREAMS}: p50 ${at(laterFirstCharacterMs, 0.5).toFixed(0)} ms, p99 ${at(laterFirstCharacterMs, 0.99).toFixed(0)} ms); server peak RSS ${(peakRss(server.cli.child.pid as number) / 2 ** 20).toFixed(0)} MiB`,
   );
+});
+
+test.serial('beyond 64 generations or 8 scores at once, a new one is refused with 503, and the server goes on', async (t) => {
+  const controllers = Array.from({ length: 66 }, () => new AbortController());
+  const generations = await Promise.all(controllers.map((controller, seed) =>
+    postStreaming(server.origin, '/api/runs/run-1/generate', JSON.stringify({ length: 100_000, seed }), controller.signal)));
+  t.deepEqual(generations.map((response) => response.statusCode).filter((status) => status !== 200), [503, 503]);
+  const refused = generations.find((response) => response.statusCode === 503) as IncomingMessage;
+  t.regex(JSON.parse(await textOf(refused)).error, /64 generations are running/);
+  for (const controller of controllers) controller.abort();
+  const text = 'The quick brown fox. '.repeat(470);
+  const scores = await Promise.all(Array.from({ length: 12 }, () => postStreaming(server.origin, '/api/runs/run-1/score', JSON.stringify({ text }))));
+  const statuses = scores.map((response) => response.statusCode);
+  const bodies = await Promise.all(scores.map((response) => textOf(response)));
+  // requests read after a score ended may start: how many are refused depends on the timing
+  t.true(statuses.every((status) => status === 200 || status === 503) && statuses.includes(503), statuses.join(' '));
+  t.true(statuses.filter((status) => status === 200).length >= 8, statuses.join(' '));
+  t.regex(bodies[statuses.indexOf(503)], /8 texts are being scored/);
+  t.is((await postStreaming(server.origin, '/api/runs/run-1/score', JSON.stringify({ text: 'The fox.' }))).statusCode, 200);
 });
 
 test.serial('a score whose client went away, and every aborted generation before it, leave nothing in the server log', async (t) => {

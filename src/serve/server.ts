@@ -20,6 +20,8 @@ export interface ServeOptions {
 
 /** Generations running at once, beyond which a new one is refused (503) rather than slowing all. */
 export const MAX_GENERATIONS = 64;
+/** The same for scores, each of which takes a slice of some 30 ms a turn of the event loop. */
+export const MAX_SCORES = 8;
 
 /** Milliseconds of generation a turn of the event loop, before the I/O gets its turn. */
 const PUMP_BUDGET_MS = 20;
@@ -38,6 +40,7 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** The HTTP server of `char-rnn serve` (not yet listening): the page, and the API of docs/serve.md. */
 export function createServeServer(options: ServeOptions): Server {
   let generations = 0;
+  let scores = 0;
   const pump = new GenerationPump(PUMP_BUDGET_MS);
   const modelRunEnded = garbageCollectorEvery(MODEL_RUNS_PER_COLLECTION);
   const server = createServer((req, res) => {
@@ -129,13 +132,16 @@ export function createServeServer(options: ServeOptions): Server {
     const { text } = scoreRequest(parseJsonBody(await readBody(req)));
     const checkpoint = await options.catalog.model(name);
     if (checkpoint === undefined) throw noRun(name);
+    if (scores >= MAX_SCORES) throw new HttpError(503, `${MAX_SCORES} texts are being scored: try again when one has finished`);
     const stop = new AbortController();
     res.on('close', () => stop.abort(new Error('the client went away')));
+    scores++;
     try {
       sendJson(res, 200, await scoreWithDetail(checkpoint, text, stop.signal));
     } catch (error) {
       if (!stop.signal.aborted) throw error; // else the client went away: nothing to tell
     } finally {
+      scores--;
       modelRunEnded();
     }
   }
