@@ -97,9 +97,20 @@ export async function* generateStream(checkpoint: CheckpointData, options: Strea
   signal?.throwIfAborted();
   for (const chunk of generate(checkpoint, options)) {
     yield chunk;
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    await nextTurn();
     signal?.throwIfAborted();
   }
+}
+
+/**
+ * A turn of the event loop that lets I/O in: in Node setImmediate, which runs after the poll for
+ * I/O. A setTimeout(0) there can starve it: a timer set while the timers run comes due at once
+ * when the chunk took over a millisecond, so a busy server never read another request. A
+ * browser's setTimeout is a task of its own, after input and network events.
+ */
+function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  return new Promise<void>((resolve) => (immediate === undefined ? setTimeout(resolve, 0) : immediate(resolve)));
 }
 
 /** Everything a sampling walk needs, checked. */
