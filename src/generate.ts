@@ -103,14 +103,25 @@ export async function* generateStream(checkpoint: CheckpointData, options: Strea
 }
 
 /**
- * A turn of the event loop that lets I/O in: in Node setImmediate, which runs after the poll for
- * I/O. A setTimeout(0) there can starve it: a timer set while the timers run comes due at once
- * when the chunk took over a millisecond, so a busy server never read another request. A
- * browser's setTimeout is a task of its own, after input and network events.
+ * A turn of the event loop that lets I/O in. In Node setImmediate, which runs after the poll for
+ * I/O: a setTimeout(0) there starved it with several streams at once (a timer set while the timers
+ * run came due at once). In a browser a message posted to itself, a task of its own after input
+ * and network events, where a nested setTimeout(0) is clamped to 4 ms.
  */
 function nextTurn(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
-  return new Promise<void>((resolve) => (immediate === undefined ? setTimeout(resolve, 0) : immediate(resolve)));
+  if (immediate !== undefined) return new Promise<void>((resolve) => immediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise<void>((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      (port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => {
+        port1.close();
+        resolve();
+      };
+      port2.postMessage(undefined);
+    });
+  }
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
 /** Everything a sampling walk needs, checked. */
