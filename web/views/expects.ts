@@ -35,7 +35,7 @@ export function expectsView(model: () => ModelBackend): HTMLElement {
     }
   };
   const render = (score: Score): void => {
-    mean.textContent = `${formatNumber(score.bitsPerChar, 4)} bits per character (mean of ${formatNumber(score.predictions, 0)} predictions)`;
+    mean.textContent = `${score.bitsPerChar.toFixed(4)} bits per character (mean of ${formatNumber(score.predictions, 0)} predictions)`;
     mean.dataset.bitsPerChar = String(score.bitsPerChar);
     mean.dataset.natsPerChar = String(score.natsPerChar);
     const show = (i: number): void => {
