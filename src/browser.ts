@@ -1,8 +1,9 @@
 /**
  * The package's browser entry, 'parallel-char-rnn/browser': what runs on a checkpoint's bytes
  * with no Node module behind it, so that a page samples and scores with the same code, and the
- * same bits, as Node. Sampling takes the WebAssembly kernels where the page is cross-origin
- * isolated (shared memory), and the reference math otherwise (kernelsAvailable() says which).
+ * same bits, as Node. Sampling takes the WebAssembly kernels, on shared memory where the page
+ * is cross-origin isolated and on an ordinary one elsewhere; the reference math only where the
+ * engine lacks WebAssembly SIMD (kernelsAvailable() says which).
  *
  *   import { checkpointFromBytes, generateStream } from 'parallel-char-rnn/browser';
  *   const checkpoint = checkpointFromBytes(new Uint8Array(await (await fetch('best.ckpt')).arrayBuffer()));

@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
 import { sample, sampleMany } from '../src/generate.js';
+import * as WASM_BASE64 from '../assembly/kernels-wasm.js';
 import { kernelsAvailable } from '../src/model/kernels.js';
+import { withUnsharedMemoryImport } from '../src/model/wasm-memory-import.js';
 import { meanLoss, scoreText } from '../src/score-text.js';
 import { gatedCheckpoint, GATED_SYMBOLS } from './fixtures/gated-model.js';
 import { importGraph, nodeImports } from './fixtures/import-graph.js';
@@ -24,14 +26,25 @@ test('the walk finds a Node import where there is one (the CLI\'s)', (t) => {
   t.true([...external.keys()].some((specifier) => specifier.startsWith('node:')));
 });
 
-/** Runs f as a browser page without cross-origin isolation would: no shared memory, so no kernels. */
-function withoutIsolation<T>(f: () => T): T {
+/**
+ * Runs f as a browser page without cross-origin isolation would (no shared memory), and says
+ * which WebAssembly memories it made: the kernels then run on ordinary ones.
+ */
+function withoutIsolation<T>(f: () => T): { result: T; memories: WebAssembly.MemoryDescriptor[] } {
   const global = globalThis as { crossOriginIsolated?: boolean };
+  const Original = WebAssembly.Memory;
+  const memories: WebAssembly.MemoryDescriptor[] = [];
+  const recording = function (descriptor: WebAssembly.MemoryDescriptor) {
+    memories.push(descriptor);
+    return new Original(descriptor);
+  };
   global.crossOriginIsolated = false;
+  (WebAssembly as { Memory: unknown }).Memory = recording;
   try {
-    return f();
+    return { result: f(), memories };
   } finally {
     delete global.crossOriginIsolated;
+    (WebAssembly as { Memory: unknown }).Memory = Original;
   }
 }
 
@@ -52,15 +65,16 @@ const CASES = [
 function sameWithoutIsolation(t: ExecutionContext, label: string, f: () => unknown): void {
   t.true(kernelsAvailable(), 'Node runs the kernels');
   const fast = f();
-  const slow = withoutIsolation(() => {
-    t.false(kernelsAvailable(), 'a page without cross-origin isolation does not');
+  const { result, memories } = withoutIsolation(() => {
+    t.true(kernelsAvailable(), 'a page without cross-origin isolation runs them too');
     return f();
   });
-  t.deepEqual(slow, fast, label);
+  t.deepEqual(result, fast, label);
+  t.true(memories.length > 0 && memories.every((m) => m.shared === false), `${label}: the kernels ran on ordinary memories, not shared ones (${JSON.stringify(memories)})`);
 }
 
 for (const [label, checkpoint, text] of CASES) {
-  test(`${label}: without shared memory, sampling and scoring take the reference math and give the same bits`, (t) => {
+  test(`${label}: without shared memory, sampling and scoring run the kernels on an ordinary memory and give the same bits`, (t) => {
     sameWithoutIsolation(t, 'sample', () => [sample(checkpoint, { seed: 8, length: 500, temperature: 0.8 }), sample(checkpoint, { seed: 9, length: 300, prime: text, topP: 0.9 })]);
     sameWithoutIsolation(t, 'sampleMany', () => sampleMany(checkpoint, { seed: 1, length: 200, count: 3, topK: 2 }));
     const long = sample(checkpoint, { seed: 2, length: 5000 }); // past the 2,048 predictions a score stream takes at once
@@ -71,7 +85,7 @@ for (const [label, checkpoint, text] of CASES) {
   });
 }
 
-test('an engine whose shared WebAssembly.Memory constructor throws (no SharedArrayBuffer) has no kernels, and still samples', (t) => {
+test('an engine whose shared WebAssembly.Memory constructor throws (no SharedArrayBuffer) runs the kernels on ordinary memory', (t) => {
   const checkpoint = gatedCheckpoint({ cell: 'gru', dtype: 'float64', L: 1, H: 8, seed: 6 });
   const expected = sample(checkpoint, { seed: 4, length: 300 });
   const Original = WebAssembly.Memory;
@@ -81,7 +95,7 @@ test('an engine whose shared WebAssembly.Memory constructor throws (no SharedArr
   };
   (WebAssembly as { Memory: unknown }).Memory = refusing;
   try {
-    t.false(kernelsAvailable());
+    t.true(kernelsAvailable());
     t.is(sample(checkpoint, { seed: 4, length: 300 }), expected);
   } finally {
     (WebAssembly as { Memory: unknown }).Memory = Original;
@@ -89,3 +103,19 @@ test('an engine whose shared WebAssembly.Memory constructor throws (no SharedArr
   t.true(kernelsAvailable());
   t.is(GATED_SYMBOLS.length, checkpoint.model.K);
 });
+
+test('the module with an unshared memory import links to an ordinary memory, where the shipped one needs a shared one', (t) => {
+  const shipped = bytesOf(WASM_BASE64.float32);
+  const ordinary = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const link = (bytes: Uint8Array) => new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: ordinary, log: Math.log } });
+  t.throws(() => link(shipped), { name: 'LinkError' });
+  const patched = withUnsharedMemoryImport(shipped);
+  t.notThrows(() => link(patched));
+  t.is(patched.length, shipped.length);
+  t.is(patched.filter((byte, i) => byte !== shipped[i]).length, 1, 'one byte, the limits flag, changes');
+  t.deepEqual(withUnsharedMemoryImport(patched), patched, 'a module already unshared comes back the same');
+});
+
+function bytesOf(base64: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(base64, 'base64'));
+}

@@ -1,5 +1,6 @@
 import * as wasmBase64 from '../../assembly/kernels-wasm.js';
 import type { Dtype } from './precision.js';
+import { withUnsharedMemoryImport } from './wasm-memory-import.js';
 
 /**
  * The WebAssembly SIMD kernels built from assembly/kernels.ts (see there for what each computes),
@@ -60,22 +61,39 @@ const PAGE_BYTES = 65536;
 /** wasm32 addresses 4 GiB; the module declares that as its memory's maximum. */
 export const MAX_MEMORY_BYTES = 65536 * PAGE_BYTES;
 
-const compiled = new Map<Dtype, WebAssembly.Module>();
+const compiled = new Map<string, WebAssembly.Module>(); // by dtype and whether its memory import is shared
 
 /** The compiled module of a precision, cached per thread; a WebAssembly.Module can also be posted to workers. */
 export function kernelModule(dtype: Dtype = 'float64'): WebAssembly.Module {
-  let module = compiled.get(dtype);
+  const shared = sharedMemoryAvailable();
+  let module = compiled.get(`${dtype} ${shared}`);
   if (module === undefined) {
-    module = new WebAssembly.Module(bytesOf(WASM_BASE64[dtype]));
-    compiled.set(dtype, module);
+    const bytes = bytesOf(WASM_BASE64[dtype]);
+    module = new WebAssembly.Module(shared ? bytes : withUnsharedMemoryImport(bytes));
+    compiled.set(`${dtype} ${shared}`, module);
   }
   return module;
 }
 
-/** A shared memory of at least `bytes` bytes, which every thread's kernel instance can import. */
+/**
+ * A memory of at least `bytes` bytes for the kernels: shared, so that every thread's kernel
+ * instance can import it, where this engine grants shared memory; else an ordinary one, which
+ * kernelModule's modules then import (wasm-memory-import.ts), for one thread alone.
+ */
 export function createKernelMemory(bytes: number): WebAssembly.Memory {
   const pages = Math.max(1, Math.ceil(bytes / PAGE_BYTES));
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: sharedMemoryAvailable() });
+}
+
+/** Whether this engine grants shared WebAssembly memory: Node does; a browser page only when cross-origin isolated. */
+export function sharedMemoryAvailable(): boolean {
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The kernels bound to `memory`; log is this thread's Math.log, as in the reference. */
@@ -88,13 +106,12 @@ export function instantiateKernels(memory: WebAssembly.Memory, module: WebAssemb
 export type Engine = 'auto' | 'reference';
 
 /**
- * Whether this thread can run the kernels: they import a shared WebAssembly.Memory, which a
- * browser page grants only when cross-origin isolated, and a browser may refuse to compile a
- * module synchronously. Where it cannot, sampling and scoring take the reference math: the same
- * bits, slower.
+ * Whether this thread can run the kernels: an engine without WebAssembly SIMD, or a browser that
+ * refuses to compile a module synchronously, cannot. Where it cannot, sampling and scoring take
+ * the reference math: the same bits, slower. (Without shared memory the kernels still run, on an
+ * ordinary memory, one thread; training's threads need it shared.)
  */
 export function kernelsAvailable(dtype: Dtype = 'float64'): boolean {
-  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
   try {
     createKernelMemory(0);
     kernelModule(dtype);

@@ -17,7 +17,7 @@ const EVAL_SHARE = 0.15;
  * How many characters an evaluation scores in the time training takes for one. It is the forward
  * pass alone, a third of a training step's work, but it runs one held-out segment per kernel call
  * where training runs four streams in lockstep: measured with the default model on the bundled
- * corpus, 2.1 (docs/design.md, "When a time budget evaluates and samples").
+ * corpus, 2.1 (docs/architecture.md, "When a time budget evaluates and samples").
  */
 const EVAL_SPEEDUP = 2;
 /** The intervals of a run without a time budget. */

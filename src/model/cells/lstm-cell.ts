@@ -5,7 +5,7 @@ import { gatedCell } from './stacked-cell.js';
 /**
  * The forget gate starts open: b_ih's f rows 1 and b_hh's 0, so that f = σ(1 + ...) (Jozefowicz,
  * Zaremba and Sutskever 2015). Measured on the default corpus, 2 x 128, 480,000 characters, three
- * seeds: validation 0.085 nats/char lower on average, lower in two seeds of three (docs/design.md, "Initialisation").
+ * seeds: validation 0.085 nats/char lower on average, lower in two seeds of three (docs/architecture.md, "Initialisation").
  */
 function openForgetGates(params: Float64Array, layout: ModelLayout): void {
   const { L, H } = layout.dims;

@@ -55,7 +55,7 @@ export function gatedCell<W>(
     // PyTorch's init for nn.LSTM / nn.GRU and nn.Linear(H, K): every entry from U(-1/sqrt(H), 1/sqrt(H))
     // then layer 0's input weights times sqrt(H), to U(-1, 1): a PyTorch model reads a symbol
     // through nn.Embedding(K, H), N(0, 1), times W_ih, whose product has this scale (std 0.58);
-    // one-hot weights at 1/sqrt(H) gave a tenth of that, and a GRU took minutes to catch up (docs/design.md, "Initialisation")
+    // one-hot weights at 1/sqrt(H) gave a tenth of that, and a GRU took minutes to catch up (docs/architecture.md, "Initialisation")
     init: (params, layout, prng) => {
       const { H } = layout.dims;
       for (let i = 0; i < params.length; i++) params[i] = (1 / Math.sqrt(H)) * (2 * prng.nextDouble() - 1);

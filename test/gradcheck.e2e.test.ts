@@ -324,11 +324,11 @@ for (const [args, message] of [
   });
 }
 
-test("docs/design.md's gated example block is what the command prints", async (t) => {
+test("docs/architecture.md's gated example block is what the command prints", async (t) => {
   const command = 'npx parallel-char-rnn gradcheck --cell gru --layers 2 --hidden 16 --vocab 7 --seq-length 5 --dropout 0.25';
-  const doc = readFileSync(fileURLToPath(new URL('../../docs/design.md', import.meta.url)), 'utf8');
+  const doc = readFileSync(fileURLToPath(new URL('../../docs/architecture.md', import.meta.url)), 'utf8');
   const start = doc.indexOf(`\`\`\`\n$ ${command}\n`);
-  t.true(start >= 0, `docs/design.md has no block starting with '$ ${command}'`);
+  t.true(start >= 0, `docs/architecture.md has no block starting with '$ ${command}'`);
   const body = start + `\`\`\`\n$ ${command}\n`.length;
   const result = await runCli(command.split(' ').slice(2), { timeoutMs: 60_000 });
   t.is(result.code, 0, result.stderr);

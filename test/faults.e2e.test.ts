@@ -272,7 +272,6 @@ test('SIGINT while the final report is written exits 130 with one line saying so
   run.child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
   // The loss chart is printed once training has returned, just before the report is written.
   await pollUntil(() => Promise.resolve(Buffer.concat(chunks).toString('utf8')), (text) => /\bo validation loss/.test(text), {
-    timeoutMs: 30_000,
     stillUseful: run.running,
     what: 'the loss chart after training',
   });
@@ -304,7 +303,7 @@ test('SIGTERM during the final evaluation says that training finished, not that 
     t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
     let stdout = '';
     run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    await pollUntil(async () => stdout, (text) => text.includes('step 3: evaluating on the validation text'), { timeoutMs: 60_000, stillUseful: run.running, what: 'the final evaluation' });
+    await pollUntil(async () => stdout, (text) => text.includes('step 3: evaluating on the validation text'), { stillUseful: run.running, what: 'the final evaluation' });
     run.child.kill('SIGTERM');
     const result = await settlesWithin(run.result, 30_000);
     t.is(result.code, 143, `stdout ${result.stdout}\nstderr ${result.stderr}`);

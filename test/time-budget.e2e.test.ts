@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { encodeCheckpoint, loadCheckpoint } from '../src/checkpoint/index.js';
-import { folderSnapshot, oneLineError, pollUntil, pseudoEnglish, runCli, settlesWithin, startCli, succeeded, tempDir } from './fixtures/harness.js';
+import { folderSnapshot, oneLineError, pollUntil, pseudoEnglish, runCli, startCli, succeeded, tempDir } from './fixtures/harness.js';
 
 const dir = tempDir('time-budget-test-');
 test.after.always(() => dir.remove());
@@ -71,9 +71,9 @@ test('a budgeted run stopped by Ctrl-C resumes with what is left of its budget, 
   const out = join(dir.path, 'interrupted');
   const run = startCli(['train', ...TINY, '--minutes', '0.15', '--checkpoint-every', '20', '--out', out], { timeoutMs: 60_000 });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
-  await pollUntil(() => loadCheckpoint(join(out, 'last.ckpt')), (c) => c.state.seconds > 0, { timeoutMs: 30_000, stillUseful: run.running, what: 'a first checkpoint' });
+  await pollUntil(() => loadCheckpoint(join(out, 'last.ckpt')), (c) => c.state.seconds > 0, { stillUseful: run.running, what: 'a first checkpoint' });
   run.child.kill('SIGINT');
-  t.is((await settlesWithin(run.result, 30_000)).code, 130);
+  t.is((await run.result).code, 130);
   const stopped = (await loadCheckpoint(join(out, 'last.ckpt'))).state;
   t.true(stopped.seconds < 9, `stopped after ${stopped.seconds} s of a 9 s budget`);
   const result = await runCli(['train', '--resume', out], { timeoutMs: 60_000 });

@@ -9,7 +9,6 @@ import {
   pollUntil,
   pseudoEnglish,
   runCli,
-  settlesWithin,
   startCli,
   tempDir,
   type CliResult,
@@ -105,10 +104,10 @@ test('stopped by SIGINT (exit 130, says how to resume), resumed with more thread
   const run = startCli(['train', ...MATH, ...SCHEDULE, '--threads', '1', '--checkpoint-every', '50', '--out', out], { cwd: dir.path, timeoutMs: CHILD_MS });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   // Plain progress lines come every 5 s: watch the periodic checkpoints instead.
-  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 100, { timeoutMs: 30_000, stillUseful: run.running, what: 'a checkpoint at step 100 or later' });
+  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 100, { stillUseful: run.running, what: 'a checkpoint at step 100 or later' });
   t.true(run.running(), 'still training when the signal is sent');
   run.child.kill('SIGINT');
-  const result = await settlesWithin(run.result, 30_000);
+  const result = await run.result;
   t.false(result.timedOut);
   t.is(result.code, 130, `stderr: ${result.stderr}`);
   t.true(result.stdout.includes(`--resume ${last}`), `stdout does not say how to resume: ${result.stdout}`);
@@ -126,10 +125,10 @@ test('killed with SIGKILL after a periodic checkpoint, resumed with fewer thread
   const last = join(out, 'last.ckpt');
   const run = startCli(['train', ...MATH, ...SCHEDULE, '--threads', '2', '--checkpoint-every', '50', '--out', out], { cwd: dir.path, timeoutMs: CHILD_MS });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
-  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 300, { timeoutMs: 30_000, stillUseful: run.running, what: 'a checkpoint at step 300 or later' });
+  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 300, { stillUseful: run.running, what: 'a checkpoint at step 300 or later' });
   t.true(run.running(), 'still training when killed');
   run.child.kill('SIGKILL');
-  const result = await settlesWithin(run.result, 30_000);
+  const result = await run.result;
   t.is(result.signal, 'SIGKILL');
   const saved = await loadCheckpoint(last);
   t.true(saved.state.step >= 300 && saved.state.step < TOTAL, `killed mid-run, with a checkpoint at step ${saved.state.step} of ${TOTAL}`);
@@ -145,9 +144,9 @@ test('SIGTERM stops the run with exit code 143, saving last.ckpt and saying how 
   const last = join(out, 'last.ckpt');
   const run = startCli(['train', ...MATH, ...SCHEDULE, '--threads', '1', '--checkpoint-every', '20', '--out', out], { cwd: dir.path, timeoutMs: CHILD_MS });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
-  const periodic = await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 20, { timeoutMs: 30_000, stillUseful: run.running, what: 'a first periodic checkpoint' });
+  const periodic = await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 20, { stillUseful: run.running, what: 'a first periodic checkpoint' });
   run.child.kill('SIGTERM');
-  const result = await settlesWithin(run.result, 30_000);
+  const result = await run.result;
   t.is(result.code, 143, `stderr: ${result.stderr}`);
   t.true(result.stdout.includes(`--resume ${last}`), `stdout does not say how to resume: ${result.stdout}`);
   const stopped = await loadCheckpoint(last);
@@ -163,11 +162,11 @@ test('a second Ctrl-C during the last step exits at once with 130: whole checkpo
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   let stdout = '';
   run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 2, { timeoutMs: 30_000, stillUseful: run.running, what: 'a first periodic checkpoint' });
+  await pollUntil(() => loadCheckpoint(last), (c) => c.state.step >= 2, { stillUseful: run.running, what: 'a first periodic checkpoint' });
   run.child.kill('SIGINT');
-  await pollUntil(async () => stdout, (text) => text.includes('SIGINT: stopping after this step'), { timeoutMs: 10_000, stillUseful: run.running, what: 'the first SIGINT acknowledged' });
+  await pollUntil(async () => stdout, (text) => text.includes('SIGINT: stopping after this step'), { stillUseful: run.running, what: 'the first SIGINT acknowledged' });
   run.child.kill('SIGINT');
-  const result = await settlesWithin(run.result, 30_000);
+  const result = await run.result;
   t.is(result.code, 130, `stderr: ${result.stderr}`);
   t.regex(result.stderr, /^char-rnn: stopped at once by a second SIGINT; the last saved checkpoint is intact\n$/);
   const written = new Set(['history.csv', 'samples.jsonl']); // the run's history, written on purpose
