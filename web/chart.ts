@@ -18,7 +18,7 @@ export interface ChartOptions {
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
 const HEIGHT = 280;
-const MARGIN = { left: 52, right: 12, top: 34, bottom: 36 };
+const MARGIN = { left: 52, right: 12, top: 48, bottom: 36 };
 export const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
@@ -67,7 +67,9 @@ export function lineChart(series: readonly Series[], options: ChartOptions): SVG
   for (const t of ticks(x0, x1)) svg.append(el('text', { x: sx(t), y: HEIGHT - MARGIN.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, label(t)));
   svg.append(el('text', { x: MARGIN.left + plotW / 2, y: HEIGHT - 4, 'text-anchor': 'middle', class: 'axis-label' }, options.xLabel));
   svg.append(el('text', { x: 12, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'axis-label', transform: `rotate(-90 12 ${MARGIN.top + plotH / 2})` }, options.yLabel));
-  let legendX = MARGIN.left + 200;
+  // the legend runs right of the title, then on under it, row by row
+  let legendX = MARGIN.left + 160;
+  let legendY = 8;
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     const points = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
@@ -75,9 +77,14 @@ export function lineChart(series: readonly Series[], options: ChartOptions): SVG
       svg.append(el('polyline', { points: points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5 }));
       if (s.dots === true) for (const [x, y] of points) svg.append(el('circle', { cx: sx(x), cy: sy(y), r: 2.5, fill: color }));
     }
-    svg.append(el('rect', { x: legendX, y: 8, width: 10, height: 10, fill: color }));
-    svg.append(el('text', { x: legendX + 14, y: 17, class: 'legend' }, s.label));
-    legendX += 24 + 7 * s.label.length;
+    const width = 24 + 6.5 * s.label.length;
+    if (legendX + width > WIDTH && legendX > MARGIN.left) {
+      legendX = MARGIN.left + 160;
+      legendY += 14;
+    }
+    svg.append(el('rect', { x: legendX, y: legendY, width: 10, height: 10, fill: color }));
+    svg.append(el('text', { x: legendX + 14, y: legendY + 9, class: 'legend' }, s.label));
+    legendX += width;
   });
   return svg;
 }

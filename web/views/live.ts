@@ -30,7 +30,7 @@ export function liveView(backend: RunsBackend, name: string): { element: HTMLEle
       ['state', run.state], ['step', formatNumber(run.step, 0)], ['epoch', formatNumber(run.epoch, 0)],
       ['chars/s', formatNumber(detail.charsPerSec ?? last?.charsPerSec, 0)], ['ETA', run.state === 'training' ? formatDuration(detail.etaSeconds) : '–'],
       ['model', `${run.cell} ${run.layers} × ${run.hidden} ${run.dtype}`], ['best val', formatNumber(run.bestValLoss, 4)],
-    ].flatMap(([term, value]) => [h('dt', {}, term), h('dd', { 'data-stat': term }, value)]));
+    ].map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', { 'data-stat': term }, value))));
     chart.replaceChildren(lineChart(curves(history), { title: 'Learning curve', xLabel: 'step', yLabel: 'nats per character' }));
     samples.replaceChildren(...sampled.slice(-SAMPLES_SHOWN).reverse().map((s) => h('figure', {}, h('figcaption', {}, `step ${formatNumber(s.step, 0)}, epoch ${s.epoch}`), h('pre', {}, s.text))));
     if (sampled.length === 0) samples.append(h('p', { class: 'note' }, 'No samples yet.'));

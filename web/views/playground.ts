@@ -39,11 +39,12 @@ export function playgroundView(model: () => ModelBackend): HTMLElement {
     const started = performance.now();
     let shown = 0;
     try {
-      const characters = await model().generate(request, (text) => {
+      await model().generate(request, (text) => {
         output.append(text);
-        shown += text.length;
-        if (shown % 20 === 0) output.scrollTop = output.scrollHeight;
+        shown += [...text].length;
+        output.scrollTop = output.scrollHeight;
       }, controller.signal);
+      const characters = shown;
       const seconds = (performance.now() - started) / 1000;
       status.textContent = `${formatNumber(characters, 0)} characters in ${formatNumber(seconds, 2)} s (${formatNumber(characters / seconds, 0)} chars/s), seed ${request.seed}`;
       output.dataset.state = 'done';
