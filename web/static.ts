@@ -13,7 +13,7 @@ try {
   if (globalThis.charRnnModel === undefined) throw new Error('model.js did not load: keep it beside index.html');
   const model = decodeWebModel(Uint8Array.from(atob(globalThis.charRnnModel), (c) => c.charCodeAt(0)));
   const { cell, L, H } = model.model;
-  const engine = kernelsAvailable(model.options.dtype) ? 'WebAssembly kernels' : 'reference math (not cross-origin isolated)';
+  const engine = kernelsAvailable(model.options.dtype) ? 'WebAssembly kernels' : 'reference math (the WebAssembly kernels cannot run here)';
   const about = `${model.info.name}: ${cell} ${L} × ${H}, ${model.options.dtype}, step ${model.info.step.toLocaleString('en-US')}; runs in this page on the ${engine}`;
   startStaticApp(root, localModel(model), about);
   Object.assign(globalThis, { charRnnReady: true });

@@ -46,6 +46,7 @@ export function playgroundView(model: () => ModelBackend): HTMLElement {
       }, controller.signal);
       const characters = shown;
       const seconds = (performance.now() - started) / 1000;
+      output.dataset.charsPerSec = String(characters / seconds);
       status.textContent = `${formatNumber(characters, 0)} characters in ${formatNumber(seconds, 2)} s (${formatNumber(characters / seconds, 0)} chars/s), seed ${request.seed}`;
       output.dataset.state = 'done';
     } catch (problem) {
