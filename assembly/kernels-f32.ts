@@ -3,7 +3,7 @@
 // optimizers) under the float64 module's names and signatures, so the host binds either alike.
 
 export {
-  heapBase, fillZero, storeF64, packMatrices, roundWeights, sumSquaresRange, adagradRange, rmspropRange, adamRange, simdPeakProbe,
+  heapBase, fillZero, packMatrices, roundWeights, sumSquaresRange, adagradRange, rmspropRange, adamRange, simdPeakProbe,
 } from './kernels';
 export { lstmScratchBytes, lstmLoss, lstmLossAndGrad, lstmStepScratchBytes, lstmStep } from './cells/lstm';
 export { gruScratchBytes, gruLoss, gruLossAndGrad, gruStepScratchBytes, gruStep } from './cells/gru';

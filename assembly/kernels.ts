@@ -19,20 +19,25 @@ import { splat, tanh, tanh2 } from './cells/math64';
 import { SHIFT, addLanes, vadd, vbroadcast, vmul, vsplat, wide, wide2 } from './precision';
 import { at, at64, F64, idAt, matvec, outerAddStreams, packMatrix, panelColumn, product, rowsAdd, softmaxLoss } from './cells/primitives';
 import { packBytes, tensor } from './cells/stacked';
+import {
+  GROUP_STREAMS, PANEL_BWD, PANEL_COLS, PANEL_FWD, PANEL_OFFSET, PANEL_ROW, PANEL_ROWS,
+  RNN_B, RNN_C, RNN_U, RNN_U_F, RNN_V, RNN_V_B, RNN_V_F, RNN_W, RNN_W_B, RNN_W_F,
+} from './interface';
 
-const W_ = 0;
-const U_ = 1;
-const V_ = 2;
-const B_ = 3;
-const C_ = 4;
-const W_F = 5;
-const W_B = 6;
-const U_F = 7;
-const V_F = 8;
-const V_B = 9;
+// the entries of the offset table (assembly/interface.ts), by the short names the kernels use
+const W_ = RNN_W;
+const U_ = RNN_U;
+const V_ = RNN_V;
+const B_ = RNN_B;
+const C_ = RNN_C;
+const W_F = RNN_W_F;
+const W_B = RNN_W_B;
+const U_F = RNN_U_F;
+const V_F = RNN_V_F;
+const V_B = RNN_V_B;
 
 /** Streams a training call runs in lockstep, so that each load of W serves them all. */
-const GROUP = 4;
+const GROUP = GROUP_STREAMS;
 
 /** Where AssemblyScript's static data ends: the host places its buffers above this. */
 export function heapBase(): usize {
@@ -342,18 +347,21 @@ export function fillZero(p: usize, bytes: usize): void {
   memory.fill(p, 0, bytes);
 }
 
-export function storeF64(p: usize, value: f64): void {
-  store<f64>(p, value);
-}
-
 /**
- * The packed copy: each matrix of the table (count rows of int32 (offset, rows, cols, fwd, bwd))
+ * The packed copy: each matrix of the table (count rows of PANEL_ROW int32s, assembly/interface.ts)
  * packed into its forward and backward panels (primitives.ts packMatrix), for the entries [lo, hi).
  */
+@inline function tableEntry(row: usize, field: i32): i32 {
+  return load<i32>(row + (<usize>field << 2));
+}
+
 export function packMatrices(table: usize, count: i32, params: usize, packed: usize, lo: i32, hi: i32): void {
   for (let m = 0; m < count; m++) {
-    const row = table + <usize>(m * 20);
-    packMatrix(params, packed, load<i32>(row), load<i32>(row, 4), load<i32>(row, 8), load<i32>(row, 12), load<i32>(row, 16), lo, hi);
+    const row = table + <usize>(m * PANEL_ROW * 4);
+    packMatrix(
+      params, packed, tableEntry(row, PANEL_OFFSET), tableEntry(row, PANEL_ROWS), tableEntry(row, PANEL_COLS),
+      tableEntry(row, PANEL_FWD), tableEntry(row, PANEL_BWD), lo, hi,
+    );
   }
 }
 

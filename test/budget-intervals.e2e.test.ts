@@ -78,7 +78,7 @@ test('without a budget the intervals are the given ones or the defaults; with on
 
 test('a short budget on a small text shows several validations and samples, spread over the run', async (t) => {
   const out = join(dir.path, 'short');
-  const result = await runCli(['train', ...TINY, '--minutes', '0.1', '--out', out], { timeoutMs: 60_000 });
+  const result = await runCli(['train', ...TINY, '--minutes', '0.1', '--out', out], {});
   succeeded(t, result, 'the run');
   const evaluated = validations(result.stdout);
   const sampled = samples(result.stdout);
@@ -97,7 +97,7 @@ test('a short budget on a small text shows several validations and samples, spre
   t.true(sampled.every((step, i) => step % sampleEvery === 0 && (i === 0 || step === sampled[i - 1] + sampleEvery)), sampled.join(', '));
 
   // A resume keeps the run's intervals, as it keeps its other bookkeeping options.
-  const resumed = await runCli(['train', '--resume', out, '--minutes', '0.05'], { timeoutMs: 60_000 });
+  const resumed = await runCli(['train', '--resume', out, '--minutes', '0.05'], {});
   succeeded(t, resumed, 'the resume');
   const later = validations(resumed.stdout);
   t.true(later.length >= 1);
@@ -107,7 +107,7 @@ test('a short budget on a small text shows several validations and samples, spre
 
 test('given intervals win over the budget', async (t) => {
   const out = join(dir.path, 'given');
-  const result = await runCli(['train', ...TINY, '--minutes', '0.05', '--eval-every', '0', '--sample-every', '0', '--out', out], { timeoutMs: 60_000 });
+  const result = await runCli(['train', ...TINY, '--minutes', '0.05', '--eval-every', '0', '--sample-every', '0', '--out', out], {});
   succeeded(t, result, 'the run');
   t.is(validations(result.stdout).length, 1, 'only the final validation');
   t.deepEqual(samples(result.stdout), []);

@@ -30,7 +30,7 @@ function good(): Promise<string> {
     const out = join(dir.path, 'good');
     const result = await runCli(
       ['train', '--corpus', CORPUS, '--cell', 'rnn', '--hidden', String(H), '--seq-length', String(T), '--streams', String(B), '--steps', String(STEPS), '--threads', '2', '--sample-every', '0', '--eval-every', '0', '--checkpoint-every', '0', '--out', out],
-      { cwd: dir.path, timeoutMs: 60_000 },
+      { cwd: dir.path },
     );
     if (result.code !== 0) throw new Error(`the training run exited with ${result.code}: ${result.stderr}`);
     return join(out, 'last.ckpt');
@@ -91,7 +91,7 @@ test('--init-from starts a new run from the checkpoint\'s weights, with a fresh 
   // No --hidden: the model size comes from the checkpoint.
   const result = await runCli(
     ['train', '--init-from', file, '--corpus', CORPUS, '--seq-length', String(T), '--streams', String(B), '--steps', '1', '--eta', String(ETA), '--threads', '1', '--sample-every', '0', '--eval-every', '0', '--out', out],
-    { cwd: dir.path, timeoutMs: 60_000 },
+    { cwd: dir.path },
   );
   t.is(result.code, 0, result.stderr);
   const old = await loadCheckpoint(file);
@@ -130,14 +130,14 @@ test('--init-from starts a new run from the checkpoint\'s weights, with a fresh 
 test('--sample-temperature: the final sample is the sample command\'s at that temperature, and a resume keeps it', async (t) => {
   const out = join(dir.path, 'cool');
   const flags = ['--corpus', CORPUS, '--cell', 'rnn', '--hidden', String(H), '--seq-length', String(T), '--streams', String(B), '--threads', '1', '--sample-every', '0', '--sample-length', '80'];
-  const first = await runCli(['train', ...flags, '--steps', '30', '--sample-temperature', '0.5', '--out', out], { cwd: dir.path, timeoutMs: 60_000 });
+  const first = await runCli(['train', ...flags, '--steps', '30', '--sample-temperature', '0.5', '--out', out], { cwd: dir.path });
   t.is(first.code, 0, first.stderr);
   const best = await loadCheckpoint(join(out, 'best.ckpt'));
   t.is(best.options.sampleTemperature, 0.5);
   const printed = /----- sample from [^\n]* -----\n([^\n]*)\n?$/.exec(first.stdout)?.[1];
   t.is(printed, visibleText(sample(best, { length: 80, temperature: 0.5, seed: best.options.seed })));
   t.not(printed, visibleText(sample(best, { length: 80, temperature: 1, seed: best.options.seed })), 'the temperature changes the text');
-  const resumed = await runCli(['train', '--resume', join(out, 'last.ckpt'), '--steps', '40', '--threads', '1'], { cwd: dir.path, timeoutMs: 60_000 });
+  const resumed = await runCli(['train', '--resume', join(out, 'last.ckpt'), '--steps', '40', '--threads', '1'], { cwd: dir.path });
   t.is(resumed.code, 0, resumed.stderr);
   t.is((await loadCheckpoint(join(out, 'last.ckpt'))).options.sampleTemperature, 0.5);
 });
@@ -150,11 +150,11 @@ test('a fine-tuned run on a text with fewer characters than the checkpoint resum
   const flags = ['--init-from', file, '--corpus', text, '--seq-length', String(T), '--streams', String(B), '--threads', '1', '--sample-every', '5', '--sample-length', '20', '--eval-every', '4', '--no-report'];
   const whole = join(dir.path, 'tuned-whole');
   const parted = join(dir.path, 'tuned-parted');
-  const uninterrupted = await runCli(['train', ...flags, '--steps', '12', '--out', whole], { cwd: dir.path, timeoutMs: 60_000 });
+  const uninterrupted = await runCli(['train', ...flags, '--steps', '12', '--out', whole], { cwd: dir.path });
   t.is(uninterrupted.code, 0, uninterrupted.stderr);
-  const first = await runCli(['train', ...flags, '--steps', '6', '--out', parted], { cwd: dir.path, timeoutMs: 60_000 });
+  const first = await runCli(['train', ...flags, '--steps', '6', '--out', parted], { cwd: dir.path });
   t.is(first.code, 0, first.stderr);
-  const resumed = await runCli(['train', '--resume', join(parted, 'last.ckpt'), '--steps', '12', '--threads', '2'], { cwd: dir.path, timeoutMs: 60_000 });
+  const resumed = await runCli(['train', '--resume', join(parted, 'last.ckpt'), '--steps', '12', '--threads', '2'], { cwd: dir.path });
   t.is(resumed.code, 0, `stdout ${resumed.stdout}\nstderr ${resumed.stderr}`);
   const expected = await loadCheckpoint(join(whole, 'last.ckpt'));
   const actual = await loadCheckpoint(join(parted, 'last.ckpt'));
@@ -169,7 +169,7 @@ test('--init-from on a text with characters the checkpoint lacks names each of t
   const text = dir.file('foreign.txt', `${pseudoEnglish(3_000, 8)} Un café coûte 2€ #1.\n`);
   const expectedMissing = [...new Set(readFileSync(text, 'utf8'))].filter((ch) => !TEXT.includes(ch));
   const out = join(dir.path, 'never-written');
-  const result = await runCli(['train', '--init-from', file, '--corpus', text, '--steps', '1', '--threads', '1', '--out', out], { cwd: dir.path, timeoutMs: 30_000 });
+  const result = await runCli(['train', '--init-from', file, '--corpus', text, '--steps', '1', '--threads', '1', '--out', out], { cwd: dir.path });
   oneLineError(t, result, '--init-from with foreign characters');
   for (const ch of expectedMissing) t.true(result.stderr.includes(ch), `${JSON.stringify(ch)} is not named: ${result.stderr}`);
   t.false(existsSync(out), 'nothing was written');
@@ -265,7 +265,7 @@ function badInput(title: string, name: string, pattern: RegExp): void {
     const before = folderSnapshot(BAD);
     for (const args of [['inspect', file], ['inspect', file, '--json'], ['train', '--resume', file, '--threads', '1']]) {
       const what = args.join(' ');
-      const result = await runCli(args, { cwd: dir.path, timeoutMs: 30_000 });
+      const result = await runCli(args, { cwd: dir.path });
       oneLineError(t, result, what);
       t.true(result.stderr.includes(file), `${what}: the path is not named: ${result.stderr}`);
       t.regex(result.stderr, pattern, what);

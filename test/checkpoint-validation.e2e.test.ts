@@ -148,7 +148,7 @@ test('a format-1 checkpoint resumes, and the run saves format 2 with the whole-f
   const out = join(dir.path, 'resumed-v1');
   const result = await runCli(
     ['train', '--resume', V1_PATH, '--corpus', corpus, '--steps', '5', '--threads', '1', '--no-report', '--out', out],
-    { cwd: dir.path, timeoutMs: 60_000 },
+    { cwd: dir.path },
   );
   t.is(result.code, 0, result.stderr);
   const saved = readFileSync(join(out, 'last.ckpt'));
@@ -273,7 +273,7 @@ function refusedByCli(title: string, file: () => Buffer, pattern: RegExp): void 
     await writeFile(path, file());
     for (const args of [['sample', '--checkpoint', path, '--length', '10', '--seed', '1'], ['inspect', path, '--json']]) {
       const what = args.join(' ');
-      const result = await runCli(args, { cwd: dir.path, timeoutMs: 20_000 });
+      const result = await runCli(args, { cwd: dir.path });
       oneLineError(t, result, what);
       t.true(result.stderr.includes(path), `${what}: the path is not named: ${result.stderr}`);
       t.regex(result.stderr, pattern, what);
@@ -448,7 +448,7 @@ function refusedEverywhere(title: string, file: () => Buffer, pattern: RegExp): 
       ['train', '--resume', path, '--corpus', V1_CORPUS_FILE, '--steps', '10', '--threads', '1', '--no-report', '--out', out],
     ]) {
       const what = args.slice(0, 2).join(' ');
-      const result = await runCli(args, { cwd: dir.path, timeoutMs: 30_000 });
+      const result = await runCli(args, { cwd: dir.path });
       oneLineError(t, result, what);
       t.true(result.stderr.includes(path), `${what}: the path is not named: ${result.stderr}`);
       t.regex(result.stderr, pattern, what);
@@ -484,7 +484,7 @@ test('a resume whose streams do not match the split its text and options give is
   await writeFile(path, withOptions({ valFrac: 0.3 }));
   t.is(decodeCheckpoint(readFileSync(path), path).state.streamLength, 106);
   const out = join(dir.path, 'other-split-resumed');
-  const result = await runCli(['train', '--resume', path, '--corpus', V1_CORPUS_FILE, '--steps', '10', '--threads', '1', '--no-report', '--out', out], { cwd: dir.path, timeoutMs: 30_000 });
+  const result = await runCli(['train', '--resume', path, '--corpus', V1_CORPUS_FILE, '--steps', '10', '--threads', '1', '--no-report', '--out', out], { cwd: dir.path });
   t.is(result.code, 2, result.stderr);
   t.regex(result.stderr, /^char-rnn: \S+ is damaged: it trains streams of 106 characters, where its text and options give 92 [^\n]*\n$/);
   t.false(existsSync(out));

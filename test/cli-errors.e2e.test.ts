@@ -13,7 +13,7 @@ mkdirSync(folder);
 /** A bad invocation: exit code 2 and exactly one stderr line 'char-rnn: ...' that matches `names`. */
 function rejects(title: string, args: () => string[], names: RegExp): void {
   test(title, async (t) => {
-    const result = await runCli(args(), { timeoutMs: 20_000, cwd: dir.path });
+    const result = await runCli(args(), { cwd: dir.path });
     t.false(result.timedOut);
     t.is(result.code, 2, `stderr: ${result.stderr}`);
     t.true(result.stderr.startsWith('char-rnn: '), result.stderr);

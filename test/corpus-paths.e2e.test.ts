@@ -43,11 +43,11 @@ test('several paths are joined in the order given, a folder among them', async (
 function resumesFrom(title: string, corpusArgs: readonly string[], loaded: string, sources: readonly string[] | undefined): void {
   test(title, async (t) => {
     const out = join(dir.path, `run-${title.replace(/\W+/g, '-')}`);
-    const first = await runCli(['train', ...corpusArgs, ...TINY, '--steps', '3', '--out', out], { cwd: dir.path, timeoutMs: 60_000 });
+    const first = await runCli(['train', ...corpusArgs, ...TINY, '--steps', '3', '--out', out], { cwd: dir.path });
     succeeded(t, first, 'train');
     t.true(first.stdout.includes(`loaded ${loaded}:`), first.stdout);
     for (const steps of ['5', '7']) {
-      const resumed = await runCli(['train', '--resume', out, '--steps', steps, '--threads', '1'], { cwd: dir.path, timeoutMs: 60_000 });
+      const resumed = await runCli(['train', '--resume', out, '--steps', steps, '--threads', '1'], { cwd: dir.path });
       succeeded(t, resumed, `resume to step ${steps}`);
       t.true(resumed.stdout.includes(`loaded ${loaded}:`), resumed.stdout);
       const checkpoint = await loadCheckpoint(join(out, 'last.ckpt'));

@@ -81,7 +81,7 @@ test("on the held-out tail it gives the checkpoint's validation loss, bit for bi
   const trained = await runCli(
     ['train', '--corpus', corpusFile, '--hidden', '8', '--seq-length', '8', '--streams', '2', '--threads', '1', '--steps', '40',
       '--val-frac', '0.1', '--eval-every', '0', '--sample-every', '0', '--no-report'],
-    { cwd, timeoutMs: 60_000 },
+    { cwd },
   );
   t.is(trained.code, 0, trained.stderr);
   const last = await loadCheckpoint(join(cwd, 'checkpoints/run-1/last.ckpt'));
@@ -275,7 +275,7 @@ test('eval reads its text a chunk at a time: 30 MB take no more memory than 4 ch
   const peakMB = async (text: string): Promise<number> => {
     const rssFile = join(dir.path, 'peak-rss');
     const args = ['--import', new URL('fixtures/max-rss.js', import.meta.url).href, CLI_PATH, 'eval', '--checkpoint', TINY, '--text-file', text, '--json'];
-    const result = await runCommand(process.execPath, args, { env: { CHAR_RNN_TEST_MAX_RSS: rssFile }, timeoutMs: 120_000 });
+    const result = await runCommand(process.execPath, args, { env: { CHAR_RNN_TEST_MAX_RSS: rssFile } });
     t.is(result.code, 0, result.stderr);
     return Number(readFileSync(rssFile, 'utf8')) / 2 ** 20;
   };

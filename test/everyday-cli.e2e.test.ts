@@ -26,7 +26,7 @@ test('a global install gives both names, and they run from a folder outside the 
   const elsewhere = join(dir.path, 'elsewhere');
   mkdirSync(elsewhere);
   // a link to this checkout, as 'npm install -g .' makes one; offline and without scripts: the build is already there
-  const install = await runCommand('npm', ['install', '--global', '--prefix', prefix, '--offline', '--ignore-scripts', '--no-audit', '--no-fund', ROOT], { cwd: elsewhere, timeoutMs: 120_000 });
+  const install = await runCommand('npm', ['install', '--global', '--prefix', prefix, '--offline', '--ignore-scripts', '--no-audit', '--no-fund', ROOT], { cwd: elsewhere });
   t.is(install.code, 0, install.stderr);
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   for (const name of ['char-rnn', 'parallel-char-rnn']) {
@@ -150,7 +150,7 @@ test("the other commands' help still works, ungrouped", async (t) => {
 function onTerminal(args: readonly string[]) {
   const quote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
   const command = [process.execPath, CLI_PATH, ...args].map(quote).join(' ');
-  return runCommand('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: dir.path, timeoutMs: 30_000 });
+  return runCommand('script', ['--quiet', '--return', '--command', command, '/dev/null'], { cwd: dir.path });
 }
 
 test('a sample printed to a terminal ends its line; piped, it is exactly the text drawn', async (t) => {

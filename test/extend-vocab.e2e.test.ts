@@ -23,7 +23,7 @@ let basePromise: Promise<string> | undefined;
 function base(): Promise<string> {
   basePromise ??= (async () => {
     const out = join(dir.path, 'base');
-    const result = await runCli(['train', ...MODEL, '--corpus', OLD_CORPUS, '--steps', '20', '--out', out], { cwd: dir.path, timeoutMs: 60_000 });
+    const result = await runCli(['train', ...MODEL, '--corpus', OLD_CORPUS, '--steps', '20', '--out', out], { cwd: dir.path });
     if (result.code !== 0) throw new Error(result.stderr);
     return join(out, 'last.ckpt');
   })();
@@ -65,7 +65,7 @@ for (const dims of [{ cell: 'rnn', L: 1, H: 5, K: 4 }, { cell: 'gru', L: 2, H: 3
 
 test('--init-from a checkpoint that lacks characters of the new text is refused in one line naming them and the flag', async (t) => {
   const from = await base();
-  const result = await runCli(['train', ...MODEL, '--init-from', from, '--corpus', NEW_CORPUS, '--steps', '5', '--out', join(dir.path, 'refused')], { cwd: dir.path, timeoutMs: 60_000 });
+  const result = await runCli(['train', ...MODEL, '--init-from', from, '--corpus', NEW_CORPUS, '--steps', '5', '--out', join(dir.path, 'refused')], { cwd: dir.path });
   t.is(result.code, 2);
   t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
   t.regex(result.stderr, /lacks 3 characters of .*new\.txt: "Ω" \(U\+03A9\), "€" \(U\+20AC\), "😀" \(U\+1F600\) \(pass --extend-vocab to add them/);
@@ -87,7 +87,7 @@ test('--extend-vocab appends the new characters, keeps every old weight, trains,
   t.true(events.some((event) => event.type === 'note' && /added 3 characters/.test(event.message)));
 
   const cliOut = join(dir.path, 'extended-cli');
-  const cli = await runCli(['train', ...MODEL, '--init-from', from, '--extend-vocab', '--corpus', NEW_CORPUS, '--steps', '10', '--out', cliOut], { cwd: dir.path, timeoutMs: 60_000 });
+  const cli = await runCli(['train', ...MODEL, '--init-from', from, '--extend-vocab', '--corpus', NEW_CORPUS, '--steps', '10', '--out', cliOut], { cwd: dir.path });
   t.is(cli.code, 0, cli.stderr);
   sameState(t, (await loadCheckpoint(join(cliOut, 'last.ckpt'))).state, result.checkpoint.state, 'CLI and library');
 

@@ -269,7 +269,7 @@ test('the RNN check keeps its counts through the shared comparison: samplesPerMa
 // ---- the command --------------------------------------------------------------------------------
 
 test('gradcheck --cell gru --layers 3 (small): exit 0, a header naming the cell, a line per parameter kind', async (t) => {
-  const result = await runCli(['gradcheck', '--cell', 'gru', '--layers', '3', '--hidden', '16', '--vocab', '7', '--seq-length', '5'], { timeoutMs: 60_000 });
+  const result = await runCli(['gradcheck', '--cell', 'gru', '--layers', '3', '--hidden', '16', '--vocab', '7', '--seq-length', '5'], {});
   t.is(result.code, 0, result.stderr);
   t.is(result.stderr, '');
   const lines = result.stdout.trimEnd().split('\n');
@@ -287,7 +287,7 @@ test('gradcheck --cell gru --layers 3 (small): exit 0, a header naming the cell,
 });
 
 test('gradcheck --cell lstm --dropout 0.3 --all (small): passes, and says the masks are fixed', async (t) => {
-  const result = await runCli(['gradcheck', '--cell', 'lstm', '--layers', '1', '--dropout', '0.3', '--hidden', '6', '--vocab', '5', '--seq-length', '4', '--all'], { timeoutMs: 60_000 });
+  const result = await runCli(['gradcheck', '--cell', 'lstm', '--layers', '1', '--dropout', '0.3', '--hidden', '6', '--vocab', '5', '--seq-length', '4', '--all'], {});
   t.is(result.code, 0, result.stderr);
   t.regex(result.stdout, /^gradcheck: lstm, 1 layer, dropout 0\.3 \(fixed masks\), H=6 K=5 T=4 seed=1,/);
   t.regex(result.stdout, /^ {2}weight_hh_l0: {2}\s*144 entries/m);
@@ -330,7 +330,7 @@ test("docs/architecture.md's gated example block is what the command prints", as
   const start = doc.indexOf(`\`\`\`\n$ ${command}\n`);
   t.true(start >= 0, `docs/architecture.md has no block starting with '$ ${command}'`);
   const body = start + `\`\`\`\n$ ${command}\n`.length;
-  const result = await runCli(command.split(' ').slice(2), { timeoutMs: 60_000 });
+  const result = await runCli(command.split(' ').slice(2), {});
   t.is(result.code, 0, result.stderr);
   t.is(doc.slice(body, doc.indexOf('```', body)), result.stdout);
 });

@@ -25,7 +25,7 @@ const meanLoss = (rows: readonly HistoryRow[], n: number): number => rows.slice(
 
 test('with validation text the run ends on the validation loss, then the seed\'s smooth loss, named as such', async (t) => {
   const out = join(dir.path, 'with-val');
-  const result = await runCli([...TINY, '--steps', '150', '--eval-every', '50', '--sample-every', '1000', '--out', out], { timeoutMs: 60_000 });
+  const result = await runCli([...TINY, '--steps', '150', '--eval-every', '50', '--sample-every', '1000', '--out', out], {});
   succeeded(t, result, 'the run');
   const { state } = await loadCheckpoint(join(out, 'last.ckpt'));
   const lines = result.stdout.split('\n');
@@ -49,7 +49,7 @@ test('with validation text the run ends on the validation loss, then the seed\'s
 
 test('without validation text the run ends on the mean training loss of its last steps', async (t) => {
   const out = join(dir.path, 'no-val');
-  const result = await runCli([...TINY, '--steps', '40', '--val-frac', '0', '--sample-every', '0', '--out', out], { timeoutMs: 60_000 });
+  const result = await runCli([...TINY, '--steps', '40', '--val-frac', '0', '--sample-every', '0', '--out', out], {});
   succeeded(t, result, 'the run');
   const rows = (await readHistory(out))!.rows;
   t.is(rows.length, 40);

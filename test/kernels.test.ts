@@ -1,6 +1,7 @@
 import test from 'ava';
+import { PANEL_ROW } from '../assembly/interface.js';
 import { adagradStep, averageSlots } from '../src/model/adagrad.js';
-import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
+import { createKernelMemory, instantiateKernels, KERNEL_EXPORTS, kernelModule, type Kernels } from '../src/model/kernels.js';
 import { modelLayout } from '../src/model/cells/cell.js';
 import { rnnCell } from '../src/model/cells/rnn-cell.js';
 import { paramLayout, viewsOf } from '../src/model/layout.js';
@@ -52,7 +53,7 @@ function rnnModel(ws: ReturnType<typeof workspace>, H: number, K: number): { P: 
   tableView.set(copies.table);
   return {
     P, paramsAt, params, packedAt, packed, offsAt,
-    pack: (lo, hi) => ws.kernels.packMatrices(tableAt, copies.table.length / 5, paramsAt, packedAt, lo, hi),
+    pack: (lo, hi) => ws.kernels.packMatrices(tableAt, copies.table.length / PANEL_ROW, paramsAt, packedAt, lo, hi),
   };
 }
 
@@ -212,3 +213,15 @@ test('createScorer scores a long text as one stream exactly as evaluate() does',
   t.true(Object.is(loss, expected), `${loss} vs ${expected}`);
   t.deepEqual(differences(h, expectedH), []);
 });
+
+for (const dtype of ['float64', 'float32'] as const) {
+  test(`the ${dtype} module exports exactly the kernels KERNEL_EXPORTS gives it, each with the parameters the Kernels type says`, (t) => {
+    const module = kernelModule(dtype);
+    const exports = (WebAssembly.Module as unknown as { exports(m: WebAssembly.Module): { name: string; kind: string }[] }).exports(module);
+    const exported = exports.filter((e) => e.kind === 'function').map((e) => e.name).sort();
+    const expected = Object.entries(KERNEL_EXPORTS).filter(([, e]) => dtype === 'float64' || e.float32).map(([name]) => name).sort();
+    t.deepEqual(exported, expected);
+    const instance = instantiateKernels(createKernelMemory(0), module) as unknown as Record<string, (...args: number[]) => unknown>;
+    for (const name of exported) t.is(instance[name].length, KERNEL_EXPORTS[name as keyof Kernels].params, name);
+  });
+}

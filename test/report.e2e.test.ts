@@ -6,7 +6,7 @@ import { sample } from '../src/generate.js';
 import { HISTORY_HEADER_PER_SEQUENCE, readHistory, readSamples } from '../src/history/index.js';
 import { escapeHtml, lossChartSpec, renderSvg, reportHtml, throughputChartSpec } from '../src/report/index.js';
 import { RECENT_SERIES, REPORT_COLUMN_PX, SMOOTH_SERIES } from '../src/report/chart-specs.js';
-import { pollUntil, pseudoEnglish, runCli, startCli, tempDir, type CliResult } from './fixtures/harness.js';
+import { HANG_MS, pollUntil, pseudoEnglish, runCli, startCli, tempDir, type CliResult } from './fixtures/harness.js';
 
 // Every CLI child runs with cwd in this folder and writes only under it.
 const dir = tempDir('report-test-');
@@ -14,7 +14,7 @@ test.after.always(() => dir.remove());
 
 const CORPUS = dir.file('corpus.txt', pseudoEnglish(30_000, 3));
 const TRAIN = ['train', '--corpus', CORPUS, '--cell', 'rnn', '--hidden', '16', '--seq-length', '20', '--streams', '4', '--threads', '2', '--steps', '120', '--eval-every', '40', '--sample-every', '50', '--sample-length', '40', '--checkpoint-every', '60'];
-const CHILD_MS = 60_000;
+const CHILD_MS = HANG_MS;
 
 /** One run with the default report, shared by the tests that read it. */
 let runPromise: Promise<{ out: string; result: CliResult }> | undefined;

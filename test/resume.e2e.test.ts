@@ -6,6 +6,7 @@ import {
   bytesOf,
   firstBitDifference,
   folderSnapshot,
+  HANG_MS,
   pollUntil,
   pseudoEnglish,
   runCli,
@@ -37,7 +38,7 @@ const STREAM_LENGTH = Math.floor(TRAIN_LENGTH / B);
 const STEPS_PER_EPOCH = Math.floor((STREAM_LENGTH - 1) / T);
 const TOTAL = 2 * STEPS_PER_EPOCH; // --epochs 2
 
-const CHILD_MS = 60_000;
+const CHILD_MS = HANG_MS;
 
 /** One uninterrupted run of TOTAL steps: the state every interrupted-then-resumed run must end in. */
 let referencePromise: Promise<CheckpointData> | undefined;
@@ -198,7 +199,7 @@ function refuses(title: string, args: (last: string) => string[], patterns: RegE
     const last = join(folder, 'last.ckpt');
     copyFileSync(await base(), last);
     const before = folderSnapshot(folder);
-    const result = await runCli(['train', '--resume', last, ...args(last)], { cwd: dir.path, timeoutMs: 30_000 });
+    const result = await runCli(['train', '--resume', last, ...args(last)], { cwd: dir.path });
     t.false(result.timedOut);
     t.is(result.code, 2, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
     t.true(result.stderr.startsWith('char-rnn: '), result.stderr);

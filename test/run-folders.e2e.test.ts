@@ -268,7 +268,7 @@ test('--force killed before its first checkpoint: the next train in the folder p
   const out = join(cwd, 'run');
   succeeded(t, await runCli(['train', ...TINY, '--steps', '20', '--no-report', '--out', out], { cwd }), 'the first run');
   const before = folderSnapshot(out);
-  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '0', '--no-report', '--out', out, '--force'], { cwd, timeoutMs: 60_000 });
+  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '0', '--no-report', '--out', out, '--force'], { cwd });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   let stdout = '';
   run.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -290,7 +290,7 @@ test('--force killed after its first checkpoint: the next claim deletes the old 
   const cwd = workdir('force-killed-late');
   const out = join(cwd, 'run');
   succeeded(t, await runCli(['train', ...TINY, '--steps', '20', '--no-report', '--out', out], { cwd }), 'the first run');
-  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '5', '--no-report', '--out', out, '--force'], { cwd, timeoutMs: 60_000 });
+  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '5', '--no-report', '--out', out, '--force'], { cwd });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   await pollUntil(() => loadCheckpoint(join(out, 'last.ckpt')), (c) => c.options.steps === 100000, { stillUseful: run.running, what: 'the new run\'s first checkpoint' });
   run.child.kill('SIGKILL');
@@ -320,7 +320,7 @@ test('a running trainer\'s lock names its pid; other trainers are refused naming
   const cwd = workdir('locked');
   const out = join(cwd, 'run');
   const lock = join(out, 'train.lock');
-  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '50', '--no-report', '--out', out], { cwd, timeoutMs: 120_000 });
+  const run = startCli(['train', ...TINY, '--steps', '100000', '--checkpoint-every', '50', '--no-report', '--out', out], { cwd });
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   await pollUntil(() => Promise.resolve(existsSync(lock) && existsSync(join(out, 'last.ckpt'))), (ready) => ready, {
     stillUseful: run.running,

@@ -111,17 +111,17 @@ test('--patience across a resume: a run stopped by --steps between evaluations s
   const flags = ['--corpus', file, '--cell', 'gru', '--hidden', '32', '--layers', '1', '--streams', '2', '--seq-length', '20', '--eta', '0.03',
     '--eval-every', '5', '--val-frac', '0.3', '--patience', '3', '--threads', '1', '--sample-every', '0', '--no-report'];
   const whole = join(dir.path, 'patience-whole');
-  const uninterrupted = await runCli(['train', ...flags, '--steps', '1000', '--out', whole], { timeoutMs: 60_000 });
+  const uninterrupted = await runCli(['train', ...flags, '--steps', '1000', '--out', whole], {});
   t.is(uninterrupted.code, 0, uninterrupted.stderr);
   t.regex(uninterrupted.stdout, /stopped early: no new best validation loss in 3 evaluations/);
   const expected = await loadCheckpoint(join(whole, 'last.ckpt'));
   t.true(expected.state.step > 80 && expected.state.step < 1000, `stopped at step ${expected.state.step}`);
   // Stopped at 77, between the evaluations at 75 and 80: the evaluation at its end is not on the schedule.
   const parted = join(dir.path, 'patience-parted');
-  const first = await runCli(['train', ...flags, '--steps', '77', '--out', parted], { timeoutMs: 60_000 });
+  const first = await runCli(['train', ...flags, '--steps', '77', '--out', parted], {});
   t.is(first.code, 0, first.stderr);
   t.is((await loadCheckpoint(join(parted, 'last.ckpt'))).state.valHistory.at(-1)?.step, 77, 'the stop step was evaluated');
-  const resumed = await runCli(['train', '--resume', parted, '--steps', '1000', '--threads', '2'], { timeoutMs: 60_000 });
+  const resumed = await runCli(['train', '--resume', parted, '--steps', '1000', '--threads', '2'], {});
   t.is(resumed.code, 0, resumed.stderr);
   t.regex(resumed.stdout, /stopped early: no new best validation loss in 3 evaluations/, 'the resume keeps --patience');
   sameState(t, (await loadCheckpoint(join(parted, 'last.ckpt'))).state, expected.state, 'stopped at 77 and resumed');

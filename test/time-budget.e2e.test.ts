@@ -19,7 +19,7 @@ const TINY = ['--corpus', CORPUS, '--cell', 'gru', '--layers', '1', '--hidden', 
 /** A finished run of --minutes 0.02 (1.2 s) in its own folder. */
 async function spentRun(t: ExecutionContext, name: string): Promise<string> {
   const out = join(dir.path, name);
-  const result = await runCli(['train', ...TINY, '--minutes', '0.02', '--out', out], { timeoutMs: 60_000 });
+  const result = await runCli(['train', ...TINY, '--minutes', '0.02', '--out', out], {});
   succeeded(t, result, 'the budgeted run');
   t.regex(result.stdout, /stopped at the time budget of 0\.02 minutes/);
   return out;
@@ -32,7 +32,7 @@ test('a run that has spent its budget is not resumed for ever: the resume exits 
   t.is(saved.options.epochs, Infinity, 'no epoch bound');
   t.true(saved.state.seconds >= 1.2, `it stopped after ${saved.state.seconds} s of a 1.2 s budget`);
   const before = folderSnapshot(out);
-  const result = await runCli(['train', '--resume', out], { timeoutMs: 20_000 });
+  const result = await runCli(['train', '--resume', out], {});
   oneLineError(t, result, 'resuming a spent budget');
   t.regex(result.stderr, /has spent its time budget of 1s \(--minutes 0\.02\): give --minutes M to train M more minutes, or --steps or --epochs/);
   t.deepEqual(folderSnapshot(out), before);
@@ -57,7 +57,7 @@ test('inspect and the report give a budgeted run\'s length as time, not a millio
 test('a resumed --minutes M trains M more minutes, and says so', async (t) => {
   const out = await spentRun(t, 'more');
   const spent = (await loadCheckpoint(join(out, 'last.ckpt'))).state;
-  const result = await runCli(['train', '--resume', out, '--minutes', '0.02'], { timeoutMs: 60_000 });
+  const result = await runCli(['train', '--resume', out, '--minutes', '0.02'], {});
   succeeded(t, result, 'the resume');
   t.true(result.stdout.includes(`resuming ${join(out, 'last.ckpt')} for 1s more (--minutes 0.02)`), result.stdout);
   t.regex(result.stdout, /stopped at the time budget/);
@@ -69,14 +69,14 @@ test('a resumed --minutes M trains M more minutes, and says so', async (t) => {
 
 test('a budgeted run stopped by Ctrl-C resumes with what is left of its budget, and says how much', async (t) => {
   const out = join(dir.path, 'interrupted');
-  const run = startCli(['train', ...TINY, '--minutes', '0.15', '--checkpoint-every', '20', '--out', out], { timeoutMs: 60_000 });
+  const run = startCli(['train', ...TINY, '--minutes', '0.15', '--checkpoint-every', '20', '--out', out], {});
   t.teardown(() => void (run.running() && run.child.kill('SIGKILL')));
   await pollUntil(() => loadCheckpoint(join(out, 'last.ckpt')), (c) => c.state.seconds > 0, { stillUseful: run.running, what: 'a first checkpoint' });
   run.child.kill('SIGINT');
   t.is((await run.result).code, 130);
   const stopped = (await loadCheckpoint(join(out, 'last.ckpt'))).state;
   t.true(stopped.seconds < 9, `stopped after ${stopped.seconds} s of a 9 s budget`);
-  const result = await runCli(['train', '--resume', out], { timeoutMs: 60_000 });
+  const result = await runCli(['train', '--resume', out], {});
   succeeded(t, result, 'the resume');
   const left = /resuming \S+ with (\d+)s left of its time budget of 9s \(--minutes 0\.15; give --minutes M for M more minutes instead\)/.exec(result.stdout);
   t.truthy(left, result.stdout);
@@ -89,7 +89,7 @@ test('a budgeted run stopped by Ctrl-C resumes with what is left of its budget, 
 test('--steps or --epochs on a budgeted run replace its budget, and say so', async (t) => {
   const out = await spentRun(t, 'bounded');
   const step = (await loadCheckpoint(join(out, 'last.ckpt'))).state.step;
-  const result = await runCli(['train', '--resume', out, '--steps', String(step + 30)], { timeoutMs: 60_000 });
+  const result = await runCli(['train', '--resume', out, '--steps', String(step + 30)], {});
   succeeded(t, result, 'the resume');
   t.true(result.stdout.includes(`up to step ${step + 30} (--steps); its time budget of 1s no longer applies`), result.stdout);
   const after = await loadCheckpoint(join(out, 'last.ckpt'));
@@ -104,7 +104,7 @@ test('a file from before the budget was saved, planning a million epochs, asks h
   // What --minutes alone wrote before the budget had a field of its own.
   writeFileSync(join(out, 'last.ckpt'), encodeCheckpoint({ ...data, options: { ...data.options, epochs: 1_000_000, steps: undefined, minutes: undefined } }));
   const before = folderSnapshot(out);
-  const result = await runCli(['train', '--resume', out], { timeoutMs: 20_000 });
+  const result = await runCli(['train', '--resume', out], {});
   oneLineError(t, result, 'resuming the old file');
   t.regex(result.stderr, /plans 1000000 epochs, .*: say how long to go on with --minutes, --steps or --epochs/);
   t.deepEqual(folderSnapshot(out), before);

@@ -34,7 +34,7 @@ test('the typed options are the CLI flags, camel-cased, with --resume as resume(
 
 test('train() through the library equals char-rnn train bit for bit, and its events tell the run', async (t) => {
   const cliOut = join(dir.path, 'cli');
-  const cli = await runCli(['train', ...FLAGS, '--threads', '2', '--out', cliOut], { cwd: dir.path, timeoutMs: 120_000 });
+  const cli = await runCli(['train', ...FLAGS, '--threads', '2', '--out', cliOut], { cwd: dir.path });
   t.is(cli.code, 0, cli.stderr);
 
   const out = join(dir.path, 'library');

@@ -209,7 +209,7 @@ test.serial('the CLI exits by itself after training', async (t) => {
   // cwd is the temp folder, so anything the CLI saves relative to it stays out of the repository.
   const result = await runCli(
     ['train', '--corpus', CORPUS_FILE, '--steps', '5', '--hidden', '8', '--seq-length', '10', '--streams', '4', '--threads', '2', '--sample-every', '0', '--eval-every', '0'],
-    { timeoutMs: 30_000, cwd: dir.path },
+    { cwd: dir.path },
   );
   t.false(result.timedOut, `still running after 30 s; stdout:\n${result.stdout}`);
   t.is(result.code, 0, result.stderr);
@@ -222,7 +222,7 @@ test.serial('a run with many validation segments writes nothing to stderr', asyn
   const long = dir.file('long.txt', PARAGRAPH.repeat(5400)); // 399,600 characters, half held out
   const result = await runCli(
     ['train', '--corpus', long, '--steps', '2', '--hidden', '4', '--seq-length', '10', '--streams', '2', '--val-frac', '0.5', '--eval-every', '1', '--sample-every', '0'],
-    { timeoutMs: 30_000, cwd: dir.path },
+    { cwd: dir.path },
   );
   t.is(result.code, 0, result.stderr);
   t.is(result.stderr, '');

@@ -2,29 +2,35 @@
 // each layer's gates, the output layer, and the weight gradients added after BPTT.
 //
 // Tensors are found through `offs`, an int32 table that the host fills from the layout table
-// (src/model/cells/stacked-cell.ts kernelOffsets) and passes in. Entry 8l + WIH/WHH/BIH/BHH is
+// (src/model/cells/stacked-cell.ts kernelOffsets) in the order of assembly/interface.ts, and
+// passes in. Entry 8l + WIH/WHH/BIH/BHH is
 // layer l's weight_ih, weight_hh, bias_ih, bias_hh in params (and in a gradient slot, which has
 // the same layout); 8l + WIH_F/WIH_B/WHH_F/WHH_B are the forward and backward panels of its two
 // weight matrices in the packed copy (primitives.ts packMatrix; layer 0 has no WIH_B). Entries
 // 8L + V, C, V_F, V_B are the output layer's. Offsets count reals (assembly/precision.ts); the
 // kernels' params are the float64 master weights, or in the float32 build their float32 copy.
 
+import {
+  LAYER_BHH, LAYER_BIH, LAYER_ENTRIES, LAYER_WHH, LAYER_WHH_B, LAYER_WHH_F, LAYER_WIH, LAYER_WIH_B, LAYER_WIH_F,
+  OUTPUT_C, OUTPUT_V, OUTPUT_V_B, OUTPUT_V_F,
+} from '../interface';
 import { REAL, SHIFT, real, realsFrom64, realsTo64 } from '../precision';
 import { at, idAt, outerAddStreams, panelColumn, product, rowsAdd, softmaxLoss } from './primitives';
 
-export const WIH = 0;
-export const WHH = 1;
-export const BIH = 2;
-export const BHH = 3;
-export const WIH_F = 4;
-export const WIH_B = 5;
-export const WHH_F = 6;
-export const WHH_B = 7;
-const PER_LAYER = 8;
-export const V = 0;
-export const C = 1;
-export const V_F = 2;
-export const V_B = 3;
+// the entries of the offset table (assembly/interface.ts), by the short names the kernels use
+export const WIH = LAYER_WIH;
+export const WHH = LAYER_WHH;
+export const BIH = LAYER_BIH;
+export const BHH = LAYER_BHH;
+export const WIH_F = LAYER_WIH_F;
+export const WIH_B = LAYER_WIH_B;
+export const WHH_F = LAYER_WHH_F;
+export const WHH_B = LAYER_WHH_B;
+const PER_LAYER = LAYER_ENTRIES;
+export const V = OUTPUT_V;
+export const C = OUTPUT_C;
+export const V_F = OUTPUT_V_F;
+export const V_B = OUTPUT_V_B;
 
 /** Where tensor `entry` of the offset table lies in the flat buffer at `base`. */
 @inline export function tensor(base: usize, offs: usize, entry: i32): usize {

@@ -1,3 +1,4 @@
+import { PANEL_ROW } from '../../assembly/interface.js';
 import { GATES, maskSize, stackedLayout, stateSize, type StackedDims, type StackedLayout } from './cells/stacked-layout.js';
 import { kernelOffsets, stackedCopies } from './cells/stacked-cell.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.js';
@@ -95,7 +96,7 @@ export function createCellStream(dims: StackedDims, T: number, streams = 1, dtyp
     losses: f64('losses'),
     ids,
     pack: () => {
-      kernels.packMatrices(at.table, copies.table.length / 5, at.params, at.packed, 0, P);
+      kernels.packMatrices(at.table, copies.table.length / PANEL_ROW, at.params, at.packed, 0, P);
       if (bytes === 4) kernels.roundWeights(at.params, at.weights, 0, P);
     },
     loss: (dropout) => {

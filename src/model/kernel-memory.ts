@@ -1,3 +1,4 @@
+import { PANEL_ROW } from '../../assembly/interface.js';
 import type { CellDescriptor, CellKernels, KernelSizes, ModelBuffers, ModelLayout } from './cells/cell.js';
 import { createKernelMemory, instantiateKernels, kernelModule, type Kernels } from './kernels.js';
 import { precisionOf, type Dtype } from './precision.js';
@@ -14,8 +15,6 @@ export interface ModelRegions extends ModelBuffers {
   readonly size: number; // P
 }
 
-/** int32 entries per row of a WeightCopies table. */
-const TABLE_ROW = 5;
 
 /** Hands out 16-byte aligned byte ranges from `start` on; `end` is where the last one ends. */
 export class RegionPlanner {
@@ -52,7 +51,7 @@ export function placeModel(planner: RegionPlanner, cell: CellDescriptor, layout:
     offs: planner.take(offsCount * 4),
     offsCount,
     matrices: planner.take(copies.table.length * 4),
-    matrixCount: copies.table.length / TABLE_ROW,
+    matrixCount: copies.table.length / PANEL_ROW,
     size: layout.size,
   };
 }
@@ -60,7 +59,7 @@ export function placeModel(planner: RegionPlanner, cell: CellDescriptor, layout:
 /** Writes the tables the kernels find the tensors by; once, before any kernel runs. */
 export function writeModelTables(buffer: ArrayBufferLike, regions: ModelRegions, cell: CellDescriptor, layout: ModelLayout): void {
   new Int32Array(buffer, regions.offs, regions.offsCount).set(cell.kernelOffsets(layout, precisionOf(regions.dtype)));
-  new Int32Array(buffer, regions.matrices, regions.matrixCount * TABLE_ROW).set(cell.weightCopies(layout, precisionOf(regions.dtype)).table);
+  new Int32Array(buffer, regions.matrices, regions.matrixCount * PANEL_ROW).set(cell.weightCopies(layout, precisionOf(regions.dtype)).table);
 }
 
 /** Refreshes what the kernels read of the parameters [lo, hi): the packed weights, and in float32 the rounded copy. */

@@ -29,9 +29,8 @@ export interface Kernels {
   fillZero(p: number, bytes: number): void;
   /** The benchmark's SIMD peak probe: rounds x 32 float64 FLOPs from operands in the L1 cache. */
   simdPeakProbe(rounds: number, buffer: number): number;
-  storeF64(p: number, value: number): void;
   // the gated cells (assembly/cells/): see src/model/cell-kernels.ts
-  /** The packed copy of the weights (packMatrix); table (count, 5) int32 (offset, rows, cols, fwd, bwd). */
+  /** The packed copy of the weights (packMatrix); table (count, PANEL_ROW) int32, assembly/interface.ts. */
   packMatrices(table: number, count: number, params: number, packed: number, lo: number, hi: number): void;
   /** The float32 module's copy of params [lo, hi) as float32 at weights, which its kernels read. */
   roundWeights(params: number, weights: number, lo: number, hi: number): void;
@@ -54,6 +53,40 @@ export interface Kernels {
   stackedLogits(count: number, G: number, L: number, H: number, K: number, S: number, params: number, packed: number, offs: number,
     state: number, logits: number, scratch: number): void;
 }
+
+/**
+ * Each kernel's parameter count and whether the float32 module has it (the float64 module has them
+ * all). The compiler holds the counts to the Kernels type above; test/kernels.test.ts holds the
+ * table to both modules' exports. So a kernel added, dropped or given another parameter on one
+ * side fails a check instead of shifting every argument after it.
+ */
+export const KERNEL_EXPORTS: { readonly [K in keyof Kernels]: { readonly params: Parameters<Kernels[K]>['length']; readonly float32: boolean } } = {
+  heapBase: { params: 0, float32: true },
+  trainScratchBytes: { params: 3, float32: false },
+  evalScratchBytes: { params: 2, float32: false },
+  trainStreams: { params: 13, float32: false },
+  evalSequence: { params: 10, float32: false },
+  adagradRange: { params: 12, float32: true },
+  sumSquaresRange: { params: 6, float32: true },
+  rmspropRange: { params: 13, float32: true },
+  adamRange: { params: 17, float32: true },
+  matVec: { params: 7, float32: false },
+  fillZero: { params: 2, float32: true },
+  simdPeakProbe: { params: 2, float32: true },
+  packMatrices: { params: 6, float32: true },
+  roundWeights: { params: 4, float32: true },
+  lstmScratchBytes: { params: 5, float32: true },
+  lstmLoss: { params: 11, float32: true },
+  lstmLossAndGrad: { params: 15, float32: true },
+  gruScratchBytes: { params: 5, float32: true },
+  gruLoss: { params: 11, float32: true },
+  gruLossAndGrad: { params: 15, float32: true },
+  lstmStepScratchBytes: { params: 4, float32: true },
+  lstmStep: { params: 10, float32: true },
+  gruStepScratchBytes: { params: 4, float32: true },
+  gruStep: { params: 10, float32: true },
+  stackedLogits: { params: 12, float32: true },
+};
 
 // the modules' bytes, embedded by npm run build (assembly/build.mjs): no file system needed, so a browser loads them too
 const WASM_BASE64: Readonly<Record<Dtype, string>> = wasmBase64;

@@ -100,7 +100,7 @@ export interface KernelSizes {
 }
 
 /** Streams a sampling step runs in lockstep at most: each weight load serves all of them. */
-export const STEP_STREAMS = 4;
+export { STEP_STREAMS } from '../../../assembly/interface.js';
 
 /** The cell's WebAssembly entry points, bound to one kernel instance and one model in its memory. */
 export interface CellKernels {

@@ -1,3 +1,4 @@
+import { PANEL_BWD, PANEL_COLS, PANEL_FWD, PANEL_OFFSET, PANEL_ROW, PANEL_ROWS } from '../../../assembly/interface.js';
 import { FLOAT64, type Precision } from '../precision.js';
 import type { ModelLayout, WeightCopies } from './cell.js';
 
@@ -39,7 +40,16 @@ export function panelPlan(
   return { entries, size };
 }
 
-/** The copy's table for packMatrices, rows of (offset, rows, cols, fwd, bwd), and its size. */
+/** The copy's table for packMatrices, a row of PANEL_ROW int32s per matrix (assembly/interface.ts), and its size. */
 export function panelCopies(plan: { entries: readonly PanelEntry[]; size: number }): WeightCopies {
-  return { table: Int32Array.from(plan.entries.flatMap((e) => [e.offset, e.rows, e.cols, e.fwd, e.bwd])), size: plan.size };
+  const table = new Int32Array(plan.entries.length * PANEL_ROW);
+  plan.entries.forEach((e, m) => {
+    const row = table.subarray(m * PANEL_ROW);
+    row[PANEL_OFFSET] = e.offset;
+    row[PANEL_ROWS] = e.rows;
+    row[PANEL_COLS] = e.cols;
+    row[PANEL_FWD] = e.fwd;
+    row[PANEL_BWD] = e.bwd;
+  });
+  return { table, size: plan.size };
 }

@@ -1,3 +1,6 @@
+import {
+  GROUP_STREAMS, RNN_B, RNN_C, RNN_ENTRIES, RNN_U, RNN_U_F, RNN_V, RNN_V_B, RNN_V_F, RNN_W, RNN_W_B, RNN_W_F,
+} from '../../../assembly/interface.js';
 import { initParams } from '../init.js';
 import { paramLayout, viewsOf } from '../layout.js';
 import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
@@ -48,17 +51,26 @@ export const rnnCell: CellDescriptor = {
       },
     };
   },
-  // the table assembly/kernels.ts reads: W, U, V, b, c in the parameters, then W's, U's and V's panels
+  // the table assembly/kernels.ts reads, in the order of assembly/interface.ts
   kernelOffsets: (layout) => {
     const panels = new Map(rnnPanels(layout).entries.map((e) => [e.name, e]));
     const at = (name: string): number => tensorSpec(layout, name).offset;
-    const W = panels.get('W')!;
-    const V = panels.get('V')!;
-    return Int32Array.from([at('W'), at('U'), at('V'), at('b'), at('c'), W.fwd, W.bwd, panels.get('U')!.fwd, V.fwd, V.bwd]);
+    const table = new Int32Array(RNN_ENTRIES);
+    table[RNN_W] = at('W');
+    table[RNN_U] = at('U');
+    table[RNN_V] = at('V');
+    table[RNN_B] = at('b');
+    table[RNN_C] = at('c');
+    table[RNN_W_F] = panels.get('W')!.fwd;
+    table[RNN_W_B] = panels.get('W')!.bwd;
+    table[RNN_U_F] = panels.get('U')!.fwd;
+    table[RNN_V_F] = panels.get('V')!.fwd;
+    table[RNN_V_B] = panels.get('V')!.bwd;
+    return table;
   },
   weightCopies: (layout) => panelCopies(rnnPanels(layout)),
   kernelSizes: (kernels, { H, K }, T) => ({
-    groupStreams: 4,
+    groupStreams: GROUP_STREAMS,
     groupScratch: kernels.trainScratchBytes(H, K, T),
     scoreChunk: 4096,
     scoreScratch: kernels.evalScratchBytes(H, K),

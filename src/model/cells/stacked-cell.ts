@@ -1,5 +1,9 @@
 import type { Kernels } from '../kernels.js';
 import { FLOAT64, precisionOf, type FloatArray, type Precision } from '../precision.js';
+import {
+  GROUP_STREAMS, LAYER_BHH, LAYER_BIH, LAYER_ENTRIES, LAYER_WHH, LAYER_WHH_B, LAYER_WHH_F, LAYER_WIH, LAYER_WIH_B, LAYER_WIH_F,
+  OUTPUT_C, OUTPUT_ENTRIES, OUTPUT_V, OUTPUT_V_B, OUTPUT_V_F,
+} from '../../../assembly/interface.js';
 import { STEP_STREAMS, tensorSpec, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
 import { panelCopies, panelPlan } from './panels.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, stateSize, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
@@ -7,7 +11,6 @@ import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, stateSize, t
 /** Predictions per scoring call of a gated cell: its scratch grows with them. */
 const SCORE_CHUNK = 128;
 /** Streams per training call: the kernels' recurrent products share each weight load among four. */
-const GROUP_STREAMS = 4;
 
 /** The kernel entry points of one gated cell (assembly/cells/). */
 export interface GatedKernelNames {
@@ -159,10 +162,9 @@ export function stackedCopies(layout: ModelLayout | StackedLayout, precision: Pr
 }
 
 /**
- * The int32 table the gated kernels find every tensor by (assembly/cells/stacked.ts): entries
- * 8l + 0..3 are layer l's weight_ih, weight_hh, bias_ih, bias_hh in the parameters, 8l + 4..7 the
- * forward and backward panels of weight_ih and weight_hh in the packed copy; entries 8L + 0..3 are
- * V and c, then V's forward and backward panels.
+ * The int32 table the gated kernels find every tensor by, in the order of assembly/interface.ts:
+ * each layer's weight_ih, weight_hh, bias_ih, bias_hh in the parameters and the forward and
+ * backward panels of its two matrices in the packed copy, then V, c and V's panels.
  */
 export function kernelOffsets(layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): Int32Array {
   const offsets = new Map(layout.specs.map((spec) => [spec.name, spec.offset]));
@@ -172,13 +174,26 @@ export function kernelOffsets(layout: ModelLayout | StackedLayout, precision: Pr
     return at;
   };
   const panels = new Map(stackedPanels(layout, precision).entries.map((e) => [e.name, e]));
-  const table: number[] = [];
-  for (let l = 0; l < layout.dims.L; l++) {
+  const { L } = layout.dims;
+  const table = new Int32Array(LAYER_ENTRIES * L + OUTPUT_ENTRIES);
+  for (let l = 0; l < L; l++) {
     const ih = panels.get(`weight_ih_l${l}`)!;
     const hh = panels.get(`weight_hh_l${l}`)!;
-    table.push(offset(`weight_ih_l${l}`), offset(`weight_hh_l${l}`), offset(`bias_ih_l${l}`), offset(`bias_hh_l${l}`), ih.fwd, ih.bwd, hh.fwd, hh.bwd);
+    const row = table.subarray(LAYER_ENTRIES * l);
+    row[LAYER_WIH] = offset(`weight_ih_l${l}`);
+    row[LAYER_WHH] = offset(`weight_hh_l${l}`);
+    row[LAYER_BIH] = offset(`bias_ih_l${l}`);
+    row[LAYER_BHH] = offset(`bias_hh_l${l}`);
+    row[LAYER_WIH_F] = ih.fwd;
+    row[LAYER_WIH_B] = ih.bwd;
+    row[LAYER_WHH_F] = hh.fwd;
+    row[LAYER_WHH_B] = hh.bwd;
   }
   const V = panels.get('V')!;
-  table.push(offset('V'), offset('c'), V.fwd, V.bwd);
-  return Int32Array.from(table);
+  const output = table.subarray(LAYER_ENTRIES * L);
+  output[OUTPUT_V] = offset('V');
+  output[OUTPUT_C] = offset('c');
+  output[OUTPUT_V_F] = V.fwd;
+  output[OUTPUT_V_B] = V.bwd;
+  return table;
 }
