@@ -5,6 +5,8 @@
  *
  *   node dist/bench/web-speed.js [--checkpoint FILE|RUN] [--runs 5] [--length 20000]
  *
+ * Beside them, the yardstick: sample() in this Node process on the same checkpoint, the same runs.
+ *
  * Without --checkpoint it trains the default model (GRU 2x128, float32) for five steps on the
  * bundled corpus; the speed does not depend on how well a model is trained.
  */
@@ -12,6 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadCheckpointFile } from '../src/checkpoint/index.js';
+import { sample } from '../src/generate.js';
+import { checkpointIn } from '../src/run-lookup.js';
+import { BEST_CHECKPOINT } from '../src/run-folder.js';
 import { generateOnPage, launchChromium, staticServer } from '../test/fixtures/browser.js';
 import { runCli } from '../test/fixtures/harness.js';
 import { median } from './format.js';
@@ -33,6 +39,14 @@ try {
     await must(['train', '--steps', '5', '--no-report', '--out', checkpoint]);
   }
   await must(['export', '--checkpoint', checkpoint, '--format', 'web', '--out', join(temp, 'web')]);
+  const { data } = await loadCheckpointFile(checkpointIn(checkpoint, BEST_CHECKPOINT));
+  sample(data, { length: 2000, seed: 1 });
+  const nodeRates = Array.from({ length: runs }, (_, run) => {
+    const started = performance.now();
+    sample(data, { length, seed: run + 2 });
+    return length / ((performance.now() - started) / 1000);
+  });
+  console.log(`${'node'.padEnd(8)} ${Math.round(median(nodeRates)).toLocaleString('en-US').padStart(7)} chars/s (median of ${runs} x ${length.toLocaleString('en-US')}; sample() in Node, no page)`);
   for (const [origin, url] of [['file://', `file://${temp}/web/index.html`], ['http', `${server.url}web/index.html`]]) {
     const page = await browser.newPage();
     await page.goto(url);
