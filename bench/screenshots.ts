@@ -5,8 +5,8 @@
  *   node dist/bench/screenshots.js [--runs DIR] [--server URL] [--out docs/images]
  *
  * Without --runs it trains three small runs (about a minute on two cores) in a temporary folder.
- * Without --server it serves them with the contract's stand-in (test/fixtures/contract-server.ts);
- * with --server the page is the real 'char-rnn serve' at URL, whose runs are photographed.
+ * Without --server it serves them with 'char-rnn serve' (the contract's stand-in,
+ * test/fixtures/contract-server.ts, in a build without it); with --server, the runs of the server at URL.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'puppeteer-core';
 import { generateOnPage, launchChromium, shadeOnPage } from '../test/fixtures/browser.js';
-import { contractServer } from '../test/fixtures/contract-server.js';
+import { startServer } from '../test/fixtures/served.js';
 import { runCli } from '../test/fixtures/harness.js';
 
 const RUNS: readonly [string, string[]][] = [
@@ -45,7 +45,7 @@ const out = values.out as string;
 mkdirSync(out, { recursive: true });
 const temp = values.runs === undefined && values.server === undefined ? mkdtempSync(join(tmpdir(), 'screenshots-')) : undefined;
 if (temp !== undefined) await trainRuns(temp);
-const stand = values.server === undefined ? await contractServer((values.runs as string | undefined) ?? (temp as string)) : undefined;
+const stand = values.server === undefined ? await startServer((values.runs as string | undefined) ?? (temp as string)) : undefined;
 const base = values.server ?? (stand as { url: string }).url;
 const browser = await launchChromium();
 try {

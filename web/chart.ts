@@ -17,8 +17,8 @@ export interface ChartOptions {
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 640;
-const HEIGHT = 280;
-const MARGIN = { left: 52, right: 12, top: 48, bottom: 36 };
+const HEIGHT = 260;
+const MARGIN = { left: 52, right: 12, top: 12, bottom: 36 };
 export const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
@@ -46,9 +46,28 @@ function label(value: number): string {
   return String(value);
 }
 
-export function lineChart(series: readonly Series[], options: ChartOptions): SVGSVGElement {
+/** The chart as a figure: an HTML legend, which wraps at any width, over the SVG plot. */
+export function lineChart(series: readonly Series[], options: ChartOptions): HTMLElement {
+  const figure = document.createElement('figure');
+  figure.className = 'chart-figure';
+  const legend = document.createElement('div');
+  legend.className = 'chart-legend';
+  series.forEach((s, i) => {
+    const item = document.createElement('span');
+    const swatch = document.createElement('i');
+    swatch.style.background = COLORS[i % COLORS.length];
+    item.append(swatch, s.label);
+    legend.append(item);
+  });
+  const caption = document.createElement('figcaption');
+  caption.className = 'chart-title';
+  caption.textContent = options.title;
+  figure.append(caption, legend, plot(series, options));
+  return figure;
+}
+
+function plot(series: readonly Series[], options: ChartOptions): SVGSVGElement {
   const svg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart', role: 'img', 'aria-label': options.title });
-  svg.append(el('text', { x: MARGIN.left, y: 16, class: 'chart-title' }, options.title));
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (all.length === 0) {
     svg.append(el('text', { x: WIDTH / 2, y: HEIGHT / 2, 'text-anchor': 'middle', class: 'chart-empty' }, 'no data yet'));
@@ -67,24 +86,12 @@ export function lineChart(series: readonly Series[], options: ChartOptions): SVG
   for (const t of ticks(x0, x1)) svg.append(el('text', { x: sx(t), y: HEIGHT - MARGIN.bottom + 16, 'text-anchor': 'middle', class: 'tick' }, label(t)));
   svg.append(el('text', { x: MARGIN.left + plotW / 2, y: HEIGHT - 4, 'text-anchor': 'middle', class: 'axis-label' }, options.xLabel));
   svg.append(el('text', { x: 12, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle', class: 'axis-label', transform: `rotate(-90 12 ${MARGIN.top + plotH / 2})` }, options.yLabel));
-  // the legend runs right of the title, then on under it, row by row
-  let legendX = MARGIN.left + 160;
-  let legendY = 8;
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     const points = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-    if (points.length > 0) {
-      svg.append(el('polyline', { points: points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5 }));
-      if (s.dots === true) for (const [x, y] of points) svg.append(el('circle', { cx: sx(x), cy: sy(y), r: 2.5, fill: color }));
-    }
-    const width = 24 + 6.5 * s.label.length;
-    if (legendX + width > WIDTH && legendX > MARGIN.left) {
-      legendX = MARGIN.left + 160;
-      legendY += 14;
-    }
-    svg.append(el('rect', { x: legendX, y: legendY, width: 10, height: 10, fill: color }));
-    svg.append(el('text', { x: legendX + 14, y: legendY + 9, class: 'legend' }, s.label));
-    legendX += width;
+    if (points.length === 0) return;
+    svg.append(el('polyline', { points: points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5 }));
+    if (s.dots === true) for (const [x, y] of points) svg.append(el('circle', { cx: sx(x), cy: sy(y), r: 2.5, fill: color }));
   });
   return svg;
 }

@@ -43,8 +43,8 @@ export function runsView(backend: RunsBackend, open: (name: string) => void): HT
   const refresh = async (): Promise<void> => {
     try {
       const runs = await backend.runs();
+      if (chosen.size === 0) runs.filter((run) => run.error === undefined).slice(0, 3).forEach((run) => chosen.add(run.name));
       body.replaceChildren(...(runs.length === 0 ? [h('tr', {}, h('td', { colspan: 8 }, 'No runs yet: start one with char-rnn train.'))] : runs.map(row)));
-      if (chosen.size === 0 && runs.length > 0) runs.filter((run) => run.error === undefined).slice(0, 3).forEach((run) => chosen.add(run.name));
       histories.clear();
       await drawChart();
     } catch (problem) {
