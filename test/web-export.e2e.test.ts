@@ -154,3 +154,36 @@ test('export --format web refuses --dtype and a file as --out, in one line', asy
   const out = await runCli(['export', '--checkpoint', checkpointOf('trained'), '--format', 'web', '--out', file], { cwd: dir.path });
   t.regex(out.stderr, /is a file; a web export is a folder/);
 });
+
+test('Stop ends a long generation, keeping what was shown', async (t) => {
+  const page = await browser.newPage();
+  await page.goto(fileUrl('trained'));
+  await page.$eval('#length', (element) => {
+    (element as unknown as { value: string }).value = '100000';
+  });
+  await page.$eval('#seed', (element) => {
+    (element as unknown as { value: string }).value = '9';
+  });
+  await page.click('#generate');
+  try {
+    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } } }).document.querySelector('#output').textContent ?? '').length > 500, { polling: 50 });
+  } finally {
+    await page.click('#stop');
+  }
+  await page.waitForSelector('#output[data-state="stopped"]');
+  const shown = await page.$eval('#output', (element) => element.textContent ?? '');
+  t.true(shown.length > 500 && shown.length < 100_000, `${shown.length} characters`);
+  t.regex(await page.$eval('#generate-status', (element) => element.textContent ?? ''), /^stopped after/);
+  const sample = await runCli(['sample', '--checkpoint', checkpointOf('trained'), '--length', '100000', '--seed', '9'], { cwd: dir.path, timeoutMs: 120_000 });
+  t.is(sample.code, 0, sample.stderr);
+  t.is(sample.stdout.slice(0, shown.length), shown);
+  await page.close();
+});
+
+test('the shading names characters the model lacks and marks the text', async (t) => {
+  const page = await browser.newPage();
+  await page.goto(fileUrl('lstm-float64', '#expects'));
+  await t.throwsAsync(shadeOnPage(page, 'the bat ate a cow'), { message: /"c" \(U\+0063\).*"o" \(U\+006F\)|"c" \(U\+0063\)/ });
+  t.is(await page.$eval('#score-text', (element) => element.getAttribute('aria-invalid')), 'true');
+  await page.close();
+});

@@ -1,4 +1,4 @@
-import { LIMITS, type ModelBackend, type Score } from '../backend.js';
+import { BackendError, LIMITS, type ModelBackend, type Score } from '../backend.js';
 import { errorBox, formatNumber, h, message } from '../dom.js';
 
 const SAMPLE_TEXT = 'The quick brown fox jumps over the lazy dog.';
@@ -22,6 +22,7 @@ export function expectsView(model: () => ModelBackend): HTMLElement {
   const shade = async (): Promise<void> => {
     const request = ++latest;
     error.show(undefined);
+    input.removeAttribute('aria-invalid');
     shaded.dataset.state = 'running';
     try {
       const score = await model().score(input.value);
@@ -31,6 +32,7 @@ export function expectsView(model: () => ModelBackend): HTMLElement {
     } catch (problem) {
       if (request !== latest) return;
       error.show(message(problem));
+      if (problem instanceof BackendError && problem.field === 'text') input.setAttribute('aria-invalid', 'true');
       shaded.dataset.state = 'error';
     }
   };

@@ -7,7 +7,7 @@ import { errorBox, field, formatNumber, h, message } from '../dom.js';
  */
 export function playgroundView(model: () => ModelBackend): HTMLElement {
   const prime = h('textarea', { id: 'prime', rows: 3, maxLength: LIMITS.prime, placeholder: 'optional: text the model reads first (it starts the output)' });
-  const temperature = h('input', { id: 'temperature', type: 'number', min: 0, step: 0.05, value: '0.8' });
+  const temperature = h('input', { id: 'temperature', type: 'number', min: 0, step: 0.05, value: '1' }); // char-rnn sample's default
   const topK = h('input', { id: 'top-k', type: 'number', min: 1, step: 1, placeholder: 'all' });
   const topP = h('input', { id: 'top-p', type: 'number', min: 0, max: 1, step: 0.05, placeholder: '1' });
   const length = h('input', { id: 'length', type: 'number', min: 1, max: LIMITS.length, step: 1, value: '500' });
