@@ -3,7 +3,7 @@
 // The vanilla RNN below is float64 only; the gated cells and the optimizers are built in both.
 //
 // Every kernel does the same float64 operations in the same order as the reference in
-// src/model/rnn.ts and src/model/adagrad.ts, so the results are bit-identical to it: SIMD lanes
+// src/model/cells/rnn.ts and src/model/adagrad.ts, so the results are bit-identical to it: SIMD lanes
 // run across independent outputs, never across a sum. exp and tanh are src/model/exp.ts and
 // tanh.ts operation for operation, also two lanes at a time (assembly/cells/primitives.ts, which
 // the gated cells' kernels share); log is the host's Math.log, imported.
@@ -82,7 +82,7 @@ function tanhBackward(da: usize, dy: usize, dhNext: usize, h: usize, H: i32): vo
 }
 
 /**
- * Forward and BPTT of `count` (1 to 4) consecutive streams in lockstep (src/model/rnn.ts
+ * Forward and BPTT of `count` (1 to 4) consecutive streams in lockstep (src/model/cells/rnn.ts
  * sequenceLossAndGrad, per stream): the recurrent products W h and W^T da serve every stream from
  * each load of W; V h and V^T dy go four time steps per pass. Stream s's ids, state and loss follow
  * stream s-1's; its scratch lies gap bytes after, behind the pack area; its gradient is ADDED to
@@ -193,7 +193,7 @@ export function evalScratchBytes(H: i32, K: i32): i32 {
 
 /**
  * Forward only over `count` predictions ids[t] -> ids[t+1] from the state h (H), which is
- * updated in place (src/model/rnn.ts evaluate). Returns `loss` plus their losses in nats, added
+ * updated in place (src/model/cells/rnn.ts evaluate). Returns `loss` plus their losses in nats, added
  * one by one, so that a long text scored in chunks sums exactly as in one piece.
  */
 export function evalSequence(

@@ -28,6 +28,7 @@ import { runQuality } from './quality.js';
 import { runRace } from './race.js';
 import type { RunResult } from './run-one.js';
 import { gatedSamplingReport, measureGatedSampling, measureSampling } from './sample-speed.js';
+import { measureServe, serveReport } from './serve-speed.js';
 
 const BENCH_OPTIONS: readonly OptionSpec[] = [
   { name: 'streams', kind: 'int', default: 16, min: 1, max: 4096, help: 'streams B of the multi-thread configurations' },
@@ -192,6 +193,7 @@ async function main(argv: readonly string[]): Promise<void> {
       `export and import of a GRU of ${group(exports.parameters)} parameters, each a whole char-rnn process, median of ${runs}: ` +
         `export safetensors ${ms(exports.safetensorsMs)}, export onnx ${ms(exports.onnxMs)}, import ${ms(exports.importMs)} (a process that only starts and prints its version: ${ms(exports.startMs)})\n`,
     );
+    out(serveReport(await measureServe(runs), runs));
   }
   out(`benchmark wall time: ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 }

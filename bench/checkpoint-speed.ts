@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint, type CheckpointData } from '../src/checkpoint/index.js';
-import { paramLayout } from '../src/model/layout.js';
+import { paramLayout } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 
 export interface CheckpointSpeed {

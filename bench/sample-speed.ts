@@ -8,7 +8,7 @@ import type { CheckpointData } from '../src/checkpoint/index.js';
 import { sample, sampleMany, type SampleOptions } from '../src/generate.js';
 import { modelLayout, stateLength } from '../src/model/cells/cell.js';
 import { cellNamed } from '../src/model/cells/registry.js';
-import { paramLayout } from '../src/model/layout.js';
+import { paramLayout } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 import { scoreText } from '../src/score-text.js';
 import { group, median, range } from './format.js';

@@ -6,8 +6,8 @@
 import { modelLayout, stateLength, type ModelDims } from '../src/model/cells/cell.js';
 import { cellNamed } from '../src/model/cells/registry.js';
 import { createKernelMemory, instantiateKernels } from '../src/model/kernels.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
-import { createEvalWorkspace, evaluate } from '../src/model/rnn.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
+import { createEvalWorkspace, evaluate } from '../src/model/cells/rnn.js';
 import { createScorer } from '../src/model/scorer.js';
 import { precisionOf, type Dtype } from '../src/model/precision.js';
 

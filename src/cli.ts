@@ -6,6 +6,7 @@ import { importHelp, runImport } from './commands/import.js';
 import { inspectHelp, runInspect } from './commands/inspect.js';
 import { reportHelp, runReport } from './commands/report.js';
 import { runSample, sampleHelp } from './commands/sample.js';
+import { runServe, serveHelp } from './commands/serve.js';
 import { runTrain } from './commands/train.js';
 import { parseTrainRequest } from './config.js';
 import { MachineError, TrainingError, UserError } from './errors.js';
@@ -29,6 +30,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   report: { summary: 'write report.html with the learning curve and samples of a training run', help: reportHelp, run: runReport },
   export: { summary: 'write a model as safetensors with PyTorch\'s tensor names, and its config.json', help: exportHelp, run: runExport },
   import: { summary: 'build a checkpoint from a folder that export wrote', help: importHelp, run: runImport },
+  serve: { summary: 'serve a web page to watch runs, generate and score text (and its HTTP API)', help: serveHelp, run: runServe },
 };
 
 const USAGE = `usage: char-rnn <command> [options]

@@ -56,6 +56,12 @@ export function takeLock(folder: string): Lock {
   throw new UserError(`could not lock ${folder}: other trainers keep taking it (pass another --out)`);
 }
 
+/** Whether a live trainer holds the lock of `folder` (a lock a killed trainer left does not count). */
+export function trainerHoldsLock(folder: string): boolean {
+  const holder = readLock(join(folder, LOCK_FILE));
+  return holder !== undefined && holderIsAlive(holder);
+}
+
 interface LockHolder {
   readonly pid: number;
   readonly host: string;

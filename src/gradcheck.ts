@@ -1,9 +1,9 @@
 import { modelLayout, stateLength, type CellName, type ModelDims, type ModelLayout } from './model/cells/cell.js';
 import { cellNamed } from './model/cells/registry.js';
 import { sequenceMasks } from './model/dropout.js';
-import { paramLayout, viewsOf } from './model/layout.js';
+import { paramLayout, viewsOf } from './model/cells/rnn-layout.js';
 import { Prng } from './model/prng.js';
-import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from './model/rnn.js';
+import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from './model/cells/rnn.js';
 
 /** The seed's bound on the absolute error, and a relative bound for gradients large enough to judge. */
 export const ABS_TOLERANCE = 1e-8;

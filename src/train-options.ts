@@ -1,6 +1,7 @@
 import type { CorpusSource } from './corpus.js';
 import type { OptionSpec } from './option-spec.js';
-import { CELL_NAMES } from './model/cells/registry.js';
+import type { CellDefaults } from './model/cells/cell.js';
+import { CELL_NAMES, cellNamed } from './model/cells/registry.js';
 import { DEFAULT_ETA, OPTIMIZER_NAMES, type OptimizerName } from './model/optimizers.js';
 import { DTYPES, type Dtype } from './model/precision.js';
 import { BUDGET_EVALUATIONS, BUDGET_SAMPLES, DEFAULT_EVAL_EVERY, DEFAULT_SAMPLE_EVERY } from './train/intervals.js';
@@ -63,15 +64,8 @@ export const PRESETS: Readonly<Record<string, Partial<TrainConfig>>> = {
 /** The cell trained unless told: the winner of the five-minute race (docs/benchmarks.md, "The race"). */
 export const DEFAULT_CELL = 'gru';
 
-/**
- * What each cell trains with unless told. The RNN keeps the product's original defaults; the gated
- * cells take what won the race: 2 layers of 128, 32 streams of 50 characters, Adam.
- */
-export const CELL_DEFAULTS: Readonly<Record<string, Pick<TrainConfig, 'layers' | 'hidden' | 'seqLength' | 'streams' | 'optimizer'>>> = {
-  rnn: { layers: 1, hidden: 100, seqLength: 25, streams: 16, optimizer: 'adagrad' },
-  lstm: { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' },
-  gru: { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' },
-};
+/** What each cell trains with unless told, from its descriptor (src/model/cells). */
+export const CELL_DEFAULTS: Readonly<Record<string, CellDefaults>> = Object.fromEntries(CELL_NAMES.map((name) => [name, cellNamed(name).defaults]));
 
 /** What files from before the time budget was saved hold for --minutes alone: more epochs than any budget held. */
 export const OLD_UNBOUNDED_EPOCHS = 1_000_000;

@@ -5,6 +5,7 @@ import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from '
 import { maskSize, stackedLayout, stackedViewsOf, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
 import { Prng } from '../src/model/prng.js';
 import type { FloatArray } from '../src/model/precision.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 // The gated cells' WebAssembly kernels (assembly/cells/) against the TypeScript reference
 // (src/model/cells/lstm.ts, gru.ts): the same operations in the same order, so the loss, the
@@ -93,7 +94,7 @@ const SHAPES: [H: number, K: number, T: number][] = [
   [33, 13, 17],
 ];
 
-for (const cell of ['lstm', 'gru'] as const) {
+for (const cell of GATED_CELLS) {
   for (const L of [1, 3]) {
     for (const [H, K, T] of SHAPES) {
       for (const dropout of [false, true]) {
@@ -125,7 +126,7 @@ for (const cell of ['lstm', 'gru'] as const) {
 }
 
 test('large parameters and biases of ±800: saturated gates, the exp beyond its SIMD range, still bit for bit', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const problem = randomProblem(cell, 2, 9, 5, 8, cell === 'lstm' ? 41 : 42, true, 3);
     const { dims, flat, grad0, state0, ids, masks, T } = problem;
     const layout = stackedLayout(dims);
@@ -151,7 +152,7 @@ function maskRows(masks: Masks, L: number, T: number, H: number, from: number, t
   return out;
 }
 
-for (const cell of ['lstm', 'gru'] as const) {
+for (const cell of GATED_CELLS) {
   for (const dropout of [false, true]) {
     test(`${cell}, ${dropout ? 'dropout masks' : 'no dropout'}: two calls of T/2 hand the state over as the reference's two calls do, bit for bit`, (t) => {
       const T = 16;
@@ -180,7 +181,7 @@ for (const cell of ['lstm', 'gru'] as const) {
   }
 }
 
-for (const cell of ['lstm', 'gru'] as const) {
+for (const cell of GATED_CELLS) {
   for (const [H, K, T] of [[7, 5, 6], [12, 13, 5]] as const) {
     test(`${cell}, H=${H}, K=${K}: groups of 1 to 4 streams in one call equal the reference stream by stream, pairs adding into one slot, bit for bit`, (t) => {
       const L = 2;

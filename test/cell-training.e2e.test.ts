@@ -18,6 +18,7 @@ import { learningRate } from '../src/train/schedule.js';
 import { train } from '../src/train/train.js';
 import type { Reporter } from '../src/progress.js';
 import { bytesOf, firstBitDifference, pseudoEnglish, runCli, sameState, silentReporter, tempDir } from './fixtures/harness.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 const dir = tempDir('cell-training-');
 test.after.always(() => dir.remove());
@@ -27,7 +28,7 @@ const CORPUS_FILE = dir.file('corpus.txt', TEXT);
 let corpusPromise: Promise<Corpus> | undefined;
 const corpus = (): Promise<Corpus> => (corpusPromise ??= loadCorpusFile(CORPUS_FILE));
 
-const CELLS: readonly CellKind[] = ['lstm', 'gru'];
+const CELLS: readonly CellKind[] = GATED_CELLS;
 
 /** Two layers and dropout: every part of the gated cells' training path. */
 function config(cell: CellKind, partial: Partial<TrainConfig>): TrainConfig {

@@ -14,6 +14,7 @@ import {
   type StackedDims,
   type StackedViews,
 } from '../src/model/cells/stacked-layout.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 // ---- helpers ------------------------------------------------------------------------------------
 
@@ -92,7 +93,7 @@ function gradcheckEveryEntry({ dims, T, flat, state0, ids, masks }: Problem): { 
 
 // ---- gradient checks ------------------------------------------------------------------------------
 
-for (const cell of ['lstm', 'gru'] as const) {
+for (const cell of GATED_CELLS) {
   for (const L of [1, 3]) {
     for (const dropout of [false, true]) {
       const title = `${cell}, L=${L}, H=7, K=5, T=6, ${dropout ? 'dropout masks (p=0.3)' : 'no dropout'}: every entry of every tensor within 1e-8 of centered differences`;
@@ -118,7 +119,7 @@ for (const cell of ['lstm', 'gru'] as const) {
 }
 
 test('dropout changes the loss, and masks of all ones are no dropout, bit for bit', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const { dims, T, flat, state0, ids, masks } = randomProblem(cell, 2, 4, 3, 5, 9, true);
     const layout = stackedLayout(dims);
     const p = stackedViewsOf(flat, layout);
@@ -240,7 +241,7 @@ test('L=2, H=2, K=2, T=2 with dropout masks: the loss from the equations, pinnin
       [0, 1 / 0.7],
     ],
   ];
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const G = cell === 'lstm' ? 4 : 3;
     // The flat vector in PyTorch's order: per layer weight_ih, weight_hh, bias_ih, bias_hh; then V, c.
     const flatList: number[] = [];
@@ -318,7 +319,7 @@ test('L=2, H=2, K=2, T=2 with dropout masks: the loss from the equations, pinnin
 // ---- the state carried between sequences -------------------------------------------------------------
 
 test('T=6 in one call equals 3 + 3 with the state handed over, bit for bit (with and without dropout)', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     for (const dropout of [false, true]) {
       const { dims, flat, state0, ids, masks } = randomProblem(cell, 3, 5, 4, 6, 21, dropout);
       const { L, H, K } = dims;

@@ -18,7 +18,7 @@ import {
 import { float64FromLittleEndian, littleEndianBytes } from '../src/checkpoint/endian.js';
 import { checkpointMessageType, type WireCheckpoint } from '../src/checkpoint/schema.js';
 import { UserError } from '../src/errors.js';
-import { paramLayout } from '../src/model/layout.js';
+import { paramLayout } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 
 // Values whose bits a careless codec would change: signed zero, subnormals, the extremes.

@@ -87,7 +87,7 @@ test('a mistyped command suggests the closest one; one close to none lists them 
   }
   const far = await runCli(['frobnicate'], { cwd: dir.path });
   oneLineError(t, far, 'frobnicate');
-  t.regex(far.stderr, /unknown command 'frobnicate' \(commands: train, sample, eval, gradcheck, inspect, report, export, import; see 'char-rnn --help'\)/);
+  t.regex(far.stderr, /unknown command 'frobnicate' \(commands: train, sample, eval, gradcheck, inspect, report, export, import, serve; see 'char-rnn --help'\)/);
 });
 
 test('edit distance, worked by hand: swaps of neighbours count once', (t) => {
@@ -104,7 +104,7 @@ test('char-rnn with no arguments prints the usage on stderr and exits 2', async 
   t.is(result.code, 2);
   t.is(result.stdout, '');
   t.regex(result.stderr, /^usage: char-rnn <command> \[options\]\n/);
-  for (const command of ['train', 'sample', 'eval', 'gradcheck', 'inspect', 'report', 'export', 'import']) t.regex(result.stderr, new RegExp(`^  ${command} `, 'm'));
+  for (const command of ['train', 'sample', 'eval', 'gradcheck', 'inspect', 'report', 'export', 'import', 'serve']) t.regex(result.stderr, new RegExp(`^  ${command} `, 'm'));
   const help = await runCli(['--help'], { cwd: dir.path });
   t.is(help.code, 0);
   t.is(help.stdout, result.stderr); // the same text, asked for: on stdout, exit 0
@@ -138,7 +138,7 @@ test('every example of train --help is a command train accepts', (t) => {
 });
 
 test("the other commands' help still works, ungrouped", async (t) => {
-  for (const command of ['sample', 'eval', 'gradcheck', 'inspect', 'report', 'export', 'import']) {
+  for (const command of ['sample', 'eval', 'gradcheck', 'inspect', 'report', 'export', 'import', 'serve']) {
     const result = await runCli([command, '--help'], { cwd: dir.path });
     t.is(result.code, 0, `${command}: ${result.stderr}`);
     t.regex(result.stdout, new RegExp(`^usage: char-rnn ${command}`), command);

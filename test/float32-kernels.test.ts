@@ -5,6 +5,7 @@ import { cellNamed } from '../src/model/cells/registry.js';
 import { maskSize, stackedLayout, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
 import { FLOAT32, type FloatArray } from '../src/model/precision.js';
 import { Prng } from '../src/model/prng.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 // The float32 kernels (assembly/kernels-f32.ts: the gated kernels built with precision-f32.ts)
 // against the float32 reference (the cells' reference math with Math.fround after every
@@ -96,7 +97,7 @@ const SHAPES: [H: number, K: number, T: number][] = [
   [33, 30, 7],
 ];
 
-for (const cell of ['lstm', 'gru'] as const) {
+for (const cell of GATED_CELLS) {
   for (const [H, K, T] of SHAPES) {
     test(`${cell}, H=${H}, K=${K}, T=${T}: groups of 1 to 4 streams in float32 equal the float32 reference, bit for bit`, (t) => {
       for (const L of [1, 2]) {
@@ -111,11 +112,11 @@ for (const cell of ['lstm', 'gru'] as const) {
 }
 
 test('float32: biases of ±800 saturate the gates and leave the exp\'s SIMD range, still bit for bit', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) check(t, problem(cell, 2, 9, 5, 8, 3, cell === 'lstm' ? 41 : 42, 800), true, cell);
+  for (const cell of GATED_CELLS) check(t, problem(cell, 2, 9, 5, 8, 3, cell === 'lstm' ? 41 : 42, 800), true, cell);
 });
 
 test('float32 forward-only scoring equals the float32 reference\'s loss and state', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const p = problem(cell, 2, 11, 9, 10, 1, 7);
     const stream = createCellStream(p.dims, p.T, 1, 'float32');
     stream.params.set(p.params);
@@ -132,7 +133,7 @@ test('float32 forward-only scoring equals the float32 reference\'s loss and stat
 });
 
 test('float32 differs from float64 in the low bits only: the same model\'s losses agree to 1e-5', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const p = problem(cell, 2, 16, 12, 20, 1, 9);
     const losses = (['float64', 'float32'] as const).map((dtype) => {
       const stream = createCellStream(p.dims, p.T, 1, dtype);

@@ -2,12 +2,13 @@ import test from 'ava';
 import { ABS_TOLERANCE, cellAnalyticGradient, cellProblem, checkCellGradient, compareGradients, gradcheck, gradcheckCell } from '../src/gradcheck.js';
 import { dropoutMask } from '../src/model/dropout.js';
 import { stackedShapeTable } from '../src/model/cells/stacked-layout.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
-import { createEvalWorkspace, createWorkspace, evaluate, sequenceLoss, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { createEvalWorkspace, createWorkspace, evaluate, sequenceLoss, sequenceLossAndGrad } from '../src/model/cells/rnn.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './fixtures/harness.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 test("the seed's problem size (H=100, K=98, T=25), 200 samples per matrix: every check passes below 1e-8", (t) => {
   const H = 100;
@@ -175,7 +176,7 @@ test('the 1e-8 tolerance is meaningful: a centered difference matches its own en
 
 // ---- stacked LSTM and GRU cells ----------------------------------------------------------------
 
-for (const cell of ['lstm', 'gru'] as const) {
+for (const cell of GATED_CELLS) {
   for (const L of [1, 3]) {
     for (const dropout of [0, 0.4]) {
       test(`${cell}, ${L} layer(s), dropout ${dropout}, H=6, K=5, T=5: every entry of every tensor within 1e-8`, (t) => {
@@ -221,7 +222,7 @@ test('sampled entries: samplesPerTensor caps every tensor, vectors included, and
 });
 
 test('the gradcheck can fail: a gradient with one entry off by 1e-6 is reported, in that tensor only', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const problem = cellProblem({ cell, L: 2, H: 5, K: 4, T: 4, seed: 5, dropout: 0.2 });
     const analytic = cellAnalyticGradient(problem);
     const honest = checkCellGradient(problem, analytic, Infinity);

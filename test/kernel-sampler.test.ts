@@ -9,6 +9,7 @@ import { precisionOf } from '../src/model/precision.js';
 import { Prng } from '../src/model/prng.js';
 import { checkSamplingRule, drawFromScores } from '../src/model/sample.js';
 import { gatedCheckpoint, GATED_SYMBOLS, type GatedModel } from './fixtures/gated-model.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 /**
  * The sampler as it was before the kernels: the cell's reference stepper (cell.createStepper,
@@ -39,7 +40,7 @@ function referenceSample(checkpoint: CheckpointData, options: SampleOptions & { 
 const RULES: readonly SampleOptions[] = [{}, { temperature: 0 }, { temperature: 0.7, topK: 4 }, { temperature: 1.3, topP: 0.8 }, { topK: 3, topP: 0.9 }];
 const PRIMES = ['', 'the bat é😀\n'];
 const MODELS: GatedModel[] = [];
-for (const cell of ['gru', 'lstm'] as const) {
+for (const cell of GATED_CELLS) {
   for (const dtype of ['float32', 'float64'] as const) for (const L of [1, 2, 3]) MODELS.push({ cell, dtype, L, H: 13, seed: 10 * L + 1 });
 }
 

@@ -1,59 +1,56 @@
 import test from 'ava';
-import { PANEL_ROW } from '../assembly/interface.js';
 import { adagradStep, averageSlots } from '../src/model/adagrad.js';
+import { placeModel, refreshCopies, RegionPlanner, writeModelTables } from '../src/model/kernel-memory.js';
 import { createKernelMemory, instantiateKernels, KERNEL_EXPORTS, kernelModule, type Kernels } from '../src/model/kernels.js';
 import { modelLayout } from '../src/model/cells/cell.js';
 import { rnnCell } from '../src/model/cells/rnn-cell.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 import { FLOAT64 } from '../src/model/precision.js';
 import { createScorer } from '../src/model/scorer.js';
-import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { createEvalWorkspace, createWorkspace, evaluate, sequenceLossAndGrad } from '../src/model/cells/rnn.js';
 
-// The WebAssembly kernels against the TypeScript reference (src/model/rnn.ts, adagrad.ts):
+// The WebAssembly kernels against the TypeScript reference (src/model/cells/rnn.ts, adagrad.ts):
 // they promise the same operations in the same order, so every number must match bit for bit.
 
-/** A kernel instance over a fresh shared memory, and a bump allocator in it. */
-function workspace(bytes = 64 << 20): { kernels: Kernels; f64: (count: number) => [number, Float64Array]; i32: (count: number) => [number, Int32Array] } {
+/** A kernel instance over a fresh shared memory, and the trainer's region planner in it. */
+function workspace(bytes = 64 << 20): { kernels: Kernels; planner: RegionPlanner; memory: WebAssembly.Memory; f64: (count: number) => [number, Float64Array]; i32: (count: number) => [number, Int32Array] } {
   const memory = createKernelMemory(bytes);
   const kernels = instantiateKernels(memory);
-  let end = kernels.heapBase();
-  const take = (size: number): number => {
-    const start = Math.ceil(end / 16) * 16;
-    end = start + size;
-    return start;
-  };
+  const planner = new RegionPlanner(kernels.heapBase());
   return {
     kernels,
+    planner,
+    memory,
     f64: (count) => {
-      const at = take(count * 8);
+      const at = planner.take(count * 8);
       return [at, new Float64Array(memory.buffer, at, count)];
     },
     i32: (count) => {
-      const at = take(count * 4);
+      const at = planner.take(count * 4);
       return [at, new Int32Array(memory.buffer, at, count)];
     },
   };
 }
 
 /**
- * An RNN of H units over K symbols placed in the workspace as the trainer places it: params, the
- * packed copy of its weights and the offset table, from the layout table.
+ * An RNN of H units over K symbols placed in the workspace by the trainer's own placement
+ * (kernel-memory.ts placeModel, writeModelTables, refreshCopies).
  */
 function rnnModel(ws: ReturnType<typeof workspace>, H: number, K: number): { P: number; paramsAt: number; params: Float64Array; packedAt: number; packed: Float64Array; offsAt: number; pack(lo: number, hi: number): void } {
   const layout = modelLayout(rnnCell, { cell: 'rnn', L: 1, H, K });
   const P = layout.size;
+  const model = placeModel(ws.planner, rnnCell, layout, 'float64');
+  writeModelTables(ws.memory.buffer, model, rnnCell, layout);
   const copies = rnnCell.weightCopies(layout, FLOAT64);
-  const [paramsAt, params] = ws.f64(P);
-  const [packedAt, packed] = ws.f64(copies.size);
-  const offsets = rnnCell.kernelOffsets(layout, FLOAT64);
-  const [offsAt, offs] = ws.i32(offsets.length);
-  offs.set(offsets);
-  const [tableAt, tableView] = ws.i32(copies.table.length);
-  tableView.set(copies.table);
   return {
-    P, paramsAt, params, packedAt, packed, offsAt,
-    pack: (lo, hi) => ws.kernels.packMatrices(tableAt, copies.table.length / PANEL_ROW, paramsAt, packedAt, lo, hi),
+    P,
+    paramsAt: model.params,
+    params: new Float64Array(ws.memory.buffer, model.params, P),
+    packedAt: model.copies,
+    packed: new Float64Array(ws.memory.buffer, model.copies, copies.size),
+    offsAt: model.offs,
+    pack: (lo, hi) => refreshCopies(ws.kernels, model, lo, hi),
   };
 }
 

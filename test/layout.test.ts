@@ -1,6 +1,6 @@
 import test from 'ava';
-import { initParams, INIT_SIGMA } from '../src/model/init.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { initParams, INIT_SIGMA } from '../src/model/cells/rnn-init.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 
 test('paramLayout: sizes H*H + H*K + K*H + H + K in the order W, U, V, b, c', (t) => {

@@ -1,21 +1,21 @@
 import test from 'ava';
 import { averageSlots } from '../src/model/adagrad.js';
+import { RegionPlanner } from '../src/model/kernel-memory.js';
 import { createKernelMemory, instantiateKernels, type Kernels } from '../src/model/kernels.js';
-import { adamCorrections, clipScale, normClipScale, optimizerStep, UPDATE_CHUNK, type OptimizerSettings } from '../src/model/optimizers.js';
+import { bindOptimizerKernel, adamCorrections, clipScale, normClipScale, optimizerStep, UPDATE_CHUNK, type OptimizerSettings } from '../src/model/optimizers.js';
 import { Prng } from '../src/model/prng.js';
 
 function close(actual: number, expected: number): boolean {
   return Math.abs(actual - expected) <= 1e-15 * Math.max(1, Math.abs(expected));
 }
 
-/** A kernel instance over 1 MiB of memory, and a bump allocator of float64 arrays in it. */
+/** A kernel instance over 1 MiB of memory, and float64 arrays in it placed by the trainer's region planner. */
 function kernelMemory(): { kernels: Kernels; take: (n: number) => [number, Float64Array] } {
   const memory = createKernelMemory(1 << 20);
   const kernels = instantiateKernels(memory);
-  let end = Math.ceil(kernels.heapBase() / 16) * 16;
+  const planner = new RegionPlanner(kernels.heapBase());
   const take = (n: number): [number, Float64Array] => {
-    const at = end;
-    end += Math.ceil((n * 8) / 16) * 16;
+    const at = planner.take(n * 8);
     return [at, new Float64Array(memory.buffer, at, n)];
   };
   return { kernels, take };
@@ -79,10 +79,8 @@ for (const optimizer of ['rmsprop', 'adam'] as const) {
       averageSlots(slots, S, B, mean);
       optimizerStep(expectedParams, mean, expectedState, s, step);
       const { c1, c2 } = adamCorrections(step, s.beta1, s.beta2);
-      for (const [lo, hi] of [[0, 2], [2, 3], [3, 640], [640, P]]) {
-        if (optimizer === 'adam') kernels.adamRange(paramsAt, stateAt, stateAt + P * 8, slotsAt, P, S, B, lo, hi, s.eta, s.eps, 1, s.clip, s.beta1, s.beta2, c1, c2);
-        else kernels.rmspropRange(paramsAt, stateAt, slotsAt, P, S, B, lo, hi, s.eta, s.eps, 1, s.clip, s.decay);
-      }
+      const update = bindOptimizerKernel(kernels, s, { params: paramsAt, state: stateAt, slots: slotsAt, P, B }); // S = ceil(B / 2) slots
+      for (const [lo, hi] of [[0, 2], [2, 3], [3, 640], [640, P]]) update(lo, hi, 1, s.eta, c1, c2);
     }
     const differing = (a: Float64Array, b: Float64Array): number[] => [...a.keys()].filter((i) => !Object.is(a[i], b[i]));
     t.deepEqual(differing(params, expectedParams), []);
@@ -123,9 +121,7 @@ test('sumSquaresRange and the scaled updates equal the reference: a clipped step
     const scale = clipScale(total, s.clipNorm);
     t.true(Object.is(scale, reference), `${scale} vs ${reference}`);
     const { c1, c2 } = adamCorrections(1, s.beta1, s.beta2);
-    if (optimizer === 'adagrad') kernels.adagradRange(paramsAt, stateAt, slotsAt, P, S, B, 0, P, s.eta, s.eps, scale, s.clip);
-    if (optimizer === 'rmsprop') kernels.rmspropRange(paramsAt, stateAt, slotsAt, P, S, B, 0, P, s.eta, s.eps, scale, s.clip, s.decay);
-    if (optimizer === 'adam') kernels.adamRange(paramsAt, stateAt, stateAt + P * 8, slotsAt, P, S, B, 0, P, s.eta, s.eps, scale, s.clip, s.beta1, s.beta2, c1, c2);
+    bindOptimizerKernel(kernels, s, { params: paramsAt, state: stateAt, slots: slotsAt, P, B })(0, P, scale, s.eta, c1, c2);
     const differing = (a: Float64Array, b: Float64Array): number[] => [...a.keys()].filter((i) => !Object.is(a[i], b[i]));
     t.deepEqual(differing(params, expectedParams), [], optimizer);
     t.deepEqual(differing(state.subarray(0, expectedState.length), expectedState), [], optimizer);

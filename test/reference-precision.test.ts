@@ -9,6 +9,7 @@ import { GATES, maskSize, stackedLayout, stackedViewsOf, stateSize, type CellKin
 import { FLOAT32, FLOAT64, type FloatArray, type Precision } from '../src/model/precision.js';
 import { Prng } from '../src/model/prng.js';
 import { tanh } from '../src/model/tanh.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 // The gated cells' reference math in float32 (src/model/cells/lstm.ts, gru.ts, affine.ts): every
 // +, -, * and / rounded to float32, exp, tanh and σ the float64 functions rounded once. Checked
@@ -70,7 +71,7 @@ function firstDifference(actual: ArrayLike<number>, expected: ArrayLike<number>)
   return null;
 }
 
-const SHAPES = [5, 8].flatMap((H) => (['lstm', 'gru'] as const).flatMap((cell) => [false, true].map((dropout) => ({ cell, H, dropout }))));
+const SHAPES = [5, 8].flatMap((H) => GATED_CELLS.flatMap((cell) => [false, true].map((dropout) => ({ cell, H, dropout }))));
 
 for (const { cell, H, dropout } of SHAPES) {
   const label = `${cell} L=2 H=${H} K=7 T=6${dropout ? ' with dropout' : ''}`;
@@ -118,7 +119,7 @@ for (const { cell, H, dropout } of SHAPES) {
 }
 
 test('float32 reference through the descriptor: the same bits as the module, Float32Array weights required', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const problem = randomProblem(cell, 2, 5, 7, 6, 41, true);
     const want = run(problem, FLOAT32);
     const descriptor = cellNamed(cell);
@@ -387,7 +388,7 @@ test('L=2, H=1, K=5, T=10, 30 random problems per cell: the scalar code by hand 
   const L = 2;
   const K = 5;
   const draw = (n: number): number[] => Array.from({ length: n }, () => fr(0.8 * prng.nextGaussian()));
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const G = GATES[cell];
     for (let n = 0; n < 30; n++) {
       const w: Scalar = { layers: [K, 1].map((In) => ({ W: draw(G * In), U: draw(G), bi: draw(G), bh: draw(G) })), V: draw(K), c: draw(K) };
@@ -406,7 +407,7 @@ test('L=2, H=1, K=5, T=10, 30 random problems per cell: the scalar code by hand 
 });
 
 test('float32 stepper: the reference forward on the rounded weights, and o = c + V h rounded as it goes', (t) => {
-  for (const cell of ['lstm', 'gru'] as const) {
+  for (const cell of GATED_CELLS) {
     const dims = { cell, L: 2, H: 8, K: 7 };
     const descriptor = cellNamed(cell);
     const layout = modelLayout(descriptor, dims);

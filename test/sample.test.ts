@@ -1,9 +1,9 @@
 import test from 'ava';
 import { UserError } from '../src/errors.js';
 import { generate, sample, type SampleOptions } from '../src/generate.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
-import { hiddenStep, logits } from '../src/model/rnn.js';
+import { hiddenStep, logits } from '../src/model/cells/rnn.js';
 import { drawIndex, sampleIds } from '../src/model/sample.js';
 import {
   chiSquare,

@@ -6,11 +6,11 @@ import { makeTrainConfig, type TrainConfig } from '../src/config.js';
 import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { TrainingError } from '../src/errors.js';
 import { adagradStep } from '../src/model/adagrad.js';
-import { initParams } from '../src/model/init.js';
-import { paramLayout, viewsOf } from '../src/model/layout.js';
+import { initParams } from '../src/model/cells/rnn-init.js';
+import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';
 import { Prng } from '../src/model/prng.js';
 import type { Reporter } from '../src/progress.js';
-import { createWorkspace, sequenceLossAndGrad } from '../src/model/rnn.js';
+import { createWorkspace, sequenceLossAndGrad } from '../src/model/cells/rnn.js';
 import { train } from '../src/train/train.js';
 import { bytesOf, firstBitDifference, runCli, settlesWithin, silentReporter, tempDir } from './fixtures/harness.js';
 

@@ -5,12 +5,11 @@ import { sequenceMasks } from '../src/model/dropout.js';
 import { clipScale, UPDATE_CHUNK } from '../src/model/optimizers.js';
 import { scoreStream, refreshCopies } from '../src/model/kernel-memory.js';
 import { instantiateKernels } from '../src/model/kernels.js';
-import { floatView, precisionOf } from '../src/model/precision.js';
 import { idsArrayFor } from '../src/symbols.js';
-import { arrive, awaitAll, Command, Field, waitWhileEqual, WINDOW_STEPS } from '../src/train/control.js';
+import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
 import { wrapPosition } from '../src/train/plan.js';
 import { meanLoss } from '../src/train/window.js';
-import { bindOptimizer, groupBuffers, scoreBuffers } from '../src/train/shared-memory.js';
+import { bindOptimizer, groupBuffers, scoreBuffers, sharedArrays } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 import type { GroupBuffers } from '../src/model/cells/cell.js';
 
@@ -25,16 +24,10 @@ const cell = cellNamed(dims.cell).bindKernels(kernels, layout, T, plan.model);
 const corpus = idsArrayFor(dims.K, setup.ids, setup.idCount);
 const ctl = new Int32Array(setup.control);
 const buffer = setup.memory.buffer;
-const streamIds = new Int32Array(buffer, plan.streamIds, B * (T + 1));
-const masks = plan.masks === 0 ? undefined : floatView(precisionOf(shape.dtype), buffer, plan.masks, B * L * T * H);
-const evalLosses = new Float64Array(buffer, plan.evalLosses, setup.evalSegments.length);
-const update = bindOptimizer(kernels, setup.optimizer, plan, shape, buffer);
+const { streamIds, masks, evalLosses, normParts, state, losses, stepEnds, stepScalars } = sharedArrays(buffer, plan, shape);
+const update = bindOptimizer(kernels, setup.optimizer, plan, shape, stepScalars);
 const { clipNorm } = setup.optimizer;
 const { groupStreams } = plan.sizes;
-const normParts = new Float64Array(buffer, plan.normParts, Math.ceil(P / UPDATE_CHUNK));
-const state = new Float64Array(buffer, plan.state, B * shape.S);
-const losses = new Float64Array(buffer, plan.losses, WINDOW_STEPS * B);
-const stepEnds = new Float64Array(buffer, plan.stepEnds, WINDOW_STEPS);
 
 /**
  * A window of steps, run without the coordinator: from `position` (before the first step's wrap)

@@ -1,6 +1,8 @@
-import { PANEL_ROW } from '../../assembly/interface.js';
-import { GATES, maskSize, stackedLayout, stateSize, type StackedDims, type StackedLayout } from './cells/stacked-layout.js';
-import { kernelOffsets, stackedCopies } from './cells/stacked-cell.js';
+import { modelLayout } from './cells/cell.js';
+import { cellNamed } from './cells/registry.js';
+import { maskSize, stateSize, type StackedDims } from './cells/stacked-layout.js';
+import { kernelOffsets } from './cells/stacked-cell.js';
+import { placeModel, refreshCopies, RegionPlanner, writeModelTables } from './kernel-memory.js';
 import { createKernelMemory, instantiateKernels, kernelModule } from './kernels.js';
 import { floatView, precisionOf, type Dtype, type FloatArray } from './precision.js';
 
@@ -9,9 +11,9 @@ export { kernelOffsets };
 /**
  * The typed door to the gated cells' WebAssembly kernels (assembly/cells/), which equal
  * src/model/cells/lstm.ts and gru.ts bit for bit. Pointers are byte offsets into the kernels'
- * memory, in float64 or float32 (src/model/precision.ts). For n streams:
- *   params (P) float64 | weights (P) float32, in float32 | packed (the panels) | grad (ceil(n/2), P) | offs (8L + 4) int32 |
- *   panel table | ids (n, T+1) int32 | state (n, S, L, H) float64 | masks (n, L, T, H) | losses (n) float64
+ * memory, in float64 or float32 (src/model/precision.ts). The model is placed by the trainer's
+ * planner (kernel-memory.ts placeModel), then for n streams:
+ *   grad (ceil(n/2), P) | ids (n, T+1) int32 | state (n, S, L, H) float64 | masks (n, L, T, H) | losses (n) float64 | scratch
  * where unmarked arrays are in the stream's precision.
  */
 
@@ -44,38 +46,29 @@ export function createCellStream(dims: StackedDims, T: number, streams = 1, dtyp
   if (!Number.isInteger(T) || T < 1) throw new RangeError(`T must be a positive integer, not ${T}`);
   if (!Number.isInteger(streams) || streams < 1 || streams > 4) throw new RangeError(`streams must be 1 to 4, not ${streams}`);
   const n = streams;
-  const layout = stackedLayout(dims);
+  const cell = cellNamed(dims.cell);
+  const layout = modelLayout(cell, dims);
   const { L, H, K } = layout.dims;
   const P = layout.size;
-  const G = GATES[dims.cell];
   const precision = precisionOf(dtype);
   const bytes = precision.bytes;
   const module = kernelModule(dtype);
-  const offsets = kernelOffsets(layout, precision);
   const lstm = dims.cell === 'lstm';
 
-  // Sizes first, so that the memory is made once at its final size; every region 16-byte aligned.
-  const copies = stackedCopies(layout, precision);
-  const regions = {
-    params: P * 8, weights: bytes === 8 ? 0 : P * 4, grad: Math.ceil(n / 2) * P * bytes, packed: copies.size * bytes, offs: offsets.length * 4,
-    table: copies.table.length * 4, ids: n * (T + 1) * 4, state: n * stateSize(dims) * 8, masks: n * maskSize(dims, T) * bytes, losses: n * 8, scratch: 0,
+  // the trainer's planner and placement, so that these tests run the code that training does
+  const probe = instantiateKernels(createKernelMemory(0), module);
+  const planner = new RegionPlanner(probe.heapBase());
+  const model = placeModel(planner, cell, layout, dtype);
+  const sizes = {
+    grad: Math.ceil(n / 2) * P * bytes, ids: n * (T + 1) * 4, state: n * stateSize(dims) * 8, masks: n * maskSize(dims, T) * bytes, losses: n * 8,
+    scratch: lstm ? probe.lstmScratchBytes(n, L, H, K, T) : probe.gruScratchBytes(n, L, H, K, T),
   };
-  const probe = instantiateKernels(createKernelMemory(1), module);
-  regions.scratch = lstm ? probe.lstmScratchBytes(n, L, H, K, T) : probe.gruScratchBytes(n, L, H, K, T);
-  const start = align(probe.heapBase());
-  const at: Record<keyof typeof regions, number> = { ...regions };
-  let end = start;
-  for (const key of Object.keys(regions) as (keyof typeof regions)[]) {
-    at[key] = end;
-    end = align(end + regions[key]);
-  }
-  const memory = createKernelMemory(end);
+  const at = Object.fromEntries(Object.entries(sizes).map(([name, size]) => [name, planner.take(size)])) as Record<keyof typeof sizes, number>;
+  const memory = createKernelMemory(planner.end);
   const kernels = instantiateKernels(memory, module);
-  const f64 = (key: keyof typeof regions): Float64Array => new Float64Array(memory.buffer, at[key], regions[key] / 8);
-  const reals = (key: keyof typeof regions): FloatArray => floatView(precision, memory.buffer, at[key], regions[key] / bytes);
-  const weights = bytes === 8 ? at.params : at.weights;
-  new Int32Array(memory.buffer, at.offs, offsets.length).set(offsets);
-  new Int32Array(memory.buffer, at.table, copies.table.length).set(copies.table);
+  writeModelTables(memory.buffer, model, cell, layout);
+  const f64 = (key: keyof typeof sizes): Float64Array => new Float64Array(memory.buffer, at[key], sizes[key] / 8);
+  const reals = (key: keyof typeof sizes): FloatArray => floatView(precision, memory.buffer, at[key], sizes[key] / bytes);
   const ids = new Int32Array(memory.buffer, at.ids, n * (T + 1));
 
   const checkIds = (): void => {
@@ -85,20 +78,17 @@ export function createCellStream(dims: StackedDims, T: number, streams = 1, dtyp
   };
   const masksAt = (dropout: boolean): number => (dropout ? at.masks : 0);
   return {
-    dims: layout.dims,
+    dims: { cell: dims.cell, L, H, K },
     T,
     streams: n,
-    params: f64('params'),
-    packed: reals('packed'),
+    params: new Float64Array(memory.buffer, model.params, P),
+    packed: floatView(precision, memory.buffer, model.copies, cell.weightCopies(layout, precision).size),
     grad: reals('grad'),
     state: f64('state'),
     masks: reals('masks'),
     losses: f64('losses'),
     ids,
-    pack: () => {
-      kernels.packMatrices(at.table, copies.table.length / PANEL_ROW, at.params, at.packed, 0, P);
-      if (bytes === 4) kernels.roundWeights(at.params, at.weights, 0, P);
-    },
+    pack: () => refreshCopies(kernels, model, 0, P),
     loss: (dropout) => {
       checkIds();
       const run = lstm ? kernels.lstmLoss : kernels.gruLoss;
@@ -107,18 +97,14 @@ export function createCellStream(dims: StackedDims, T: number, streams = 1, dtyp
       let total = 0;
       for (let s = 0; s < n; s++) {
         const masks = dropout ? at.masks + s * maskBytes : 0;
-        total += run(L, H, K, T, weights, at.packed, at.offs, at.ids + s * (T + 1) * 4, at.state + s * stateBytes, masks, at.scratch);
+        total += run(L, H, K, T, model.weights, model.copies, model.offs, at.ids + s * (T + 1) * 4, at.state + s * stateBytes, masks, at.scratch);
       }
       return total;
     },
     lossAndGrad: (dropout) => {
       checkIds();
       const run = lstm ? kernels.lstmLossAndGrad : kernels.gruLossAndGrad;
-      return run(n, L, H, K, T, weights, at.packed, at.offs, at.ids, at.state, masksAt(dropout), at.grad, P * bytes, at.scratch, at.losses);
+      return run(n, L, H, K, T, model.weights, model.copies, model.offs, at.ids, at.state, masksAt(dropout), at.grad, P * bytes, at.scratch, at.losses);
     },
   };
-}
-
-function align(bytes: number): number {
-  return Math.ceil(bytes / 16) * 16;
 }

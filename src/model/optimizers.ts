@@ -1,4 +1,5 @@
 import { adagradStep } from './adagrad.js';
+import type { Kernels } from './kernels.js';
 
 /**
  * The optimizers, as reference math over one flat buffer (the WebAssembly kernels in
@@ -67,6 +68,36 @@ export function squareBuffers(name: OptimizerName): readonly number[] {
 
 export function isOptimizerName(name: string): name is OptimizerName {
   return (OPTIMIZER_NAMES as readonly string[]).includes(name);
+}
+
+/** Where an optimizer kernel finds its operands in the kernels' memory (byte offsets), and their sizes. */
+export interface OptimizerOperands {
+  readonly params: number; // (P) float64
+  readonly state: number; // (stateBuffers, P) float64
+  readonly slots: number; // (ceil(B/2), P) the pairs' gradient slots, in the kernels' precision
+  readonly P: number;
+  readonly B: number;
+}
+
+/**
+ * The update of the parameters [lo, hi) by the optimizer's kernel from the pairs' gradient
+ * slots, scaled by `scale` (the norm clip) and clipped, at learning rate eta (and Adam's bias
+ * corrections c1, c2): what optimizerStep computes, on the kernels (assembly/kernels.ts), which
+ * equal it bit for bit.
+ */
+export function bindOptimizerKernel(
+  kernels: Kernels, s: OptimizerSettings, { params, state, slots, P, B }: OptimizerOperands,
+): (lo: number, hi: number, scale: number, eta: number, c1: number, c2: number) => void {
+  const pairs = Math.ceil(B / 2);
+  switch (s.optimizer) {
+    case 'adagrad':
+      return (lo, hi, scale, eta) => kernels.adagradRange(params, state, slots, P, pairs, B, lo, hi, eta, s.eps, scale, s.clip);
+    case 'rmsprop':
+      return (lo, hi, scale, eta) => kernels.rmspropRange(params, state, slots, P, pairs, B, lo, hi, eta, s.eps, scale, s.clip, s.decay);
+    case 'adam':
+      return (lo, hi, scale, eta, c1, c2) =>
+        kernels.adamRange(params, state, state + P * 8, slots, P, pairs, B, lo, hi, eta, s.eps, scale, s.clip, s.beta1, s.beta2, c1, c2);
+  }
 }
 
 /** Adam's bias corrections after t >= 1 updates, computed once per step by whoever orders it. */

@@ -1,9 +1,9 @@
-import type { Dims, ParamViews } from './layout.js';
-import { hiddenStep, logits } from './rnn.js';
+import type { Dims, ParamViews } from './cells/rnn-layout.js';
+import { hiddenStep, logits } from './cells/rnn.js';
 import { tanh } from './tanh.js';
 import type { Prng } from './prng.js';
 import type { Stepper } from './cells/cell.js';
-import { createMatVecKernel, type MatVecKernel } from './simd.js';
+import { createMatVecKernel, type MatVecKernel } from './cells/rnn-matvec.js';
 
 /**
  * How the next symbol is drawn from the scores o = V h + c (K):

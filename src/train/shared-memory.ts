@@ -2,9 +2,9 @@ import { UserError } from '../errors.js';
 import { modelLayout, stateLength, type GroupBuffers, type KernelSizes, type ModelDims, type ScoreBuffers } from '../model/cells/cell.js';
 import { cellNamed } from '../model/cells/registry.js';
 import { createKernelMemory, instantiateKernels, kernelModule, MAX_MEMORY_BYTES, type Kernels } from '../model/kernels.js';
-import { stateBuffers, UPDATE_CHUNK, type OptimizerName, type OptimizerSettings } from '../model/optimizers.js';
+import { bindOptimizerKernel, stateBuffers, UPDATE_CHUNK, type OptimizerName, type OptimizerSettings } from '../model/optimizers.js';
 import { placeModel, RegionPlanner, type ModelRegions } from '../model/kernel-memory.js';
-import { precisionOf, type Dtype } from '../model/precision.js';
+import { floatView, precisionOf, type Dtype, type FloatArray } from '../model/precision.js';
 import { WINDOW_STEPS } from './control.js';
 import type { CellDescriptor, ModelLayout } from '../model/cells/cell.js';
 
@@ -155,10 +155,17 @@ export interface SharedArrays {
   readonly losses: Float64Array; // (WINDOW_STEPS, B)
   readonly stepEnds: Float64Array; // (WINDOW_STEPS)
   readonly evalLosses: Float64Array; // (segments)
+  readonly streamIds: Int32Array; // (B, T+1)
+  readonly masks: FloatArray | undefined; // (B, L, T, H) in the kernels' precision; none without dropout
+  readonly normParts: Float64Array; // (ceil(P / UPDATE_CHUNK))
 }
 
-export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { B, P, S, segments, optimizerBuffers }: MemoryShape): SharedArrays {
+/** Views of the plan's shared regions, for the coordinator and every worker alike. */
+export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { dims, T, B, P, S, segments, optimizerBuffers, dtype }: MemoryShape): SharedArrays {
   return {
+    streamIds: new Int32Array(buffer, plan.streamIds, B * (T + 1)),
+    masks: plan.masks === 0 ? undefined : floatView(precisionOf(dtype), buffer, plan.masks, B * dims.L * T * dims.H),
+    normParts: new Float64Array(buffer, plan.normParts, Math.ceil(P / UPDATE_CHUNK)),
     params: new Float64Array(buffer, plan.model.params, P),
     optimizerMemory: new Float64Array(buffer, plan.optimizerMemory, optimizerBuffers * P),
     stepScalars: new Float64Array(buffer, plan.stepScalars, WINDOW_STEPS * STEP_SCALARS),
@@ -170,31 +177,17 @@ export function sharedArrays(buffer: ArrayBufferLike, plan: MemoryPlan, { B, P, 
 }
 
 /**
- * The update of the parameters [lo, hi) by the run's optimizer from the pairs' gradient slots:
- * the one place the optimizer kernels are called, reading the scalars of the window's step `row`.
+ * The update of the parameters [lo, hi) by the run's optimizer (optimizers.ts bindOptimizerKernel)
+ * from the pairs' gradient slots, with the scalars the coordinator set for the window's step `row`.
  */
 export function bindOptimizer(
-  kernels: Kernels, s: OptimizerSettings, plan: MemoryPlan, { P, B }: MemoryShape, buffer: ArrayBufferLike,
+  kernels: Kernels, s: OptimizerSettings, plan: MemoryPlan, { P, B }: MemoryShape, stepScalars: Float64Array,
 ): (lo: number, hi: number, scale: number, row: number) => void {
-  const all = new Float64Array(buffer, plan.stepScalars, WINDOW_STEPS * STEP_SCALARS);
-  const pairs = Math.ceil(B / 2);
-  const { params } = plan.model;
-  const state = plan.optimizerMemory;
-  const slots = plan.gradSlots;
-  switch (s.optimizer) {
-    case 'adagrad':
-      return (lo, hi, scale, row) => kernels.adagradRange(params, state, slots, P, pairs, B, lo, hi, all[row * STEP_SCALARS + StepScalar.eta], s.eps, scale, s.clip);
-    case 'rmsprop':
-      return (lo, hi, scale, row) => kernels.rmspropRange(params, state, slots, P, pairs, B, lo, hi, all[row * STEP_SCALARS + StepScalar.eta], s.eps, scale, s.clip, s.decay);
-    case 'adam':
-      return (lo, hi, scale, row) => {
-        const at = row * STEP_SCALARS;
-        kernels.adamRange(
-          params, state, state + P * 8, slots, P, pairs, B, lo, hi,
-          all[at + StepScalar.eta], s.eps, scale, s.clip, s.beta1, s.beta2, all[at + StepScalar.c1], all[at + StepScalar.c2],
-        );
-      };
-  }
+  const update = bindOptimizerKernel(kernels, s, { params: plan.model.params, state: plan.optimizerMemory, slots: plan.gradSlots, P, B });
+  return (lo, hi, scale, row) => {
+    const at = row * STEP_SCALARS;
+    update(lo, hi, scale, stepScalars[at + StepScalar.eta], stepScalars[at + StepScalar.c1], stepScalars[at + StepScalar.c2]);
+  };
 }
 
 /** The shared memory; a size this machine cannot hold is the user's to change. */

@@ -1,4 +1,5 @@
 import type { Kernels } from '../kernels.js';
+import type { OptimizerName } from '../optimizers.js';
 import type { Dtype, FloatArray, Precision } from '../precision.js';
 import type { Prng } from '../prng.js';
 
@@ -134,10 +135,20 @@ export interface Stepper {
   scores(): Float64Array;
 }
 
+/** What a run of the cell trains with unless told (char-rnn train's defaults that depend on the cell). */
+export interface CellDefaults {
+  readonly layers: number;
+  readonly hidden: number;
+  readonly seqLength: number;
+  readonly streams: number;
+  readonly optimizer: OptimizerName;
+}
+
 export interface CellDescriptor {
   readonly name: CellName;
   /** One line for --help and the README. */
   readonly summary: string;
+  readonly defaults: CellDefaults;
   /** Whether the cell takes more than one layer and dropout. */
   readonly stacks: boolean;
   /** The precisions its kernels compute in, the default first: chosen by time to quality (docs/benchmarks.md, "Precision"). */

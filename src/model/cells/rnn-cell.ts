@@ -1,10 +1,10 @@
 import {
   GROUP_STREAMS, RNN_B, RNN_C, RNN_ENTRIES, RNN_U, RNN_U_F, RNN_V, RNN_V_B, RNN_V_F, RNN_W, RNN_W_B, RNN_W_F,
 } from '../../../assembly/interface.js';
-import { initParams } from '../init.js';
-import { paramLayout, viewsOf } from '../layout.js';
+import { initParams } from './rnn-init.js';
+import { paramLayout, viewsOf } from './rnn-layout.js';
 import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
-import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from '../rnn.js';
+import { createWorkspace, sequenceLoss, sequenceLossAndGrad } from './rnn.js';
 import { kernelsAvailable } from '../kernels.js';
 import { rnnReferenceStepper, rnnStepper } from '../sample.js';
 import { tensorSpec, type CellDescriptor, type ModelDims, type ModelLayout } from './cell.js';
@@ -18,6 +18,8 @@ import { panelCopies, panelPlan } from './panels.js';
 export const rnnCell: CellDescriptor = {
   name: 'rnn',
   summary: "vanilla RNN, h = tanh(W h + U x + b): the seed's model (one layer, no dropout)",
+  // the product's original defaults, so the seed's model trains as it always did
+  defaults: { layers: 1, hidden: 100, seqLength: 25, streams: 16, optimizer: 'adagrad' },
   stacks: false,
   dtypes: ['float64'], // the seed's model, unchanged
   // layout.ts's table (W, U, V, b, c), with the biases as vectors

@@ -4,7 +4,7 @@ import {
   GROUP_STREAMS, LAYER_BHH, LAYER_BIH, LAYER_ENTRIES, LAYER_WHH, LAYER_WHH_B, LAYER_WHH_F, LAYER_WIH, LAYER_WIH_B, LAYER_WIH_F,
   OUTPUT_C, OUTPUT_ENTRIES, OUTPUT_V, OUTPUT_V_B, OUTPUT_V_F,
 } from '../../../assembly/interface.js';
-import { STEP_STREAMS, tensorSpec, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
+import { STEP_STREAMS, tensorSpec, type CellDefaults, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
 import { panelCopies, panelPlan } from './panels.js';
 import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, stateSize, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
 
@@ -38,6 +38,9 @@ export interface GatedReference<W> {
  * order (stacked-layout.ts). What differs between the LSTM and the GRU is their gate count, their
  * state, their reference math and their kernels; the rest is here once.
  */
+/** The gated cells' defaults: what won the race (docs/benchmarks.md, "The race"): 2 layers of 128, 32 streams of 50 characters, Adam. */
+const RACE_WINNER: CellDefaults = { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' };
+
 export function gatedCell<W>(
   name: CellKind,
   summary: string,
@@ -50,6 +53,7 @@ export function gatedCell<W>(
   return {
     name,
     summary,
+    defaults: RACE_WINNER,
     stacks: true,
     // float32 reaches a given validation loss in about 0.6 of float64's time (docs/benchmarks.md, "Precision")
     dtypes: ['float32', 'float64'],

@@ -1,5 +1,5 @@
-import type { Layout } from './layout.js';
-import type { Prng } from './prng.js';
+import type { Layout } from './rnn-layout.js';
+import type { Prng } from '../prng.js';
 
 export const INIT_SIGMA = 0.01;
 

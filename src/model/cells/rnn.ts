@@ -1,6 +1,6 @@
-import type { Dims, ParamViews } from './layout.js';
-import { exp } from './exp.js';
-import { tanh } from './tanh.js';
+import type { Dims, ParamViews } from './rnn-layout.js';
+import { exp } from '../exp.js';
+import { tanh } from '../tanh.js';
 
 /**
  * Vanilla RNN, the seed's equations:
