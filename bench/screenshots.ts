@@ -5,8 +5,7 @@
  *   node dist/bench/screenshots.js [--runs DIR] [--server URL] [--out docs/images]
  *
  * Without --runs it trains three small runs (about a minute on two cores) in a temporary folder.
- * Without --server it serves them with 'char-rnn serve' (the contract's stand-in,
- * test/fixtures/contract-server.ts, in a build without it); with --server, the runs of the server at URL.
+ * Without --server it serves them with 'char-rnn serve'; with --server, the runs of the server at URL.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,5 @@
 /**
- * The served page in headless chromium against 'char-rnn serve' (or, in a build without it, the
- * contract's stand-in, test/fixtures/contract-server.ts; each test's title says which): it lists the runs, its playground prints what
+ * The served page in headless chromium against 'char-rnn serve': it lists the runs, its playground prints what
  * 'char-rnn sample' prints, its shading's mean is 'char-rnn eval's, its live view follows a
  * training run in progress, and a damaged run's error is shown.
  */
@@ -11,14 +10,13 @@ import test from 'ava';
 import type { Browser, Page } from 'puppeteer-core';
 import { generateOnPage, launchChromium, shadeOnPage, waitForLiveStep, type PlaygroundOptions } from './fixtures/browser.js';
 import { CLI_PATH, runCli, tempDir } from './fixtures/harness.js';
-import { haveRealServer, startServer, type RunningServer } from './fixtures/served.js';
+import { startServer, type RunningServer } from './fixtures/served.js';
 
 const dir = tempDir('web-served-');
 const runs = join(dir.path, 'runs');
 const SMALL = ['--cell', 'gru', '--layers', '1', '--hidden', '32', '--eval-every', '10', '--sample-every', '10', '--sample-length', '40', '--no-report'];
 let browser: Browser;
 let server: RunningServer;
-const against = haveRealServer() ? 'char-rnn serve' : 'the contract stand-in';
 let trainer: ChildProcess | undefined;
 
 test.before(async () => {
@@ -45,7 +43,7 @@ async function open(view: string): Promise<Page> {
   return page;
 }
 
-test(`${against}: the runs view lists every run with its step and best validation loss, and a damaged one with its error`, async (t) => {
+test(`the runs view lists every run with its step and best validation loss, and a damaged one with its error`, async (t) => {
   const page = await open('runs');
   await page.waitForSelector('#runs-table tr[data-run="small-b"]');
   const rows = await page.$$eval('#runs-table tbody tr[data-run]', (trs) => trs.map((tr) => [tr.getAttribute('data-run'), tr.textContent]));
@@ -62,7 +60,7 @@ test(`${against}: the runs view lists every run with its step and best validatio
 });
 
 for (const [label, options] of [['without a prime', { length: 300, seed: 3 }], ['with a prime and top-k', { length: 300, seed: 4, prime: 'The ', topK: 4, temperature: 0.8 }]] as const) {
-  test(`${against}: the playground streams what char-rnn sample prints, ${label}`, async (t) => {
+  test(`the playground streams what char-rnn sample prints, ${label}`, async (t) => {
     const page = await open('playground/small-b');
     const { text } = await generateOnPage(page, options as PlaygroundOptions);
     await page.close();
@@ -76,7 +74,7 @@ for (const [label, options] of [['without a prime', { length: 300, seed: 3 }], [
   });
 }
 
-test(`${against}: the shading's mean is char-rnn eval's`, async (t) => {
+test(`the shading's mean is char-rnn eval's`, async (t) => {
   const text = 'Fellow-Citizens of the Senate and of the House of Representatives.';
   const page = await open('expects/small-a');
   const shading = await shadeOnPage(page, text);
@@ -85,13 +83,13 @@ test(`${against}: the shading's mean is char-rnn eval's`, async (t) => {
   t.is(shading.bitsPerChar, (JSON.parse(evaluated.stdout) as { natsPerChar: number }).natsPerChar / Math.LN2);
 });
 
-test(`${against}: a run that cannot be read shows the server's error in the playground`, async (t) => {
+test(`a run that cannot be read shows the server's error in the playground`, async (t) => {
   const page = await open('playground/damaged');
   await t.throwsAsync(generateOnPage(page, { length: 10, seed: 1 }), { message: /ended 'error': .+/ });
   await page.close();
 });
 
-test(`${against}: the live view picks up the history rows of a training run in progress`, async (t) => {
+test(`the live view picks up the history rows of a training run in progress`, async (t) => {
   const out = join(runs, 'live');
   trainer = spawn(process.execPath, [CLI_PATH, 'train', ...SMALL, '--steps', '100000', '--out', out], { cwd: dir.path, stdio: 'ignore' });
   while (!existsSync(join(out, 'best.ckpt')) || readFileSync(join(out, 'history.csv'), 'utf8').split('\n').length < 3) await new Promise((resolve) => setTimeout(resolve, 200));

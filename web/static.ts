@@ -16,7 +16,6 @@ try {
   const engine = kernelsAvailable(model.options.dtype) ? 'WebAssembly kernels' : 'reference math (the WebAssembly kernels cannot run here)';
   const about = `${model.info.name}: ${cell} ${L} × ${H}, ${model.options.dtype}, step ${model.info.step.toLocaleString('en-US')}; runs in this page on the ${engine}`;
   startStaticApp(root, localModel(model), about);
-  Object.assign(globalThis, { charRnnReady: true });
 } catch (error) {
   root.replaceChildren(h('div', { class: 'error', role: 'alert' }, `cannot start: ${message(error)}`));
 }
