@@ -97,9 +97,31 @@ export async function* generateStream(checkpoint: RunnableModel, options: Stream
   signal?.throwIfAborted();
   for (const chunk of generate(checkpoint, options)) {
     yield chunk;
-    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    await nextTurn();
     signal?.throwIfAborted();
   }
+}
+
+/**
+ * A turn of the event loop that lets I/O in. In Node setImmediate, which runs after the poll for
+ * I/O: a setTimeout(0) there starved it with several streams at once (a timer set while the timers
+ * run came due at once). In a browser a message posted to itself, a task of its own after input
+ * and network events, where a nested setTimeout(0) is clamped to 4 ms.
+ */
+function nextTurn(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (immediate !== undefined) return new Promise<void>((resolve) => immediate(resolve));
+  if (typeof MessageChannel === 'function') {
+    return new Promise<void>((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      (port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => {
+        port1.close();
+        resolve();
+      };
+      port2.postMessage(undefined);
+    });
+  }
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
 /** Everything a sampling walk needs, checked. */

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import type { CheckpointData } from '../src/checkpoint/index.js';
 import { generate, generateStream, sample, sampleMany, type SampleOptions } from '../src/generate.js';
@@ -129,4 +131,24 @@ test('generateStream stops with the signal\'s reason once aborted', async (t) =>
     for await (const chunk of generateStream(checkpoint, { seed: 1, signal: aborted })) chunks.push(chunk);
   }, { message: 'before' });
   t.is(chunks.length, 2);
+});
+
+test('generateStream lets I/O in between chunks: a request to a local server is answered while four generations run', async (t) => {
+  const checkpoint = gatedCheckpoint({ cell: 'gru', dtype: 'float32', L: 2, H: 128, seed: 9 });
+  const server = createServer((_, response) => response.end('ok'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  let chunks = 0;
+  let chunksWhenAnswered = -1;
+  const request = fetch(`http://127.0.0.1:${port}/`).then(async (response) => {
+    await response.text();
+    chunksWhenAnswered = chunks;
+  });
+  // several at once, as a server runs them: each one's turn is due before the loop polls for I/O
+  await Promise.all([1, 2, 3, 4].map(async (seed) => {
+    for await (const _ of generateStream(checkpoint, { seed, length: 40_000 })) chunks++;
+  }));
+  await request;
+  t.true(chunksWhenAnswered >= 0 && chunksWhenAnswered < chunks, `answered after ${chunksWhenAnswered} of ${chunks} chunks`);
 });

@@ -58,14 +58,14 @@ test('GET /api/runs/:name gives the history and samples, and ?since only the ste
 
 test('a run in progress is "training", its new history rows come through since, then it is "finished"', async (t) => {
   const out = join(RUNS, 'run-live');
-  const training = startCli(['train', '--corpus', CORPUS, '--steps', '6000', '--eval-every', '1000', '--sample-every', '1000', ...TINY, '--out', out], { cwd: dir.path, timeoutMs: 120_000 });
+  const training = startCli(['train', '--corpus', CORPUS, '--steps', '6000', '--eval-every', '1000', '--sample-every', '1000', ...TINY, '--out', out], { cwd: dir.path });
   const summary = async (): Promise<any> => (await getJson(server.origin, '/api/runs')).json.runs.find((run: { name: string }) => run.name === 'run-live');
   const first = await pollUntil(() => getJson(server.origin, '/api/runs/run-live'), ({ json }) => json.run?.state === 'training' && json.history.length > 0, {
-    timeoutMs: 60_000, stillUseful: training.running, what: 'run-live to show as training with a history row',
+    stillUseful: training.running, what: 'run-live to show as training with a history row',
   });
   const since = first.json.history.at(-1).step;
   const next = await pollUntil(() => getJson(server.origin, `/api/runs/run-live?since=${since}`), ({ json }) => json.history.length > 0, {
-    timeoutMs: 60_000, stillUseful: training.running, what: 'a row written after the first poll',
+    stillUseful: training.running, what: 'a row written after the first poll',
   });
   t.true(next.json.history.every((row: { step: number }) => row.step > since));
   succeeded(t, await training.result, 'train run-live');
