@@ -10,9 +10,12 @@
  *   for await (const chunk of generateStream(checkpoint, { length: 500, temperature: 0.8 })) output.append(chunk);
  */
 export { checkpointFromBytes, type CheckpointData } from './checkpoint/browser.js';
+export type { RunnableModel } from './checkpoint/data.js';
 export { MachineError, TrainingError, UserError } from './errors.js';
 export {
   generate, generateStream, randomSeed, sample, sampleMany, type SampleManyOptions, type SampleOptions, type StreamOptions,
 } from './generate.js';
 export { kernelsAvailable } from './model/kernels.js';
 export { scoreText, type ScoreTextOptions, type TextScore } from './score-text.js';
+export { scorePositions, type PositionScore, type PositionScores } from './score-positions.js';
+export { decodeWebModel, type WebModel, type WebModelInfo } from './export/web-model.js';

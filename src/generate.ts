@@ -1,4 +1,4 @@
-import type { CheckpointData } from './checkpoint/index.js';
+import type { RunnableModel } from './checkpoint/data.js';
 import { UserError } from './errors.js';
 import { modelLayout, stateLength, STEP_STREAMS } from './model/cells/cell.js';
 import { cellNamed } from './model/cells/registry.js';
@@ -52,7 +52,7 @@ export function randomSeed(): number {
  * Samples text from the model in a checkpoint: the prime (if any) and then `length` drawn
  * characters, as one string. See generate() for the chunks of the same text.
  */
-export function sample(checkpoint: CheckpointData, options: SampleOptions = {}): string {
+export function sample(checkpoint: RunnableModel, options: SampleOptions = {}): string {
   const chunks: string[] = [];
   for (const chunk of generate(checkpoint, options)) chunks.push(chunk);
   return chunks.join('');
@@ -67,7 +67,7 @@ export function sample(checkpoint: CheckpointData, options: SampleOptions = {}):
  * from its hprev: a model rarely sees a zero state in training (only where a stream starts), and
  * from there it can fall into a run of rare symbols before it finds its way back to text.
  */
-export function generate(checkpoint: CheckpointData, options: SampleOptions = {}): Generator<string, void, undefined> {
+export function generate(checkpoint: RunnableModel, options: SampleOptions = {}): Generator<string, void, undefined> {
   const plan = planOf(checkpoint, options);
   return onlyStream(lockstepChunks(plan, [plan.seed]));
 }
@@ -76,7 +76,7 @@ export function generate(checkpoint: CheckpointData, options: SampleOptions = {}
  * `count` samples (options.count, default 1) drawn as streams in lockstep, up to four at once,
  * each one's text exactly sample()'s with its own seed (see SampleManyOptions.count).
  */
-export function sampleMany(checkpoint: CheckpointData, options: SampleManyOptions = {}): string[] {
+export function sampleMany(checkpoint: RunnableModel, options: SampleManyOptions = {}): string[] {
   const count = options.count ?? 1;
   if (!(Number.isSafeInteger(count) && count >= 1)) throw new RangeError(`count must be an integer >= 1, got ${count}`);
   const plan = planOf(checkpoint, options);
@@ -92,7 +92,7 @@ export function sampleMany(checkpoint: CheckpointData, options: SampleManyOption
  * The chunks of generate() as an async stream, which gives the event loop a turn between chunks
  * (a page stays responsive, a server serves others); options.signal stops it.
  */
-export async function* generateStream(checkpoint: CheckpointData, options: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
+export async function* generateStream(checkpoint: RunnableModel, options: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
   const { signal } = options;
   signal?.throwIfAborted();
   for (const chunk of generate(checkpoint, options)) {
@@ -126,7 +126,7 @@ function nextTurn(): Promise<void> {
 
 /** Everything a sampling walk needs, checked. */
 interface SamplePlan {
-  readonly checkpoint: CheckpointData;
+  readonly checkpoint: RunnableModel;
   readonly prime: Uint32Array;
   readonly length: number;
   readonly rule: SamplingRule;
@@ -135,7 +135,7 @@ interface SamplePlan {
   readonly start: Float64Array;
 }
 
-function planOf(checkpoint: CheckpointData, options: SampleOptions): SamplePlan {
+function planOf(checkpoint: RunnableModel, options: SampleOptions): SamplePlan {
   const { cell: name, L, H, K, vocab } = checkpoint.model;
   const dims = { cell: name, L, H, K };
   const cell = cellNamed(name);

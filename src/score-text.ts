@@ -1,4 +1,4 @@
-import type { CheckpointData } from './checkpoint/index.js';
+import type { RunnableModel } from './checkpoint/data.js';
 import { UserError } from './errors.js';
 import { stateLength } from './model/cells/cell.js';
 import { cellNamed } from './model/cells/registry.js';
@@ -39,7 +39,7 @@ export interface TextScore {
  * A character the vocabulary lacks is a UserError naming it, or with skipUnknown is removed from
  * the stream; fewer than two characters left is a UserError.
  */
-export function scoreText(checkpoint: CheckpointData, text: string, options: ScoreTextOptions = {}): TextScore {
+export function scoreText(checkpoint: RunnableModel, text: string, options: ScoreTextOptions = {}): TextScore {
   const scorer = new TextScorer(checkpoint, options.skipUnknown === true);
   scorer.add(text);
   const { skipped, characters } = scorer;
@@ -68,7 +68,7 @@ export class TextScorer {
     this.unknown.set(cp, (this.unknown.get(cp) ?? 0) + 1);
   };
 
-  constructor(checkpoint: CheckpointData, private readonly skipUnknown: boolean) {
+  constructor(checkpoint: RunnableModel, private readonly skipUnknown: boolean) {
     this.lookup = lookupTable(checkpoint.model.vocab);
     this.stream = scorerFor(checkpoint).stream();
   }
@@ -102,7 +102,7 @@ export class TextScorer {
  * one), from a zero hidden state, by the kernels validation uses: the loss is summed one
  * prediction at a time and divided once, as validate() in train.ts does.
  */
-export function meanLoss(checkpoint: CheckpointData, ids: Uint32Array): number {
+export function meanLoss(checkpoint: RunnableModel, ids: Uint32Array): number {
   if (ids.length < 2) throw new RangeError(`scoring needs at least 2 ids, got ${ids.length}`);
   const { cell, L, H, K } = checkpoint.model;
   const predictions = ids.length - 1;
@@ -110,7 +110,7 @@ export function meanLoss(checkpoint: CheckpointData, ids: Uint32Array): number {
   return scorerFor(checkpoint).score(ids, 0, predictions, state) / predictions;
 }
 
-function scorerFor(checkpoint: CheckpointData): Scorer {
+function scorerFor(checkpoint: RunnableModel): Scorer {
   const { cell, L, H, K, vocab } = checkpoint.model;
   if (vocab.length !== K) throw new RangeError(`the checkpoint's vocabulary lists ${vocab.length} symbols, but K is ${K}`);
   return createScorer(checkpoint.state.params, { cell, L, H, K }, checkpoint.options.dtype);

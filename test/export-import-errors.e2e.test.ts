@@ -37,7 +37,7 @@ function spoiled(name: string, file: string, contents: Uint8Array | string): str
 }
 
 test.serial('export: an unknown --format says which formats there are', async (t) => {
-  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'gguf', '--out', join(dir.path, 'x')], /unknown --format 'gguf' \(formats: safetensors, onnx\)/);
+  await refused(t, ['export', '--checkpoint', ckpt, '--format', 'gguf', '--out', join(dir.path, 'x')], /unknown --format 'gguf' \(formats: safetensors, onnx, web\)/);
 });
 
 test.serial('export: a bad --dtype, a missing --out, a flag it does not take', async (t) => {

@@ -296,9 +296,17 @@ test('the page: files of the bundle by a fixed table, and a page saying it is no
   } finally {
     await built.stop();
   }
-  const unbuilt = await rawRequest(server.origin, '/');
-  t.is(unbuilt.status, 200);
-  t.regex(unbuilt.body, /not built/);
+  // an empty web root, since the build now writes the page into the default one (dist/web/)
+  const empty = join(dir.path, 'web-unbuilt');
+  mkdirSync(empty, { recursive: true });
+  const bare = await startServer(['--runs', RUNS, '--web-root', empty], { cwd: dir.path });
+  try {
+    const unbuilt = await rawRequest(bare.origin, '/');
+    t.is(unbuilt.status, 200);
+    t.regex(unbuilt.body, /not built/);
+  } finally {
+    await bare.stop();
+  }
 });
 
 test('bad flags are one line and exit 2', async (t) => {

@@ -90,3 +90,14 @@ export interface CheckpointData {
   readonly corpus: CorpusFingerprint;
   readonly state: CheckpointState;
 }
+
+/**
+ * What sampling and scoring read of a checkpoint: the model, its weights, the carried state (a
+ * no-prime sample goes on from stream 0's) and the precision. A whole checkpoint is one; so is the
+ * smaller model a static web export ships without the optimizer's state.
+ */
+export interface RunnableModel {
+  readonly model: CheckpointModel;
+  readonly options: Pick<CheckpointOptions, 'dtype'>;
+  readonly state: Pick<CheckpointState, 'params' | 'hidden'>;
+}
