@@ -1,7 +1,7 @@
 import test from 'ava';
 import { BadRequest, codePointCount, generateRequest, routeOf } from '../src/serve/requests.js';
 import { etaSeconds, type ProgressFacts } from '../src/serve/run-summary.js';
-import { softmaxInto, topOf } from '../src/serve/scoring.js';
+import { likeliest, softmaxInto } from '../src/score-positions.js';
 
 // The pure parts of char-rnn serve: routes, request bodies, the top five, the time left.
 
@@ -41,9 +41,9 @@ test('the top five: likeliest first, ties to the lower id, the probabilities a s
   softmaxInto(Float64Array.from([1, 3, 3, 0, 2, 5, 6]), p);
   t.true(Math.abs(p.reduce((a, b) => a + b, 0) - 1) < 1e-12);
   const chars = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-  t.deepEqual(topOf(p, chars).map((c) => c.char), ['g', 'f', 'b', 'c', 'e']);
+  t.deepEqual(likeliest(p, chars, 5).map((c) => c.char), ['g', 'f', 'b', 'c', 'e']);
   const flat = Float64Array.from({ length: 7 }, () => 1 / 7);
-  t.deepEqual(topOf(flat, chars).map((c) => c.char), ['a', 'b', 'c', 'd', 'e']);
+  t.deepEqual(likeliest(flat, chars, 5).map((c) => c.char), ['a', 'b', 'c', 'd', 'e']);
 });
 
 test('time left: by the planned steps at the recent pace, or the time budget, whichever is sooner', (t) => {
