@@ -8,7 +8,7 @@ import test from 'ava';
 import type { Browser } from 'puppeteer-core';
 import { saveCheckpoint } from '../src/checkpoint/index.js';
 import { WEB_FILES } from '../src/export/web-folder.js';
-import { generateOnPage, launchChromium, shadeOnPage, staticServer, type PlaygroundOptions } from './fixtures/browser.js';
+import { generateOnPage, launchChromium, openPage, shadeOnPage, staticServer, type PlaygroundOptions } from './fixtures/browser.js';
 import { gatedCheckpoint } from './fixtures/gated-model.js';
 import { runCli, tempDir } from './fixtures/harness.js';
 
@@ -23,7 +23,7 @@ const exportOf = (model: Model): string => join(dir.path, 'web', model);
 let browser: Browser;
 let server: Awaited<ReturnType<typeof staticServer>>;
 test.before(async () => {
-  const trained = await runCli(['train', '--steps', '5', '--no-report', '--out', join(dir.path, 'trained')], { cwd: dir.path, timeoutMs: 120_000 });
+  const trained = await runCli(['train', '--steps', '5', '--no-report', '--out', join(dir.path, 'trained')], { cwd: dir.path });
   if (trained.code !== 0) throw new Error(`train failed: ${trained.stderr}`);
   await saveCheckpoint(checkpointOf('lstm-float64'), gatedCheckpoint({ cell: 'lstm', dtype: 'float64', L: 2, H: 16, seed: 3 }));
   await saveCheckpoint(checkpointOf('gru-float32'), gatedCheckpoint({ cell: 'gru', dtype: 'float32', L: 2, H: 12, seed: 4 }));
@@ -56,7 +56,7 @@ async function cliSample(model: Model, options: PlaygroundOptions): Promise<stri
 }
 
 async function pageSample(url: string, options: PlaygroundOptions): Promise<string> {
-  const page = await browser.newPage();
+  const page = await openPage(browser);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   try {
@@ -112,7 +112,7 @@ for (const model of MODELS) {
     const evaluated = await runCli(['eval', '--checkpoint', checkpointOf(model), '--text-file', textFile, '--json'], { cwd: dir.path });
     t.is(evaluated.code, 0, evaluated.stderr);
     const { natsPerChar, characters } = JSON.parse(evaluated.stdout) as { natsPerChar: number; characters: number };
-    const page = await browser.newPage();
+    const page = await openPage(browser);
     await page.goto(fileUrl(model, '#expects'));
     const shading = await shadeOnPage(page, text);
     await page.close();
@@ -127,7 +127,7 @@ for (const model of MODELS) {
 }
 
 test('the page shows the library\'s one-line error for a prime with characters the model lacks, and marks the field', async (t) => {
-  const page = await browser.newPage();
+  const page = await openPage(browser);
   await page.goto(fileUrl('lstm-float64'));
   await t.throwsAsync(generateOnPage(page, { length: 10, seed: 1, prime: 'hello' }), { message: /the prime has .*"l" \(U\+006C\)/ });
   t.is(await page.$eval('#prime', (element) => element.getAttribute('aria-invalid')), 'true');
@@ -156,7 +156,7 @@ test('export --format web refuses --dtype and a file as --out, in one line', asy
 });
 
 test('Stop ends a long generation, keeping what was shown', async (t) => {
-  const page = await browser.newPage();
+  const page = await openPage(browser);
   await page.goto(fileUrl('trained'));
   await page.$eval('#length', (element) => {
     (element as unknown as { value: string }).value = '100000';
@@ -174,14 +174,14 @@ test('Stop ends a long generation, keeping what was shown', async (t) => {
   const shown = await page.$eval('#output', (element) => element.textContent ?? '');
   t.true(shown.length > 500 && shown.length < 100_000, `${shown.length} characters`);
   t.regex(await page.$eval('#generate-status', (element) => element.textContent ?? ''), /^stopped after/);
-  const sample = await runCli(['sample', '--checkpoint', checkpointOf('trained'), '--length', '100000', '--seed', '9'], { cwd: dir.path, timeoutMs: 120_000 });
+  const sample = await runCli(['sample', '--checkpoint', checkpointOf('trained'), '--length', '100000', '--seed', '9'], { cwd: dir.path });
   t.is(sample.code, 0, sample.stderr);
   t.is(sample.stdout.slice(0, shown.length), shown);
   await page.close();
 });
 
 test('the shading names characters the model lacks and marks the text', async (t) => {
-  const page = await browser.newPage();
+  const page = await openPage(browser);
   await page.goto(fileUrl('lstm-float64', '#expects'));
   await t.throwsAsync(shadeOnPage(page, 'the bat ate a cow'), { message: /"c" \(U\+0063\).*"o" \(U\+006F\)|"c" \(U\+0063\)/ });
   t.is(await page.$eval('#score-text', (element) => element.getAttribute('aria-invalid')), 'true');
