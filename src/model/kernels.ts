@@ -121,6 +121,14 @@ export function createKernelMemory(bytes: number): WebAssembly.Memory {
 /** Whether this engine grants shared WebAssembly memory: Node does; a browser page only when cross-origin isolated. */
 export function sharedMemoryAvailable(): boolean {
   if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
+  // probed once per Memory constructor, not on every sampler or scorer made (a probe is a shared page)
+  if (probed?.constructor !== WebAssembly.Memory) probed = { constructor: WebAssembly.Memory, shares: canShare() };
+  return probed.shares;
+}
+
+let probed: { readonly constructor: unknown; readonly shares: boolean } | undefined;
+
+function canShare(): boolean {
   try {
     new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     return true;
