@@ -7,9 +7,8 @@ import { scoreStream, refreshCopies } from '../src/model/kernel-memory.js';
 import { instantiateKernels } from '../src/model/kernels.js';
 import { idsArrayFor } from '../src/symbols.js';
 import { arrive, awaitAll, Command, Field, waitWhileEqual } from '../src/train/control.js';
-import { wrapPosition } from '../src/train/plan.js';
 import { meanLoss } from '../src/train/window.js';
-import { bindOptimizer, groupBuffers, scoreBuffers, sharedArrays } from '../src/train/shared-memory.js';
+import { bindOptimizer, groupBuffers, scoreBuffers, sharedArrays, STEP_SCALARS, StepScalar } from '../src/train/shared-memory.js';
 import type { Task, WorkerSetup } from '../src/train/messages.js';
 import type { GroupBuffers } from '../src/model/cells/cell.js';
 
@@ -30,15 +29,14 @@ const { clipNorm } = setup.optimizer;
 const { groupStreams } = plan.sizes;
 
 /**
- * A window of steps, run without the coordinator: from `position` (before the first step's wrap)
- * and run step `first`, until the window's end, which the end-of-step barrier may lower.
+ * A window of steps, run without the coordinator: from run step `first` until the window's end,
+ * which the end-of-step barrier may lower. Each step's row of stepScalars says where it reads.
  */
-function train(first: number, position: number, groupAt: readonly GroupBuffers[]): void {
+function train(first: number, groupAt: readonly GroupBuffers[]): void {
   for (let row = 0; row < Atomics.load(ctl, Field.windowEnd); row++) {
-    const at = wrapPosition(position, 0, T, setup.streamLength);
-    step(at.position, (first + row) >>> 0, row, at.wrapped, groupAt);
+    const scalars = row * STEP_SCALARS;
+    step(stepScalars[scalars + StepScalar.position], (first + row) >>> 0, row, stepScalars[scalars + StepScalar.startsEpoch] !== 0, groupAt);
     endOfStep(row);
-    position = at.position + T;
   }
 }
 
@@ -49,11 +47,11 @@ function train(first: number, position: number, groupAt: readonly GroupBuffers[]
  * own slot and each stream's dropout masks depend only on (seed, step, stream, layer, t). A step
  * that starts an epoch starts every stream from a zero state.
  */
-function step(position: number, stepIndex: number, row: number, wrapped: boolean, groupAt: readonly GroupBuffers[]): void {
+function step(position: number, stepIndex: number, row: number, startsEpoch: boolean, groupAt: readonly GroupBuffers[]): void {
   for (let group = Atomics.add(ctl, Field.nextGroup, 1); group < groupAt.length; group = Atomics.add(ctl, Field.nextGroup, 1)) {
     const first = group * groupStreams;
     const end = Math.min(first + groupStreams, B);
-    if (wrapped) state.fill(0, first * shape.S, end * shape.S);
+    if (startsEpoch) state.fill(0, first * shape.S, end * shape.S);
     for (let s = first; s < end; s++) {
       const from = s * setup.streamLength + position;
       for (let t = 0; t <= T; t++) streamIds[s * (T + 1) + t] = corpus[from + t];
@@ -132,7 +130,7 @@ export default function run(task: Task): void {
     generation = Atomics.load(ctl, Field.generation);
     const command = Atomics.load(ctl, Field.command);
     if (command === Command.stop) return;
-    if (command === Command.train) train(Atomics.load(ctl, Field.step) >>> 0, Atomics.load(ctl, Field.position), groupAt);
+    if (command === Command.train) train(Atomics.load(ctl, Field.step) >>> 0, groupAt);
     else evaluate(worker);
     arrive(ctl, Field.done, threads);
   }

@@ -16,38 +16,36 @@ export const Field = {
   /** Bumped by the coordinator to start `command`; workers wait on it. */
   generation: 0,
   command: 1,
-  /** The window's first position within every stream, before its first step's wrap. */
-  position: 2,
   /** Workers that have started; each takes the count before its arrival as its index. */
-  ready: 3,
+  ready: 2,
   /** Workers done with BPTT in this step: all must be before anyone updates the parameters. */
-  arrived: 4,
+  arrived: 3,
   /** Workers done with the command. */
-  done: 5,
+  done: 4,
   /** The next validation segment to claim. */
-  nextSegment: 6,
+  nextSegment: 5,
   /** Set to stop claiming validation segments (Ctrl-C during an evaluation). */
-  abort: 7,
+  abort: 6,
   /** The next group of streams to claim for BPTT. */
-  nextGroup: 8,
+  nextGroup: 7,
   /** The next chunk of parameters to claim for the update. */
-  nextChunk: 9,
+  nextChunk: 8,
   /** The window's first step index from the start of the run (uint32): it keys the dropout masks. */
-  step: 10,
+  step: 9,
   /** The next chunk of the mean gradient to sum the squares of (--clip-norm). */
-  nextNormChunk: 11,
+  nextNormChunk: 10,
   /** Workers done summing squares: all must be before anyone reads the norm. */
-  normed: 12,
+  normed: 11,
   /** Steps the window runs; lowered to stop it early. */
-  windowEnd: 13,
+  windowEnd: 12,
   /** Steps of the window done: parameters updated, losses written. */
-  completed: 14,
+  completed: 13,
   /** Workers at the end of the current step. */
-  stepArrived: 15,
+  stepArrived: 14,
   /** Set by the coordinator to end the window after the step in progress (Ctrl-C, the time budget). */
-  stopRequested: 16,
+  stopRequested: 15,
 } as const;
-const FIELDS = 17;
+const FIELDS = 16;
 
 /** Steps a `train` command runs at most: the rows of the losses and the step scalars. */
 export const WINDOW_STEPS = 256;

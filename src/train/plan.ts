@@ -29,22 +29,28 @@ export function planStreams(idCount: number, { streams, seqLength, valFrac }: Pi
   return { trainLength, streamLength, stepsPerEpoch: Math.floor((streamLength - 1) / seqLength), evalSegments };
 }
 
-/**
- * Where a step's sequences start: a step that would read past the end of the streams starts the
- * next epoch at position 0, from zero states. The coordinator and the workers both step through
- * positions with this one rule.
- */
-export function wrapPosition(position: number, epoch: number, seqLength: number, streamLength: number): { position: number; epoch: number; wrapped: boolean } {
-  if (position + seqLength + 1 > streamLength) return { position: 0, epoch: epoch + 1, wrapped: true };
-  return { position, epoch, wrapped: false };
+/** Where a step reads: the offset of its sequences within every stream, its epoch, and whether it starts that epoch. */
+export interface Place {
+  readonly position: number;
+  readonly epoch: number; // 1-based
+  /** The step begins an epoch after the first: every stream starts from a zero state. */
+  readonly startsEpoch: boolean;
 }
 
 /**
- * Where the streams stand after `step` steps, as the loop moves them with wrapPosition: each
- * epoch takes floor((L - 1) / T) steps, and the wrap to the next waits for the step after its last.
+ * Where the run's step `step` (0-based) reads: each epoch takes floor((L - 1) / T) steps at
+ * positions 0, T, 2T, ..., since a sequence of T predictions reads T + 1 characters. The
+ * coordinator, the workers and the checkpoint check all place steps with this one rule.
  */
+export function stepPlace(step: number, seqLength: number, streamLength: number): Place {
+  const stepsPerEpoch = Math.floor((streamLength - 1) / seqLength);
+  const inEpoch = step % stepsPerEpoch;
+  return { position: inEpoch * seqLength, epoch: 1 + Math.floor(step / stepsPerEpoch), startsEpoch: inEpoch === 0 && step > 0 };
+}
+
+/** Where the streams stand after `step` steps, as a checkpoint records it: just past the last step's sequences. */
 export function placeAfter(step: number, seqLength: number, streamLength: number): { position: number; epoch: number } {
   if (step === 0) return { position: 0, epoch: 1 };
-  const stepsPerEpoch = Math.floor((streamLength - 1) / seqLength);
-  return { position: (((step - 1) % stepsPerEpoch) + 1) * seqLength, epoch: 1 + Math.floor((step - 1) / stepsPerEpoch) };
+  const last = stepPlace(step - 1, seqLength, streamLength);
+  return { position: last.position + seqLength, epoch: last.epoch };
 }

@@ -14,12 +14,12 @@ export interface TrainPool {
   /** Starts every thread, so the first step is not slowed by it. */
   warmUp(): Promise<void>;
   /**
-   * Runs `count` steps from run step `step` and `position` (before its wrap), each BPTT on every
-   * stream and then the update, without a round trip here between steps. Calls `onProgress` with
+   * Runs `count` steps from run step `step`, each BPTT on every stream and then the update, as the
+   * window's rows of step scalars say (window.ts writeStepScalars), without a round trip here between steps. Calls `onProgress` with
    * the steps done so far at least every YIELD_MS and once at the end; resolves with the steps
    * done, fewer than `count` when stopped early (requestStop, or a loss that is not finite).
    */
-  train(position: number, step: number, count: number, onProgress: (completed: number) => void): Promise<number>;
+  train(step: number, count: number, onProgress: (completed: number) => void): Promise<number>;
   /** Ends the running window after the step in progress. */
   requestStop(): void;
   /** Scores every validation segment; false if the signal stopped it first. */
@@ -74,10 +74,9 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       lastYield = performance.now();
     }
   };
-  const run = async (command: number, position = 0, step = 0, count = 0, onWait?: () => void): Promise<void> => {
+  const run = async (command: number, step = 0, count = 0, onWait?: () => void): Promise<void> => {
     if (failure !== undefined) throw asTrainingError(failure);
     Atomics.store(ctl, Field.command, command);
-    Atomics.store(ctl, Field.position, position);
     Atomics.store(ctl, Field.step, step | 0);
     Atomics.store(ctl, Field.windowEnd, count);
     Atomics.store(ctl, Field.completed, 0);
@@ -101,9 +100,9 @@ export function createTrainPool(setup: WorkerSetup, workerUrl: URL = DEFAULT_WOR
       serving = Array.from({ length: threads }, () => pool.run({ kind: 'serve' }).catch(fail));
       await whenAll(Field.ready, threads);
     },
-    train: async (position, step, count, onProgress) => {
+    train: async (step, count, onProgress) => {
       if (!(count >= 1 && count <= WINDOW_STEPS)) throw new RangeError(`a window runs 1 to ${WINDOW_STEPS} steps, not ${count}`);
-      await run(Command.train, position, step, count, () => onProgress(Atomics.load(ctl, Field.completed)));
+      await run(Command.train, step, count, () => onProgress(Atomics.load(ctl, Field.completed)));
       const completed = Atomics.load(ctl, Field.completed);
       onProgress(completed);
       return completed;

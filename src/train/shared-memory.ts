@@ -17,7 +17,7 @@ export interface MemoryPlan {
   readonly bytes: number;
   readonly model: ModelRegions; // params (P), the weights' copy, the kernels' tables
   readonly optimizerMemory: number; // (buffers, P) float64: the optimizer's state (optimizers.ts)
-  readonly stepScalars: number; // (WINDOW_STEPS, STEP_SCALARS) float64: what the coordinator sets for each step's update
+  readonly stepScalars: number; // (WINDOW_STEPS, STEP_SCALARS) float64: what the coordinator sets for each step
   readonly normParts: number; // (ceil(P / UPDATE_CHUNK)) float64: each chunk's sum of squares, for --clip-norm
   readonly state: number; // (B, S) each stream's carried state
   readonly losses: number; // (WINDOW_STEPS, B) each stream's summed loss, a row per step of the window
@@ -37,12 +37,12 @@ export interface MemoryPlan {
 }
 
 /**
- * The per-step numbers of the update, a row for each step of a window, written by the coordinator
- * before it starts the window (the generation bump publishes them, control.ts): the learning
- * rate, and Adam's bias corrections.
+ * The per-step numbers, a row for each step of a window, written by the coordinator before it
+ * starts the window (the generation bump publishes them, control.ts): the update's learning rate
+ * and Adam's bias corrections, and where the step reads (plan.ts stepPlace; startsEpoch 1 or 0).
  */
-export const StepScalar = { eta: 0, c1: 1, c2: 2 } as const;
-export const STEP_SCALARS = 4;
+export const StepScalar = { eta: 0, c1: 1, c2: 2, position: 3, startsEpoch: 4 } as const;
+export const STEP_SCALARS = 5;
 
 export interface MemoryShape {
   readonly dims: ModelDims;

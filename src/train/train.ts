@@ -1,33 +1,20 @@
-import { join } from 'node:path';
-import { corpusFingerprint, saveCheckpoint, type CheckpointData, type LossPoint } from '../checkpoint/index.js';
-import { checkpointOptions, type TrainConfig } from '../config.js';
+import { saveCheckpoint } from '../checkpoint/index.js';
+import type { CheckpointData } from '../checkpoint/index.js';
+import type { TrainConfig } from '../config.js';
 import type { Corpus } from '../corpus.js';
 import { TrainingError } from '../errors.js';
-import { HistoryLog, RECENT_STEPS, TrailingMean } from '../history/index.js';
-import { modelLayout, stateLength, type ModelDims } from '../model/cells/cell.js';
-import { cellNamed } from '../model/cells/registry.js';
-import { refreshCopies, writeModelTables } from '../model/kernel-memory.js';
-import { instantiateKernels, kernelModule } from '../model/kernels.js';
-import { Prng } from '../model/prng.js';
-import { sampleWith } from '../model/sample.js';
 import type { Reporter } from '../progress.js';
 import { formatPerChar } from '../progress/format.js';
-import { decodeIds } from '../symbols.js';
 import { visibleText } from '../visible-text.js';
-import { planStreams, wrapPosition } from './plan.js';
-import { createControl, WINDOW_STEPS } from './control.js';
-import { createTrainPool } from './pool.js';
-import { allocateMemory, planTrainingMemory, sharedArrays } from './shared-memory.js';
-import { createFastStepper } from '../model/kernel-stepper.js';
-import { heldOutLoss, meanLoss, windowEnd, writeStepScalars } from './window.js';
-import { NO_PATIENCE_YET, patienceAfter } from './patience.js';
-import { evaluationSteps, IntervalSchedule } from './intervals.js';
+import { WINDOW_STEPS } from './control.js';
 import type { TrainEvent, TrainResult } from './events.js';
+import { NO_PATIENCE_YET, patienceAfter, type PatienceStanding } from './patience.js';
+import { placeAfter, stepPlace } from './plan.js';
+import { recordBest, recordStep, recordValidation } from './run-state.js';
+import { openSession, sampleText, snapshot, validate, type Session } from './session.js';
+import { meanLoss, windowEnd, writeStepScalars } from './window.js';
 
 export type { TrainEvent, TrainResult } from './events.js';
-
-/** The smooth loss is recorded in the checkpoint's history every this many steps. */
-const HISTORY_EVERY = 10;
 
 /** Where a run begins: from scratch, from another run's weights, or exactly where a checkpoint stopped. */
 export type TrainStart =
@@ -50,241 +37,159 @@ export interface TrainOptions {
   readonly onEvent?: (event: TrainEvent) => void;
 }
 
+
+/** Why the loop stops before the run's last step, and --patience's count so far. */
+interface Stopping {
+  early: TrainResult['stoppedEarly'];
+  patience: PatienceStanding;
+}
+
 /**
  * The training loop. In each step the workers compute every stream's loss, and each pair of
  * streams' gradient into the pair's own slot, then average the slots in order, clip and apply
  * the optimizer, a chunk of parameters at a time. They run windows of steps on their own; this
- * thread sets each step's learning rate beforehand, follows the losses, and decides when to
- * evaluate, sample, checkpoint and stop. Nothing here depends on the thread count.
+ * thread sets each step's place and learning rate beforehand, follows the losses, and decides
+ * when to evaluate, sample, checkpoint and stop. Nothing here depends on the thread count.
  */
 export async function train(config: TrainConfig, corpus: Corpus, reporter: Reporter, options: TrainOptions = {}): Promise<TrainResult> {
-  const { seqLength: T, streams: B } = config;
-  const dims: ModelDims = { cell: config.cell, L: config.layers, H: config.hidden, K: corpus.vocab.length };
-  const cell = cellNamed(dims.cell);
-  const layout = modelLayout(cell, dims);
-  const P = layout.size;
-  const S = stateLength(cell, dims);
-  const plan = planStreams(corpus.ids.length, config);
-  const totalSteps = config.steps ?? config.epochs * plan.stepsPerEpoch; // Infinity: the time budget alone ends the run
-  const trackVal = plan.evalSegments.length > 0;
-  const fingerprint = corpusFingerprint(corpus);
-  const start = options.start ?? { kind: 'fresh' };
-  // The cosine's length is the run's when it starts: a resumed run that goes on longer keeps it.
-  const schedule = { ...config, lrHorizon: start.kind === 'resume' ? start.checkpoint.options.lrHorizon : Number.isFinite(totalSteps) ? totalSteps : 0 };
-  const signal = options.signal;
-
-  // Everything the threads share lives in one WebAssembly memory, which the kernels work in.
-  const module = kernelModule(config.dtype);
-  const { shape, plan: memoryPlan } = planTrainingMemory({
-    dims, T, B, dropout: config.dropout > 0, optimizer: config.optimizer, threads: config.threads, segments: plan.evalSegments.length, dtype: config.dtype,
-  });
-  const memory = allocateMemory(memoryPlan.bytes);
-  const kernels = instantiateKernels(memory, module);
-  writeModelTables(memory.buffer, memoryPlan.model, cell, layout);
-  const { params, optimizerMemory, stepScalars, state, losses, stepEnds, evalLosses } = sharedArrays(memory.buffer, memoryPlan, shape);
-
-  let prng = Prng.fromSeed(config.seed);
-  let step = 0;
-  let epoch = 1;
-  let position = 0;
-  let smoothLoss = Number.NaN;
-  let bestLoss = Infinity;
-  let bestStep = 0;
-  let valLoss: number | undefined;
-  let smoothHistory: LossPoint[] = [];
-  let valHistory: LossPoint[] = [];
-  cell.init(params, layout, prng);
-  if (start.kind === 'init-from') params.set(start.params);
-  if (start.kind === 'resume') {
-    const s = start.checkpoint.state;
-    params.set(s.params);
-    optimizerMemory.set(s.optimizerState);
-    state.set(s.hidden);
-    prng = Prng.fromState(s.prngState);
-    ({ step, epoch, position, smoothLoss, bestLoss, bestStep, valLoss } = s);
-    smoothHistory = [...s.smoothHistory];
-    valHistory = [...s.valHistory];
-  }
-  refreshCopies(kernels, memoryPlan.model, 0, P);
-  options.onReady?.();
-  const history = await HistoryLog.open({ out: config.out, from: options.historyFrom, step, charsPerStep: B * T, seqLength: T });
-  for (const warning of history.warnings) reporter.log(`warning: ${warning}`);
-  // The training loss per character over the last steps, for display only: nothing computed from it.
-  const recent = new TrailingMean(RECENT_STEPS, history.recentLosses);
-
-  // The time budget counts wall-clock seconds from the start of training, all sessions together.
-  const secondsBefore = start.kind === 'resume' ? start.checkpoint.state.seconds : 0;
-  let started = Number.NaN;
-  const runSeconds = (): number => secondsBefore + (Number.isNaN(started) ? 0 : (performance.now() - started) / 1000);
-  const secondsLeft = (): number | undefined => (config.minutes === undefined ? undefined : Math.max(0, config.minutes * 60 - runSeconds()));
-  const heldOut = plan.evalSegments.reduce((chars, segment) => chars + segment.count, 0);
-  const intervals = new IntervalSchedule(config, { startStep: step, totalSteps, evalSteps: evaluationSteps(heldOut, B * T), secondsLeft: secondsLeft() });
-
-  const snapshot = (): CheckpointData => ({
-    packageVersion: options.packageVersion ?? 'unknown',
-    createdAt: new Date().toISOString(),
-    model: { ...dims, vocab: corpus.vocab },
-    options: checkpointOptions({ ...config, ...intervals.saved() }, schedule.lrHorizon),
-    corpus: fingerprint,
-    state: {
-      step, epoch, position, streamLength: plan.streamLength, charsSeen: step * B * T, seconds: runSeconds(),
-      params: params.slice(), optimizerState: optimizerMemory.slice(), hidden: state.slice(), prngState: prng.state(),
-      smoothLoss, bestLoss, bestStep, bestMetric: trackVal ? 'val' : 'smooth', valLoss,
-      smoothHistory: smoothHistory.slice(), valHistory: valHistory.slice(),
-    },
-  });
-  const lastPath = join(config.out, 'last.ckpt');
-  const bestPath = join(config.out, 'best.ckpt');
-  const recordBest = async (loss: number): Promise<void> => {
-    if (!(loss < bestLoss)) return;
-    bestLoss = loss;
-    bestStep = step;
-    await saveCheckpoint(bestPath, snapshot());
-    options.onEvent?.({ type: 'checkpoint', step, kind: 'best', path: bestPath });
-  };
-
+  const s = await openSession(config, corpus, reporter, options);
+  const { run, pool, intervals, clock, signal } = { ...s, signal: options.signal };
   const workers = `${config.threads} worker thread${config.threads === 1 ? '' : 's'}`;
   reporter.begin(`starting ${workers}`);
-  const pool = createTrainPool({
-    shape, streamLength: plan.streamLength, ids: corpus.ids.buffer as SharedArrayBuffer, idCount: corpus.ids.length,
-    memory, module, plan: memoryPlan, control: createControl().buffer as SharedArrayBuffer,
-    evalSegments: plan.evalSegments, optimizer: config, seed: config.seed, dropout: config.dropout,
-  }, options.workerUrl);
+  const stopWindow = (): void => pool.requestStop();
   try {
     await pool.warmUp();
-    reporter.done(`${workers} ready: ${B} streams of ${plan.streamLength} characters, ${plan.stepsPerEpoch} steps per epoch`);
-
-    /** Validation loss in nats per character, or undefined when the run was stopped meanwhile. */
-    const validate = async (): Promise<number | undefined> => {
-      reporter.startEvaluation(step);
-      try {
-        if (!(await pool.evaluate(signal))) return undefined;
-      } finally {
-        reporter.endEvaluation();
-      }
-      return heldOutLoss(evalLosses, plan.evalSegments);
-    };
-    const sample = (): string => {
-      const stepper = createFastStepper(params, dims, config.dtype); // the kernels' bits are the reference stepper's
-      stepper.state.set(state.subarray(0, S)); // stream 0's state, as the seed sampled from its hprev
-      const ids = sampleWith(stepper, corpus.ids[position], config.sampleLength, prng, { temperature: config.sampleTemperature });
-      return decodeIds(ids, corpus.vocab);
-    };
-    /** Evaluation and checkpoints due after `step` steps; safe to repeat for the same step. */
-    const bookkeeping = async (final: boolean): Promise<void> => {
-      const { evalEvery } = intervals.current();
-      if (trackVal && step > 0 && (final || intervals.evalDue(step)) && valHistory.at(-1)?.step !== step && !signal?.aborted) {
-        const loss = await validate();
-        if (loss !== undefined && !Number.isFinite(loss)) {
-          throw new TrainingError(`the validation loss became ${loss} at step ${step}: training diverged (try a smaller --eta or --clip)`);
-        }
-        if (loss !== undefined) {
-          valLoss = loss;
-          valHistory.push({ step, loss });
-          history.validation(step, loss);
-          await history.flush();
-          reporter.log(`step ${step}: validation ${formatPerChar(loss)}`);
-          options.onEvent?.({ type: 'evaluation', step, valLoss: loss, best: loss < bestLoss });
-          patience = patienceAfter(patience, { step, loss }, evalEvery);
-          await recordBest(loss);
-          if (config.patience > 0 && patience.since >= config.patience) stoppedEarly ??= 'patience';
-        }
-      }
-      if (final || (step > 0 && config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) {
-        await history.flush(); // before any checkpoint of this step: a resume from it finds every row up to it
-        if (!trackVal && step > 0) await recordBest(smoothLoss);
-        await saveCheckpoint(lastPath, snapshot());
-        options.onEvent?.({ type: 'checkpoint', step, kind: 'last', path: lastPath });
-      }
-    };
-
+    reporter.done(`${workers} ready: ${config.streams} streams of ${s.plan.streamLength} characters, ${s.plan.stepsPerEpoch} steps per epoch`);
     // Counted from the history, so that a resumed run goes on counting.
-    let patience = valHistory.reduce((standing, point) => patienceAfter(standing, point, intervals.current().evalEvery), NO_PATIENCE_YET);
-    let stoppedEarly: TrainResult['stoppedEarly'];
-    started = performance.now();
-    const firstStep = step;
-    /** Seconds of training this session, to each step's end: the rate and the ETA leave evaluations, samples and saves out. */
-    let trainingSeconds = 0;
-    const charsPerSec = (): number => (trainingSeconds > 0 ? ((step - firstStep) * B * T) / trainingSeconds : 0);
-    const report = (): void => {
-      const epochs = Math.ceil(totalSteps / plan.stepsPerEpoch);
-      reporter.update({
-        step, totalSteps, epoch, epochs, recentLoss: recent.mean(), recentSteps: recent.count(), smoothLoss: smoothLoss / T, valLoss,
-        trainingSeconds, charsPerSec: charsPerSec(), budget: config.minutes === undefined ? undefined : { seconds: config.minutes * 60, left: secondsLeft() ?? 0 },
-      });
-    };
-    const stopWindow = (): void => pool.requestStop();
+    const patience = run.valHistory.reduce((standing, point) => patienceAfter(standing, point, intervals.current().evalEvery), NO_PATIENCE_YET);
+    const stop: Stopping = { early: undefined, patience };
+    const firstStep = run.step;
+    clock.start(run.step);
     signal?.addEventListener('abort', stopWindow);
-    reporter.startTraining(totalSteps, step);
-    await bookkeeping(false);
-    while (step < totalSteps && !signal?.aborted && stoppedEarly === undefined) {
-      const wrap = wrapPosition(position, epoch, T, plan.streamLength);
-      ({ position, epoch } = wrap);
-      if (wrap.wrapped) state.fill(0); // a new epoch starts every stream from zero
-      if (intervals.sampleDue(step)) {
-        const text = sample();
-        history.sample(step, epoch, text);
-        reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
-        options.onEvent?.({ type: 'sample', step, epoch, text });
-      }
-
+    reporter.startTraining(s.totalSteps, run.step);
+    await evaluateAndSave(s, stop, false);
+    while (run.step < s.totalSteps && !signal?.aborted && stop.early === undefined) {
+      if (intervals.sampleDue(run.step)) printSample(s);
+      if (signal?.aborted) break; // the sample's listener may have stopped the run
       // The workers run the steps up to the next one that needs this thread, keeping step among
-      // themselves; the coordinator sets each step's update (its learning rate, and Adam's bias
-      // corrections for update step + 1) beforehand, and follows the losses as they come.
+      // themselves; this thread writes down each step's place and update beforehand.
       const { sampleEvery, evalEvery } = intervals.current();
-      const count = windowEnd(step, { totalSteps, maxSteps: WINDOW_STEPS, every: [sampleEvery, trackVal ? evalEvery : 0, config.checkpointEvery] }) - step;
-      writeStepScalars(stepScalars, schedule, { step, position, epoch, count, seqLength: T, streamLength: plan.streamLength });
-      const windowStarted = performance.now();
-      const secondsBefore = trainingSeconds;
-      let row = 0;
-      let diverged: number | undefined;
-      /** Takes in the steps the workers have finished: the loss, the history, the time budget. */
-      const follow = (completed: number): void => {
-        for (; row < completed && diverged === undefined; row++) {
-          if (row > 0) ({ position, epoch } = wrapPosition(position, epoch, T, plan.streamLength));
-          const loss = meanLoss(losses, row, B);
-          position += T;
-          step++;
-          if (!Number.isFinite(loss)) {
-            diverged = loss;
-            break;
-          }
-          smoothLoss = Number.isNaN(smoothLoss) ? loss : 0.999 * smoothLoss + 0.001 * loss;
-          if (step % HISTORY_EVERY === 0 || step === totalSteps) smoothHistory.push({ step, loss: smoothLoss });
-          const ended = stepEnds[row] - performance.timeOrigin; // when the step ended, on this thread's clock
-          trainingSeconds = secondsBefore + (ended - windowStarted) / 1000;
-          recent.add(loss / T);
-          report();
-          options.onEvent?.({ type: 'step', step, totalSteps, epoch, loss: loss / T, smoothLoss: smoothLoss / T, charsPerSec: charsPerSec(), seconds: trainingSeconds });
-          history.record({ step, epoch, loss: loss / T, smoothLoss: smoothLoss / T, seconds: (ended - started) / 1000, charsPerSec: charsPerSec() });
-        }
-        if (config.minutes !== undefined && stoppedEarly === undefined && runSeconds() >= config.minutes * 60) {
-          stoppedEarly = 'minutes';
-          pool.requestStop();
-        }
-        if (config.minutes !== undefined && intervals.observe(step, trainingSeconds, secondsLeft() ?? 0)) pool.requestStop();
-      };
-      if (signal?.aborted) break;
-      await pool.train(position, step, count, follow);
-      if (diverged !== undefined) {
-        throw new TrainingError(`the loss became ${diverged} at step ${step}: training diverged (try a smaller --eta or --clip)`);
-      }
-      if (step < totalSteps && stoppedEarly === undefined) await bookkeeping(false);
+      const every = [sampleEvery, s.trackVal ? evalEvery : 0, config.checkpointEvery];
+      const count = windowEnd(run.step, { totalSteps: s.totalSteps, maxSteps: WINDOW_STEPS, every }) - run.step;
+      writeStepScalars(s.shared.stepScalars, s.schedule, { step: run.step, count, seqLength: config.seqLength, streamLength: s.plan.streamLength });
+      await trainWindow(s, stop, count);
+      if (run.step < s.totalSteps && stop.early === undefined) await evaluateAndSave(s, stop, false);
     }
-    signal?.removeEventListener('abort', stopWindow);
-    const interrupted = step < totalSteps && stoppedEarly === undefined;
-    await bookkeeping(true);
-    report(); // the final validation loss
+    const interrupted = run.step < s.totalSteps && stop.early === undefined;
+    await evaluateAndSave(s, stop, true);
+    report(s); // the final validation loss
     reporter.finish();
-    const seconds = (performance.now() - started) / 1000;
-    const rate = ((step - firstStep) * B * T) / seconds;
-    return { interrupted, stoppedEarly, last: snapshot(), lastPath, bestPath, seconds, charsPerSec: rate, recentLoss: recent.mean(), recentSteps: recent.count() };
+    const seconds = clock.sessionSeconds(performance.now());
+    const charsPerSec = ((run.step - firstStep) * config.streams * config.seqLength) / seconds;
+    return { interrupted, stoppedEarly: stop.early, last: snapshot(s), lastPath: s.lastPath, bestPath: s.bestPath, seconds, charsPerSec, recentLoss: s.recent.mean(), recentSteps: s.recent.count() };
   } catch (error) {
     reporter.fail('training stopped');
     // The rows up to the failure are what the user needs to see what went wrong.
-    await history.flush().catch((writeError: unknown) => reporter.log(`could not write the last history rows: ${String(writeError)}`));
+    await s.history.flush().catch((writeError: unknown) => reporter.log(`could not write the last history rows: ${String(writeError)}`));
     throw error;
   } finally {
+    signal?.removeEventListener('abort', stopWindow);
     await pool.destroy();
   }
+}
+
+/**
+ * Runs `count` steps on the workers and takes in each as they finish it: its loss, the history,
+ * the display and the time budget (which may end the window early).
+ */
+async function trainWindow(s: Session, stop: Stopping, count: number): Promise<void> {
+  const { run, clock, config } = s;
+  const { seqLength: T, streams: B } = config;
+  const windowStarted = performance.now();
+  const secondsBefore = clock.trainingSeconds;
+  let row = 0;
+  let diverged: number | undefined;
+  const follow = (completed: number): void => {
+    for (; row < completed && diverged === undefined; row++) {
+      const loss = meanLoss(s.shared.losses, row, B);
+      if (!Number.isFinite(loss)) {
+        diverged = loss;
+        break;
+      }
+      const { epoch } = stepPlace(run.step, T, s.plan.streamLength);
+      recordStep(run, loss, s.totalSteps);
+      const ended = s.shared.stepEnds[row] - performance.timeOrigin; // when the step ended, on this thread's clock
+      clock.stepEnded(run.step, secondsBefore + (ended - windowStarted) / 1000);
+      s.recent.add(loss / T);
+      report(s);
+      const charsPerSec = clock.charsPerSec(B * T);
+      s.options.onEvent?.({ type: 'step', step: run.step, totalSteps: s.totalSteps, epoch, loss: loss / T, smoothLoss: run.smoothLoss / T, charsPerSec, seconds: clock.trainingSeconds });
+      s.history.record({ step: run.step, epoch, loss: loss / T, smoothLoss: run.smoothLoss / T, seconds: clock.sessionSeconds(ended), charsPerSec });
+    }
+    if (stop.early === undefined && clock.budgetSpent()) {
+      stop.early = 'minutes';
+      s.pool.requestStop();
+    }
+    if (config.minutes !== undefined && s.intervals.observe(run.step, clock.trainingSeconds, clock.secondsLeft() ?? 0)) s.pool.requestStop();
+  };
+  const first = run.step;
+  await s.pool.train(first, count, follow);
+  if (diverged !== undefined) {
+    throw new TrainingError(`the loss became ${diverged} at step ${run.step + 1}: training diverged (try a smaller --eta or --clip)`);
+  }
+}
+
+/** The evaluation and the checkpoints due after the current step, or the run's last ones; safe to repeat for the same step. */
+async function evaluateAndSave(s: Session, stop: Stopping, final: boolean): Promise<void> {
+  const { run, config, intervals, history, options } = s;
+  const { evalEvery } = intervals.current();
+  const evaluationDue = s.trackVal && run.step > 0 && (final || intervals.evalDue(run.step)) && run.valHistory.at(-1)?.step !== run.step;
+  if (evaluationDue && !options.signal?.aborted) {
+    const loss = await validate(s, options.signal);
+    if (loss !== undefined && !Number.isFinite(loss)) {
+      throw new TrainingError(`the validation loss became ${loss} at step ${run.step}: training diverged (try a smaller --eta or --clip)`);
+    }
+    if (loss !== undefined) {
+      recordValidation(run, loss);
+      history.validation(run.step, loss);
+      await history.flush();
+      s.reporter.log(`step ${run.step}: validation ${formatPerChar(loss)}`);
+      options.onEvent?.({ type: 'evaluation', step: run.step, valLoss: loss, best: loss < run.bestLoss });
+      stop.patience = patienceAfter(stop.patience, { step: run.step, loss }, evalEvery);
+      await saveIfBest(s, loss);
+      if (config.patience > 0 && stop.patience.since >= config.patience) stop.early ??= 'patience';
+    }
+  }
+  if (final || (run.step > 0 && config.checkpointEvery > 0 && run.step % config.checkpointEvery === 0)) {
+    await history.flush(); // before any checkpoint of this step: a resume from it finds every row up to it
+    if (!s.trackVal && run.step > 0) await saveIfBest(s, run.smoothLoss);
+    await saveCheckpoint(s.lastPath, snapshot(s));
+    options.onEvent?.({ type: 'checkpoint', step: run.step, kind: 'last', path: s.lastPath });
+  }
+}
+
+/** Saves best.ckpt when `loss` is the lowest tracked loss yet. */
+async function saveIfBest(s: Session, loss: number): Promise<void> {
+  if (!recordBest(s.run, loss)) return;
+  await saveCheckpoint(s.bestPath, snapshot(s));
+  s.options.onEvent?.({ type: 'checkpoint', step: s.run.step, kind: 'best', path: s.bestPath });
+}
+
+/** Prints a sample of the model as it stands, and keeps it in the run's samples. */
+function printSample(s: Session): void {
+  const text = sampleText(s);
+  const { step } = s.run;
+  const { epoch } = stepPlace(step, s.config.seqLength, s.plan.streamLength);
+  s.history.sample(step, epoch, text);
+  s.reporter.log(`----- sample at step ${step} -----\n${visibleText(text)}\n-----`);
+  s.options.onEvent?.({ type: 'sample', step, epoch, text });
+}
+
+function report(s: Session): void {
+  const { run, clock, plan, config } = s;
+  s.reporter.update({
+    step: run.step, totalSteps: s.totalSteps, epoch: placeAfter(run.step, config.seqLength, plan.streamLength).epoch, epochs: Math.ceil(s.totalSteps / plan.stepsPerEpoch),
+    recentLoss: s.recent.mean(), recentSteps: s.recent.count(), smoothLoss: run.smoothLoss / config.seqLength, valLoss: run.valLoss,
+    trainingSeconds: clock.trainingSeconds, charsPerSec: clock.charsPerSec(config.streams * config.seqLength), budget: clock.budget(),
+  });
 }

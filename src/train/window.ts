@@ -1,5 +1,5 @@
 import { adamCorrections } from '../model/optimizers.js';
-import { wrapPosition } from './plan.js';
+import { stepPlace } from './plan.js';
 import { learningRate, type ScheduleSettings } from './schedule.js';
 import type { EvalSegment } from './messages.js';
 import { STEP_SCALARS, StepScalar } from './shared-memory.js';
@@ -14,24 +14,25 @@ export function windowEnd(from: number, limits: { totalSteps: number; maxSteps: 
 }
 
 /**
- * Each step's update for the `count` steps of a window from run step `step` at `position` and
- * `epoch` (after the first step's wrap), a row of stepScalars each: the learning rate, and Adam's
- * bias corrections for update step + 1. The epochs are followed as the workers will wrap them.
+ * What the workers read for each of the `count` steps of a window from run step `step`, a row of
+ * stepScalars each: where the step reads (plan.ts stepPlace), and its update: the learning rate,
+ * and Adam's bias corrections for update step + 1.
  */
 export function writeStepScalars(
   stepScalars: Float64Array,
   settings: ScheduleSettings & { readonly beta1: number; readonly beta2: number },
-  window: { step: number; position: number; epoch: number; count: number; seqLength: number; streamLength: number },
+  window: { step: number; count: number; seqLength: number; streamLength: number },
 ): void {
-  let at = { position: window.position, epoch: window.epoch };
   for (let row = 0; row < window.count; row++) {
-    at = wrapPosition(at.position, at.epoch, window.seqLength, window.streamLength);
+    const step = window.step + row;
+    const place = stepPlace(step, window.seqLength, window.streamLength);
     const scalars = stepScalars.subarray(row * STEP_SCALARS, (row + 1) * STEP_SCALARS);
-    scalars[StepScalar.eta] = learningRate(settings, window.step + row, at.epoch);
-    const { c1, c2 } = adamCorrections(window.step + row + 1, settings.beta1, settings.beta2);
+    scalars[StepScalar.position] = place.position;
+    scalars[StepScalar.startsEpoch] = place.startsEpoch ? 1 : 0;
+    scalars[StepScalar.eta] = learningRate(settings, step, place.epoch);
+    const { c1, c2 } = adamCorrections(step + 1, settings.beta1, settings.beta2);
     scalars[StepScalar.c1] = c1;
     scalars[StepScalar.c2] = c2;
-    at = { position: at.position + window.seqLength, epoch: at.epoch };
   }
 }
 
