@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { CheckpointOptions } from './checkpoint/index.js';
 import { UserError } from './errors.js';
-import { parseOptions } from './options.js';
+import type { ParsedOptions } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
 import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
@@ -33,8 +33,12 @@ export interface TrainRequest {
 /** Options of 'char-rnn train' that are not part of the run's config. */
 const REQUEST_OPTIONS: ReadonlySet<string> = new Set(['resume', 'init-from', 'preset']);
 
-export function parseTrainRequest(argv: readonly string[]): TrainRequest {
-  const { values: v, given } = parseOptions('train', TRAIN_OPTIONS, argv);
+/**
+ * The request that the flags of 'char-rnn train', as parsed against TRAIN_OPTIONS, make: the CLI's
+ * parser (commands/train.ts) and the library's options (api/options.ts) both come through here,
+ * so that every combination is checked as one.
+ */
+export function trainRequest({ values: v, given }: ParsedOptions): TrainRequest {
   if (given.has('steps') && given.has('epochs')) throw new UserError('give --epochs or --steps, not both');
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
   if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
@@ -44,7 +48,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('minutes') && !given.has('epochs') && !given.has('steps') && v['lr-schedule'] === 'cosine') {
     throw new UserError('a cosine schedule needs the run\'s length, which --minutes alone does not fix: give --steps or --epochs too');
   }
-  // Starting from a checkpoint, the model options come from it: they are checked once merged (commands/train.ts).
+  // Starting from a checkpoint, the model options come from it: they are checked once merged (api/prepare.ts).
   const fromCheckpoint = given.has('resume') || given.has('init-from');
   // own properties only: '__proto__' and 'toString' are no presets
   const preset = Object.hasOwn(PRESETS, v.preset as string) ? PRESETS[v.preset as string] : undefined;

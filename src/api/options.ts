@@ -1,6 +1,7 @@
-import { flagName, parseTrainRequest, TRAIN_OPTIONS, type TrainRequest } from '../config.js';
+import { flagName, TRAIN_OPTIONS, trainRequest, type TrainRequest } from '../config.js';
 import { UserError } from '../errors.js';
 import type { OptimizerName } from '../model/optimizers.js';
+import { parseOptions } from '../options.js';
 import type { Dtype } from '../model/precision.js';
 import type { LrSchedule } from '../train/schedule.js';
 
@@ -151,7 +152,7 @@ export function requestFrom(options: TrainOptions, resumeFrom?: string): { reque
     }
     argv.push(...flagArgs(key, value));
   }
-  return { request: parseTrainRequest(argv), text };
+  return { request: trainRequest(parseOptions('train', TRAIN_OPTIONS, argv)), text };
 }
 
 const RESUME_REFUSES: ReadonlySet<string> = new Set(['preset', 'initFrom', 'extendVocab', 'force']);
