@@ -150,6 +150,11 @@ export type FieldsOf<R extends OptionRole> = FieldName<Extract<Entry, { readonly
 /** The options a checkpoint keeps in its TrainOptions message, under their own names. */
 export type SavedField = FieldName<Exclude<Extract<Entry, { readonly role: 'math' | 'bookkeeping' }>, { readonly checkpoint: string }>['name']>;
 
+/** The saved options with neither a flag default nor a value for old files. */
+export type NoFallbackField = FieldName<
+  Exclude<Extract<Entry, { readonly role: 'math' | 'bookkeeping' }>, { readonly checkpoint: string } | { readonly default: unknown } | { readonly oldFiles: unknown }>['name']
+>;
+
 // Fails to compile when TrainConfig has a field that no option of the table fills, or the table an option that TrainConfig lacks.
 type ConfigField = FieldsOf<'math' | 'bookkeeping' | 'paths'>;
 const configMatchesTable: [Exclude<keyof TrainConfig, ConfigField>, Exclude<ConfigField, keyof TrainConfig>] extends [never, never] ? true : never = true;
