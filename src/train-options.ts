@@ -10,7 +10,7 @@ import type { LrSchedule } from './train/schedule.js';
 /*
  * The options of a training run and their flags' table: plain data, with no Node module behind
  * it, so that the checkpoint decoder (which checks a file's options against these bounds) runs in
- * a browser. Parsing argv and building a run's config from them live in config.ts.
+ * a browser. commands/train.ts parses argv against the table; config.ts builds a run's config.
  */
 
 /** Everything a training run needs to know, validated once at the edge and frozen. */

@@ -130,7 +130,8 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 =
 
 /**
  * The options a file saved, as its run had them: a field the file lacks reads as the option's
- * value in files from before it (`oldFiles` in src/train-options.ts), and a count is checked to be exact.
+ * value in files from before it (`oldFiles` in src/train-options.ts), and a count is checked to be
+ * exact. The names (optimizer, dtype, schedule) are any string until the caller checks them.
  */
 function savedOptions(wire: WireOptions, count: (name: string, value: number | undefined) => number): Omit<CheckpointOptions, 'lrHorizon'> {
   const fields = checkpointMessageType().root.lookupType('charrnn.TrainOptions').fields;
