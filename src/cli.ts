@@ -7,12 +7,10 @@ import { inspectHelp, runInspect } from './commands/inspect.js';
 import { reportHelp, runReport } from './commands/report.js';
 import { runSample, sampleHelp } from './commands/sample.js';
 import { runServe, serveHelp } from './commands/serve.js';
-import { runTrain } from './commands/train.js';
-import { parseTrainRequest } from './config.js';
+import { runTrain, trainHelp } from './commands/train.js';
 import { MachineError, TrainingError, UserError } from './errors.js';
 import { fileError } from './file-errors.js';
 import { closest } from './suggest.js';
-import { trainHelp } from './train-help.js';
 import { packageVersion } from './version.js';
 
 interface Command {
@@ -22,7 +20,7 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  train: { summary: 'train a character-level RNN on a text, in parallel across cores', help: trainHelp, run: (argv) => runTrain(parseTrainRequest(argv)) },
+  train: { summary: 'train a character-level RNN on a text, in parallel across cores', help: trainHelp, run: runTrain },
   sample: { summary: 'write text drawn from a trained model to stdout', help: sampleHelp, run: runSample },
   eval: { summary: "print a model's loss on a text, in nats and bits per character", help: evalHelp, run: runEval },
   gradcheck: { summary: 'compare analytic gradients with centered finite differences', help: gradcheckHelp, run: runGradcheck },

@@ -1,12 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { CheckpointOptions } from './checkpoint/index.js';
 import { UserError } from './errors.js';
-import { parseOptions } from './options.js';
+import type { ParsedOptions } from './options.js';
 import { CELL_NAMES, findCell } from './model/cells/registry.js';
 import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
-import { CELL_DEFAULTS, flagName, PRESETS, TRAIN_OPTIONS, type TrainConfig } from './train-options.js';
+import { CELL_DEFAULTS, CONFIG_OPTIONS, fieldName, flagName, PRESETS, SAVED_OPTIONS, type TrainConfig } from './train-options.js';
 import type { Intervals } from './train/intervals.js';
 import { isLrSchedule, LR_SCHEDULES, SCHEDULE_OWN_OPTIONS } from './train/schedule.js';
 
@@ -30,11 +30,12 @@ export interface TrainRequest {
   readonly extendVocab: boolean;
 }
 
-/** Options of 'char-rnn train' that are not part of the run's config. */
-const REQUEST_OPTIONS: ReadonlySet<string> = new Set(['resume', 'init-from', 'preset']);
-
-export function parseTrainRequest(argv: readonly string[]): TrainRequest {
-  const { values: v, given } = parseOptions('train', TRAIN_OPTIONS, argv);
+/**
+ * The request that the flags of 'char-rnn train', as parsed against TRAIN_OPTIONS, make: the CLI's
+ * parser (commands/train.ts) and the library's options (api/options.ts) both come through here,
+ * so that every combination is checked as one.
+ */
+export function trainRequest({ values: v, given }: ParsedOptions): TrainRequest {
   if (given.has('steps') && given.has('epochs')) throw new UserError('give --epochs or --steps, not both');
   if (given.has('resume') && given.has('init-from')) throw new UserError('give --resume or --init-from, not both');
   if (given.has('resume') && given.has('force')) throw new UserError('--force starts a new run over an old one; --resume continues a run: give one of them');
@@ -44,7 +45,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   if (given.has('minutes') && !given.has('epochs') && !given.has('steps') && v['lr-schedule'] === 'cosine') {
     throw new UserError('a cosine schedule needs the run\'s length, which --minutes alone does not fix: give --steps or --epochs too');
   }
-  // Starting from a checkpoint, the model options come from it: they are checked once merged (commands/train.ts).
+  // Starting from a checkpoint, the model options come from it: they are checked once merged (api/prepare.ts).
   const fromCheckpoint = given.has('resume') || given.has('init-from');
   // own properties only: '__proto__' and 'toString' are no presets
   const preset = Object.hasOwn(PRESETS, v.preset as string) ? PRESETS[v.preset as string] : undefined;
@@ -52,9 +53,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
   // A preset fills in only what was not typed.
   const presetValues = Object.fromEntries(Object.entries(preset).filter(([field]) => !given.has(flagName(field).slice(2))));
   // Every option with a value is the config field of its camel-cased name; the rest say where to start and what to write.
-  const fromFlags = Object.fromEntries(
-    TRAIN_OPTIONS.filter((spec) => spec.kind !== 'flag' && !REQUEST_OPTIONS.has(spec.name)).map((spec) => [camel(spec.name), v[spec.name]]),
-  ) as Partial<TrainConfig>;
+  const fromFlags = Object.fromEntries(CONFIG_OPTIONS.map((spec) => [fieldName(spec.name), v[spec.name]])) as Partial<TrainConfig>;
   const corpusPaths = v.corpus as readonly string[] | undefined;
   if (corpusPaths !== undefined) Object.assign(fromFlags, { corpus: corpusPaths.length === 1 ? corpusPaths[0] : corpusPaths });
   const chosen: Partial<TrainConfig> = {
@@ -64,7 +63,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
     ...presetValues,
   };
   const config = makeTrainConfig({ ...fromFlags, ...chosen }, { checkModel: !fromCheckpoint });
-  const typed = new Set([...given].map((name) => camel(name) as keyof TrainConfig));
+  const typed = new Set([...given].map((name) => fieldName(name) as keyof TrainConfig));
   if (!fromCheckpoint) checkFlagsApply(config, typed);
   return {
     config,
@@ -82,7 +81,7 @@ export function parseTrainRequest(argv: readonly string[]): TrainRequest {
 /** Defaults for everything not given, for library callers and tests. Threads beyond streams would idle. */
 export function makeTrainConfig(partial: Partial<TrainConfig>, { checkModel = true } = {}): TrainConfig {
   const defaults = Object.fromEntries(
-    TRAIN_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[camel(spec.name), spec.default]] : [])),
+    CONFIG_OPTIONS.flatMap((spec) => (spec.kind !== 'flag' && spec.default !== undefined ? [[fieldName(spec.name), spec.default]] : [])),
   ) as Partial<TrainConfig>;
   const defined = Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined));
   const cell = (defined.cell ?? defaults.cell) as string;
@@ -140,17 +139,7 @@ export function checkModelOptions({ cell, layers, dropout, dtype }: Pick<TrainCo
   if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
 }
 
-function camel(name: string): string {
-  return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-}
-
-/** What a checkpoint keeps of the run's options: those that change the math, and the schedule's horizon. */
+/** What a checkpoint keeps of the run's options (SAVED_OPTIONS, with the intervals as the run fixed them), and the schedule's horizon. */
 export function checkpointOptions(c: TrainConfig & Intervals, lrHorizon: number): CheckpointOptions {
-  return {
-    seqLength: c.seqLength, streams: c.streams, optimizer: c.optimizer, eta: c.eta, eps: c.eps, clip: c.clip,
-    clipNorm: c.clipNorm, decay: c.decay, beta1: c.beta1, beta2: c.beta2, seed: c.seed, valFrac: c.valFrac, dropout: c.dropout, dtype: c.dtype,
-    lrSchedule: c.lrSchedule, lrDecay: c.lrDecay, lrDecayEvery: c.lrDecayEvery, lrMin: c.lrMin, lrHorizon, warmupSteps: c.warmupSteps,
-    epochs: c.epochs, steps: c.steps, minutes: c.minutes, patience: c.patience, evalEvery: c.evalEvery, sampleEvery: c.sampleEvery, sampleLength: c.sampleLength, sampleTemperature: c.sampleTemperature,
-    checkpointEvery: c.checkpointEvery, threads: c.threads,
-  };
+  return { ...Object.fromEntries(SAVED_OPTIONS.map(({ field }) => [field, c[field]])), lrHorizon } as CheckpointOptions;
 }

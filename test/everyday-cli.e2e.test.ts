@@ -5,9 +5,9 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveCheckpoint } from '../src/checkpoint/index.js';
-import { parseTrainRequest, TRAIN_OPTIONS } from '../src/config.js';
+import { parseTrainRequest, TRAIN_EXAMPLES, TRAIN_GROUPS } from '../src/commands/train.js';
+import { TRAIN_OPTIONS } from '../src/config.js';
 import { editDistance } from '../src/suggest.js';
-import { TRAIN_EXAMPLES, TRAIN_GROUPS } from '../src/train-help.js';
 import { CLI_PATH, oneLineError, runCli, runCommand, tempDir } from './fixtures/harness.js';
 import { tinyCheckpoint } from './fixtures/tiny-model.js';
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { makeTrainConfig, parseTrainRequest } from '../src/config.js';
+import { parseTrainRequest } from '../src/commands/train.js';
+import { makeTrainConfig } from '../src/config.js';
 import { loadCorpusFile } from '../src/corpus.js';
 import { Prng } from '../src/model/prng.js';
 import { learningRate, type ScheduleSettings } from '../src/train/schedule.js';

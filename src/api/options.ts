@@ -1,6 +1,7 @@
-import { flagName, parseTrainRequest, TRAIN_OPTIONS, type TrainRequest } from '../config.js';
+import { fieldName, flagName, TRAIN_OPTIONS, trainRequest, type FieldName, type TrainRequest } from '../config.js';
 import { UserError } from '../errors.js';
 import type { OptimizerName } from '../model/optimizers.js';
+import { parseOptions } from '../options.js';
 import type { Dtype } from '../model/precision.js';
 import type { LrSchedule } from '../train/schedule.js';
 
@@ -112,16 +113,14 @@ export type TrainOptions = TrainFlags & LibraryOptions;
 /** What resume() takes: the length and bookkeeping options a resumed run may change; the math options are the checkpoint's. */
 export type ResumeOptions = Omit<TrainOptions, 'preset' | 'initFrom' | 'extendVocab' | 'force'>;
 
-/** Every key of TrainFlags, in the table's order: a unit test holds them to TRAIN_OPTIONS' names, and the type below to TrainFlags. */
-export const FLAG_KEYS = [
-  'preset', 'corpus', 'initFrom', 'extendVocab', 'cell', 'layers', 'hidden', 'dropout', 'dtype', 'seqLength', 'streams', 'threads', 'epochs', 'steps',
-  'minutes', 'patience', 'optimizer', 'eta', 'eps', 'decay', 'beta1', 'beta2', 'lrSchedule', 'lrDecay', 'lrDecayEvery', 'lrMin', 'warmupSteps',
-  'clip', 'clipNorm', 'seed', 'valFrac', 'evalEvery', 'sampleEvery', 'sampleLength', 'sampleTemperature', 'checkpointEvery', 'out', 'force',
-  'noReport', 'gradcheck',
-] as const satisfies readonly (keyof TrainFlags)[];
+/** A flag's key among the library's options: every option of the table but --resume, which is resume()'s argument. */
+type FlagKey = FieldName<Exclude<(typeof TRAIN_OPTIONS)[number]['name'], 'resume'>>;
 
-// Fails to compile when TrainFlags has a key that FLAG_KEYS lacks.
-const everyFlagListed: Exclude<keyof TrainFlags, (typeof FLAG_KEYS)[number]> extends never ? true : never = true;
+/** Every key of TrainFlags, in the table's order. */
+export const FLAG_KEYS: readonly FlagKey[] = TRAIN_OPTIONS.filter((option) => option.name !== 'resume').map((option) => fieldName(option.name) as FlagKey);
+
+// Fails to compile when TrainFlags lacks an option of the table, or has a key that is none.
+const everyFlagListed: [Exclude<keyof TrainFlags, FlagKey>, Exclude<FlagKey, keyof TrainFlags>] extends [never, never] ? true : never = true;
 void everyFlagListed;
 
 const LIBRARY_KEYS: readonly (keyof LibraryOptions)[] = ['signal', 'progress'];
@@ -151,7 +150,7 @@ export function requestFrom(options: TrainOptions, resumeFrom?: string): { reque
     }
     argv.push(...flagArgs(key, value));
   }
-  return { request: parseTrainRequest(argv), text };
+  return { request: trainRequest(parseOptions('train', TRAIN_OPTIONS, argv)), text };
 }
 
 const RESUME_REFUSES: ReadonlySet<string> = new Set(['preset', 'initFrom', 'extendVocab', 'force']);

@@ -1,5 +1,5 @@
 import { corpusFingerprint, loadCheckpoint, sameCorpus, type CheckpointData } from '../checkpoint/index.js';
-import { checkFlagsApply, flagName, makeTrainConfig, MATH_OPTIONS, OLD_UNBOUNDED_EPOCHS, type TrainConfig, type TrainRequest } from '../config.js';
+import { BOOKKEEPING_OPTIONS, checkFlagsApply, flagName, makeTrainConfig, MATH_OPTIONS, MODEL_OPTIONS, OLD_UNBOUNDED_EPOCHS, type ModelField, type TrainConfig, type TrainRequest } from '../config.js';
 import { corpusSummary, loadCorpus, loadDefaultCorpus, savedCorpusSource, type Corpus, type CorpusSource } from '../corpus.js';
 import { UserError } from '../errors.js';
 import type { Reporter } from '../progress.js';
@@ -84,20 +84,13 @@ export async function prepare(request: TrainRequest, resumePath: string | undefi
  */
 function resumedConfig(checkpoint: CheckpointData, request: TrainRequest, path: string): { config: TrainConfig; length: string | undefined } {
   const saved = { ...checkpoint.options, ...modelOptions(checkpoint) };
-  const pick = <F extends keyof TrainConfig>(field: F, fallback: TrainConfig[F]): TrainConfig[F] =>
-    request.given.has(field) ? request.config[field] : fallback;
   const { length, ...bounds } = resumedLength(checkpoint, request, path);
   const config = Object.freeze({
     ...request.config,
     ...Object.fromEntries(MATH_OPTIONS.map((field) => [field, saved[field]])),
-    ...bounds,
-    patience: pick('patience', saved.patience),
-    evalEvery: pick('evalEvery', saved.evalEvery),
-    sampleEvery: pick('sampleEvery', saved.sampleEvery),
-    sampleLength: pick('sampleLength', saved.sampleLength),
-    sampleTemperature: pick('sampleTemperature', saved.sampleTemperature),
-    checkpointEvery: pick('checkpointEvery', saved.checkpointEvery),
-    threads: Math.min(request.config.threads, saved.streams),
+    ...Object.fromEntries(BOOKKEEPING_OPTIONS.map((field) => [field, request.given.has(field) ? request.config[field] : saved[field]])),
+    ...bounds, // the length's bookkeeping options go on from what is left of the run's (resumedLength)
+    threads: Math.min(request.config.threads, saved.streams), // and the threads default to this machine's
   } as TrainConfig);
   // A flag the run's own optimizer or schedule does not read is refused as such, before any as a change of the math.
   checkFlagsApply(config, request.given, { resumed: true });
@@ -138,10 +131,7 @@ function resumedLength(checkpoint: CheckpointData, request: TrainRequest, path: 
   return { epochs: saved.epochs, steps: saved.steps, minutes, length: `resuming ${path} with ${formatDuration(left)} left of ${budget}; give --minutes M for M more minutes instead)` };
 }
 
-/** The options that fix the shapes of a model's tensors. */
-const MODEL_OPTIONS = ['cell', 'layers', 'hidden'] as const;
-
-function modelOptions({ model }: CheckpointData): Pick<TrainConfig, (typeof MODEL_OPTIONS)[number]> {
+function modelOptions({ model }: CheckpointData): Pick<TrainConfig, ModelField> {
   return { cell: model.cell, layers: model.L, hidden: model.H };
 }
 

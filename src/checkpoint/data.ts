@@ -1,6 +1,5 @@
-import type { OptimizerName } from '../model/optimizers.js';
-import type { Dtype } from '../model/precision.js';
-import type { LrSchedule } from '../train/schedule.js';
+import type { SavedField, TrainConfig } from '../train-options.js';
+import type { Intervals } from '../train/intervals.js';
 
 /** A loss measured at a step; the history of these redraws the learning curve. */
 export interface LossPoint {
@@ -8,39 +7,12 @@ export interface LossPoint {
   readonly loss: number;
 }
 
-/** Every option of the run, as given to 'char-rnn train'. */
-export interface CheckpointOptions {
-  readonly seqLength: number; // T
-  readonly streams: number; // B
-  readonly optimizer: OptimizerName; // files from before the optimizers read as adagrad
-  readonly eta: number;
-  readonly eps: number;
-  readonly clip: number;
-  readonly clipNorm: number; // 0: none (and in files from before it)
-  readonly decay: number; // rmsprop's; 0.95 in files from before the optimizers
-  readonly beta1: number; // adam's; 0.9 in files from before the optimizers
-  readonly beta2: number; // adam's; 0.999 in files from before the optimizers
-  readonly lrSchedule: LrSchedule; // files from before the schedules: constant
-  readonly lrDecay: number;
-  readonly lrDecayEvery: number;
-  readonly lrMin: number;
-  readonly lrHorizon: number; // the cosine's length in steps, fixed when the run started
-  readonly warmupSteps: number;
-  readonly seed: number;
-  readonly valFrac: number;
-  readonly dropout: number; // 0 for none; files from before the cells read as 0
-  readonly dtype: Dtype; // files from before it read as float64
-  readonly epochs: number; // Infinity: the time budget alone bounds the run (0 in the file)
-  readonly steps: number | undefined; // undefined: the run is bounded by epochs
-  readonly minutes: number | undefined; // the time budget of the whole run, all sessions together; undefined: none
-  readonly patience: number; // 0: never stop early (and in files from before it)
-  readonly evalEvery: number;
-  readonly sampleEvery: number;
-  readonly sampleLength: number;
-  readonly sampleTemperature: number; // 1 in files from before it
-  readonly checkpointEvery: number;
-  readonly threads: number; // informational: results do not depend on it
-}
+/**
+ * Every option a run saves, as the run resolved it (the intervals as it fixed them): the table's
+ * options that the checkpoint keeps in TrainOptions (src/train-options.ts), and the cosine's
+ * horizon in steps, fixed when the run started. Epochs Infinity: the time budget alone bounds the run.
+ */
+export type CheckpointOptions = { readonly [F in SavedField]: (TrainConfig & Intervals)[F] } & { readonly lrHorizon: number };
 
 /** The text a model was trained on, identified without storing it. */
 export interface CorpusFingerprint {

@@ -1,13 +1,14 @@
 import { UserError } from '../errors.js';
 import { checksumProblem, portableSha256, sameBytes, tensorsSha256, type Sha256 } from './checksum.js';
-import type { CheckpointData, LossPoint } from './data.js';
+import type { CheckpointData, CheckpointOptions, LossPoint } from './data.js';
 import { float64FromLittleEndian } from './endian.js';
 import type { ShapeEntry } from '../model/cells/cell.js';
 import { findCell } from '../model/cells/registry.js';
 import { isOptimizerName, stateBuffers } from '../model/optimizers.js';
 import { isDtype } from '../model/precision.js';
+import { SAVED_OPTIONS } from '../train-options.js';
 import { isLrSchedule } from '../train/schedule.js';
-import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireTensorShape } from './schema.js';
+import { CHECKPOINT_FORMAT_VERSION, CHECKPOINT_MAGIC, checkpointMessageType, type WireCheckpoint, type WireLossPoint, type WireOptions, type WireTensorShape } from './schema.js';
 import { shapeProblem } from './shape.js';
 import { valueProblem } from './values.js';
 
@@ -59,11 +60,16 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 =
   if (cell === '') throw damaged(path, 'it names no model cell');
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`${path} holds a '${cell}' model, which this char-rnn cannot run: upgrade parallel-char-rnn`);
-  const optimizer = options.optimizer || 'adagrad'; // files from before the optimizers are AdaGrad's
+  // uint64 fields arrive as numbers; past 2^53 they have lost digits, which no writer produces.
+  const count = (name: string, value: number | undefined): number => {
+    const n = value ?? 0;
+    if (!Number.isSafeInteger(n)) throw damaged(path, `its ${name} is ${n}, beyond what it could count to`);
+    return n;
+  };
+  const saved = savedOptions(options, count);
+  const { optimizer, dtype, lrSchedule } = saved as Record<'optimizer' | 'dtype' | 'lrSchedule', string>;
   if (!isOptimizerName(optimizer)) throw new UserError(`${path} was trained with the '${optimizer}' optimizer, which this char-rnn does not know: upgrade parallel-char-rnn`);
-  const dtype = options.dtype || 'float64'; // files from before float32 are float64
   if (!isDtype(dtype)) throw new UserError(`${path} was trained in '${dtype}', a precision this char-rnn does not know: upgrade parallel-char-rnn`);
-  const lrSchedule = options.lrSchedule || 'constant';
   if (!isLrSchedule(lrSchedule)) throw new UserError(`${path} follows the '${lrSchedule}' learning-rate schedule, which this char-rnn does not know: upgrade parallel-char-rnn`);
   for (const [name, tensor] of [['params', params], ['optimizer state', optimizerState], ['hidden states', hidden]] as const) {
     if (tensor.length % 8 !== 0) throw damaged(path, `its ${name} are ${tensor.length} bytes, not whole float64s`);
@@ -88,12 +94,6 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 =
   const bestMetric = progress.bestMetric;
   if (bestMetric !== 'val' && bestMetric !== 'smooth') throw damaged(path, `its best metric is '${bestMetric}', not 'val' or 'smooth'`);
 
-  // uint64 fields arrive as numbers; past 2^53 they have lost digits, which no writer produces.
-  const count = (name: string, value: number | undefined): number => {
-    const n = value ?? 0;
-    if (!Number.isSafeInteger(n)) throw damaged(path, `its ${name} is ${n}, beyond what it could count to`);
-    return n;
-  };
   const points = (name: string, history: WireLossPoint[] | undefined): LossPoint[] =>
     (history ?? []).map((point) => ({ step: count(`${name} history step`, point.step), loss: point.loss ?? 0 }));
 
@@ -101,39 +101,7 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 =
     packageVersion: wire.packageVersion ?? '',
     createdAt: wire.createdAt ?? '',
     model: { cell, L, H, K, vocab },
-    options: {
-      seqLength: options.seqLength ?? 0,
-      streams: options.streams ?? 0,
-      eta: options.eta ?? 0,
-      eps: options.eps ?? 0,
-      clip: options.clip ?? 0,
-      seed: options.seed ?? 0,
-      valFrac: options.valFrac ?? 0,
-      dropout: options.dropout ?? 0,
-      dtype,
-      optimizer,
-      decay: options.decay ?? 0.95,
-      beta1: options.beta1 ?? 0.9,
-      beta2: options.beta2 ?? 0.999,
-      clipNorm: options.clipNorm ?? 0,
-      lrSchedule,
-      lrDecay: options.lrDecay ?? 0.97,
-      lrDecayEvery: count('lr-decay-every option', options.lrDecayEvery),
-      lrMin: options.lrMin ?? 0,
-      lrHorizon: count('lr horizon', options.lrHorizon),
-      warmupSteps: count('warmup-steps option', options.warmupSteps),
-      // 0: no epoch bound, which only a time budget may leave (values.ts)
-      epochs: options.epochs || Infinity,
-      steps: options.steps === undefined ? undefined : count('steps option', options.steps),
-      evalEvery: count('eval-every option', options.evalEvery),
-      sampleEvery: count('sample-every option', options.sampleEvery),
-      sampleLength: options.sampleLength ?? 0,
-      sampleTemperature: options.sampleTemperature === 0 ? 1 : (options.sampleTemperature ?? 1), // files from before it sampled at 1
-      minutes: options.minutes === 0 ? undefined : options.minutes, // 0: none, as in files from before it
-      patience: count('patience option', options.patience),
-      checkpointEvery: count('checkpoint-every option', options.checkpointEvery),
-      threads: options.threads ?? 0,
-    },
+    options: { ...saved, lrHorizon: count('lr horizon', options.lrHorizon) } as CheckpointOptions,
     corpus: { source: corpus.source ?? '', ...(corpus.sources?.length ? { sources: [...corpus.sources] } : {}), length: count('corpus length', corpus.length), sha256: corpusSha256 },
     state: {
       step: count('step', progress.step),
@@ -158,6 +126,24 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string, hash: Sha256 =
   const values = valueProblem(data);
   if (values !== undefined) throw damaged(path, values);
   return data;
+}
+
+/**
+ * The options a file saved, as its run had them: a field the file lacks reads as the option's
+ * value in files from before it (`oldFiles` in src/train-options.ts), and a count is checked to be
+ * exact. The names (optimizer, dtype, schedule) are any string until the caller checks them.
+ */
+function savedOptions(wire: WireOptions, count: (name: string, value: number | undefined) => number): Omit<CheckpointOptions, 'lrHorizon'> {
+  const fields = checkpointMessageType().root.lookupType('charrnn.TrainOptions').fields;
+  const values = SAVED_OPTIONS.map((option) => {
+    const proto = fields[option.field];
+    const value = wire[option.field];
+    // proto3 decodes an absent field that is not `optional` as its zero
+    const lacking = value === undefined || (proto.options?.proto3_optional !== true && (value === 0 || value === ''));
+    if (lacking && 'oldFiles' in option) return [option.field, option.oldFiles];
+    return [option.field, proto.type === 'uint64' && value !== undefined ? count(`${option.name} option`, value as number) : value];
+  });
+  return Object.fromEntries(values) as Omit<CheckpointOptions, 'lrHorizon'>;
 }
 
 /** Where a file's own tensor table (absent before the gated cells) differs from the one its cell and sizes give. */

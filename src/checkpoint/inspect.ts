@@ -3,6 +3,9 @@ import type { CheckpointData, CheckpointOptions } from './data.js';
 import { formatDuration, formatPerChar } from '../progress/format.js';
 import { littleEndianBytes } from './endian.js';
 import { findCell } from '../model/cells/registry.js';
+import { OPTIMIZER_OWN_OPTIONS } from '../model/optimizers.js';
+import { SAVED_OPTIONS } from '../train-options.js';
+import { SCHEDULE_OWN_OPTIONS } from '../train/schedule.js';
 
 /** A few lines for 'char-rnn inspect': what the model is, where training stands, what it came from. */
 export function describeCheckpoint(data: CheckpointData, path: string, fileBytes: number): string {
@@ -60,26 +63,25 @@ export function checkpointJson(data: CheckpointData, fileBytes: number): object 
   };
 }
 
+/** Every saved option the run reads, as its flag, in the table's order (src/train-options.ts). */
 function optionFlags(options: CheckpointOptions, cell: string): string {
-  const flags: [string, number | undefined][] = [
-    ['seq-length', options.seqLength], ['streams', options.streams], ['threads', options.threads],
-    ...lengthFlags(options),
-    ['dropout', options.dropout], ['eta', options.eta], ['eps', options.eps], ['clip', options.clip],
-    ...(options.optimizer === 'rmsprop' ? [['decay', options.decay] as [string, number]] : []),
-    ...(options.optimizer === 'adam' ? [['beta1', options.beta1], ['beta2', options.beta2]] as [string, number][] : []), ['seed', options.seed], ['val-frac', options.valFrac],
-    ['eval-every', options.evalEvery], ['sample-every', options.sampleEvery], ['sample-length', options.sampleLength],
-    ['checkpoint-every', options.checkpointEvery],
-  ];
-  if (options.clipNorm > 0) flags.push(['clip-norm', options.clipNorm]);
-  if (options.patience > 0) flags.push(['patience', options.patience]);
-  if (options.lrSchedule === 'step') flags.push(['lr-decay', options.lrDecay], ['lr-decay-every', options.lrDecayEvery]);
-  if (options.lrSchedule === 'cosine') flags.push(['lr-min', options.lrMin]);
-  if (options.warmupSteps > 0) flags.push(['warmup-steps', options.warmupSteps]);
-  if (options.sampleTemperature !== 1) flags.push(['sample-temperature', options.sampleTemperature]);
-  const schedule = options.lrSchedule === 'constant' ? [] : [`--lr-schedule ${options.lrSchedule}`];
-  // the precision is a choice only where the cell has two (and its default may change)
-  const dtype = (findCell(cell)?.dtypes.length ?? 1) > 1 ? [`--dtype ${options.dtype}`] : [];
-  return [...dtype, `--optimizer ${options.optimizer}`, ...schedule, ...flags.map(([name, value]) => `--${name} ${value}`)].join(' ');
+  const othersOwn = <N extends string, F extends string>(own: Readonly<Record<N, readonly F[]>>, name: N): F[] =>
+    Object.values<readonly F[]>(own).flat().filter((field) => !own[name].includes(field));
+  const unread = new Set<string>([
+    ...othersOwn(OPTIMIZER_OWN_OPTIONS, options.optimizer),
+    ...othersOwn(SCHEDULE_OWN_OPTIONS, options.lrSchedule),
+    options.steps === undefined ? 'steps' : 'epochs', // steps bound the run instead of epochs
+    // the precision is a choice only where the cell has two (and its default may change)
+    ...((findCell(cell)?.dtypes.length ?? 1) > 1 ? [] : ['dtype']),
+  ]);
+  return SAVED_OPTIONS.filter(({ field }) => !unread.has(field) && options[field] !== undefined && options[field] !== Infinity)
+    .map(({ name, field }) => `--${name} ${field === 'minutes' ? minutesShown(options.minutes as number) : String(options[field])}`)
+    .join(' ');
+}
+
+/** A resumed budget is what was spent plus what was given: a few digits say it. */
+function minutesShown(minutes: number): number {
+  return Number(minutes.toPrecision(4));
 }
 
 /** '20 epochs', '5,000 steps', '4m30s of training', or two of them with 'or' (whichever ends the run first). */
@@ -89,16 +91,6 @@ export function plannedLength(options: Pick<CheckpointOptions, 'epochs' | 'steps
     options.minutes === undefined ? undefined : `${formatDuration(options.minutes * 60)} of training`,
   ].filter((part) => part !== undefined);
   return parts.length === 2 ? `${parts[0]} or ${parts[1]}, whichever ends first` : parts[0] as string;
-}
-
-/** The flags that give the run's length, for the options line. */
-function lengthFlags(options: CheckpointOptions): [string, number][] {
-  const flags: [string, number][] = [];
-  if (options.steps !== undefined) flags.push(['steps', options.steps]);
-  else if (options.epochs !== Infinity) flags.push(['epochs', options.epochs]);
-  // a resumed budget is what was spent plus what was given: a few digits say it
-  if (options.minutes !== undefined) flags.push(['minutes', Number(options.minutes.toPrecision(4))]);
-  return flags;
 }
 
 function group(n: number): string {

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { CHECKPOINT_PROTO } from './checkpoint-proto.js';
+import type { CheckpointOptions } from './data.js';
 
 /** What every checkpoint's magic field holds. */
 export const CHECKPOINT_MAGIC = 'char-rnn checkpoint';
@@ -44,38 +45,8 @@ export interface WireTensorShape {
   dims?: number[];
 }
 
-export interface WireOptions {
-  seqLength?: number;
-  streams?: number;
-  eta?: number;
-  eps?: number;
-  clip?: number;
-  seed?: number;
-  valFrac?: number;
-  dropout?: number;
-  optimizer?: string;
-  decay?: number;
-  beta1?: number;
-  beta2?: number;
-  lrSchedule?: string;
-  lrDecay?: number;
-  lrDecayEvery?: number;
-  lrMin?: number;
-  lrHorizon?: number;
-  warmupSteps?: number;
-  clipNorm?: number;
-  dtype?: string;
-  epochs?: number;
-  steps?: number;
-  evalEvery?: number;
-  sampleEvery?: number;
-  sampleLength?: number;
-  sampleTemperature?: number;
-  minutes?: number;
-  patience?: number;
-  checkpointEvery?: number;
-  threads?: number;
-}
+/** TrainOptions: every saved option under its field name, the names (optimizer, dtype, schedule) as any string. */
+export type WireOptions = { -readonly [F in keyof CheckpointOptions]?: CheckpointOptions[F] extends string ? string : number };
 
 export interface WireCorpus {
   source?: string;

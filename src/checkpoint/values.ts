@@ -1,4 +1,4 @@
-import { flagName, TRAIN_OPTIONS } from '../train-options.js';
+import { SAVED_OPTIONS } from '../train-options.js';
 import { findCell } from '../model/cells/registry.js';
 import { squareBuffers } from '../model/optimizers.js';
 import { boundsProblem } from '../option-spec.js';
@@ -67,9 +67,9 @@ function vocabularyProblem(vocab: Uint32Array): string | undefined {
  */
 function optionsProblem(o: CheckpointOptions): string | undefined {
   if (o.epochs === Infinity && o.minutes === undefined && o.steps === undefined) return 'its epochs option is 0 (none), and neither steps nor a time budget bound the run';
-  for (const [field, value] of Object.entries(o) as [keyof CheckpointOptions, unknown][]) {
-    const spec = TRAIN_OPTIONS.find((option) => option.name === flagName(field).slice(2));
-    if ((spec?.kind !== 'int' && spec?.kind !== 'number') || value === undefined || (field === 'epochs' && value === Infinity)) continue;
+  for (const spec of SAVED_OPTIONS) {
+    const value = o[spec.field];
+    if ((spec.kind !== 'int' && spec.kind !== 'number') || value === undefined || (spec.field === 'epochs' && value === Infinity)) continue;
     const problem = boundsProblem(spec, value as number);
     if (problem !== undefined) return `its ${spec.name} option is ${String(value)}, ${problem}`;
   }

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../checkpoint/index.js';
-import type { TrainConfig, TrainRequest } from '../config.js';
+import { TRAIN_OPTIONS, trainRequest, type TrainConfig, type TrainRequest } from '../config.js';
 import { sample } from '../generate.js';
 import { chartWidth, readHistory, terminalChart, terminalColors } from '../history/index.js';
+import { optionsHelp, parseOptions, type OptionGroup } from '../options.js';
 import { createReporter } from '../progress.js';
 import { budgetStopLine, endOfRunLines } from '../progress/headline.js';
 import { removeUnfinishedWrites } from '../atomic-file.js';
@@ -12,8 +13,42 @@ import { visibleText } from '../visible-text.js';
 
 const EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
+/** The headings of 'char-rnn train --help', in the order a new run is thought through; each option's `group` names one. */
+export const TRAIN_GROUPS: readonly OptionGroup[] = [
+  { name: 'data', title: 'data and threads' },
+  { name: 'model', title: 'model' },
+  { name: 'optimizer', title: 'optimizer' },
+  { name: 'schedule', title: 'learning-rate schedule' },
+  { name: 'length', title: 'run length' },
+  { name: 'progress', title: 'evaluations and samples during the run' },
+  { name: 'output', title: 'output' },
+  { name: 'start', title: 'starting point' },
+];
+
+/** A few whole command lines, each with what it does. */
+export const TRAIN_EXAMPLES: readonly (readonly [command: string, what: string])[] = [
+  ['char-rnn train --minutes 5', 'the default GRU on the bundled State of the Union corpus, for five minutes'],
+  ['char-rnn train --corpus poems/ --steps 2000', 'every text file in poems/, in name order, for 2,000 steps'],
+  ['char-rnn train --corpus a.txt --corpus b.txt --cell lstm --layers 3 --dropout 0.2', 'two texts joined, on a deeper LSTM with dropout'],
+  ['char-rnn train --resume checkpoints/run-1 --minutes 10', 'ten more minutes of run 1, exactly where it stopped'],
+  ['char-rnn train --preset seed --corpus input.txt', 'the original assignment: one RNN layer of 100 units, AdaGrad'],
+];
+
+export function trainHelp(): string {
+  const examples = TRAIN_EXAMPLES.map(([command, what]) => `  ${command}\n      ${what}`).join('\n');
+  return `usage: char-rnn train [options]\n\n${optionsHelp(TRAIN_OPTIONS, TRAIN_GROUPS)}\n\nexamples:\n${examples}`;
+}
+
+export function parseTrainRequest(argv: readonly string[]): TrainRequest {
+  return trainRequest(parseOptions('train', TRAIN_OPTIONS, argv));
+}
+
+export function runTrain(argv: readonly string[]): Promise<number> {
+  return train(parseTrainRequest(argv));
+}
+
 /** 'char-rnn train': the library's run, with a progress bar, Ctrl-C handling and the end-of-run lines. */
-export async function runTrain(request: TrainRequest): Promise<number> {
+async function train(request: TrainRequest): Promise<number> {
   const reporter = createReporter();
   const trainingStop = new AbortController();
   const reportStop = new AbortController();

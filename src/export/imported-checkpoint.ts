@@ -1,4 +1,4 @@
-import type { CheckpointData } from '../checkpoint/index.js';
+import { nominalOptions, type CheckpointData } from '../checkpoint/index.js';
 import { modelLayout, stateLength, type ModelDims } from '../model/cells/cell.js';
 import { cellNamed } from '../model/cells/registry.js';
 import type { ExportConfig } from './export-config.js';
@@ -22,12 +22,10 @@ export function importedCheckpoint(config: ExportConfig, params: Float64Array, s
     packageVersion,
     createdAt,
     model: { ...dims, vocab: Uint32Array.from(config.vocab) },
-    options: {
-      seqLength: T, streams: B, optimizer: 'adagrad', eta: 0.1, eps: 1e-8, clip: 5, clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
-      lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0,
-      seed: 1, valFrac: 0, dropout: config.dropout, dtype: config.dtype, epochs: 1, steps: 1, minutes: undefined, patience: 0,
-      evalEvery: 0, sampleEvery: 0, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 0, threads: 1,
-    },
+    options: nominalOptions({
+      seqLength: T, streams: B, threads: 1, optimizer: 'adagrad', eta: 0.1, valFrac: 0, dropout: config.dropout, dtype: config.dtype,
+      steps: 1, evalEvery: 0, sampleEvery: 0, checkpointEvery: 0,
+    }),
     corpus: { source, length: T + 1, sha256: new Uint8Array(32) },
     state: {
       step: 0, epoch: 1, position: 0, streamLength: T + 1, charsSeen: 0, seconds: 0,
