@@ -134,10 +134,12 @@ export function run<C>(
       for (let s = 0; s < count; s++) inputBackward(GH, H, T, layerTensor(packed, offs, l, WIH_B), dgis + <usize>s * gap, dUp + <usize>s * gap);
     }
     const dghs = cell.dgh(dgis, own, l, L, H, T); // (T, G·H)
+    const hs2 = cell.hs2(own, l, L, H, T); // what W_hh's second row block multiplies, where not h
     for (let s = 0; s < count; s += 2) {
       const g = <usize>s * gap;
       layerGradients(min(2, count - s), GH, H, l == 0 ? K : H, T, grad + <usize>(s >> 1) * gradGap, offs, l, dgis + g, dghs + g,
-        at(hs, l * rows) + g, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, l == 0 ? ids + <usize>s * idGap : 0, gap, idGap, pack);
+        at(hs, l * rows) + g, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, l == 0 ? ids + <usize>s * idGap : 0, gap, idGap, pack,
+        hs2 ? hs2 + g : 0);
     }
   }
   return total;

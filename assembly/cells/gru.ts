@@ -121,6 +121,11 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, acts: usiz
   }
 
   /** Layer l's dL/dgh (T, G·H), in dghs. */
+  /** W_hh multiplies h whole: no second input. */
+  @inline hs2(own: usize, l: i32, L: i32, H: i32, T: i32): usize {
+    return 0;
+  }
+
   @inline dgh(dgis: usize, own: usize, l: i32, L: i32, H: i32, T: i32): usize {
     return at(own, L * T * H + l * T * G * H);
   }

@@ -5,3 +5,4 @@
 
 export { lstmScratchBytes, lstmLoss, lstmLossAndGrad, lstmStepScratchBytes, lstmStep } from './lstm';
 export { gruScratchBytes, gruLoss, gruLossAndGrad, gruStepScratchBytes, gruStep } from './gru';
+export { mguScratchBytes, mguLoss, mguLossAndGrad, mguStepScratchBytes, mguStep } from './mgu';

@@ -131,6 +131,11 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, dcNext: us
   }
 
   /** Layer l's dL/dgh (T, G·H): dL/dgi itself, the gates' pre-activations being gi + gh. */
+  /** W_hh multiplies h whole: no second input. */
+  @inline hs2(own: usize, l: i32, L: i32, H: i32, T: i32): usize {
+    return 0;
+  }
+
   @inline dgh(dgis: usize, own: usize, l: i32, L: i32, H: i32, T: i32): usize {
     return dgis;
   }

@@ -36,11 +36,17 @@ export const GATED_KERNEL_PARAMS: { readonly [S in keyof GatedKernels<''>]: Para
   ScratchBytes: 5, Loss: 11, LossAndGrad: 15, StepScratchBytes: 4, Step: 10,
 };
 
+/** What every gated cell's workspace holds, among its own arrays: T, and the output layer's p (T, K). */
+export interface GatedWorkspace {
+  readonly T: number;
+  readonly ps: FloatArray;
+}
+
 /**
  * The reference math of one gated cell (lstm.ts, gru.ts): a workspace of T steps in a precision,
  * the forward pass and BPTT in the workspace's precision.
  */
-export interface GatedReference<W> {
+export interface GatedReference<W extends GatedWorkspace> {
   readonly shape: GatedShape;
   createWorkspace(dims: StackedDims, T: number, precision: Precision): W;
   sequenceLoss(p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null, ws: W): number;
@@ -54,6 +60,8 @@ export interface GatedDescriptor<N extends string = string> extends CellDescript
   readonly name: N;
   readonly stacks: true;
   readonly shape: GatedShape;
+  /** Its reference math on views (the tests' way in; reference() serves the engine). */
+  readonly math: GatedReference<GatedWorkspace>;
 }
 
 /** The gated cells' defaults: what won the race (docs/benchmarks.md, "The race"): 2 layers of 128, 32 streams of 50 characters, Adam. */
@@ -64,7 +72,7 @@ const RACE_WINNER: CellDefaults = { layers: 2, hidden: 128, seqLength: 50, strea
  * order (gated-shape.ts). What differs between the LSTM, the GRU and the MGU is their shape, their
  * reference math and their kernels (found by the cell's name); the rest is here once.
  */
-export function gatedCell<N extends string, W>(
+export function gatedCell<N extends string, W extends GatedWorkspace>(
   name: N,
   summary: string,
   math: GatedReference<W>,
@@ -77,6 +85,7 @@ export function gatedCell<N extends string, W>(
     name,
     summary,
     shape,
+    math: math as unknown as GatedReference<GatedWorkspace>,
     defaults: RACE_WINNER,
     stacks: true,
     // float32 reaches a given validation loss in about 0.6 of float64's time (docs/benchmarks.md, "Precision")
