@@ -80,7 +80,7 @@ export async function runExport(argv: readonly string[]): Promise<number> {
   const path = checkpointIn((v.checkpoint as string | undefined) ?? requireNewestRun(), BEST_CHECKPOINT);
   const { data, bytes } = await loadCheckpointFile(path);
   if (format === 'onnx' && !hasOnnxOperator(data.model.cell)) {
-    throw new UserError(`ONNX has no operator for the ${data.model.cell} cell of ${path} (only for ${ONNX_CELLS.join(', ')}): export it with --format safetensors, whose config.json and tensors rebuild it in PyTorch, or train --cell ${ONNX_CELLS.filter((c) => c !== 'rnn').join(' or ')} for ONNX`);
+    throw new UserError(`ONNX has no operator for the ${data.model.cell} cell of ${path} (only for ${ONNX_CELLS.join(', ')}): export it with --format safetensors (every tensor under its PyTorch-style name, with config.json), or train --cell ${ONNX_CELLS.filter((c) => c !== 'rnn').join(' or ')} for ONNX`);
   }
   const contents = format === 'web' ? webFolderContents(data, path).map(([, content]) => content) : toolContents(format, data, bytes, dtype);
   try {

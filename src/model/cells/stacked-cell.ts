@@ -10,6 +10,7 @@ import { gatedShapeTable, gatedStateSize, gatedStateTable, stackedViewsOf, type 
 
 /** Predictions per scoring call of a gated cell: its scratch grows with them. */
 const SCORE_CHUNK = 128;
+
 /** A gated kernel's signature (assembly/cells/): bytes of scratch for a group of count streams of T steps. */
 export type ScratchBytesKernel = (count: number, L: number, H: number, K: number, T: number) => number;
 /** Forward only, one stream: the summed loss of its T predictions, its state carried. */
@@ -43,7 +44,7 @@ export interface GatedWorkspace {
 }
 
 /**
- * The reference math of one gated cell (lstm.ts, gru.ts): a workspace of T steps in a precision,
+ * The reference math of one gated cell (lstm.ts, gru.ts, mgu.ts) and its shape: a workspace of T steps in a precision,
  * the forward pass and BPTT in the workspace's precision.
  */
 export interface GatedReference<W extends GatedWorkspace> {
