@@ -5,6 +5,5 @@
 export {
   heapBase, fillZero, packMatrices, roundWeights, sumSquaresRange, adagradRange, rmspropRange, adamRange, simdPeakProbe,
 } from './kernels';
-export { lstmScratchBytes, lstmLoss, lstmLossAndGrad, lstmStepScratchBytes, lstmStep } from './cells/lstm';
-export { gruScratchBytes, gruLoss, gruLossAndGrad, gruStepScratchBytes, gruStep } from './cells/gru';
+export * from './cells/index';
 export { stackedLogits } from './cells/stacked';

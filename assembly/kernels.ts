@@ -367,8 +367,7 @@ export function packMatrices(table: usize, count: i32, params: usize, packed: us
 
 export { roundWeights } from './cells/primitives';
 
-export { lstmScratchBytes, lstmLoss, lstmLossAndGrad, lstmStepScratchBytes, lstmStep } from './cells/lstm';
-export { gruScratchBytes, gruLoss, gruLossAndGrad, gruStepScratchBytes, gruStep } from './cells/gru';
+export * from './cells/index';
 export { stackedLogits } from './cells/stacked';
 
 /**

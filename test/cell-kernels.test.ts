@@ -1,36 +1,26 @@
 import test from 'ava';
 import { createCellStream, kernelOffsets, type CellStream } from '../src/model/cell-kernels.js';
-import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from '../src/model/cells/gru.js';
-import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from '../src/model/cells/lstm.js';
-import { maskSize, stackedLayout, stackedViewsOf, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
+import { modelLayout } from '../src/model/cells/cell.js';
+import { cellNamed } from '../src/model/cells/registry.js';
+import { maskSize, stackedLayout, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
 import { Prng } from '../src/model/prng.js';
 import type { FloatArray } from '../src/model/precision.js';
 import { GATED_CELLS } from './fixtures/cells.js';
 
 // The gated cells' WebAssembly kernels (assembly/cells/) against the TypeScript reference
-// (src/model/cells/lstm.ts, gru.ts): the same operations in the same order, so the loss, the
+// (src/model/cells/lstm.ts, gru.ts, mgu.ts): the same operations in the same order, so the loss, the
 // final state and every gradient entry must match bit for bit.
 
 type Masks = Float64Array | null;
 
-/** The reference's two entry points for one cell, over a fresh workspace of T steps. */
+/** The reference's two entry points for one cell (its descriptor's, from the registry), over a fresh workspace of T steps. */
 function reference(dims: StackedDims, T: number) {
-  const layout = stackedLayout(dims);
-  if (dims.cell === 'lstm') {
-    const ws = createLstmWorkspace(dims, T);
-    return {
-      loss: (flat: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks) =>
-        lstmSequenceLoss(stackedViewsOf(flat, layout), dims, ids, start, state, masks, ws),
-      lossAndGrad: (flat: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks, grad: Float64Array) =>
-        lstmSequenceLossAndGrad(stackedViewsOf(flat, layout), dims, ids, start, state, masks, stackedViewsOf(grad, layout), ws),
-    };
-  }
-  const ws = createGruWorkspace(dims, T);
+  const cell = cellNamed(dims.cell);
+  const math = cell.reference(modelLayout(cell, dims), T);
   return {
-    loss: (flat: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks) =>
-      gruSequenceLoss(stackedViewsOf(flat, layout), dims, ids, start, state, masks, ws),
+    loss: (flat: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks) => math.loss(flat, ids, start, state, masks),
     lossAndGrad: (flat: Float64Array, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks, grad: Float64Array) =>
-      gruSequenceLossAndGrad(stackedViewsOf(flat, layout), dims, ids, start, state, masks, stackedViewsOf(grad, layout), ws),
+      math.lossAndGrad(flat, grad, ids, start, state, masks),
   };
 }
 

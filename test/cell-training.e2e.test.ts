@@ -6,12 +6,11 @@ import { loadCorpusFile, type Corpus } from '../src/corpus.js';
 import { sample, scoreText } from '../src/index.js';
 import { averageSlots } from '../src/model/adagrad.js';
 import { modelLayout, stateLength } from '../src/model/cells/cell.js';
-import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from '../src/model/cells/gru.js';
-import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from '../src/model/cells/lstm.js';
-import { cellNamed } from '../src/model/cells/registry.js';
-import { maskSize, stackedLayout, stackedViewsOf, type CellKind, type StackedDims, type StackedViews } from '../src/model/cells/stacked-layout.js';
+import { CELL_NAMES, cellNamed, gatedCellNamed } from '../src/model/cells/registry.js';
+import { maskSize, stackedLayout, stackedViewsOf, stateSize, type CellKind, type StackedDims, type StackedViews } from '../src/model/cells/stacked-layout.js';
 import { sequenceMasks } from '../src/model/dropout.js';
 import { optimizerStep, stateBuffers } from '../src/model/optimizers.js';
+import { FLOAT64 } from '../src/model/precision.js';
 import { Prng } from '../src/model/prng.js';
 import { planStreams } from '../src/train/plan.js';
 import { learningRate } from '../src/train/schedule.js';
@@ -43,17 +42,14 @@ function config(cell: CellKind, partial: Partial<TrainConfig>): TrainConfig {
 function referenceCell(dims: StackedDims, T: number): {
   lossAndGrad(p: StackedViews, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Float64Array | null, g: StackedViews): number;
 } {
-  if (dims.cell === 'lstm') {
-    const ws = createLstmWorkspace(dims, T);
-    return { lossAndGrad: (p, ids, start, state, masks, g) => lstmSequenceLossAndGrad(p, dims, ids, start, state, masks, g, ws) };
-  }
-  const ws = createGruWorkspace(dims, T);
-  return { lossAndGrad: (p, ids, start, state, masks, g) => gruSequenceLossAndGrad(p, dims, ids, start, state, masks, g, ws) };
+  const { math } = gatedCellNamed(dims.cell);
+  const ws = math.createWorkspace(dims, T, FLOAT64);
+  return { lossAndGrad: (p, ids, start, state, masks, g) => math.sequenceLossAndGrad(p, dims, ids, start, state, masks, g, ws) };
 }
 
 /**
  * `steps` training steps written out from the reference math alone: every stream's sequence
- * through lstm.ts / gru.ts with the masks sequenceMasks draws for (seed, step, stream), streams
+ * through its reference math (lstm.ts, gru.ts, ...) with the masks sequenceMasks draws for (seed, step, stream), streams
  * 2p and 2p + 1 adding into pair p's gradient in that order, the pairs summed in order and divided
  * by B, then the run's optimizer (optimizers.ts). No kernel, no thread, no shared memory.
  */
@@ -78,7 +74,7 @@ function referenceTrain(c: Corpus, cfg: TrainConfig, steps: number): { params: F
     }
   }
   const memory = new Float64Array(stateBuffers(cfg.optimizer) * P);
-  const S = (dims.cell === 'lstm' ? 2 : 1) * L * H;
+  const S = stateSize(dims);
   const state = new Float64Array(B * S);
   const pairs = Math.ceil(B / 2);
   const slots = new Float64Array(pairs * P);
@@ -157,7 +153,8 @@ for (const cell of CELLS) {
     const expected = new Float64Array(stateLength(descriptor, dims));
     const T = 30;
     const p = stackedViewsOf(last.state.params, stackedLayout(dims));
-    const forward = cell === 'lstm' ? lstmSequenceLoss(p, dims, ids, 0, expected, null, createLstmWorkspace(dims, T)) : gruSequenceLoss(p, dims, ids, 0, expected, null, createGruWorkspace(dims, T));
+    const { math } = gatedCellNamed(cell);
+    const forward = math.sequenceLoss(p, dims, ids, 0, expected, null, math.createWorkspace(dims, T, FLOAT64));
     t.true(Number.isFinite(forward));
     t.is(Buffer.compare(bytesOf(stepper.state), bytesOf(expected)), 0, `state differs at ${firstBitDifference(stepper.state, expected)}`);
 
@@ -190,7 +187,7 @@ test.serial('a gated model is refused where its shape or cell does not fit, nami
     [['--resume', last, '--dropout', '0.5'], /cannot resume .* with --dropout 0.5 \(the run used 0\): that would change the math/],
     [['--cell', 'rnn', '--layers', '2'], /--cell rnn is the seed's one-layer model: use --cell lstm or --cell gru for --layers 2/],
     [['--cell', 'rnn', '--dropout', '0.2'], /--cell rnn has no dropout/],
-    [['--cell', 'transformer'], /--cell must be one of rnn, lstm, gru, got 'transformer'/],
+    [['--cell', 'transformer'], new RegExp(`--cell must be one of ${CELL_NAMES.join(', ')}, got 'transformer'`)],
     [['--dropout', '1'], /--dropout must be at least 0 and at most 0.95, got 1/],
   ];
   for (const [args, pattern] of cases) {

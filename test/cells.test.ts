@@ -1,9 +1,12 @@
 import test from 'ava';
 import { Prng } from '../src/model/prng.js';
-import { createGruWorkspace, gruSequenceLoss, gruSequenceLossAndGrad } from '../src/model/cells/gru.js';
-import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from '../src/model/cells/lstm.js';
+import { createGruWorkspace, gruSequenceLoss } from '../src/model/cells/gru.js';
+import { createLstmWorkspace, lstmSequenceLoss } from '../src/model/cells/lstm.js';
+import { gatedCellNamed } from '../src/model/cells/registry.js';
+import { FLOAT64 } from '../src/model/precision.js';
 import { sigmoid } from '../src/model/cells/sigmoid.js';
 import {
+  GATES,
   maskSize,
   stackedLayout,
   stackedShapeTable,
@@ -20,22 +23,14 @@ import { GATED_CELLS } from './fixtures/cells.js';
 
 type Masks = Float64Array | null;
 
-/** The two entry points of a cell behind one shape, each with a fresh workspace of T steps. */
+/** The two entry points of a cell behind one shape (its reference math, from the registry), each with a fresh workspace of T steps. */
 function cellOf(dims: StackedDims, T: number) {
-  if (dims.cell === 'lstm') {
-    const ws = createLstmWorkspace(dims, T);
-    return {
-      loss: (p: StackedViews, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks) => lstmSequenceLoss(p, dims, ids, start, state, masks, ws),
-      lossAndGrad: (p: StackedViews, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks, g: StackedViews) =>
-        lstmSequenceLossAndGrad(p, dims, ids, start, state, masks, g, ws),
-      ps: ws.ps,
-    };
-  }
-  const ws = createGruWorkspace(dims, T);
+  const { math } = gatedCellNamed(dims.cell);
+  const ws = math.createWorkspace(dims, T, FLOAT64);
   return {
-    loss: (p: StackedViews, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks) => gruSequenceLoss(p, dims, ids, start, state, masks, ws),
+    loss: (p: StackedViews, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks) => math.sequenceLoss(p, dims, ids, start, state, masks, ws),
     lossAndGrad: (p: StackedViews, ids: ArrayLike<number>, start: number, state: Float64Array, masks: Masks, g: StackedViews) =>
-      gruSequenceLossAndGrad(p, dims, ids, start, state, masks, g, ws),
+      math.sequenceLossAndGrad(p, dims, ids, start, state, masks, g, ws),
     ps: ws.ps,
   };
 }
@@ -242,7 +237,7 @@ test('L=2, H=2, K=2, T=2 with dropout masks: the loss from the equations, pinnin
     ],
   ];
   for (const cell of GATED_CELLS) {
-    const G = cell === 'lstm' ? 4 : 3;
+    const G = GATES[cell];
     // The flat vector in PyTorch's order: per layer weight_ih, weight_hh, bias_ih, bias_hh; then V, c.
     const flatList: number[] = [];
     const take = (count: number, salt: number): number[] => {
@@ -281,7 +276,13 @@ test('L=2, H=2, K=2, T=2 with dropout masks: the loss from the equations, pinnin
       for (let l = 0; l < 2; l++) {
         const { Wih, Whh, bih, bhh } = layers[l];
         const hp = h[l];
+        // the MGU's h̃ rows multiply f ⊙ h, so every unit's f comes first
+        const fs = [0, 1].map((u) => sig(affine(Wih, x, bih, 0, u) + affine(Whh, hp, bhh, 0, u)));
         const next = [0, 1].map((u) => {
+          if (cell === 'mgu') {
+            const ht = Math.tanh(affine(Wih, x, bih, 1, u) + affine(Whh, hp.map((hj, j) => fs[j] * hj), bhh, 1, u));
+            return [(1 - fs[u]) * hp[u] + fs[u] * ht, 0];
+          }
           if (cell === 'lstm') {
             const i = sig(affine(Wih, x, bih, 0, u) + affine(Whh, hp, bhh, 0, u));
             const f = sig(affine(Wih, x, bih, 1, u) + affine(Whh, hp, bhh, 1, u));

@@ -6,16 +6,15 @@ import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../src/export/safetensors.js';
 import { bytesOf, firstBitDifference, folderSnapshot, oneLineError, runCli, succeeded, tempDir } from './fixtures/harness.js';
 import { gatedCheckpoint, GATED_SYMBOLS } from './fixtures/gated-model.js';
+import { GATED_CELLS } from './fixtures/cells.js';
+import { ONNX_CELLS } from '../src/export/onnx.js';
 import { tinyCheckpoint } from './fixtures/tiny-model.js';
 
 const dir = tempDir('export-import-');
 test.after.always(() => dir.remove());
 
-const MODELS = [
-  { cell: 'rnn', L: 1, H: 6 },
-  { cell: 'lstm', L: 2, H: 5 },
-  { cell: 'gru', L: 2, H: 4 },
-] as const;
+// every registered cell: the rnn, then each gated cell (lstm H=5, gru H=4, mgu H=3, ...)
+const MODELS = [{ cell: 'rnn' as const, L: 1, H: 6 }, ...GATED_CELLS.map((cell, i) => ({ cell, L: 2, H: Math.max(2, 5 - i) }))];
 
 for (const { cell, L, H } of MODELS) {
   test(`${cell} (L=${L}): export then import gives the same params bit for bit, and the same samples`, async (t) => {
@@ -45,6 +44,18 @@ for (const { cell, L, H } of MODELS) {
     const [ea, eb] = await Promise.all([evaluate(ckpt), evaluate(imported)]);
     t.true(ea > 0);
     t.true(Object.is(eb, ea), `eval: ${eb} vs ${ea}`);
+  });
+}
+
+for (const cell of GATED_CELLS.filter((name) => !ONNX_CELLS.includes(name))) {
+  test(`${cell}: export --format onnx refuses in one line naming the cell and what to do, and writes nothing`, async (t) => {
+    const ckpt = join(dir.path, `${cell}-onnx.ckpt`);
+    await saveCheckpoint(ckpt, gatedCheckpoint({ cell, dtype: 'float32', L: 2, H: 3, seed: 6 }));
+    const out = join(dir.path, `${cell}-onnx`);
+    const result = await runCli(['export', '--checkpoint', ckpt, '--format', 'onnx', '--out', out]);
+    oneLineError(t, result, 'onnx export');
+    t.regex(result.stderr, new RegExp(`no operator for the ${cell} cell.*--format safetensors`));
+    t.false(existsSync(`${out}.onnx`) || existsSync(out));
   });
 }
 

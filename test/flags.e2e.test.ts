@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
+import { CELL_NAMES } from '../src/model/cells/registry.js';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,11 +94,11 @@ for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
 
 test('--cell, --optimizer, --lr-schedule and --dtype refuse the names of Object.prototype', async (t) => {
   for (const name of ['__proto__', 'constructor', 'toString']) {
-    await refusesAndWritesNothing(t, ['train', ...TINY, '--cell', name], new RegExp(`--cell must be one of rnn, lstm, gru, got '${name}'`));
+    await refusesAndWritesNothing(t, ['train', ...TINY, '--cell', name], new RegExp(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${name}'`));
     await refusesAndWritesNothing(t, ['train', ...TINY, '--optimizer', name], new RegExp(`--optimizer must be one of .*, got '${name}'`));
     await refusesAndWritesNothing(t, ['train', ...TINY, '--lr-schedule', name], new RegExp(`--lr-schedule must be one of .*, got '${name}'`));
     await refusesAndWritesNothing(t, ['train', ...TINY, '--dtype', name], new RegExp(`--dtype must be one of .*, got '${name}'`));
-    await refusesAndWritesNothing(t, ['gradcheck', '--cell', name], new RegExp(`--cell must be one of rnn, lstm, gru, got '${name}'`));
+    await refusesAndWritesNothing(t, ['gradcheck', '--cell', name], new RegExp(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${name}'`));
   }
 });
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { CELL_NAMES } from '../src/model/cells/registry.js';
 import { ABS_TOLERANCE, cellAnalyticGradient, cellProblem, checkCellGradient, compareGradients, gradcheck, gradcheckCell } from '../src/gradcheck.js';
 import { dropoutMask } from '../src/model/dropout.js';
 import { stackedShapeTable } from '../src/model/cells/stacked-layout.js';
@@ -311,7 +312,7 @@ test('--cell rnn alone is the seed\'s check: one layer, H=100 unless told', asyn
 
 for (const [args, message] of [
   [['--cell', 'rnn', '--layers', '2'], /--cell rnn supports only --layers 1/],
-  [['--cell', 'bogus'], /--cell must be one of rnn, lstm, gru, got 'bogus'/],
+  [['--cell', 'bogus'], new RegExp(`--cell must be one of ${CELL_NAMES.join(', ')}, got 'bogus'`)],
   [['--cell', 'lstm', '--dropout', '1'], /--dropout must be at least 0 and below 1, got 1/],
   [['--cell', 'rnn', '--dropout', '0.5'], /--cell rnn has no dropout/],
   [['--cell', 'gru', '--layers', '0'], /--layers must be at least 1/],

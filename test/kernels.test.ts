@@ -1,7 +1,8 @@
 import test from 'ava';
 import { adagradStep, averageSlots } from '../src/model/adagrad.js';
 import { placeModel, refreshCopies, RegionPlanner, writeModelTables } from '../src/model/kernel-memory.js';
-import { createKernelMemory, instantiateKernels, KERNEL_EXPORTS, kernelModule, type Kernels } from '../src/model/kernels.js';
+import { KERNEL_EXPORTS } from '../src/model/kernel-exports.js';
+import { createKernelMemory, instantiateKernels, kernelModule, type Kernels } from '../src/model/kernels.js';
 import { modelLayout } from '../src/model/cells/cell.js';
 import { rnnCell } from '../src/model/cells/rnn-cell.js';
 import { paramLayout, viewsOf } from '../src/model/cells/rnn-layout.js';

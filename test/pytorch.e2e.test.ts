@@ -1,12 +1,13 @@
 /**
  * examples/pytorch/char_rnn.py against our CLI: a model trained here and exported loads into
- * nn.LSTM / nn.GRU / nn.RNN + nn.Linear with strict=True, and scores a text as 'char-rnn eval' does.
+ * nn.LSTM / nn.GRU / nn.RNN (or the example's MGU module) + nn.Linear with strict=True, and scores a text as 'char-rnn eval' does.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { pseudoEnglish, runCli, runCommand, succeeded, tempDir, type CliResult } from './fixtures/harness.js';
 import { PYTHON, pythonHas } from './fixtures/python.js';
+import { GATED_CELLS } from './fixtures/cells.js';
 
 const CHAR_RNN_PY = fileURLToPath(new URL('../../examples/pytorch/char_rnn.py', import.meta.url));
 const torch = pythonHas(['torch']);
@@ -40,7 +41,7 @@ async function scoreNats(t: Parameters<typeof succeeded>[0], folder: string, dty
 
 const relative = (a: number, b: number): number => Math.abs(a - b) / Math.abs(b);
 
-for (const { cell, L } of [{ cell: 'rnn', L: 1 }, { cell: 'lstm', L: 2 }, { cell: 'gru', L: 2 }]) {
+for (const { cell, L } of [{ cell: 'rnn', L: 1 }, ...GATED_CELLS.map((cell) => ({ cell, L: 2 }))]) {
   torchTest(`${cell} (L=${L}): char_rnn.py scores our float64 export as char-rnn eval does, to 1e-9 (Python: torch)`, async (t) => {
     const run = join(dir.path, `run-${cell}`);
     succeeded(t, await runCli([

@@ -1,9 +1,7 @@
 import test from 'ava';
 import { exp } from '../src/model/exp.js';
 import { modelLayout, stateLength } from '../src/model/cells/cell.js';
-import { createGruWorkspace, gruSequenceLossAndGrad } from '../src/model/cells/gru.js';
-import { createLstmWorkspace, lstmSequenceLossAndGrad } from '../src/model/cells/lstm.js';
-import { cellNamed } from '../src/model/cells/registry.js';
+import { cellNamed, gatedCellNamed } from '../src/model/cells/registry.js';
 import { sigmoid } from '../src/model/cells/sigmoid.js';
 import { GATES, maskSize, stackedLayout, stackedViewsOf, stateSize, type CellKind, type StackedDims } from '../src/model/cells/stacked-layout.js';
 import { FLOAT32, FLOAT64, type FloatArray, type Precision } from '../src/model/precision.js';
@@ -11,7 +9,7 @@ import { Prng } from '../src/model/prng.js';
 import { tanh } from '../src/model/tanh.js';
 import { GATED_CELLS } from './fixtures/cells.js';
 
-// The gated cells' reference math in float32 (src/model/cells/lstm.ts, gru.ts, affine.ts): every
+// The gated cells' reference math in float32 (src/model/cells/lstm.ts, gru.ts, mgu.ts, affine.ts): every
 // +, -, * and / rounded to float32, exp, tanh and σ the float64 functions rounded once. Checked
 // against scalar code worked by hand with Math.fround, against the float64 math on the same
 // inputs, and for rounding that is explicit rather than left to Float32Array stores.
@@ -54,8 +52,9 @@ function run({ dims, T, params, state0, ids, masks }: Problem, precision: Precis
   const g = stackedViewsOf(grad, layout);
   const state = state0.slice();
   const m = masks === null ? null : copy(masks);
-  const ws = dims.cell === 'lstm' ? createLstmWorkspace(dims, T, precision) : createGruWorkspace(dims, T, precision);
-  const loss = 'cs' in ws ? lstmSequenceLossAndGrad(p, dims, ids, 0, state, m, g, ws) : gruSequenceLossAndGrad(p, dims, ids, 0, state, m, g, ws);
+  const { math } = gatedCellNamed(dims.cell);
+  const ws = math.createWorkspace(dims, T, precision);
+  const loss = math.sequenceLossAndGrad(p, dims, ids, 0, state, m, g, ws);
   const arrays = Object.entries(ws).filter((entry): entry is [string, FloatArray] => ArrayBuffer.isView(entry[1]));
   return { loss, grad, state, arrays };
 }
@@ -317,6 +316,67 @@ function gruByHand(w: Scalar, ids: number[], masks: number[][], state0: number[]
   return { loss, state: hs.map((h) => h[T]), grad: flatten(g) };
 }
 
+/** The MGU as mgu.ts states it, scalar by scalar in float32 (H = 1): rows f, h̃; W_hh's h̃ row multiplies f h. */
+function mguByHand(w: Scalar, ids: number[], masks: number[][], state0: number[]): ByHand {
+  const L = w.layers.length;
+  const K = w.c.length;
+  const T = ids.length - 1;
+  const hs = w.layers.map((_, l) => [state0[l]]);
+  const ys: number[][] = w.layers.map(() => []);
+  const acts: { f: number; fh: number; ht: number }[][] = w.layers.map(() => []);
+  const ps: number[][] = [];
+  let loss = 0;
+  for (let t = 0; t < T; t++) {
+    for (let l = 0; l < L; l++) {
+      const p = w.layers[l];
+      const h = hs[l][t];
+      const { gi, gh } = gatesByHand(p, l, K, ids[t], l > 0 ? ys[l - 1][t] : 0, h); // gh[1] unused: that row reads f h
+      const f = fr(sigmoid(fr(gi[0] + gh[0])));
+      const fh = fr(f * h);
+      const ht = fr(tanh(fr(gi[1] + fr(p.bh[1] + fr(p.U[1] * fh)))));
+      const hNew = fr(fr(fr(1 - f) * h) + fr(f * ht));
+      acts[l].push({ f, fh, ht });
+      hs[l].push(hNew);
+      ys[l].push(fr(hNew * masks[l][t]));
+    }
+    const out = softmaxByHand(w, ys[L - 1][t], ids[t + 1]);
+    ps.push(out.p);
+    loss += out.loss;
+  }
+  const g = zeros(w);
+  const dhNext = w.layers.map(() => 0);
+  for (let t = T - 1; t >= 0; t--) {
+    let dUp = softmaxBackByHand(w, g, ys[L - 1][t], ps[t], ids[t + 1]);
+    for (let l = L - 1; l >= 0; l--) {
+      const { f, fh, ht } = acts[l][t];
+      const p = w.layers[l];
+      const gl = g.layers[l];
+      const h = hs[l][t];
+      const x = l > 0 ? ys[l - 1][t] : 0;
+      const dh = fr(fr(dUp * masks[l][t]) + dhNext[l]);
+      const dah = fr(fr(dh * f) * fr(1 - fr(ht * ht)));
+      const dfh = fr(p.U[1] * dah);
+      const daf = fr(fr(fr(dh * fr(ht - h)) + fr(dfh * h)) * fr(f * fr(1 - f)));
+      const d = [daf, dah];
+      let dx = 0;
+      for (let r = 0; r < 2; r++) {
+        gl.bi[r] = fr(gl.bi[r] + d[r]);
+        if (l === 0) gl.W[r * K + ids[t]] = fr(gl.W[r * K + ids[t]] + d[r]);
+        else {
+          gl.W[r] = fr(gl.W[r] + fr(d[r] * x));
+          dx = fr(dx + fr(p.W[r] * d[r]));
+        }
+        gl.bh[r] = fr(gl.bh[r] + d[r]);
+        gl.U[r] = fr(gl.U[r] + fr(d[r] * (r === 0 ? h : fh)));
+      }
+      // the direct paths through (1 - f) h and f h first, then W_hh[f]^T da_f
+      dhNext[l] = fr(fr(fr(dh * fr(1 - f)) + fr(dfh * f)) + fr(p.U[0] * daf));
+      dUp = dx;
+    }
+  }
+  return { loss, state: hs.map((h) => h[T]), grad: flatten(g) };
+}
+
 /** The descriptor's float32 reference on a scalar problem: loss, final state, gradient. */
 function byReference(cell: CellKind, w: Scalar, ids: number[], masks: number[][], state0: number[]): ByHand {
   const descriptor = cellNamed(cell);
@@ -395,7 +455,7 @@ test('L=2, H=1, K=5, T=10, 30 random problems per cell: the scalar code by hand 
       const ids = Array.from({ length: 11 }, () => prng.nextUint32() % K);
       const masks = w.layers.map(() => ids.slice(1).map(() => (prng.nextDouble() < 0.2 ? 0 : KEEP)));
       const state0 = [...Array.from({ length: L }, () => fr(Math.tanh(prng.nextGaussian()))), ...(cell === 'lstm' ? draw(L) : [])];
-      const want = cell === 'lstm' ? lstmByHand(w, ids, masks, state0) : gruByHand(w, ids, masks, state0);
+      const want = { lstm: lstmByHand, gru: gruByHand, mgu: mguByHand }[cell](w, ids, masks, state0);
       const difference = firstByHandDifference(byReference(cell, w, ids, masks, state0), want);
       if (difference !== null) {
         t.fail(`${cell} problem ${n}: ${difference}`);

@@ -1,32 +1,18 @@
-// The stacked GRU's forward pass and BPTT for up to four streams in lockstep, each bit for bit
-// src/model/cells/gru.ts run on that stream alone.
-// Scheduled as the LSTM's kernel (assembly/cells/lstm.ts): layer by layer over all T steps, the
-// products that do not wait on the recursion four steps per pass, the recurrent ones four streams
-// per pass, weight gradients after BPTT.
+// The stacked GRU's kernels: its step forward and backward, run by the stacking skeleton
+// (gated.ts run<Gru>) for up to four streams in lockstep, each bit for bit src/model/cells/gru.ts
+// run on that stream alone; and its sampling step.
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
-import { LANES, SHIFT, REAL, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
+import { LANES, SHIFT, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
+import { run, scratchBytes } from './gated';
 import { at, at64, idAt, panelColumn, product } from './primitives';
-import {
-  BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
-  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes, stepBytes, stepEntries,
-} from './stacked';
+import { BHH, BIH, WHH_F, WIH_F, layerTensor, stepBytes, stepEntries } from './stacked';
 
 const G = 3; // gate rows r, z, n
 
-/**
- * Reals of one stream's scratch, in this order:
- * hs (L, T+1, H) | acts (L, T, G·H), r z n, overwritten by dL/dgi in BPTT | hns, ys (L, T, H) |
- * dgh (L, T, G·H) | ps (T, K) | gi (T, G·H) | gh (G·H) | dUp (T, H) | dhNext (H)
- */
-function streamEntries(L: i32, H: i32, K: i32, T: i32): f64 {
-  const l = <f64>L, h = <f64>H, k = <f64>K, t = <f64>T, g = <f64>G; // in f64: the counts may pass 2^31 (stacked.ts packBytes)
-  return l * (t + 1) * h + 2 * l * t * g * h + 2 * l * t * h + t * k + t * g * h + g * h + t * h + h;
-}
-
-/** Bytes of scratch for a group of `count` streams: the pack area (stacked.ts), then each stream's. */
+/** Bytes of scratch for a group of `count` streams (gated.ts). */
 export function gruScratchBytes(count: i32, L: i32, H: i32, K: i32, T: i32): f64 {
-  return packBytes(G * H, K, T) + <f64>count * streamEntries(L, H, K, T) * <f64>REAL;
+  return scratchBytes<Gru>(count, L, H, K, T);
 }
 
 /**
@@ -92,118 +78,76 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, acts: usiz
 }
 
 /**
- * Forward (and with grad != 0, BPTT) of `count` streams (1 to 4) in lockstep, laid out and
- * returning as the LSTM's run (assembly/cells/lstm.ts): state (1, L, H) = h per stream, scratch
- * of gruScratchBytes(count), stream s's gradient ADDED to the slot at grad + (s >> 1)·gradGap.
+ * The GRU for gated.ts run<Gru>: state (1, L, H) = h per stream; its own scratch, after the common
+ * arrays: hns (L, T, H), W_hn h_{t-1} + b_hn | dghs (L, T, G·H), dL/dgh (differs from dL/dgi in the n rows).
  */
-function run(
-  count: i32, L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
-  ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
-): f64 {
-  const GH = G * H;
-  const rows = (T + 1) * H; // one layer's block of hs
-  const gap = <usize>streamEntries(L, H, K, T) << SHIFT; // from one stream's scratch to the next's
-  const idGap = <usize>(T + 1) << 2;
-  const stateGap = <usize>(L * H) << 3;
-  const maskGap = <usize>(L * T * H) << SHIFT;
-  const pack = scratch;
-  const hs = scratch + <usize>packBytes(GH, K, T);
-  const acts = at(hs, L * rows);
-  const hns = at(acts, L * T * GH);
-  const ys = at(hns, L * T * H);
-  const dghs = at(ys, L * T * H);
-  const ps = at(dghs, L * T * GH);
-  const gi = at(ps, T * K);
-  const gh = at(gi, T * GH);
-  const dUp = at(gh, GH);
-  const dhNext = at(dUp, T * H);
-  const hBytes = <usize>H << SHIFT;
+@final class Gru {
+  @inline get G(): i32 { return G; }
+  @inline get S(): i32 { return 1; }
+  @inline ownEntries(L: i32, H: i32, T: i32): f64 {
+    const l = <f64>L, h = <f64>H, t = <f64>T, g = <f64>G;
+    return l * t * h + l * t * g * h;
+  }
+  @inline loadState(own: usize, carried: usize, l: i32, L: i32, H: i32, T: i32): void {}
+  @inline storeState(carried: usize, own: usize, l: i32, L: i32, H: i32, T: i32): void {}
 
-  for (let l = 0; l < L; l++) {
-    const In = l == 0 ? K : H;
+  /** Step t of layer l for every stream: gh = W_hh h_prev + b_hh, then cellForward. */
+  @inline forward(
+    count: i32, gap: usize, L: i32, H: i32, T: i32, l: i32, t: i32, WhhF: usize, bhh: usize,
+    gi: usize, gh: usize, hPrev: usize, acts: usize, y: usize, mask: usize, maskGap: usize, own: usize,
+  ): void {
+    const hns = at(own, (l * T + t) * H);
+    product(count, gh, gap, bhh, 0, WhhF, hPrev, gap, G * H, H); // gh = W_hh h_prev + b_hh
     for (let s = 0; s < count; s++) {
       const g = <usize>s * gap;
-      realsFrom64(at(hs, l * rows) + g, at64(state + <usize>s * stateGap, l * H), H);
-      // gi_t = W_ih x_t + b_ih for every t; x is the one-hot symbol, or the layer below's ys
-      inputGates(GH, In, T, layerTensor(packed, offs, l, WIH_F), layerTensor(params, offs, l, BIH),
-        l == 0 ? ids + <usize>s * idGap : 0, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, gi + g);
+      cellForward(H, gi + g, gh + g, hPrev + g, acts + g, hns + g, at(hPrev, H) + g, y + g, mask ? mask + <usize>s * maskGap : 0);
     }
-    const WhhF = layerTensor(packed, offs, l, WHH_F);
-    const bhh = layerTensor(params, offs, l, BHH);
-    for (let t = 0; t < T; t++) {
-      const hPrev = at(hs, l * rows + t * H);
-      const row = (l * T + t) * H; // rows of hns, ys and masks
-      product(count, gh, gap, bhh, 0, WhhF, hPrev, gap, GH, H); // gh = W_hh h_prev + b_hh
-      for (let s = 0; s < count; s++) {
-        const g = <usize>s * gap;
-        cellForward(H, at(gi, t * GH) + g, gh + g, hPrev + g, at(acts, row * G) + g, at(hns, row) + g, at(hPrev, H) + g,
-          at(ys, row) + g, masks ? at(masks + <usize>s * maskGap, row) : 0);
-      }
-    }
-    for (let s = 0; s < count; s++) realsTo64(at64(state + <usize>s * stateGap, l * H), at(hs, l * rows + T * H) + <usize>s * gap, H);
   }
-  const top = at(ys, (L - 1) * T * H);
-  let total = 0.0;
-  for (let s = 0; s < count; s++) {
-    const g = <usize>s * gap;
-    const loss = outputForward(H, K, T, outputTensor(packed, offs, L, V_F), outputTensor(params, offs, L, C), top + g, ps + g, ids + <usize>s * idGap);
-    if (losses) store<f64>(at64(losses, s), loss);
-    total += loss;
-  }
-  if (!grad) return total;
 
-  for (let s = 0; s < count; s++) {
-    const g = <usize>s * gap;
-    outputBackward(H, K, T, outputTensor(packed, offs, L, V_B), ps + g, ids + <usize>s * idGap, dUp + g);
-  }
-  for (let s = 0; s < count; s += 2) {
-    const slot = grad + <usize>(s >> 1) * gradGap;
-    const g = <usize>s * gap;
-    outputGradients(min(2, count - s), H, K, T, outputTensor(slot, offs, L, V), outputTensor(slot, offs, L, C), ps + g, top + g, gap, pack);
-  }
-  for (let l = L - 1; l >= 0; l--) {
-    const WhhB = layerTensor(packed, offs, l, WHH_B);
-    for (let s = 0; s < count; s++) memory.fill(dhNext + <usize>s * gap, 0, hBytes);
-    for (let t = T - 1; t >= 0; t--) {
-      const row = (l * T + t) * H;
-      const dgh = at(dghs, row * G);
-      for (let s = 0; s < count; s++) {
-        const g = <usize>s * gap;
-        cellBackward(H, at(dUp, t * H) + g, masks ? at(masks + <usize>s * maskGap, row) : 0, dhNext + g, at(acts, row * G) + g,
-          at(hns, row) + g, at(hs, l * rows + t * H) + g, dgh + g);
-      }
-      if (t > 0) product(count, dhNext, gap, dhNext, gap, WhhB, dgh, gap, H, GH); // dhNext = dh ⊙ z + W_hh^T dgh (dropped at t = 0)
-    }
-    const dgis = at(acts, l * T * GH); // (T, G·H)
-    if (l > 0) {
-      for (let s = 0; s < count; s++) inputBackward(GH, H, T, layerTensor(packed, offs, l, WIH_B), dgis + <usize>s * gap, dUp + <usize>s * gap);
-    }
-    for (let s = 0; s < count; s += 2) {
+  @inline beginBackward(own: usize, L: i32, H: i32, T: i32): void {}
+
+  /** Backward of step t of layer l: dgi (acts), dgh, and dhNext = dh ⊙ z + W_hh^T dgh (dropped at t = 0). */
+  @inline backward(
+    count: i32, gap: usize, L: i32, H: i32, T: i32, l: i32, t: i32, WhhB: usize,
+    dUp: usize, mask: usize, maskGap: usize, dhNext: usize, acts: usize, hPrev: usize, own: usize,
+  ): void {
+    const row = (l * T + t) * H;
+    const dgh = at(own, L * T * H + row * G);
+    for (let s = 0; s < count; s++) {
       const g = <usize>s * gap;
-      layerGradients(min(2, count - s), GH, H, l == 0 ? K : H, T, grad + <usize>(s >> 1) * gradGap, offs, l, dgis + g, at(dghs, l * T * GH) + g,
-        at(hs, l * rows) + g, l == 0 ? 0 : at(ys, (l - 1) * T * H) + g, l == 0 ? ids + <usize>s * idGap : 0, gap, idGap, pack);
+      cellBackward(H, dUp + g, mask ? mask + <usize>s * maskGap : 0, dhNext + g, acts + g, at(own, row) + g, hPrev + g, dgh + g);
     }
+    if (t > 0) product(count, dhNext, gap, dhNext, gap, WhhB, dgh, gap, H, G * H);
   }
-  return total;
+
+  /** Layer l's dL/dgh (T, G·H), in dghs. */
+  /** W_hh multiplies h whole: no second input. */
+  @inline hs2(own: usize, l: i32, L: i32, H: i32, T: i32): usize {
+    return 0;
+  }
+
+  @inline dgh(dgis: usize, own: usize, l: i32, L: i32, H: i32, T: i32): usize {
+    return at(own, L * T * H + l * T * G * H);
+  }
 }
 
-/** Forward only, one stream: the summed loss of the T predictions; state (1, L, H) carried as in run. */
+/** Forward only, one stream: the summed loss of the T predictions; state (1, L, H) carried as in run (gated.ts). */
 export function gruLoss(
   L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
   ids: usize, state: usize, masks: usize, scratch: usize,
 ): f64 {
-  return run(1, L, H, K, T, params, packed, offs, ids, state, masks, 0, 0, scratch, 0);
+  return run<Gru>(1, L, H, K, T, params, packed, offs, ids, state, masks, 0, 0, scratch, 0);
 }
 
 /**
  * Forward and full BPTT (src/model/cells/gru.ts gruSequenceLossAndGrad) of `count` consecutive
- * streams, as lstmLossAndGrad: see run.
+ * streams, as lstmLossAndGrad: see run (gated.ts).
  */
 export function gruLossAndGrad(
   count: i32, L: i32, H: i32, K: i32, T: i32, params: usize, packed: usize, offs: usize,
   ids: usize, state: usize, masks: usize, grad: usize, gradGap: usize, scratch: usize, losses: usize,
 ): f64 {
-  return run(count, L, H, K, T, params, packed, offs, ids, state, masks, grad, gradGap, scratch, losses);
+  return run<Gru>(count, L, H, K, T, params, packed, offs, ids, state, masks, grad, gradGap, scratch, losses);
 }
 
 /** Bytes of scratch for gruStep (and stackedLogits) of `count` streams. */

@@ -116,16 +116,25 @@ export function inputBackward(GH: i32, H: i32, T: i32, WihB: usize, dgi: usize, 
  * down to 0, stream after stream, as gatesBackward does step by step:
  *   db_ih += dgi_t, db_hh += dgh_t, dW_hh += dgh_t h_{t-1}^T (hs (T+1, H), rows 0..T-1),
  *   dW_ih += dgi_t x_t^T (x (T, In)), or for layer 0 (ids set) dW_ih[:, ids[t]] += dgi_t.
+ * Where W_hh's second row block multiplies another vector than h (the MGU's f ⊙ h: hs2 (T, H),
+ * else 0), that block's rows add dgh_t hs2_t^T instead.
  */
 export function layerGradients(
   count: i32, GH: i32, H: i32, In: i32, T: i32, grad: usize, offs: usize, l: i32,
-  dgi: usize, dgh: usize, hs: usize, x: usize, ids: usize, gap: usize, idGap: usize, pack: usize,
+  dgi: usize, dgh: usize, hs: usize, x: usize, ids: usize, gap: usize, idGap: usize, pack: usize, hs2: usize,
 ): void {
   for (let s = 0; s < count; s++) {
     rowsAdd(layerTensor(grad, offs, l, BIH), dgi + <usize>s * gap, GH, GH, T);
     rowsAdd(layerTensor(grad, offs, l, BHH), dgh + <usize>s * gap, GH, GH, T);
   }
-  outerAddStreams(layerTensor(grad, offs, l, WHH), count, dgh, GH, hs, H, gap, GH, H, T, pack);
+  const dWhh = layerTensor(grad, offs, l, WHH);
+  if (!hs2) {
+    outerAddStreams(dWhh, count, dgh, GH, hs, H, gap, GH, H, T, pack);
+  } else {
+    const half = GH >> 1;
+    outerAddStreams(dWhh, count, dgh, GH, hs, H, gap, half, H, T, pack);
+    outerAddStreams(at(dWhh, half * H), count, at(dgh, half), GH, hs2, H, gap, half, H, T, pack);
+  }
   const dWih = layerTensor(grad, offs, l, WIH);
   if (!ids) {
     outerAddStreams(dWih, count, dgi, GH, x, In, gap, GH, In, T, pack);

@@ -31,8 +31,45 @@ class UsageError(Exception):
     """A mistake in what the user passed: printed as one line, exit status 2."""
 
 
+class MGU(nn.Module):
+    """The minimal gated unit as char-rnn computes it (src/model/cells/mgu.ts), under nn.GRU's
+    tensor names: weight_ih_l{l} (2H, In), weight_hh_l{l} (2H, H), bias_ih_l{l}, bias_hh_l{l}
+    (2H), rows f then h~. Per layer and step, on x (B, In) and h (B, H):
+      f = sigmoid(W_ih[f] x + b_ih[f] + W_hh[f] h + b_hh[f])
+      h~ = tanh(W_ih[h~] x + b_ih[h~] + W_hh[h~] (f * h) + b_hh[h~]),  h' = (1 - f) h + f h~
+    Input (T, B, K), state (L, B, H) or None for zeros: returns the top layer's h' (T, B, H), h_n."""
+
+    def __init__(self, K: int, H: int, L: int, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.hidden_size, self.num_layers, self.dropout = H, L, dropout
+        bound = 1 / math.sqrt(H)
+        for l in range(L):
+            shapes = {"weight_ih": (2 * H, K if l == 0 else H), "weight_hh": (2 * H, H), "bias_ih": (2 * H,), "bias_hh": (2 * H,)}
+            for name, shape in shapes.items():
+                setattr(self, f"{name}_l{l}", nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
+        T, B, H = x.shape[0], x.shape[1], self.hidden_size
+        hs = [torch.zeros(B, H, dtype=x.dtype) if state is None else state[l] for l in range(self.num_layers)]
+        outs = []
+        for t in range(T):
+            inp = x[t]
+            for l in range(self.num_layers):
+                w_ih, w_hh = getattr(self, f"weight_ih_l{l}"), getattr(self, f"weight_hh_l{l}")
+                b_ih, b_hh = getattr(self, f"bias_ih_l{l}"), getattr(self, f"bias_hh_l{l}")
+                gi = nn.functional.linear(inp, w_ih, b_ih)
+                f = torch.sigmoid(gi[:, :H] + nn.functional.linear(hs[l], w_hh[:H], b_hh[:H]))
+                candidate = torch.tanh(gi[:, H:] + nn.functional.linear(f * hs[l], w_hh[H:], b_hh[H:]))
+                hs[l] = (1 - f) * hs[l] + f * candidate
+                inp = hs[l]
+                if l < self.num_layers - 1:
+                    inp = nn.functional.dropout(inp, self.dropout, self.training)
+            outs.append(inp)
+        return torch.stack(outs), torch.stack(hs)
+
+
 class CharRNN(nn.Module):
-    """nn.LSTM / nn.GRU / nn.RNN fed one-hot characters (T, B, K), then nn.Linear(H, K)."""
+    """nn.LSTM / nn.GRU / nn.RNN / MGU fed one-hot characters (T, B, K), then nn.Linear(H, K)."""
 
     def __init__(self, config: dict) -> None:
         super().__init__()
@@ -42,6 +79,8 @@ class CharRNN(nn.Module):
             self.rnn: nn.RNNBase = nn.LSTM(K, H, L, dropout=between)
         elif config["cell"] == "gru":
             self.rnn = nn.GRU(K, H, L, dropout=between)
+        elif config["cell"] == "mgu":
+            self.rnn = MGU(K, H, L, dropout=between)
         elif config["cell"] == "rnn":
             self.rnn = nn.RNN(K, H, 1, nonlinearity="tanh")
         else:

@@ -5,7 +5,7 @@ import { replaceFilesAtomically } from '../atomic-file.js';
 import { loadCheckpointFile, type CheckpointData } from '../checkpoint/index.js';
 import { UserError } from '../errors.js';
 import { configText, CONFIG_FORMAT, type ExportConfig } from '../export/export-config.js';
-import { encodeOnnx, ONNX_OPSET } from '../export/onnx.js';
+import { encodeOnnx, hasOnnxOperator, ONNX_CELLS, ONNX_OPSET } from '../export/onnx.js';
 import { encodeSafetensors, type SafetensorsDtype } from '../export/safetensors.js';
 import { toTorchTensors, type NamedTensor } from '../export/torch-names.js';
 import { inAscendingOrder } from '../export/vocab-order.js';
@@ -79,6 +79,9 @@ export async function runExport(argv: readonly string[]): Promise<number> {
 
   const path = checkpointIn((v.checkpoint as string | undefined) ?? requireNewestRun(), BEST_CHECKPOINT);
   const { data, bytes } = await loadCheckpointFile(path);
+  if (format === 'onnx' && !hasOnnxOperator(data.model.cell)) {
+    throw new UserError(`ONNX has no operator for the ${data.model.cell} cell of ${path} (only for ${ONNX_CELLS.join(', ')}): export it with --format safetensors (every tensor under its PyTorch-style name, with config.json), or train --cell ${ONNX_CELLS.filter((c) => c !== 'rnn').join(' or ')} for ONNX`);
+  }
   const contents = format === 'web' ? webFolderContents(data, path).map(([, content]) => content) : toolContents(format, data, bytes, dtype);
   try {
     await replaceFilesAtomically(files.map((file, i) => [file, contents[i]] as const));

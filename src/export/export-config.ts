@@ -9,7 +9,7 @@ import { MAX_LAYERS } from '../train-options.js';
  */
 export interface ExportConfig {
   readonly format: typeof CONFIG_FORMAT;
-  readonly cell: string; // 'rnn' | 'lstm' | 'gru'
+  readonly cell: string; // a registered cell's name: 'rnn', 'lstm', 'gru', 'mgu', ...
   readonly layers: number; // L
   readonly hidden: number; // H
   readonly dropout: number; // between layers, as trained; 0 for none

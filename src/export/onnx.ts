@@ -49,6 +49,14 @@ const GATE_ORDER: Readonly<Record<string, { op: string; blocks: readonly number[
   lstm: { op: 'LSTM', blocks: [0, 3, 1, 2] }, // i, f, g, o -> i, o, f, c
 };
 
+/** Whether ONNX has an operator for the cell: its RNN, LSTM and GRU; a cell without one (the MGU) exports as safetensors only. */
+export function hasOnnxOperator(cell: string): boolean {
+  return Object.hasOwn(GATE_ORDER, cell);
+}
+
+/** The cells that export to ONNX, for messages. */
+export const ONNX_CELLS: readonly string[] = Object.keys(GATE_ORDER);
+
 let modelType: protobuf.Type | undefined;
 
 /** The ONNX model's bytes. */

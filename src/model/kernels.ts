@@ -1,4 +1,6 @@
 import * as wasmBase64 from '../../assembly/kernels-wasm.js';
+import type { GatedCellName } from './cells/registry.js';
+import type { GatedKernels } from './cells/stacked-cell.js';
 import type { Dtype } from './precision.js';
 import { withUnsharedMemoryImport } from './wasm-memory-import.js';
 
@@ -6,9 +8,11 @@ import { withUnsharedMemoryImport } from './wasm-memory-import.js';
  * The WebAssembly SIMD kernels built from assembly/kernels.ts (see there for what each computes),
  * in float64, or from assembly/kernels-f32.ts in float32: the same names, of which the float32
  * module has the gated cells', the weights' copies' and the optimizers' (assembly/build.mjs).
+ * The common kernels are typed here; each gated cell's five, named after the cell, derive from
+ * the registry (Kernels below).
  * They work on one shared WebAssembly.Memory; every pointer is a byte offset into it.
  */
-export interface Kernels {
+export interface CommonKernels {
   /** Where the module's own static data ends; host buffers go above it. */
   heapBase(): number;
   trainScratchBytes(H: number, K: number, T: number): number;
@@ -34,33 +38,22 @@ export interface Kernels {
   packMatrices(table: number, count: number, params: number, packed: number, lo: number, hi: number): void;
   /** The float32 module's copy of params [lo, hi) as float32 at weights, which its kernels read. */
   roundWeights(params: number, weights: number, lo: number, hi: number): void;
-  lstmScratchBytes(count: number, L: number, H: number, K: number, T: number): number;
-  lstmLoss(L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
-    ids: number, state: number, masks: number, scratch: number): number;
-  lstmLossAndGrad(count: number, L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
-    ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number): number;
-  gruScratchBytes(count: number, L: number, H: number, K: number, T: number): number;
-  gruLoss(L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
-    ids: number, state: number, masks: number, scratch: number): number;
-  gruLossAndGrad(count: number, L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
-    ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number): number;
-  // sampling (src/model/kernel-stepper.ts): count streams (1 to 4) one symbol each, ids (count) int32, state (count, S) float64
-  lstmStepScratchBytes(count: number, L: number, H: number, K: number): number;
-  lstmStep(count: number, L: number, H: number, K: number, params: number, packed: number, offs: number, ids: number, state: number, scratch: number): void;
-  gruStepScratchBytes(count: number, L: number, H: number, K: number): number;
-  gruStep(count: number, L: number, H: number, K: number, params: number, packed: number, offs: number, ids: number, state: number, scratch: number): void;
   /** logits (count, K) float64 = V h + c of each stream's top layer; G the cell's gates, scratch of its step's size. */
   stackedLogits(count: number, G: number, L: number, H: number, K: number, S: number, params: number, packed: number, offs: number,
     state: number, logits: number, scratch: number): void;
 }
 
+/** The kernels of both modules: the common ones, and each registered gated cell's (stacked-cell.ts GatedKernels: lstmLoss, gruStep, ...). */
+export type Kernels = CommonKernels & GatedKernels<GatedCellName>;
+
 /**
- * Each kernel's parameter count and whether the float32 module has it (the float64 module has them
- * all). The compiler holds the counts to the Kernels type above; test/kernels.test.ts holds the
- * table to both modules' exports. So a kernel added, dropped or given another parameter on one
- * side fails a check instead of shifting every argument after it.
+ * Each common kernel's parameter count and whether the float32 module has it (the float64 module
+ * has them all). The compiler holds the counts to the Kernels type above; kernel-exports.ts adds
+ * the gated cells' and test/kernels.test.ts holds the whole table to both modules' exports. So a
+ * kernel added, dropped or given another parameter on one side fails a check instead of shifting
+ * every argument after it.
  */
-export const KERNEL_EXPORTS: { readonly [K in keyof Kernels]: { readonly params: Parameters<Kernels[K]>['length']; readonly float32: boolean } } = {
+export const COMMON_KERNEL_EXPORTS: { readonly [K in keyof CommonKernels]: { readonly params: Parameters<CommonKernels[K]>['length']; readonly float32: boolean } } = {
   heapBase: { params: 0, float32: true },
   trainScratchBytes: { params: 3, float32: false },
   evalScratchBytes: { params: 2, float32: false },
@@ -75,16 +68,6 @@ export const KERNEL_EXPORTS: { readonly [K in keyof Kernels]: { readonly params:
   simdPeakProbe: { params: 2, float32: true },
   packMatrices: { params: 6, float32: true },
   roundWeights: { params: 4, float32: true },
-  lstmScratchBytes: { params: 5, float32: true },
-  lstmLoss: { params: 11, float32: true },
-  lstmLossAndGrad: { params: 15, float32: true },
-  gruScratchBytes: { params: 5, float32: true },
-  gruLoss: { params: 11, float32: true },
-  gruLossAndGrad: { params: 15, float32: true },
-  lstmStepScratchBytes: { params: 4, float32: true },
-  lstmStep: { params: 10, float32: true },
-  gruStepScratchBytes: { params: 4, float32: true },
-  gruStep: { params: 10, float32: true },
   stackedLogits: { params: 12, float32: true },
 };
 

@@ -1,6 +1,6 @@
 import { exp } from '../exp.js';
 import type { FloatArray, Precision } from '../precision.js';
-import type { LayerViews } from './stacked-layout.js';
+import type { LayerViews } from './gated-shape.js';
 
 /**
  * The affine maps that the LSTM and the GRU share, each sum in one fixed order (the WebAssembly

@@ -2,7 +2,7 @@ import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { tanh } from '../tanh.js';
 import { gatesBackward, gatesForward, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
 import { sigmoid } from './sigmoid.js';
-import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacked-layout.js';
+import { checkSequenceArgs, type GatedShape, type StackedDims, type StackedViews } from './gated-shape.js';
 
 /**
  * A stack of L GRU layers, PyTorch's nn.GRU equations, gate rows in the order r, z, n (the reset
@@ -10,7 +10,7 @@ import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacke
  *   r = σ(W_ir x + b_ir + W_hr h + b_hr)   z = σ(W_iz x + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 - z) ⊙ n + z ⊙ h
  * Layer 0's x is the one-hot symbol; layer l's x is layer l-1's h' times its dropout mask row; the
- * output layer reads the top h' times its mask row (masks: stacked-layout.ts, maskSize).
+ * output layer reads the top h' times its mask row (masks: gated-shape.ts, maskSize).
  * The reference math, every sum in the order written here; backward ADDS into gradients. In the
  * workspace's precision (precision.ts): every +, -, * and / is rounded, and exp, tanh and σ are the
  * float64 functions rounded once, so that float64 is plain float64 and float32 is what the float32
@@ -18,6 +18,9 @@ import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacke
  */
 
 const G = 3;
+
+/** The GRU's tensors: three gate blocks, state h per layer, W_hh multiplying h whole. */
+export const GRU_SHAPE: GatedShape = { gates: G, state: ['h'], recurrentBlocks: 1 };
 
 /** Activations of one sequence, kept for BPTT; allocate once and reuse. */
 export interface GruWorkspace {
@@ -73,7 +76,7 @@ export function gruSequenceLoss(
 ): number {
   const { L, H, K } = dims;
   const { T, round, hs, acts, hns, ys, ps, gi, gh } = ws;
-  checkSequenceArgs(dims, T, ids, start, state, masks);
+  checkSequenceArgs(GRU_SHAPE, dims, T, ids, start, state, masks);
   for (let l = 0; l < L; l++) hs.set(state.subarray(l * H, (l + 1) * H), l * (T + 1) * H);
   let loss = 0;
   for (let t = 0; t < T; t++) {

@@ -1,4 +1,4 @@
-import { createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from './lstm.js';
+import { LSTM_SHAPE, createLstmWorkspace, lstmSequenceLoss, lstmSequenceLossAndGrad } from './lstm.js';
 import { tensorSpec, type ModelLayout } from './cell.js';
 import { gatedCell } from './stacked-cell.js';
 
@@ -19,7 +19,6 @@ function openForgetGates(params: Float64Array, layout: ModelLayout): void {
 export const lstmCell = gatedCell(
   'lstm',
   "LSTM, PyTorch's nn.LSTM equations (gates i, f, g, o); state h and c per layer",
-  { scratchBytes: 'lstmScratchBytes', loss: 'lstmLoss', lossAndGrad: 'lstmLossAndGrad', stepScratchBytes: 'lstmStepScratchBytes', step: 'lstmStep' },
-  { createWorkspace: createLstmWorkspace, sequenceLoss: lstmSequenceLoss, sequenceLossAndGrad: lstmSequenceLossAndGrad },
+  { shape: LSTM_SHAPE, createWorkspace: createLstmWorkspace, sequenceLoss: lstmSequenceLoss, sequenceLossAndGrad: lstmSequenceLossAndGrad },
   openForgetGates,
 );

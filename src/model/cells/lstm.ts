@@ -2,7 +2,7 @@ import { FLOAT64, type FloatArray, type Precision } from '../precision.js';
 import { tanh } from '../tanh.js';
 import { gatesBackward, gatesForward, softmaxCrossEntropy, softmaxCrossEntropyBackward, type Round } from './affine.js';
 import { sigmoid } from './sigmoid.js';
-import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacked-layout.js';
+import { checkSequenceArgs, type GatedShape, type StackedDims, type StackedViews } from './gated-shape.js';
 
 /**
  * A stack of L LSTM layers, PyTorch's nn.LSTM equations, gate rows in the order i, f, g, o:
@@ -10,7 +10,7 @@ import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacke
  *   g = tanh(W_ig x + b_ig + W_hg h + b_hg)  o = σ(W_io x + b_io + W_ho h + b_ho)
  *   c' = f ⊙ c + i ⊙ g,  h' = o ⊙ tanh(c')
  * Layer 0's x is the one-hot symbol; layer l's x is layer l-1's h' times its dropout mask row; the
- * output layer reads the top h' times its mask row (masks: stacked-layout.ts, maskSize).
+ * output layer reads the top h' times its mask row (masks: gated-shape.ts, maskSize).
  * The reference math, every sum in the order written here; backward ADDS into gradients. In the
  * workspace's precision (precision.ts): every +, -, * and / is rounded, and exp, tanh and σ are the
  * float64 functions rounded once, so that float64 is plain float64 and float32 is what the float32
@@ -18,6 +18,9 @@ import { checkSequenceArgs, type StackedDims, type StackedViews } from './stacke
  */
 
 const G = 4;
+
+/** The LSTM's tensors: four gate blocks, state h then c per layer, W_hh multiplying h whole. */
+export const LSTM_SHAPE: GatedShape = { gates: G, state: ['h', 'c'], recurrentBlocks: 1 };
 
 /** Activations of one sequence, kept for BPTT; allocate once and reuse. */
 export interface LstmWorkspace {
@@ -75,7 +78,7 @@ export function lstmSequenceLoss(
 ): number {
   const { L, H, K } = dims;
   const { T, round, hs, cs, acts, tcs, ys, ps, gi, gh } = ws;
-  checkSequenceArgs(dims, T, ids, start, state, masks);
+  checkSequenceArgs(LSTM_SHAPE, dims, T, ids, start, state, masks);
   for (let l = 0; l < L; l++) {
     hs.set(state.subarray(l * H, (l + 1) * H), l * (T + 1) * H);
     cs.set(state.subarray((L + l) * H, (L + l + 1) * H), l * (T + 1) * H);

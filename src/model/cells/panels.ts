@@ -17,25 +17,35 @@ export interface PanelEntry {
   readonly bwd: number; // -1: none
 }
 
-/** The panels of the named matrices, in order: [name, whether the backward form is needed]. */
+/**
+ * The panels of the named matrices, in order: [name, whether the backward form is needed, and
+ * optionally the row blocks it is packed in (1 unless given)]. A matrix of B row blocks gets an
+ * entry per block (its rows/B rows, under the matrix's name), each block's forward panels one
+ * after another, then each block's backward panels: so one block's are its forward panels, then
+ * its backward ones.
+ */
 export function panelPlan(
   layout: Pick<ModelLayout, 'specs'>,
-  matrices: readonly (readonly [string, boolean])[],
+  matrices: readonly (readonly [string, boolean, number?])[],
   precision: Precision = FLOAT64,
 ): { entries: PanelEntry[]; size: number } {
   const width = 32 / precision.bytes;
   const panels = (n: number, R: number): number => Math.ceil(n / width) * width * R;
   const entries: PanelEntry[] = [];
   let size = 0;
-  for (const [name, backward] of matrices) {
+  for (const [name, backward, blocks = 1] of matrices) {
     const spec = layout.specs.find((s) => s.name === name);
     if (spec === undefined || spec.shape.length !== 2) throw new Error(`the layout table has no matrix named ${name}`);
-    const [rows, cols] = spec.shape;
+    const [allRows, cols] = spec.shape;
+    if (allRows % blocks !== 0) throw new Error(`${name}'s ${allRows} rows do not split in ${blocks} blocks`);
+    const rows = allRows / blocks;
     const fwd = size;
-    size += panels(rows, cols);
+    size += blocks * panels(rows, cols);
     const bwd = backward ? size : -1;
-    if (backward) size += panels(cols, rows);
-    entries.push({ name, offset: spec.offset, rows, cols, fwd, bwd });
+    if (backward) size += blocks * panels(cols, rows);
+    for (let b = 0; b < blocks; b++) {
+      entries.push({ name, offset: spec.offset + b * rows * cols, rows, cols, fwd: fwd + b * panels(rows, cols), bwd: backward ? bwd + b * panels(cols, rows) : -1 });
+    }
   }
   return { entries, size };
 }

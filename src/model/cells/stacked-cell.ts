@@ -5,27 +5,50 @@ import {
   OUTPUT_C, OUTPUT_ENTRIES, OUTPUT_V, OUTPUT_V_B, OUTPUT_V_F,
 } from '../../../assembly/interface.js';
 import { STEP_STREAMS, tensorSpec, type CellDefaults, type CellDescriptor, type CellKernels, type ModelBuffers, type ModelDims, type ModelLayout, type WeightCopies } from './cell.js';
-import { panelCopies, panelPlan } from './panels.js';
-import { GATES, stackedShapeTable, stackedViewsOf, stateShapeTable, stateSize, type CellKind, type StackedDims, type StackedLayout, type StackedViews } from './stacked-layout.js';
+import { panelCopies, panelPlan, type PanelEntry } from './panels.js';
+import { gatedShapeTable, gatedStateSize, gatedStateTable, stackedViewsOf, type GatedShape, type StackedDims, type StackedLayout, type StackedViews } from './gated-shape.js';
 
 /** Predictions per scoring call of a gated cell: its scratch grows with them. */
 const SCORE_CHUNK = 128;
-/** Streams per training call: the kernels' recurrent products share each weight load among four. */
 
-/** The kernel entry points of one gated cell (assembly/cells/). */
-export interface GatedKernelNames {
-  readonly scratchBytes: 'lstmScratchBytes' | 'gruScratchBytes';
-  readonly loss: 'lstmLoss' | 'gruLoss';
-  readonly lossAndGrad: 'lstmLossAndGrad' | 'gruLossAndGrad';
-  readonly stepScratchBytes: 'lstmStepScratchBytes' | 'gruStepScratchBytes';
-  readonly step: 'lstmStep' | 'gruStep';
+/** A gated kernel's signature (assembly/cells/): bytes of scratch for a group of count streams of T steps. */
+export type ScratchBytesKernel = (count: number, L: number, H: number, K: number, T: number) => number;
+/** Forward only, one stream: the summed loss of its T predictions, its state carried. */
+export type LossKernel = (L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
+  ids: number, state: number, masks: number, scratch: number) => number;
+/** Forward and BPTT of count streams, their gradients ADDED to the pair slots gradGap bytes apart. */
+export type LossAndGradKernel = (count: number, L: number, H: number, K: number, T: number, params: number, packed: number, offs: number,
+  ids: number, state: number, masks: number, grad: number, gradGap: number, scratch: number, losses: number) => number;
+/** Sampling (src/model/kernel-stepper.ts): count streams (1 to 4) one symbol each, ids (count) int32, state (count, S) float64. */
+export type StepScratchBytesKernel = (count: number, L: number, H: number, K: number) => number;
+export type StepKernel = (count: number, L: number, H: number, K: number, params: number, packed: number, offs: number,
+  ids: number, state: number, scratch: number) => void;
+
+/**
+ * The kernel entry points of the gated cells called N (assembly/cells/N.ts, exported by
+ * assembly/cells/index.ts): every gated cell's kernels share these signatures and are named by
+ * the cell's name and a suffix, so that the Kernels type and KERNEL_EXPORTS derive them.
+ */
+export type GatedKernels<N extends string> = Record<`${N}ScratchBytes`, ScratchBytesKernel> & Record<`${N}Loss`, LossKernel> &
+  Record<`${N}LossAndGrad`, LossAndGradKernel> & Record<`${N}StepScratchBytes`, StepScratchBytesKernel> & Record<`${N}Step`, StepKernel>;
+
+/** The parameter count of each gated kernel, by suffix: what KERNEL_EXPORTS holds every gated cell's exports to. */
+export const GATED_KERNEL_PARAMS: { readonly [S in keyof GatedKernels<''>]: Parameters<GatedKernels<''>[S]>['length'] } = {
+  ScratchBytes: 5, Loss: 11, LossAndGrad: 15, StepScratchBytes: 4, Step: 10,
+};
+
+/** What every gated cell's workspace holds, among its own arrays: T, and the output layer's p (T, K). */
+export interface GatedWorkspace {
+  readonly T: number;
+  readonly ps: FloatArray;
 }
 
 /**
- * The reference math of one gated cell (lstm.ts, gru.ts): a workspace of T steps in a precision,
+ * The reference math of one gated cell (lstm.ts, gru.ts, mgu.ts) and its shape: a workspace of T steps in a precision,
  * the forward pass and BPTT in the workspace's precision.
  */
-export interface GatedReference<W> {
+export interface GatedReference<W extends GatedWorkspace> {
+  readonly shape: GatedShape;
   createWorkspace(dims: StackedDims, T: number, precision: Precision): W;
   sequenceLoss(p: StackedViews, dims: StackedDims, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null, ws: W): number;
   sequenceLossAndGrad(
@@ -33,32 +56,43 @@ export interface GatedReference<W> {
   ): number;
 }
 
-/**
- * A descriptor for a stack of gated layers under one output layer, PyTorch's tensors by name and
- * order (stacked-layout.ts). What differs between the LSTM and the GRU is their gate count, their
- * state, their reference math and their kernels; the rest is here once.
- */
+/** A gated cell's descriptor: what every descriptor says, and its shape (gated-shape.ts). */
+export interface GatedDescriptor<N extends string = string> extends CellDescriptor {
+  readonly name: N;
+  readonly stacks: true;
+  readonly shape: GatedShape;
+  /** Its reference math on views (the tests' way in; reference() serves the engine). */
+  readonly math: GatedReference<GatedWorkspace>;
+}
+
 /** The gated cells' defaults: what won the race (docs/benchmarks.md, "The race"): 2 layers of 128, 32 streams of 50 characters, Adam. */
 const RACE_WINNER: CellDefaults = { layers: 2, hidden: 128, seqLength: 50, streams: 32, optimizer: 'adam' };
 
-export function gatedCell<W>(
-  name: CellKind,
+/**
+ * A descriptor for a stack of gated layers under one output layer, PyTorch's tensors by name and
+ * order (gated-shape.ts). What differs between the LSTM, the GRU and the MGU is their shape, their
+ * reference math and their kernels (found by the cell's name); the rest is here once.
+ */
+export function gatedCell<N extends string, W extends GatedWorkspace>(
+  name: N,
   summary: string,
-  kernelNames: GatedKernelNames,
   math: GatedReference<W>,
   adjustInit: (params: Float64Array, layout: ModelLayout) => void = () => {},
-): CellDescriptor {
-  const G = GATES[name];
+): GatedDescriptor<N> {
+  const { shape } = math;
+  const G = shape.gates;
   const stacked = (dims: ModelDims): StackedDims => ({ cell: name, L: dims.L, H: dims.H, K: dims.K });
   return {
     name,
     summary,
+    shape,
+    math: math as unknown as GatedReference<GatedWorkspace>,
     defaults: RACE_WINNER,
     stacks: true,
     // float32 reaches a given validation loss in about 0.6 of float64's time (docs/benchmarks.md, "Precision")
     dtypes: ['float32', 'float64'],
-    paramTable: (dims) => stackedShapeTable(stacked(dims)),
-    stateTable: (dims) => stateShapeTable(stacked(dims)),
+    paramTable: (dims) => gatedShapeTable(shape, stacked(dims)),
+    stateTable: (dims) => gatedStateTable(shape, stacked(dims)),
     // PyTorch's init for nn.LSTM / nn.GRU and nn.Linear(H, K): every entry from U(-1/sqrt(H), 1/sqrt(H))
     // then layer 0's input weights times sqrt(H), to U(-1, 1): a PyTorch model reads a symbol
     // through nn.Embedding(K, H), N(0, 1), times W_ih, whose product has this scale (std 0.58);
@@ -88,17 +122,20 @@ export function gatedCell<W>(
         lossAndGrad: (params, grad, ids, start, state, masks) => math.sequenceLossAndGrad(weights(params), dims, ids, start, state, masks, views(grad), ws),
       };
     },
-    kernelOffsets: (layout, precision) => kernelOffsets(layout, precision),
-    weightCopies: (layout, precision) => stackedCopies(layout, precision),
-    kernelSizes: (kernels, dims, T) => ({
-      groupStreams: GROUP_STREAMS,
-      groupScratch: kernels[kernelNames.scratchBytes](GROUP_STREAMS, dims.L, dims.H, dims.K, T),
-      scoreChunk: SCORE_CHUNK,
-      scoreScratch: kernels[kernelNames.scratchBytes](1, dims.L, dims.H, dims.K, SCORE_CHUNK),
-      stepScratch: kernels[kernelNames.stepScratchBytes](STEP_STREAMS, dims.L, dims.H, dims.K),
-    }),
+    kernelOffsets: (layout, precision) => kernelOffsets(shape, layout, precision),
+    weightCopies: (layout, precision) => stackedCopies(shape, layout, precision),
+    kernelSizes: (kernels, dims, T) => {
+      const own = gatedKernels(kernels, name);
+      return {
+        groupStreams: GROUP_STREAMS,
+        groupScratch: own.scratchBytes(GROUP_STREAMS, dims.L, dims.H, dims.K, T),
+        scoreChunk: SCORE_CHUNK,
+        scoreScratch: own.scratchBytes(1, dims.L, dims.H, dims.K, SCORE_CHUNK),
+        stepScratch: own.stepScratchBytes(STEP_STREAMS, dims.L, dims.H, dims.K),
+      };
+    },
     lossChunk: SCORE_CHUNK,
-    bindKernels: (kernels, layout, T, model) => bindGated(kernels, kernelNames, layout, T, model),
+    bindKernels: (kernels, layout, T, model) => bindGated(kernels, shape, name, layout, T, model),
     createStepper: (params, layout, precision = FLOAT64) => {
       const dims = stacked(layout.dims);
       const { L, H, K } = dims;
@@ -107,7 +144,7 @@ export function gatedCell<W>(
       const p = stackedViewsOf(weights, layout as unknown as StackedLayout);
       const { round } = precision;
       const ws = math.createWorkspace(dims, 1, precision);
-      const state = new Float64Array(stateShapeTable(dims).length * L * H);
+      const state = new Float64Array(gatedStateSize(shape, dims));
       const ids = new Int32Array(2); // the one step's input, and a target whose loss is not used
       const out = new Float64Array(K);
       return {
@@ -131,16 +168,25 @@ export function gatedCell<W>(
   };
 }
 
-function bindGated(kernels: Kernels, names: GatedKernelNames, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels {
+/** The gated kernels of the cell called `name`, by their suffixes. */
+export function gatedKernels(kernels: Kernels, name: string): { readonly [S in keyof GatedKernels<''> as Uncapitalize<S>]: GatedKernels<''>[S] } {
+  const exports = kernels as unknown as Readonly<Record<string, unknown>>;
+  const find = <S extends keyof GatedKernels<''>>(suffix: S): GatedKernels<''>[S] => {
+    const kernel = exports[`${name}${suffix}`];
+    if (typeof kernel !== 'function') throw new Error(`the kernels have no ${name}${suffix}: assembly/cells/index.ts exports each gated cell's kernels`);
+    return kernel as GatedKernels<''>[S];
+  };
+  return { scratchBytes: find('ScratchBytes'), loss: find('Loss'), lossAndGrad: find('LossAndGrad'), stepScratchBytes: find('StepScratchBytes'), step: find('Step') };
+}
+
+function bindGated(kernels: Kernels, shape: GatedShape, name: string, layout: ModelLayout, T: number, model: ModelBuffers): CellKernels {
   const { L, H, K } = layout.dims;
   const P = layout.size;
   const { weights, copies, offs } = model;
   const slotBytes = P * precisionOf(model.dtype).bytes;
-  const lossAndGrad = kernels[names.lossAndGrad];
-  const loss = kernels[names.loss];
-  const step = kernels[names.step];
-  const G = GATES[layout.dims.cell as CellKind];
-  const S = stateSize({ cell: layout.dims.cell as CellKind, L, H, K });
+  const { lossAndGrad, loss, step } = gatedKernels(kernels, name);
+  const G = shape.gates;
+  const S = gatedStateSize(shape, { cell: name, L, H, K });
   return {
     trainGroup: (at, n) => {
       kernels.fillZero(at.grad, Math.ceil(n / 2) * slotBytes); // the kernels add into the slots
@@ -152,32 +198,37 @@ function bindGated(kernels: Kernels, names: GatedKernelNames, layout: ModelLayou
   };
 }
 
-/** The gated cells' matrices in panels: every layer's two and V; layer 0's W_ih has no product below it to serve. */
-function stackedPanels(layout: ModelLayout | StackedLayout, precision: Precision): ReturnType<typeof panelPlan> {
-  const matrices: [string, boolean][] = [];
-  for (let l = 0; l < layout.dims.L; l++) matrices.push([`weight_ih_l${l}`, l > 0], [`weight_hh_l${l}`, true]);
+/**
+ * The gated cells' matrices in panels: every layer's two and V; layer 0's W_ih has no product
+ * below it to serve. W_hh is packed in the shape's row blocks, each block's forward panels one
+ * after another, then each one's backward panels (for one block: its forward, then backward ones).
+ */
+function stackedPanels(shape: GatedShape, layout: ModelLayout | StackedLayout, precision: Precision): ReturnType<typeof panelPlan> {
+  const matrices: (readonly [string, boolean, number?])[] = [];
+  for (let l = 0; l < layout.dims.L; l++) matrices.push([`weight_ih_l${l}`, l > 0], [`weight_hh_l${l}`, true, shape.recurrentBlocks]);
   matrices.push(['V', true]);
   return panelPlan(layout, matrices, precision);
 }
 
 /** The packed copy's table and size for a stack of gated layers. */
-export function stackedCopies(layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): WeightCopies {
-  return panelCopies(stackedPanels(layout, precision));
+export function stackedCopies(shape: GatedShape, layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): WeightCopies {
+  return panelCopies(stackedPanels(shape, layout, precision));
 }
 
 /**
  * The int32 table the gated kernels find every tensor by, in the order of assembly/interface.ts:
  * each layer's weight_ih, weight_hh, bias_ih, bias_hh in the parameters and the forward and
- * backward panels of its two matrices in the packed copy, then V, c and V's panels.
+ * backward panels of its two matrices in the packed copy (W_hh's first row block's), then V, c and V's panels.
  */
-export function kernelOffsets(layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): Int32Array {
+export function kernelOffsets(shape: GatedShape, layout: ModelLayout | StackedLayout, precision: Precision = FLOAT64): Int32Array {
   const offsets = new Map(layout.specs.map((spec) => [spec.name, spec.offset]));
   const offset = (tensor: string): number => {
     const at = offsets.get(tensor);
     if (at === undefined) throw new Error(`the layout table has no tensor named ${tensor}`);
     return at;
   };
-  const panels = new Map(stackedPanels(layout, precision).entries.map((e) => [e.name, e]));
+  const panels = new Map<string, PanelEntry>();
+  for (const entry of stackedPanels(shape, layout, precision).entries) if (!panels.has(entry.name)) panels.set(entry.name, entry); // a matrix's first block
   const { L } = layout.dims;
   const table = new Int32Array(LAYER_ENTRIES * L + OUTPUT_ENTRIES);
   for (let l = 0; l < L; l++) {

@@ -1,100 +1,57 @@
+import { product, type ShapeEntry } from './cell.js';
+import {
+  checkSequenceArgs as checkArgs, gatedShapeTable, gatedStateTable, type GatedShape, type StackedDims as ShapeDims, type StackedLayout as ShapeLayout,
+} from './gated-shape.js';
+import { CELL_NAMES, findCell, type GatedCellName } from './registry.js';
 import type { FloatArray } from '../precision.js';
-import { product, type ShapeEntry, type TensorSpec } from './cell.js';
 
 /**
- * Parameters, state and dropout masks of a stack of L LSTM or GRU layers under one output layer.
- * The layer tensors are PyTorch's nn.LSTM / nn.GRU parameters, by name, shape and order (gate
- * rows i, f, g, o or r, z, n; row-major), so that a checkpoint's flat vector can be loaded into
- * nn.LSTM(K, H, L) / nn.GRU(K, H, L) fed one-hot inputs, with V and c as an nn.Linear(H, K).
+ * The gated cells' tensors by cell name: each registered gated cell's shape (gated-shape.ts) as its
+ * descriptor states it, so that a cell added to the registry is known here without a line here.
  */
 
-export type CellKind = 'lstm' | 'gru';
+export { maskSize, stackedViewsOf, type GatedShape, type LayerViews, type ShapeEntry, type StackedViews } from './gated-shape.js';
 
-/** L layers of H units over a vocabulary of K symbols. */
-export interface StackedDims {
+/** The names of the registered gated cells ('lstm', 'gru', ...). */
+export type CellKind = GatedCellName;
+
+/** L layers of H units of a registered gated cell over a vocabulary of K symbols. */
+export interface StackedDims extends ShapeDims {
   readonly cell: CellKind;
-  readonly L: number;
-  readonly H: number;
-  readonly K: number;
 }
 
-/** G: gate rows per unit, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n). */
-export const GATES: Readonly<Record<CellKind, number>> = { lstm: 4, gru: 3 };
-
-export type { ShapeEntry };
-
-export interface StackedLayout {
+export interface StackedLayout extends ShapeLayout {
   readonly dims: StackedDims;
-  readonly specs: readonly TensorSpec[];
-  /** Total number of parameters: the length of every flat buffer with this layout. */
-  readonly size: number;
 }
 
-/** One layer's tensors: (G·H, In), (G·H, H), (G·H), (G·H), with In = K for layer 0, else H. */
-export interface LayerViews {
-  readonly Wih: FloatArray;
-  readonly Whh: FloatArray;
-  readonly bih: FloatArray;
-  readonly bhh: FloatArray;
-}
-
-/**
- * Named views into one flat buffer (parameters, gradients or optimizer state alike): Float32Array
- * views of a float32 model's weight copy and gradient slots, Float64Array views otherwise.
- */
-export interface StackedViews {
-  readonly layers: readonly LayerViews[]; // (L)
-  readonly V: FloatArray; // (K, H)
-  readonly c: FloatArray; // (K)
-}
-
-/**
- * THE table: every view, gradient, optimizer state, checkpoint shape and the Python loader derive
- * from it. Per layer l, PyTorch's state_dict order; then the output layer.
- */
-export function stackedShapeTable(dims: StackedDims): readonly ShapeEntry[] {
-  const { L, H, K } = checkDims(dims);
-  const G = GATES[dims.cell];
-  const table: ShapeEntry[] = [];
-  for (let l = 0; l < L; l++) {
-    const In = l === 0 ? K : H; // layer 0 reads the one-hot symbol: W_ih x is a column of weight_ih_l0
-    table.push(
-      [`weight_ih_l${l}`, [G * H, In]],
-      [`weight_hh_l${l}`, [G * H, H]],
-      [`bias_ih_l${l}`, [G * H]],
-      [`bias_hh_l${l}`, [G * H]],
-    );
+/** The shape of the gated cell called `cell`; a RangeError naming the gated cells for any other name. */
+export function gatedShapeOf(cell: string): GatedShape {
+  const descriptor = findCell(cell);
+  if (descriptor === undefined || !('shape' in descriptor)) {
+    const gated = CELL_NAMES.filter((name) => 'shape' in findCell(name)!);
+    throw new RangeError(`cell must be one of ${gated.map((name) => `'${name}'`).join(', ')}, not ${String(cell)}`);
   }
-  table.push(['V', [K, H]], ['c', [K]]);
-  return table;
+  return descriptor.shape as GatedShape;
 }
 
-/**
- * The recurrent state of one stream, carried from one sequence to the next, in PyTorch's
- * (h_n, c_n) order: the LSTM's h then c, the GRU's h, each (L, H).
- */
+/** G: gate rows per unit of each gated cell, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n). */
+export const GATES: Readonly<Record<CellKind, number>> = Object.fromEntries(
+  CELL_NAMES.filter((name) => 'shape' in findCell(name)!).map((name) => [name, gatedShapeOf(name).gates]),
+) as Record<CellKind, number>;
+
+/** THE table of a gated cell's parameters (gated-shape.ts gatedShapeTable). */
+export function stackedShapeTable(dims: StackedDims): readonly ShapeEntry[] {
+  return gatedShapeTable(gatedShapeOf(dims.cell), dims);
+}
+
+/** The recurrent state of one stream, in PyTorch's (h_n, c_n) order: the LSTM's h then c, the GRU's h, each (L, H). */
 export function stateShapeTable(dims: StackedDims): readonly ShapeEntry[] {
-  const { L, H } = checkDims(dims);
-  return dims.cell === 'lstm'
-    ? [
-        ['h', [L, H]],
-        ['c', [L, H]],
-      ]
-    : [['h', [L, H]]];
+  return gatedStateTable(gatedShapeOf(dims.cell), dims);
 }
 
 /** Entries of one stream's state: (S, L, H) with S = 2 (LSTM) or 1 (GRU). */
 export function stateSize(dims: StackedDims): number {
   return stateShapeTable(dims).reduce((sum, [, shape]) => sum + product(shape), 0);
-}
-
-/**
- * Entries of a sequence's dropout masks: (L, T, H). Row (l, t) multiplies layer l's output h_t on
- * its way up, as the input of layer l + 1, or of the output layer for l = L - 1; each entry is 0
- * or 1 / (1 - p). The recurrent h is never dropped.
- */
-export function maskSize(dims: StackedDims, T: number): number {
-  return dims.L * T * dims.H;
 }
 
 export function stackedLayout(dims: StackedDims): StackedLayout {
@@ -108,48 +65,7 @@ export function stackedLayout(dims: StackedDims): StackedLayout {
   return { dims: { cell, L, H, K }, specs, size: offset };
 }
 
-export function stackedViewsOf(flat: FloatArray, layout: StackedLayout): StackedViews {
-  if (flat.length !== layout.size) {
-    throw new RangeError(`flat buffer has ${flat.length} entries, layout needs ${layout.size}`);
-  }
-  const byName = new Map(layout.specs.map((spec) => [spec.name, flat.subarray(spec.offset, spec.offset + spec.size)]));
-  const view = (name: string): FloatArray => {
-    const found = byName.get(name);
-    if (found === undefined) throw new Error(`the layout table has no tensor named ${name}`);
-    return found;
-  };
-  const layers: LayerViews[] = [];
-  for (let l = 0; l < layout.dims.L; l++) {
-    layers.push({ Wih: view(`weight_ih_l${l}`), Whh: view(`weight_hh_l${l}`), bih: view(`bias_ih_l${l}`), bhh: view(`bias_hh_l${l}`) });
-  }
-  return { layers, V: view('V'), c: view('c') };
-}
-
-function checkDims(dims: StackedDims): StackedDims {
-  if (!Object.hasOwn(GATES, dims.cell)) throw new RangeError(`cell must be 'lstm' or 'gru', not ${String(dims.cell)}`);
-  for (const key of ['L', 'H', 'K'] as const) {
-    const value = dims[key];
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${key} must be a positive integer, not ${value}`);
-  }
-  return dims;
-}
-
-
 /** Throws a RangeError naming what is wrong when a sequence's arguments do not fit the dims. */
-export function checkSequenceArgs(
-  dims: StackedDims,
-  T: number,
-  ids: ArrayLike<number>,
-  start: number,
-  state: Float64Array,
-  masks: FloatArray | null,
-): void {
-  if (ids.length < start + T + 1) {
-    throw new RangeError(`${T} predictions from position ${start} need ${start + T + 1} symbols, ids has ${ids.length}`);
-  }
-  const S = stateSize(dims);
-  if (state.length !== S) throw new RangeError(`state has ${state.length} entries, a ${dims.cell} stream needs ${S} (S, L, H)`);
-  if (masks !== null && masks.length !== maskSize(dims, T)) {
-    throw new RangeError(`masks have ${masks.length} entries, T = ${T} needs ${maskSize(dims, T)} (L, T, H); pass null for no dropout`);
-  }
+export function checkSequenceArgs(dims: StackedDims, T: number, ids: ArrayLike<number>, start: number, state: Float64Array, masks: FloatArray | null): void {
+  checkArgs(gatedShapeOf(dims.cell), dims, T, ids, start, state, masks);
 }
