@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { CheckpointOptions } from './checkpoint/index.js';
 import { UserError } from './errors.js';
 import type { ParsedOptions } from './options.js';
-import { CELL_NAMES, findCell } from './model/cells/registry.js';
+import { CELL_NAMES, cellList, findCell } from './model/cells/registry.js';
 import { DEFAULT_ETA, isOptimizerName, OPTIMIZER_NAMES, OPTIMIZER_OWN_OPTIONS } from './model/optimizers.js';
 import { DTYPES, isDtype, type Dtype } from './model/precision.js';
 import { RUNS_FOLDER } from './run-folder.js';
@@ -133,10 +133,10 @@ export function checkModelOptions({ cell, layers, dropout, dtype }: Pick<TrainCo
   const descriptor = findCell(cell);
   if (descriptor === undefined) throw new UserError(`--cell must be one of ${CELL_NAMES.join(', ')}, got '${cell}'`);
   if (!isDtype(dtype)) throw new UserError(`--dtype must be one of ${DTYPES.join(', ')}, got '${String(dtype)}'`);
-  if (!descriptor.dtypes.includes(dtype)) throw new UserError(`--cell ${cell} computes in ${descriptor.dtypes.join(' or ')} only: use --cell lstm or --cell gru for --dtype ${dtype}`);
+  if (!descriptor.dtypes.includes(dtype)) throw new UserError(`--cell ${cell} computes in ${descriptor.dtypes.join(' or ')} only: use --cell ${cellList((other) => other.dtypes.includes(dtype), 'or')} for --dtype ${dtype}`);
   if (descriptor.stacks) return;
-  if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell lstm or --cell gru for --layers ${layers}`);
-  if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or --cell gru for --dropout ${dropout}`);
+  if (layers !== 1) throw new UserError(`--cell ${cell} is the seed's one-layer model: use --cell ${cellList((other) => other.stacks, 'or')} for --layers ${layers}`);
+  if (dropout !== 0) throw new UserError(`--cell ${cell} has no dropout: use --cell ${cellList((other) => other.stacks, 'or')} for --dropout ${dropout}`);
 }
 
 /** What a checkpoint keeps of the run's options (SAVED_OPTIONS, with the intervals as the run fixed them), and the schedule's horizon. */

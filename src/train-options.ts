@@ -1,7 +1,7 @@
 import type { CorpusSource } from './corpus.js';
 import type { OptionSpec } from './option-spec.js';
-import type { CellDefaults } from './model/cells/cell.js';
-import { CELL_NAMES, cellNamed } from './model/cells/registry.js';
+import type { CellDefaults, CellDescriptor } from './model/cells/cell.js';
+import { CELL_NAMES, cellList, cellNamed } from './model/cells/registry.js';
 import { DEFAULT_ETA, OPTIMIZER_NAMES, type OptimizerName } from './model/optimizers.js';
 import { DTYPES, type Dtype } from './model/precision.js';
 import { BUDGET_EVALUATIONS, BUDGET_SAMPLES, DEFAULT_EVAL_EVERY, DEFAULT_SAMPLE_EVERY } from './train/intervals.js';
@@ -70,6 +70,9 @@ export const CELL_DEFAULTS: Readonly<Record<string, CellDefaults>> = Object.from
 /** What files from before the time budget was saved hold for --minutes alone: more epochs than any budget held. */
 export const OLD_UNBOUNDED_EPOCHS = 1_000_000;
 
+/** The cells that take --layers and --dropout, for --help. */
+const STACKING = cellList((cell) => cell.stacks, 'and');
+
 /** Dropout masks are keyed by layer in 8 bits (src/model/dropout.ts); 16 layers is deeper than any char model needs. */
 export const MAX_LAYERS = 16;
 
@@ -103,10 +106,10 @@ export const TRAIN_OPTIONS = [
   { name: 'init-from', group: 'start', role: 'request', kind: 'string', metavar: 'FILE', help: 'start a new run from this checkpoint\'s weights (fine-tuning on a text with the same vocabulary)' },
   { name: 'extend-vocab', group: 'start', role: 'request', kind: 'flag', help: 'with --init-from: add the new text\'s characters that the checkpoint lacks, their weights drawn as a new model\'s (default: refuse them)' },
   { name: 'cell', group: 'model', role: 'math', checkpoint: 'Model.cell', kind: 'string', default: DEFAULT_CELL, metavar: 'NAME', help: `recurrent cell: ${CELL_NAMES.join(', ')}` },
-  { name: 'layers', group: 'model', role: 'math', checkpoint: 'Model.layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `stacked layers L (lstm and gru; default: ${cellDefaultsHelp('layers')})` },
+  { name: 'layers', group: 'model', role: 'math', checkpoint: 'Model.layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `stacked layers L (${STACKING}; default: ${cellDefaultsHelp('layers')})` },
   { name: 'hidden', group: 'model', role: 'math', checkpoint: 'Model.hidden', kind: 'int', min: 1, max: 4096, help: `hidden units H per layer (default: ${cellDefaultsHelp('hidden')})` },
-  { name: 'dropout', group: 'model', role: 'math', oldFiles: 0, kind: 'number', default: 0, min: 0, max: 0.95, help: 'dropout probability on the input of each layer above the first and on the top layer\'s output, in training only (lstm and gru)' },
-  { name: 'dtype', group: 'model', role: 'math', oldFiles: 'float64', kind: 'string', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients; the weights and the optimizer stay float64 (default: the cell's, float32 for lstm and gru, float64 for rnn)` },
+  { name: 'dropout', group: 'model', role: 'math', oldFiles: 0, kind: 'number', default: 0, min: 0, max: 0.95, help: `dropout probability on the input of each layer above the first and on the top layer's output, in training only (${STACKING})` },
+  { name: 'dtype', group: 'model', role: 'math', oldFiles: 'float64', kind: 'string', metavar: 'NAME', help: `${DTYPES.join(' or ')}: the precision of the activations, products and gradients; the weights and the optimizer stay float64 (default: the cell's: ${byCell((cell) => cell.dtypes[0])})` },
   { name: 'seq-length', group: 'data', role: 'math', kind: 'int', min: 1, max: 100000, help: `characters per sequence T (BPTT length; default: ${cellDefaultsHelp('seqLength')})` },
   { name: 'streams', group: 'data', role: 'math', kind: 'int', min: 1, max: 4096, help: `contiguous streams B trained side by side; the gradient is their mean (default: ${cellDefaultsHelp('streams')})` },
   { name: 'threads', group: 'data', role: 'bookkeeping', kind: 'int', min: 1, max: 1024, help: 'worker threads (default: available cores, at most --streams)' },
@@ -186,11 +189,15 @@ export const SAVED_OPTIONS: readonly (TrainOption & { readonly field: SavedField
   (option) => (option.role === 'math' || option.role === 'bookkeeping') && !('checkpoint' in option),
 ).map((option) => ({ ...option, field: fieldName(option.name) as SavedField }));
 
-/** 'rnn 100, lstm and gru 128': one option's default for each cell, for --help. */
+/** 'rnn 100; lstm, gru and mgu 128': one option's default for each cell, for --help. */
 function cellDefaultsHelp(field: keyof (typeof CELL_DEFAULTS)[string]): string {
-  const byValue = new Map<unknown, string[]>();
-  for (const [cell, values] of Object.entries(CELL_DEFAULTS)) byValue.set(values[field], [...(byValue.get(values[field]) ?? []), cell]);
-  return [...byValue].map(([value, cells]) => `${cells.join(' and ')} ${String(value)}`).join(', ');
+  return byCell((cell) => cell.defaults[field]);
+}
+
+/** The cells grouped by a value of theirs, for --help: 'rnn float64; lstm, gru and mgu float32'. */
+function byCell(value: (cell: CellDescriptor) => unknown): string {
+  const values = [...new Set(CELL_NAMES.map((name) => value(cellNamed(name))))];
+  return values.map((shared) => `${cellList((cell) => value(cell) === shared, 'and')} ${String(shared)}`).join('; ');
 }
 
 /** The flag a config field comes from, for messages: seqLength -> --seq-length. */

@@ -185,7 +185,7 @@ test.serial('a gated model is refused where its shape or cell does not fit, nami
     [['--init-from', last, '--cell', 'lstm'], /cannot start from .*last\.ckpt with --cell lstm \(it has gru\)/],
     [['--init-from', last, '--layers', '3', '--hidden', '9'], /with --layers 3 \(it has 2\), --hidden 9 \(it has 8\)/],
     [['--resume', last, '--dropout', '0.5'], /cannot resume .* with --dropout 0.5 \(the run used 0\): that would change the math/],
-    [['--cell', 'rnn', '--layers', '2'], /--cell rnn is the seed's one-layer model: use --cell lstm or --cell gru for --layers 2/],
+    [['--cell', 'rnn', '--layers', '2'], /--cell rnn is the seed's one-layer model: use --cell lstm, gru or mgu for --layers 2/],
     [['--cell', 'rnn', '--dropout', '0.2'], /--cell rnn has no dropout/],
     [['--cell', 'transformer'], new RegExp(`--cell must be one of ${CELL_NAMES.join(', ')}, got 'transformer'`)],
     [['--dropout', '1'], /--dropout must be at least 0 and at most 0.95, got 1/],

@@ -139,7 +139,7 @@ test.serial('--dtype: refused for the rnn, on resume, and unknown; --init-from c
   const inspected = await runCli(['inspect', last]);
   t.regex(inspected.stdout, /--dtype float32/);
   const cases: [string[], RegExp][] = [
-    [['--cell', 'rnn', '--dtype', 'float32'], /--cell rnn computes in float64 only: use --cell lstm or --cell gru for --dtype float32/],
+    [['--cell', 'rnn', '--dtype', 'float32'], /--cell rnn computes in float64 only: use --cell lstm, gru or mgu for --dtype float32/],
     [['--cell', 'lstm', '--dtype', 'float16'], /--dtype must be one of float64, float32, got 'float16'/],
     [['--resume', last, '--dtype', 'float64', '--steps', '6'], /cannot resume .* with --dtype float64 \(the run used float32\): that would change the math/],
   ];

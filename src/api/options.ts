@@ -26,15 +26,15 @@ export interface TrainFlags {
   readonly initFrom?: string;
   /** With initFrom: append the characters of the new text that the checkpoint lacks to its vocabulary (else they are refused). */
   readonly extendVocab?: boolean;
-  /** The recurrent cell: 'rnn', 'lstm' or 'gru' (default 'gru'). */
+  /** The recurrent cell: 'rnn', 'lstm', 'gru' or 'mgu' (default 'gru'). */
   readonly cell?: string;
-  /** Stacked layers L (lstm and gru; default 2, rnn 1). */
+  /** Stacked layers L (the gated cells: lstm, gru, mgu; default 2, rnn 1). */
   readonly layers?: number;
   /** Hidden units H per layer (default 128, rnn 100). */
   readonly hidden?: number;
-  /** Dropout probability on the input of each layer above the first and on the top layer's output (lstm and gru; default 0). */
+  /** Dropout probability on the input of each layer above the first and on the top layer's output (the gated cells; default 0). */
   readonly dropout?: number;
-  /** The precision of activations, products and gradients: 'float64' or 'float32' (default float32 for lstm and gru, float64 for rnn). */
+  /** The precision of activations, products and gradients: 'float64' or 'float32' (default float32 for the gated cells, float64 for rnn). */
   readonly dtype?: Dtype;
   /** Characters per sequence T, the BPTT length (default 50, rnn 25). */
   readonly seqLength?: number;

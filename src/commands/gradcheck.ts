@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import { ABS_TOLERANCE, gradcheck, gradcheckCell, REL_MIN_GRADIENT, REL_TOLERANCE, type ParamCheck } from '../gradcheck.js';
 import { CELL_DEFAULTS, DEFAULT_CELL, defaultDtype, MAX_LAYERS } from '../config.js';
-import { CELL_NAMES, findCell } from '../model/cells/registry.js';
+import { CELL_NAMES, cellList, findCell } from '../model/cells/registry.js';
 import { optionsHelp, parseOptions, type OptionSpec } from '../options.js';
 import { planTrainingMemory } from '../train/shared-memory.js';
 
@@ -17,9 +17,9 @@ const GATED_HIDDEN = 32;
 
 const GRADCHECK_OPTIONS: readonly OptionSpec[] = [
   { name: 'cell', kind: 'string', default: DEFAULT_CELL, metavar: 'CELL', help: `${CELL_NAMES.join(', ')}, as train's --cell` },
-  { name: 'layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `layers L of an lstm or gru stack (default: train's, ${CELL_NAMES.map((name) => `${name} ${CELL_DEFAULTS[name].layers}`).join(', ')})` },
-  { name: 'dropout', kind: 'number', default: 0, min: 0, help: 'dropout P in [0, 1) of an lstm or gru stack, with masks fixed for the check' },
-  { name: 'hidden', kind: 'int', min: 1, max: 4096, help: `hidden units H (default: rnn ${CELL_DEFAULTS.rnn.hidden}, the seed's check; lstm and gru ${GATED_HIDDEN})` },
+  { name: 'layers', kind: 'int', min: 1, max: MAX_LAYERS, help: `layers L of a stack of ${cellList((c) => c.stacks, 'or')} layers (default: train's, ${CELL_NAMES.map((name) => `${name} ${CELL_DEFAULTS[name].layers}`).join(', ')})` },
+  { name: 'dropout', kind: 'number', default: 0, min: 0, help: `dropout P in [0, 1) of a stack of ${cellList((c) => c.stacks, 'or')} layers, with masks fixed for the check` },
+  { name: 'hidden', kind: 'int', min: 1, max: 4096, help: `hidden units H (default: rnn ${CELL_DEFAULTS.rnn.hidden}, the seed's check; ${cellList((c) => c.stacks, 'and')} ${GATED_HIDDEN})` },
   { name: 'vocab', kind: 'int', default: 98, min: 2, max: 100000, help: 'vocabulary size K (98: the default corpus)' },
   { name: 'seq-length', kind: 'int', default: 25, min: 1, max: 10000, help: 'sequence length T' },
   { name: 'seed', kind: 'int', default: 1, min: 0, max: 0xffffffff, help: 'seed of the random problem' },
@@ -27,7 +27,7 @@ const GRADCHECK_OPTIONS: readonly OptionSpec[] = [
     name: 'samples',
     kind: 'int',
     min: 1,
-    help: `random entries checked: in each of W, U, V for rnn (default ${RNN_SAMPLES}; b and c: all), in each tensor for lstm and gru (default ${CELL_SAMPLES})`,
+    help: `random entries checked: in each of W, U, V for rnn (default ${RNN_SAMPLES}; b and c: all), in each tensor for ${cellList((c) => c.stacks, 'and')} (default ${CELL_SAMPLES})`,
   },
   { name: 'all', kind: 'flag', help: 'check every entry of every tensor' },
 ];
@@ -44,8 +44,8 @@ export function runGradcheck(argv: readonly string[]): number {
   const L = (v.layers as number | undefined) ?? CELL_DEFAULTS[cell].layers;
   const dropout = v.dropout as number;
   if (dropout >= 1) throw new UserError(`--dropout must be at least 0 and below 1, got ${dropout}`);
-  if (!descriptor.stacks && L !== 1) throw new UserError(`--cell ${cell} supports only --layers 1 (got ${L}): stack layers with --cell lstm or gru`);
-  if (!descriptor.stacks && dropout > 0) throw new UserError(`--cell ${cell} has no dropout: use --cell lstm or gru with --dropout`);
+  if (!descriptor.stacks && L !== 1) throw new UserError(`--cell ${cell} supports only --layers 1 (got ${L}): stack layers with --cell ${cellList((c) => c.stacks, 'or')}`);
+  if (!descriptor.stacks && dropout > 0) throw new UserError(`--cell ${cell} has no dropout: use --cell ${cellList((c) => c.stacks, 'or')} with --dropout`);
   const dims = { H: (v.hidden as number | undefined) ?? (descriptor.stacks ? GATED_HIDDEN : CELL_DEFAULTS[cell].hidden), K: v.vocab as number, T: v['seq-length'] as number, seed: v.seed as number };
   // Refused before anything is allocated: a model that train refuses for its size, trained as train would train it with one stream.
   planTrainingMemory(

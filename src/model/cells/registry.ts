@@ -25,6 +25,12 @@ export function cellNamed(name: CellName): CellDescriptor {
   return cell;
 }
 
+/** The names of the cells for which `has` holds, as a sentence lists them: 'lstm, gru and mgu'. */
+export function cellList(has: (cell: CellDescriptor) => boolean, conjunction: 'and' | 'or'): string {
+  const names = CELLS.filter((cell: CellDescriptor) => has(cell)).map((cell) => cell.name);
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} ${conjunction} ${names.at(-1)}`;
+}
+
 /** The gated cell called `name` (built by stacked-cell.ts gatedCell); any other name is a bug of the caller. */
 export function gatedCellNamed(name: CellName): GatedDescriptor {
   const cell = cellNamed(name);
