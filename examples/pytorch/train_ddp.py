@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--corpus", required=True, help="UTF-8 text to train on")
     p.add_argument("--init", help="folder with config.json + model.safetensors to start from (else a fresh model)")
     p.add_argument("--out", required=True, help="folder to write model.safetensors and config.json into")
-    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="gru")
+    p.add_argument("--cell", choices=["rnn", "lstm", "gru", "mgu"], default="gru")
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--dropout", type=float, default=0.0)
