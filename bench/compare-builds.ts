@@ -21,12 +21,13 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'before', kind: 'string', metavar: 'DIR', help: 'the checkout measured first in each pair (required)' },
   { name: 'after', kind: 'string', metavar: 'DIR', help: 'the other checkout (default: this one)' },
   { name: 'runs', kind: 'int', default: 5, min: 1, help: 'runs of each configuration in each build' },
+  { name: 'cells', kind: 'string', default: 'rnn,lstm,gru', metavar: 'LIST', help: 'comma-separated cells whose configurations run' },
 ];
 
-/** The configurations: the seed's rnn as npm run bench runs it, and the gated cells in both precisions, on 1 and 2 threads. */
+/** The configurations: the seed's rnn on 16 streams as npm run bench runs it (1,600 steps, so a run lasts seconds), and the gated cells in both precisions, on 1 and 2 threads. */
 const CONFIGS: readonly (readonly string[])[] = [
-  ['--cell', 'rnn', '--streams', '16', '--steps', '400', '--threads', '1'],
-  ['--cell', 'rnn', '--streams', '16', '--steps', '400', '--threads', '2'],
+  ['--cell', 'rnn', '--streams', '16', '--steps', '1600', '--threads', '1'],
+  ['--cell', 'rnn', '--streams', '16', '--steps', '1600', '--threads', '2'],
   ...['lstm', 'gru'].flatMap((cell) => ['float32', 'float64'].flatMap((dtype) => ['1', '2'].map((threads) => [
     '--cell', cell, '--dtype', dtype, '--layers', '2', '--hidden', '128', '--seq-length', '50', '--streams', '32', '--steps', '60', '--warmup-steps', '10', '--threads', threads,
   ]))),
@@ -50,9 +51,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const before = resolve(v.before as string);
   const after = resolve((v.after as string | undefined) ?? fileURLToPath(new URL('../..', import.meta.url)));
   const runs = v.runs as number;
+  const cells = (v.cells as string).split(',');
+  const configs = CONFIGS.filter((args) => cells.includes(args[args.indexOf('--cell') + 1]));
+  if (configs.length === 0) throw new Error(`--cells names none of rnn, lstm, gru: '${v.cells as string}'`);
   process.stdout.write(`before: ${before}\nafter:  ${after}\n${runs} runs of each configuration in each build, alternating; chars/s medians\n\n`);
-  process.stdout.write('configuration | before | after | after/before\n---|---|---|---\n');
-  for (const args of CONFIGS) {
+  process.stdout.write('configuration | before (min-max) | after (min-max) | after/before\n---|---|---|---\n');
+  for (const args of configs) {
     const times: { before: number[]; after: number[] } = { before: [], after: [] };
     for (let r = 0; r < runs; r++) {
       // alternate which build goes first, so that a drift in the machine's load falls on both
@@ -61,8 +65,9 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     const b = median(times.before);
     const a = median(times.after);
+    const spread = (values: readonly number[]): string => `${Math.round(Math.min(...values))}-${Math.round(Math.max(...values))}`;
     const label = args.filter((_, i) => i % 2 === 1 && ['--cell', '--dtype', '--threads'].includes(args[i - 1])).join(' ');
-    process.stdout.write(`${label} | ${Math.round(b)} | ${Math.round(a)} | ${(a / b).toFixed(3)}\n`);
+    process.stdout.write(`${label} | ${Math.round(b)} (${spread(times.before)}) | ${Math.round(a)} (${spread(times.after)}) | ${(a / b).toFixed(3)}\n`);
   }
 }
 
