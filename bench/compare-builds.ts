@@ -22,6 +22,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'after', kind: 'string', metavar: 'DIR', help: 'the other checkout (default: this one)' },
   { name: 'runs', kind: 'int', default: 5, min: 1, help: 'runs of each configuration in each build' },
   { name: 'cells', kind: 'string', default: 'rnn,lstm,gru', metavar: 'LIST', help: 'comma-separated cells whose configurations run' },
+  { name: 'threads-list', kind: 'string', default: '1,2', metavar: 'LIST', help: 'comma-separated thread counts whose configurations run' },
 ];
 
 /** The configurations: the seed's rnn on 16 streams as npm run bench runs it (1,600 steps, so a run lasts seconds), and the gated cells in both precisions, on 1 and 2 threads. */
@@ -52,8 +53,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const after = resolve((v.after as string | undefined) ?? fileURLToPath(new URL('../..', import.meta.url)));
   const runs = v.runs as number;
   const cells = (v.cells as string).split(',');
-  const configs = CONFIGS.filter((args) => cells.includes(args[args.indexOf('--cell') + 1]));
-  if (configs.length === 0) throw new Error(`--cells names none of rnn, lstm, gru: '${v.cells as string}'`);
+  const threads = (v['threads-list'] as string).split(',');
+  const configs = CONFIGS.filter((args) => cells.includes(args[args.indexOf('--cell') + 1]) && threads.includes(args[args.indexOf('--threads') + 1]));
+  if (configs.length === 0) throw new Error(`no configuration has --cells ${v.cells as string} and --threads-list ${v['threads-list'] as string} (cells rnn, lstm, gru; threads 1, 2)`);
   process.stdout.write(`before: ${before}\nafter:  ${after}\n${runs} runs of each configuration in each build, alternating; chars/s medians\n\n`);
   process.stdout.write('configuration | before (min-max) | after (min-max) | after/before\n---|---|---|---\n');
   for (const args of configs) {

@@ -16,10 +16,10 @@
 // with every step written out in it, as a hand-written run would.
 
 import { REAL, SHIFT, realsFrom64, realsTo64 } from '../precision';
-import { at, at64 } from './primitives';
+import { at, at64, idAt, panelColumn, product } from './primitives';
 import {
   BHH, BIH, C, V, V_B, V_F, WHH_B, WHH_F, WIH_B, WIH_F,
-  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes,
+  inputBackward, inputGates, layerGradients, layerTensor, outputBackward, outputForward, outputGradients, outputTensor, packBytes, stepEntries,
 } from './stacked';
 
 /**
@@ -143,4 +143,36 @@ export function run<C>(
     }
   }
   return total;
+}
+
+/**
+ * One sampling step of `count` streams (1 to 4) in lockstep: stream s reads symbol ids[s] (int32)
+ * and its state (S, L, H) float64 at state + s·S·L·H moves on, as run does with T = 1 (and the
+ * reference stepper's feed), without the output layer. The products of all streams share each
+ * weight load. Each stream's scratch (stacked.ts stepEntries): hNew (L, H) | hPrev | three rows
+ * of the cell's own | gi, gh, acts (G·H each) | logits; scratch of stepBytes(count, G, ...).
+ */
+export function step<C>(count: i32, L: i32, H: i32, K: i32, params: usize, packed: usize, offs: usize, ids: usize, state: usize, scratch: usize): void {
+  const cell = changetype<C>(0);
+  const GH = cell.G * H;
+  const gap = <usize>stepEntries(cell.G, L, H, K) << SHIFT;
+  const hPrev = at(scratch, L * H);
+  const own = at(hPrev, H);
+  const gi = at(hPrev, 4 * H);
+  const gh = at(gi, GH);
+  const acts = at(gh, GH);
+  const stateGap = <usize>(cell.S * L * H) << 3;
+  for (let l = 0; l < L; l++) {
+    const hNew = at(scratch, l * H);
+    for (let s = 0; s < count; s++) realsFrom64(hPrev + <usize>s * gap, at64(state + <usize>s * stateGap, l * H), H);
+    const WihF = layerTensor(packed, offs, l, WIH_F);
+    const bih = layerTensor(params, offs, l, BIH);
+    if (l == 0) {
+      for (let s = 0; s < count; s++) panelColumn(gi + <usize>s * gap, bih, WihF, idAt(ids, s), GH, K);
+    } else {
+      product(count, gi, gap, bih, 0, WihF, at(scratch, (l - 1) * H), gap, GH, H); // gi = W_ih h_below + b_ih
+    }
+    cell.step(count, gap, L, H, l, params, packed, offs, gi, gh, hPrev, acts, hNew, own, state, stateGap);
+    for (let s = 0; s < count; s++) realsTo64(at64(state + <usize>s * stateGap, l * H), hNew + <usize>s * gap, H);
+  }
 }

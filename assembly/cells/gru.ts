@@ -4,7 +4,7 @@
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
 import { LANES, SHIFT, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
-import { run, scratchBytes } from './gated';
+import { run, scratchBytes, step } from './gated';
 import { at, at64, idAt, panelColumn, product } from './primitives';
 import { BHH, BIH, WHH_F, WIH_F, layerTensor, stepBytes, stepEntries } from './stacked';
 
@@ -126,6 +126,19 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, acts: usiz
     return 0;
   }
 
+  /** Sampling, layer l (gated.ts step): the recurrent product and the cell; own's third row keeps W_hn h + b_hn. */
+  @inline step(
+    count: i32, gap: usize, L: i32, H: i32, l: i32, params: usize, packed: usize, offs: usize,
+    gi: usize, gh: usize, hPrev: usize, acts: usize, hNew: usize, own: usize, state: usize, stateGap: usize,
+  ): void {
+    const hns = at(own, 2 * H);
+    product(count, gh, gap, layerTensor(params, offs, l, BHH), 0, layerTensor(packed, offs, l, WHH_F), hPrev, gap, G * H, H); // gh = W_hh h_prev + b_hh
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      cellForward(H, gi + g, gh + g, hPrev + g, acts + g, hns + g, hNew + g, hNew + g, 0);
+    }
+  }
+
   @inline dgh(dgis: usize, own: usize, l: i32, L: i32, H: i32, T: i32): usize {
     return at(own, L * T * H + l * T * G * H);
   }
@@ -155,36 +168,7 @@ export function gruStepScratchBytes(count: i32, L: i32, H: i32, K: i32): f64 {
   return stepBytes(count, G, L, H, K);
 }
 
-/**
- * One sampling step of `count` streams (1 to 4) in lockstep: stream s reads symbol ids[s] (int32)
- * and its state (L, H) float64 at state + s·L·H moves on, as run does with T = 1 (and the
- * reference stepper's feed), without the output layer. The products of all streams share each
- * weight load. scratch: gruStepScratchBytes(count).
- */
+/** One sampling step of `count` streams, state (1, L, H) = h per stream: see step (gated.ts). */
 export function gruStep(count: i32, L: i32, H: i32, K: i32, params: usize, packed: usize, offs: usize, ids: usize, state: usize, scratch: usize): void {
-  const GH = G * H;
-  const gap = <usize>stepEntries(G, L, H, K) << SHIFT;
-  const hPrev = at(scratch, L * H);
-  const hns = at(hPrev, 3 * H);
-  const gi = at(hns, H);
-  const gh = at(gi, GH);
-  const acts = at(gh, GH);
-  const stateGap = <usize>(L * H) << 3;
-  for (let l = 0; l < L; l++) {
-    const hNew = at(scratch, l * H);
-    for (let s = 0; s < count; s++) realsFrom64(hPrev + <usize>s * gap, at64(state + <usize>s * stateGap, l * H), H);
-    const WihF = layerTensor(packed, offs, l, WIH_F);
-    const bih = layerTensor(params, offs, l, BIH);
-    if (l == 0) {
-      for (let s = 0; s < count; s++) panelColumn(gi + <usize>s * gap, bih, WihF, idAt(ids, s), GH, K);
-    } else {
-      product(count, gi, gap, bih, 0, WihF, at(scratch, (l - 1) * H), gap, GH, H); // gi = W_ih h_below + b_ih
-    }
-    product(count, gh, gap, layerTensor(params, offs, l, BHH), 0, layerTensor(packed, offs, l, WHH_F), hPrev, gap, GH, H); // gh = W_hh h_prev + b_hh
-    for (let s = 0; s < count; s++) {
-      const g = <usize>s * gap;
-      cellForward(H, gi + g, gh + g, hPrev + g, acts + g, hns + g, hNew + g, hNew + g, 0);
-      realsTo64(at64(state + <usize>s * stateGap, l * H), hNew + g, H);
-    }
-  }
+  step<Gru>(count, L, H, K, params, packed, offs, ids, state, scratch);
 }

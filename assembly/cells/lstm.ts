@@ -4,7 +4,7 @@
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
 import { LANES, SHIFT, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
-import { run, scratchBytes } from './gated';
+import { run, scratchBytes, step } from './gated';
 import { at, at64, idAt, panelColumn, product } from './primitives';
 import { BHH, BIH, WHH_F, WIH_F, layerTensor, stepBytes, stepEntries } from './stacked';
 
@@ -136,6 +136,23 @@ function cellBackward(H: i32, dUp: usize, mask: usize, dhNext: usize, dcNext: us
     return 0;
   }
 
+  /** Sampling, layer l (gated.ts step): the recurrent product and the cell, c carried in the state's second block; own: cPrev, c, tanh(c). */
+  @inline step(
+    count: i32, gap: usize, L: i32, H: i32, l: i32, params: usize, packed: usize, offs: usize,
+    gi: usize, gh: usize, hPrev: usize, acts: usize, hNew: usize, own: usize, state: usize, stateGap: usize,
+  ): void {
+    const cPrev = own;
+    const c = at(own, H);
+    const tc = at(own, 2 * H);
+    for (let s = 0; s < count; s++) realsFrom64(cPrev + <usize>s * gap, at64(state + <usize>s * stateGap, (L + l) * H), H);
+    product(count, gh, gap, layerTensor(params, offs, l, BHH), 0, layerTensor(packed, offs, l, WHH_F), hPrev, gap, G * H, H); // gh = W_hh h_prev + b_hh
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      cellForward(H, gi + g, gh + g, cPrev + g, acts + g, c + g, tc + g, hNew + g, hNew + g, 0);
+      realsTo64(at64(state + <usize>s * stateGap, (L + l) * H), c + g, H);
+    }
+  }
+
   @inline dgh(dgis: usize, own: usize, l: i32, L: i32, H: i32, T: i32): usize {
     return dgis;
   }
@@ -166,44 +183,7 @@ export function lstmStepScratchBytes(count: i32, L: i32, H: i32, K: i32): f64 {
   return stepBytes(count, G, L, H, K);
 }
 
-/**
- * One sampling step of `count` streams (1 to 4) in lockstep: stream s reads symbol ids[s] (int32)
- * and its state (2, L, H) = (h, c) float64 at state + s·2·L·H moves on, as run does with T = 1
- * (and the reference stepper's feed), without the output layer. The products of all streams share
- * each weight load. scratch: lstmStepScratchBytes(count).
- */
+/** One sampling step of `count` streams, state (2, L, H) = (h, c) per stream: see step (gated.ts). */
 export function lstmStep(count: i32, L: i32, H: i32, K: i32, params: usize, packed: usize, offs: usize, ids: usize, state: usize, scratch: usize): void {
-  const GH = G * H;
-  const gap = <usize>stepEntries(G, L, H, K) << SHIFT;
-  const hPrev = at(scratch, L * H);
-  const cPrev = at(hPrev, H);
-  const c = at(cPrev, H);
-  const tc = at(c, H);
-  const gi = at(tc, H);
-  const gh = at(gi, GH);
-  const acts = at(gh, GH);
-  const stateGap = <usize>(2 * L * H) << 3;
-  for (let l = 0; l < L; l++) {
-    const hNew = at(scratch, l * H);
-    for (let s = 0; s < count; s++) {
-      const carried = state + <usize>s * stateGap;
-      realsFrom64(hPrev + <usize>s * gap, at64(carried, l * H), H);
-      realsFrom64(cPrev + <usize>s * gap, at64(carried, (L + l) * H), H);
-    }
-    const WihF = layerTensor(packed, offs, l, WIH_F);
-    const bih = layerTensor(params, offs, l, BIH);
-    if (l == 0) {
-      for (let s = 0; s < count; s++) panelColumn(gi + <usize>s * gap, bih, WihF, idAt(ids, s), GH, K);
-    } else {
-      product(count, gi, gap, bih, 0, WihF, at(scratch, (l - 1) * H), gap, GH, H); // gi = W_ih h_below + b_ih
-    }
-    product(count, gh, gap, layerTensor(params, offs, l, BHH), 0, layerTensor(packed, offs, l, WHH_F), hPrev, gap, GH, H); // gh = W_hh h_prev + b_hh
-    for (let s = 0; s < count; s++) {
-      const g = <usize>s * gap;
-      const carried = state + <usize>s * stateGap;
-      cellForward(H, gi + g, gh + g, cPrev + g, acts + g, c + g, tc + g, hNew + g, hNew + g, 0);
-      realsTo64(at64(carried, l * H), hNew + g, H);
-      realsTo64(at64(carried, (L + l) * H), c + g, H);
-    }
-  }
+  step<Lstm>(count, L, H, K, params, packed, offs, ids, state, scratch);
 }

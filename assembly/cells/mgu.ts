@@ -7,7 +7,7 @@
 // SIMD: lanes run across independent outputs (gate rows, units, steps' entries), never a sum.
 
 import { LANES, SHIFT, ld, realsFrom64, realsTo64, st, vadd, vmul, vsigmoid, vsplat, vsub, vtanh } from '../precision';
-import { run, scratchBytes } from './gated';
+import { run, scratchBytes, step } from './gated';
 import { at, at64, idAt, panelColumn, panelEntries, product } from './primitives';
 import { BHH, BIH, WHH_F, WIH_F, layerTensor, stepBytes, stepEntries } from './stacked';
 
@@ -141,6 +141,23 @@ function gateBackward(H: i32, acts: usize, hPrev: usize, dhs: usize, dahs: usize
     return at(own, l * T * H);
   }
 
+  /** Sampling, layer l (gated.ts step): W_hh's f rows on h, the gate, its h̃ rows on f ⊙ h (own's first row), the candidate. */
+  @inline step(
+    count: i32, gap: usize, L: i32, H: i32, l: i32, params: usize, packed: usize, offs: usize,
+    gi: usize, gh: usize, hPrev: usize, acts: usize, hNew: usize, own: usize, state: usize, stateGap: usize,
+  ): void {
+    const fh = own;
+    const WhhF = layerTensor(packed, offs, l, WHH_F);
+    const bhh = layerTensor(params, offs, l, BHH);
+    product(count, gh, gap, bhh, 0, WhhF, hPrev, gap, H, H); // gh_f = b_hh[f] + W_hh[f] h
+    for (let s = 0; s < count; s++) gateForward(H, gi + <usize>s * gap, gh + <usize>s * gap, hPrev + <usize>s * gap, acts + <usize>s * gap, fh + <usize>s * gap);
+    product(count, at(gh, H), gap, at(bhh, H), 0, at(WhhF, panelEntries(H, H)), fh, gap, H, H); // gh_h̃ = b_hh[h̃] + W_hh[h̃] (f ⊙ h)
+    for (let s = 0; s < count; s++) {
+      const g = <usize>s * gap;
+      candidateForward(H, gi + g, gh + g, hPrev + g, acts + g, hNew + g, hNew + g, 0);
+    }
+  }
+
   /** Layer l's dL/dgh (T, G·H): dL/dgi itself, each pre-activation being gi + gh. */
   @inline dgh(dgis: usize, own: usize, l: i32, L: i32, H: i32, T: i32): usize {
     return dgis;
@@ -168,40 +185,7 @@ export function mguStepScratchBytes(count: i32, L: i32, H: i32, K: i32): f64 {
   return stepBytes(count, G, L, H, K);
 }
 
-/**
- * One sampling step of `count` streams (1 to 4) in lockstep: stream s reads symbol ids[s] (int32)
- * and its state (L, H) float64 at state + s·L·H moves on, as run does with T = 1 (and the
- * reference stepper's feed), without the output layer. The products of all streams share each
- * weight load. scratch: mguStepScratchBytes(count), its cPrev row holding f ⊙ h.
- */
+/** One sampling step of `count` streams, state (1, L, H) = h per stream: see step (gated.ts). */
 export function mguStep(count: i32, L: i32, H: i32, K: i32, params: usize, packed: usize, offs: usize, ids: usize, state: usize, scratch: usize): void {
-  const GH = G * H;
-  const gap = <usize>stepEntries(G, L, H, K) << SHIFT;
-  const hPrev = at(scratch, L * H);
-  const fh = at(hPrev, H);
-  const gi = at(hPrev, 4 * H);
-  const gh = at(gi, GH);
-  const acts = at(gh, GH);
-  const stateGap = <usize>(L * H) << 3;
-  for (let l = 0; l < L; l++) {
-    const hNew = at(scratch, l * H);
-    for (let s = 0; s < count; s++) realsFrom64(hPrev + <usize>s * gap, at64(state + <usize>s * stateGap, l * H), H);
-    const WihF = layerTensor(packed, offs, l, WIH_F);
-    const bih = layerTensor(params, offs, l, BIH);
-    if (l == 0) {
-      for (let s = 0; s < count; s++) panelColumn(gi + <usize>s * gap, bih, WihF, idAt(ids, s), GH, K);
-    } else {
-      product(count, gi, gap, bih, 0, WihF, at(scratch, (l - 1) * H), gap, GH, H); // gi = W_ih h_below + b_ih
-    }
-    const WhhF = layerTensor(packed, offs, l, WHH_F);
-    const bhh = layerTensor(params, offs, l, BHH);
-    product(count, gh, gap, bhh, 0, WhhF, hPrev, gap, H, H); // gh_f = b_hh[f] + W_hh[f] h
-    for (let s = 0; s < count; s++) gateForward(H, gi + <usize>s * gap, gh + <usize>s * gap, hPrev + <usize>s * gap, acts + <usize>s * gap, fh + <usize>s * gap);
-    product(count, at(gh, H), gap, at(bhh, H), 0, at(WhhF, panelEntries(H, H)), fh, gap, H, H); // gh_h̃ = b_hh[h̃] + W_hh[h̃] (f ⊙ h)
-    for (let s = 0; s < count; s++) {
-      const g = <usize>s * gap;
-      candidateForward(H, gi + g, gh + g, hPrev + g, acts + g, hNew + g, hNew + g, 0);
-      realsTo64(at64(state + <usize>s * stateGap, l * H), hNew + g, H);
-    }
-  }
+  step<Mgu>(count, L, H, K, params, packed, offs, ids, state, scratch);
 }
