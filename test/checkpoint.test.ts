@@ -16,6 +16,7 @@ import {
   type CheckpointData,
 } from '../src/checkpoint/index.js';
 import { float64FromLittleEndian, littleEndianBytes } from '../src/checkpoint/endian.js';
+import { nominalOptions } from '../src/checkpoint/nominal.js';
 import { checkpointMessageType, type WireCheckpoint } from '../src/checkpoint/schema.js';
 import { UserError } from '../src/errors.js';
 import { paramLayout } from '../src/model/cells/rnn-layout.js';
@@ -44,12 +45,12 @@ function sampleData(overrides: { H?: number; B?: number; state?: Partial<Checkpo
     packageVersion: '0.1.0',
     createdAt: '2025-11-26T04:20:00.000Z',
     model: { cell: 'rnn', L: 1, H, K, vocab },
-    options: {
+    options: nominalOptions({
       seqLength: 25, streams: B, eta: 0.1, eps: 1e-8, clip: 5, seed: 42, valFrac: 0.05, dropout: 0, dtype: 'float64', optimizer: 'adagrad', clipNorm: 0, decay: 0.95, beta1: 0.9, beta2: 0.999,
       lrSchedule: 'constant', lrDecay: 0.97, lrDecayEvery: 0, lrMin: 0, lrHorizon: 0, warmupSteps: 0, epochs: 3, steps: undefined,
       evalEvery: 1000, sampleEvery: 500, sampleLength: 200, sampleTemperature: 1, checkpointEvery: 250, threads: 4, minutes: undefined, patience: 0,
       ...overrides.options,
-    },
+    }),
     corpus: { source: 'texts/tiny shakespeare.txt', length: 1_115_394, sha256: createHash('sha256').update('corpus').digest() },
     state: {
       // where streams of 17,000 characters stand after `step` steps of 25: 679 steps an epoch
