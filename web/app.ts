@@ -1,5 +1,5 @@
 import type { ModelBackend, RunsBackend, RunSummary } from './backend.js';
-import { h, message } from './dom.js';
+import { h, message, modelLabel } from './dom.js';
 import { expectsView } from './views/expects.js';
 import { liveView } from './views/live.js';
 import { playgroundView } from './views/playground.js';
@@ -46,7 +46,7 @@ export function startServedApp(root: HTMLElement, backend: RunsBackend): void {
   root.replaceChildren(h('header', {}, h('h1', {}, 'char-rnn'), nav, h('label', { class: 'picker' }, 'Run ', picker)), main);
   backend.runs().then((list) => {
     runs = list.filter((run) => run.error === undefined);
-    picker.replaceChildren(...runs.map((run) => h('option', { value: run.name }, `${run.name} (${run.cell} ${run.layers}×${run.hidden}, step ${run.step})`)));
+    picker.replaceChildren(...runs.map((run) => h('option', { value: run.name }, `${run.name} (${modelLabel(run)}, step ${run.step ?? 0})`)));
     render();
   }, (error: unknown) => {
     main.replaceChildren(h('div', { class: 'error', role: 'alert' }, `cannot list the runs: ${message(error)}`));

@@ -2,47 +2,9 @@
  * What the views ask of a model: the HTTP API of 'char-rnn serve' (server-backend.ts) or the
  * model running in the page (local-backend.ts). The shapes are the API's (docs/web.md).
  */
-export type RunState = 'training' | 'stopped' | 'finished';
+import type { RunDetail, RunSummary } from '../src/serve/api-types.js';
 
-export interface RunSummary {
-  readonly name: string;
-  readonly cell: string;
-  readonly layers: number;
-  readonly hidden: number;
-  readonly dtype: string;
-  readonly step: number;
-  readonly epoch: number;
-  readonly bestValLoss: number | null;
-  readonly state: RunState;
-  readonly updatedAt: string;
-  readonly error?: string;
-}
-
-/** A history.csv row as JSON (src/history/history-row.ts); a row without validation has no valLoss, or null. */
-export interface HistoryRow {
-  readonly step: number;
-  readonly epoch: number;
-  readonly charsSeen: number;
-  readonly loss: number;
-  readonly smoothLoss: number;
-  readonly valLoss?: number | null;
-  readonly charsPerSec: number;
-  readonly wallSeconds: number;
-}
-
-export interface SampleRecord {
-  readonly step: number;
-  readonly epoch: number;
-  readonly text: string;
-}
-
-export interface RunDetail {
-  readonly run: RunSummary;
-  readonly history: readonly HistoryRow[];
-  readonly samples: readonly SampleRecord[];
-  readonly charsPerSec: number | null;
-  readonly etaSeconds: number | null;
-}
+export type { HistoryRowJson as HistoryRow, RunDetail, RunState, RunSummary, SampleJson as SampleRecord } from '../src/serve/api-types.js';
 
 export interface GenerateRequest {
   readonly prime?: string;

@@ -1,3 +1,5 @@
+import type { RunSummary } from './backend.js';
+
 /** A small helper for building elements: h('p', { class: 'note' }, 'text', child). */
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | undefined | ((event: Event) => void)>;
@@ -57,4 +59,9 @@ export function formatDuration(seconds: number | null | undefined): string {
 
 export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A run's model as the views name it: 'gru 2 × 128', or what stands in for it before its first checkpoint. */
+export function modelLabel(run: RunSummary): string {
+  return run.cell === null ? 'no checkpoint yet' : `${run.cell} ${run.layers ?? '?'} × ${run.hidden ?? '?'}`;
 }

@@ -7,22 +7,14 @@ import { errorCode, fileError } from '../file-errors.js';
 import { LOCK_FILE, trainerHoldsLock } from '../folder-lock.js';
 import { HISTORY_FILE, parseHistory, parseSamples, SAMPLES_FILE, type HistoryRow, type SampleRecord } from '../history/index.js';
 import { BEST_CHECKPOINT, LAST_CHECKPOINT, RUN_FILES } from '../run-folder.js';
-import { etaSeconds, progressFacts, runState, summaryOf, type ProgressFacts, type RunSummary } from './run-summary.js';
+import type { RunDetail, RunSummary } from './api-types.js';
+import { etaSeconds, progressFacts, runState, summaryOf, type ProgressFacts } from './run-summary.js';
 
 /** A run that cannot be served now: `status` is the HTTP status that says why. */
 export class RunUnavailable extends Error {
   constructor(message: string, readonly status: number) {
     super(message);
   }
-}
-
-export interface RunDetail {
-  readonly run: RunSummary;
-  /** valLoss is null at the steps without validation (JSON has no undefined). */
-  readonly history: (Omit<HistoryRow, 'valLoss'> & { readonly valLoss: number | null })[];
-  readonly samples: SampleRecord[];
-  readonly charsPerSec: number | null;
-  readonly etaSeconds: number | null;
 }
 
 /** Where a served run lies: a folder found by listing the runs folder, or the one file of --checkpoint. */

@@ -1,25 +1,9 @@
 import type { CheckpointData } from '../checkpoint/index.js';
 import type { HistoryRow } from '../history/index.js';
 import { NO_PATIENCE_YET, patienceAfter } from '../train/patience.js';
+import type { RunState, RunSummary } from './api-types.js';
 
 // What `char-rnn serve` says about a run: pure functions of what was read from its folder.
-
-export type RunState = 'training' | 'stopped' | 'finished';
-
-/** A run as GET /api/runs lists it; where `error` is set, what could not be read is null. */
-export interface RunSummary {
-  readonly name: string;
-  readonly cell: string | null;
-  readonly layers: number | null;
-  readonly hidden: number | null;
-  readonly dtype: string | null;
-  readonly step: number | null;
-  readonly epoch: number | null;
-  readonly bestValLoss: number | null;
-  readonly state: RunState;
-  readonly updatedAt: string | null;
-  readonly error?: string;
-}
 
 /** What a summary needs of a run's newest checkpoint, kept instead of its tensors. */
 export interface ProgressFacts {

@@ -1,6 +1,6 @@
 import type { HistoryRow, RunDetail, RunsBackend, SampleRecord } from '../backend.js';
 import { lineChart } from '../chart.js';
-import { errorBox, formatDuration, formatNumber, h, message } from '../dom.js';
+import { errorBox, formatDuration, formatNumber, h, message, modelLabel } from '../dom.js';
 
 const POLL_MS = 1000;
 const RECENT_STEPS = 100; // the trainer's "last 100 steps" (src/history/recent-loss.ts)
@@ -29,7 +29,7 @@ export function liveView(backend: RunsBackend, name: string): { element: HTMLEle
     stats.replaceChildren(...[
       ['state', run.state], ['step', formatNumber(run.step, 0)], ['epoch', formatNumber(run.epoch, 0)],
       ['chars/s', formatNumber(detail.charsPerSec ?? last?.charsPerSec, 0)], ['ETA', run.state === 'training' ? formatDuration(detail.etaSeconds) : '–'],
-      ['model', `${run.cell} ${run.layers} × ${run.hidden} ${run.dtype}`], ['best val', formatNumber(run.bestValLoss, 4)],
+      ['model', run.cell === null ? modelLabel(run) : `${modelLabel(run)} ${run.dtype}`], ['best val', formatNumber(run.bestValLoss, 4)],
     ].map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', { 'data-stat': term }, value))));
     chart.replaceChildren(lineChart(curves(history), { title: 'Learning curve', xLabel: 'step', yLabel: 'nats per character' }));
     samples.replaceChildren(...sampled.slice(-SAMPLES_SHOWN).reverse().map((s) => h('figure', {}, h('figcaption', {}, `step ${formatNumber(s.step, 0)}, epoch ${s.epoch}`), h('pre', {}, s.text))));

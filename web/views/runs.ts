@@ -36,9 +36,9 @@ export function runsView(backend: RunsBackend, open: (name: string) => void): HT
     });
     const name = h('a', { href: `#live/${encodeURIComponent(run.name)}`, onclick: (event) => { event.preventDefault(); open(run.name); } }, run.name);
     if (run.error !== undefined) return h('tr', { class: 'damaged', 'data-run': run.name }, h('td', {}), h('td', {}, run.name), h('td', { colspan: 6, class: 'error-cell' }, run.error));
-    return h('tr', { 'data-run': run.name }, h('td', {}, tick), h('td', {}, name), h('td', {}, `${run.cell} ${run.dtype === 'float32' ? '(float32)' : ''}`),
-      h('td', {}, `${run.layers} × ${run.hidden}`), h('td', { class: 'num' }, formatNumber(run.step, 0)), h('td', { class: 'num' }, formatNumber(run.bestValLoss, 4)),
-      h('td', {}, h('span', { class: `state ${run.state}` }, run.state)), h('td', {}, new Date(run.updatedAt).toLocaleString()));
+    return h('tr', { 'data-run': run.name }, h('td', {}, tick), h('td', {}, name), h('td', {}, run.cell === null ? '–' : `${run.cell} ${run.dtype === 'float32' ? '(float32)' : ''}`),
+      h('td', {}, run.layers === null ? '–' : `${run.layers} × ${run.hidden}`), h('td', { class: 'num' }, formatNumber(run.step, 0)), h('td', { class: 'num' }, formatNumber(run.bestValLoss, 4)),
+      h('td', {}, h('span', { class: `state ${run.state}` }, run.state)), h('td', {}, run.updatedAt === null ? '–' : new Date(run.updatedAt).toLocaleString()));
   };
   const refresh = async (): Promise<void> => {
     try {
